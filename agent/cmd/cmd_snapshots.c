@@ -1,0 +1,99 @@
+/*
+ * cmd_snapshots.c -- what the write key shows of each snapshot: time, host,
+ * counts.  Never names, never content: those are sealed to the read key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "agent.h"
+#include "geosnap/format.h"
+#include "geosnap/util.h"
+
+static const char usage[] = "usage: geosnap-agent snapshots [--tenant T]... [--json]\n"
+			    "List each snapshot's id, time, host, entries, bytes and new bytes.\n";
+
+static void
+iso_time(char *out, size_t cap, int64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
+{
+	char (*names)[GS_NAME_HEX] = NULL;
+	struct gs_wkey *k;
+	size_t n;
+	int rc = GS_EXIT_OK;
+
+	if ((k = gs_wkey_load(t->write_key, t->name)) == NULL)
+		return GS_EXIT_USAGE;
+	if (gs_repo_list(r, t->name, GS_OBJ_SNAP, &names, &n)) {
+		gs_wkey_free(k);
+		return GS_EXIT_FAIL;
+	}
+	if (!o->json && n > 0)
+		printf("%-8s %-12s %-20s %-12s %10s %14s %14s\n", "TENANT", "ID", "TIME", "HOST",
+		       "ENTRIES", "BYTES", "NEW BYTES");
+	for (size_t i = 0; i < n; i++) {
+		struct gs_snap_info s;
+		const uint8_t *sct;
+		uint8_t *buf, ph[32];
+		size_t len, slen;
+		char when[32];
+
+		if (gs_repo_read(r, t->name, GS_OBJ_SNAP, names[i], &buf, &len)) {
+			rc = worst(rc, GS_EXIT_FAIL);
+			continue;
+		}
+		if (gs_snap_parse_public(k->index_key, names[i], buf, len, &s, &sct, &slen, ph)) {
+			free(buf);
+			rc = worst(rc, GS_EXIT_PROBLEM);
+			continue;
+		}
+		iso_time(when, sizeof(when), s.time_ns);
+		if (o->json)
+			printf("{\"tenant\":\"%s\",\"id\":\"%s\",\"time\":\"%s\",\"host\":\"%s\","
+			       "\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
+			       "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"warnings\":%u,"
+			       "\"duration_s\":%.3f,\"chunks\":%u}\n",
+			       t->name, names[i], when, s.host, (unsigned long long)s.files,
+			       (unsigned long long)s.bytes, (unsigned long long)s.new_bytes,
+			       (unsigned long long)s.stored_new_bytes,
+			       (unsigned long long)s.new_chunks, s.warnings, s.duration_ns / 1e9,
+			       s.nrefs);
+		else
+			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu\n", t->name,
+			       names[i], when, s.host, (unsigned long long)s.files,
+			       (unsigned long long)s.bytes, (unsigned long long)s.new_bytes);
+		gs_snap_info_free(&s);
+		free(buf);
+	}
+	free(names);
+	gs_wkey_free(k);
+	return rc;
+}
+
+int
+cmd_snapshots(struct agent_opts *o, int argc, char **argv)
+{
+	struct gs_repo *r;
+	int rc;
+
+	if ((rc = agent_parse_common(o, argc, argv, usage)) >= 0)
+		return rc;
+	if ((rc = agent_check_tenants(o)) != 0)
+		return rc;
+	if ((r = gs_repo_open(o->cfg->repository)) == NULL)
+		return GS_EXIT_FAIL;
+	for (size_t i = 0; i < o->cfg->ntenants; i++)
+		if (agent_tenant_selected(o, o->cfg->tenants[i].name))
+			rc = worst(rc, list_tenant(o, r, &o->cfg->tenants[i]));
+	gs_repo_free(r);
+	return rc;
+}

@@ -1,0 +1,171 @@
+/*
+ * main.c -- geosnap-agent: the nightly agent.  It holds write keys only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "geosnap/util.h"
+
+static const char usage[] =
+	"usage: geosnap-agent [-c FILE] [-q] [-v] COMMAND [ARGS]\n"
+	"       geosnap-agent --version | --help\n"
+	"\n"
+	"commands:\n"
+	"  init                       create the local repository and check keys\n"
+	"  backup [--tenant T]...     snapshot each tenant's sources\n"
+	"  snapshots [--tenant T] [--json]\n"
+	"                             list what the agent may see of each snapshot\n"
+	"\n"
+	"Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
+	"Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
+
+int
+worst(int a, int b)
+{
+	/* Severity order: 0 < 4 < 1 < 3 < 2. */
+	static const int rank[] = {0, 2, 4, 3, 1};
+
+	if (a < 0 || a > 4)
+		return b;
+	if (b < 0 || b > 4)
+		return a;
+	return rank[a] >= rank[b] ? a : b;
+}
+
+int
+agent_tenant_selected(const struct agent_opts *o, const char *name)
+{
+	if (o->ntenants == 0)
+		return 1;
+	for (size_t i = 0; i < o->ntenants; i++)
+		if (strcmp(o->tenants[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+agent_check_tenants(const struct agent_opts *o)
+{
+	for (size_t i = 0; i < o->ntenants; i++)
+		if (gs_config_tenant(o->cfg, o->tenants[i]) == NULL) {
+			gs_warn("%s: no tenant '%s' is configured", o->cfg->path, o->tenants[i]);
+			return GS_EXIT_USAGE;
+		}
+	return 0;
+}
+
+int
+agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *cusage)
+{
+	static const struct option lo[] = {{"tenant", required_argument, NULL, 't'},
+					   {"json", no_argument, NULL, 'j'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "t:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			o->tenants = realloc(o->tenants, (o->ntenants + 1) * sizeof(*o->tenants));
+			if (o->tenants == NULL)
+				return GS_EXIT_FAIL;
+			o->tenants[o->ntenants++] = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'h':
+			fputs(cusage, stdout);
+			return GS_EXIT_OK;
+		default:
+			fputs(cusage, stderr);
+			return GS_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		gs_warn("unexpected argument '%s'", argv[optind]);
+		fputs(cusage, stderr);
+		return GS_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct agent_opts *, int, char **);
+} commands[] = {
+	{"init", cmd_init},
+	{"backup", cmd_backup},
+	{"snapshots", cmd_snapshots},
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
+					   {"quiet", no_argument, NULL, 'q'},
+					   {"verbose", no_argument, NULL, 'v'},
+					   {"version", no_argument, NULL, 'V'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+	struct agent_opts o = {0};
+	int ch, rc;
+
+	gs_set_progname("geosnap-agent");
+	/* Options before the command only; the command parses the rest. */
+	while ((ch = getopt_long(argc, argv, "+c:qvh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'V':
+			printf("geosnap-agent %s\n", GS_VERSION);
+			return GS_EXIT_OK;
+		case 'h':
+			fputs(usage, stdout);
+			return GS_EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return GS_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return GS_EXIT_USAGE;
+	}
+	if (sodium_init() < 0) {
+		gs_warn("libsodium failed to initialise");
+		return GS_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		if (o.config_path == NULL)
+			o.config_path = gs_config_default_path();
+		/* --help of a command needs no config. */
+		for (int a = optind + 1; a < argc; a++)
+			if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
+				return commands[i].fn(&o, argc - optind, argv + optind);
+		if ((o.cfg = gs_config_load(o.config_path)) == NULL)
+			return GS_EXIT_USAGE;
+		rc = commands[i].fn(&o, argc - optind, argv + optind);
+		gs_config_free(o.cfg);
+		free(o.tenants);
+		return rc;
+	}
+	gs_warn("unknown command '%s'", argv[optind]);
+	fputs(usage, stderr);
+	return GS_EXIT_USAGE;
+}

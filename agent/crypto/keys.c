@@ -1,0 +1,157 @@
+/*
+ * keys.c -- write-key files and key-file permission checks.
+ *
+ * Write key file:
+ *   "GSWK" u32 version, str16 tenant, id_key[32], index_key[32], pk[32],
+ *   check[16] = BLAKE2b-128 of all preceding bytes (detects damage).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "geosnap/keys.h"
+#include "geosnap/util.h"
+
+int
+gs_keyfile_open(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		gs_warnp("key file %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		gs_warnp("key file %s", path);
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		gs_warn("key file %s: not a regular file", path);
+		goto err;
+	}
+	if (st.st_mode & 077) {
+		gs_warn("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s",
+			path, (unsigned)(st.st_mode & 07777), path);
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+struct gs_wkey *
+gs_wkey_new(void)
+{
+	struct gs_wkey *k = sodium_malloc(sizeof(*k));
+
+	if (k == NULL) {
+		gs_warnp("sodium_malloc");
+		return NULL;
+	}
+	sodium_memzero(k, sizeof(*k));
+	return k;
+}
+
+void
+gs_wkey_free(struct gs_wkey *k)
+{
+	/* sodium_free wipes the memory before releasing it. */
+	if (k)
+		sodium_free(k);
+}
+
+size_t
+gs_wkey_encode(const struct gs_wkey *k, uint8_t *out, size_t cap)
+{
+	size_t tl = strlen(k->tenant), n = 0;
+
+	if (cap < GS_WKEY_FILE_MAX || tl == 0 || tl > GS_TENANT_MAX)
+		return 0;
+	memcpy(out, GS_WKEY_MAGIC, 4);
+	gs_le32(out + 4, GS_KEYFILE_VERSION);
+	gs_le16(out + 8, (uint16_t)tl);
+	n = 10;
+	memcpy(out + n, k->tenant, tl);
+	n += tl;
+	memcpy(out + n, k->id_key, GS_KEY_LEN);
+	n += GS_KEY_LEN;
+	memcpy(out + n, k->index_key, GS_KEY_LEN);
+	n += GS_KEY_LEN;
+	memcpy(out + n, k->pk, GS_KEY_LEN);
+	n += GS_KEY_LEN;
+	crypto_generichash(out + n, 16, out, n, NULL, 0);
+	return n + 16;
+}
+
+struct gs_wkey *
+gs_wkey_load(const char *path, const char *tenant)
+{
+	uint8_t buf[GS_WKEY_FILE_MAX + 1], check[16];
+	struct gs_wkey *k;
+	struct gs_rd r;
+	uint16_t tl;
+	ssize_t len;
+	int fd;
+
+	if ((fd = gs_keyfile_open(path)) < 0)
+		return NULL;
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (len < 0) {
+		gs_warnp("key file %s", path);
+		return NULL;
+	}
+	if ((k = gs_wkey_new()) == NULL)
+		goto err0;
+	gs_rd_init(&r, buf, (size_t)len);
+	if (len < 10 || memcmp(buf, GS_WKEY_MAGIC, 4) != 0) {
+		if (len >= 4 && memcmp(buf, "GSRK", 4) == 0)
+			gs_warn("key file %s is a read key; the agent takes the tenant's "
+				"write key (T.write)",
+				path);
+		else
+			gs_warn("key file %s: not a geosnap write key", path);
+		goto err1;
+	}
+	gs_rd_bytes(&r, 4);
+	if (gs_rd_u32(&r) != GS_KEYFILE_VERSION) {
+		gs_warn("key file %s: unsupported version", path);
+		goto err1;
+	}
+	tl = gs_rd_u16(&r);
+	if (tl == 0 || tl > GS_TENANT_MAX) {
+		gs_warn("key file %s: malformed", path);
+		goto err1;
+	}
+	gs_rd_copy(&r, k->tenant, tl);
+	k->tenant[tl] = 0;
+	gs_rd_copy(&r, k->id_key, GS_KEY_LEN);
+	gs_rd_copy(&r, k->index_key, GS_KEY_LEN);
+	gs_rd_copy(&r, k->pk, GS_KEY_LEN);
+	if (r.err || r.off + 16 != (size_t)len) {
+		gs_warn("key file %s: truncated or malformed", path);
+		goto err1;
+	}
+	crypto_generichash(check, 16, buf, r.off, NULL, 0);
+	if (sodium_memcmp(check, buf + r.off, 16) != 0) {
+		gs_warn("key file %s: checksum mismatch (damaged)", path);
+		goto err1;
+	}
+	if (tenant && strcmp(tenant, k->tenant) != 0) {
+		gs_warn("key file %s belongs to tenant '%s', not '%s'", path, k->tenant, tenant);
+		goto err1;
+	}
+	sodium_memzero(buf, sizeof(buf));
+	return k;
+err1:
+	gs_wkey_free(k);
+err0:
+	sodium_memzero(buf, sizeof(buf));
+	return NULL;
+}

@@ -1,0 +1,178 @@
+/*
+ * snapshot.c -- snapshot objects: a public part under the index key (what
+ * the agent may see) and a part sealed to the tenant's public key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "geosnap/format.h"
+
+#define SEALED_MAGIC "GSSR"
+#define MAX_SEALED (64u << 20)
+
+int
+gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s,
+	       struct gs_snap_sealed *sealed, struct gs_buf *out)
+{
+	struct gs_buf pub = {0}, pubct = {0}, sp = {0};
+	uint8_t *sct = NULL;
+	int rc = -1;
+
+	gs_buf_u64(&pub, (uint64_t)s->time_ns);
+	gs_buf_str16(&pub, s->host);
+	gs_buf_str16(&pub, s->tenant);
+	gs_buf_u64(&pub, s->files);
+	gs_buf_u64(&pub, s->bytes);
+	gs_buf_u64(&pub, s->new_bytes);
+	gs_buf_u64(&pub, s->stored_new_bytes);
+	gs_buf_u64(&pub, s->new_chunks);
+	gs_buf_u32(&pub, s->warnings);
+	gs_buf_u64(&pub, (uint64_t)s->duration_ns);
+	gs_buf_u32(&pub, s->nrefs);
+	gs_buf_put(&pub, s->refs, (size_t)s->nrefs * GS_ID_LEN);
+	if (pub.oom)
+		goto out;
+	gs_meta_seal(k->index_key, GS_SNAP_MAGIC, &pubct, pub.p, pub.len);
+	if (pubct.oom)
+		goto out;
+	crypto_generichash(sealed->pub_hash, 32, pubct.p, pubct.len, NULL, 0);
+
+	gs_buf_put(&sp, SEALED_MAGIC, 4);
+	gs_buf_put(&sp, sealed->pub_hash, 32);
+	gs_buf_u64(&sp, sealed->manifest_len);
+	gs_buf_u32(&sp, sealed->nmeta);
+	gs_buf_put(&sp, sealed->meta, (size_t)sealed->nmeta * GS_ID_LEN);
+	if (sp.oom || sp.len > MAX_SEALED)
+		goto out;
+	if ((sct = malloc(sp.len + crypto_box_SEALBYTES)) == NULL)
+		goto out;
+	if (crypto_box_seal(sct, sp.p, sp.len, k->pk))
+		goto out;
+
+	gs_buf_put(out, GS_SNAP_MAGIC, 4);
+	gs_buf_u32(out, GS_FORMAT_VERSION);
+	gs_buf_u32(out, (uint32_t)pubct.len);
+	gs_buf_put(out, pubct.p, pubct.len);
+	gs_buf_u32(out, (uint32_t)(sp.len + crypto_box_SEALBYTES));
+	gs_buf_put(out, sct, sp.len + crypto_box_SEALBYTES);
+	rc = out->oom ? -1 : 0;
+out:
+	if (rc)
+		gs_warn("snapshot: cannot encode (out of memory)");
+	free(sct);
+	gs_buf_free(&pub);
+	gs_buf_free(&pubct);
+	gs_buf_free(&sp);
+	return rc;
+}
+
+int
+gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
+		     size_t len, struct gs_snap_info *ret, const uint8_t **ret_sealed_ct,
+		     size_t *ret_sealed_len, uint8_t ret_pub_hash[32])
+{
+	struct gs_snap_info s = {0};
+	struct gs_buf pt = {0};
+	struct gs_rd r, p;
+	const uint8_t *pubct, *sct;
+	uint32_t publen, slen;
+
+	gs_rd_init(&r, buf, len);
+	if (len < 8 || memcmp(buf, GS_SNAP_MAGIC, 4) != 0) {
+		gs_warn("snapshot %s: bad magic", name);
+		return -1;
+	}
+	gs_rd_bytes(&r, 4);
+	if (gs_rd_u32(&r) != GS_FORMAT_VERSION) {
+		gs_warn("snapshot %s: unknown version %u", name, gs_get_le32(buf + 4));
+		return -1;
+	}
+	publen = gs_rd_u32(&r);
+	pubct = gs_rd_bytes(&r, publen);
+	slen = gs_rd_u32(&r);
+	sct = gs_rd_bytes(&r, slen);
+	if (r.err || r.off != len || slen > MAX_SEALED + crypto_box_SEALBYTES ||
+	    slen < crypto_box_SEALBYTES) {
+		gs_warn("snapshot %s: truncated or bad length field", name);
+		return -1;
+	}
+	if (gs_meta_open(index_key, GS_SNAP_MAGIC, name, pubct, publen, &pt))
+		return -1;
+	gs_rd_init(&p, pt.p, pt.len);
+	s.time_ns = (int64_t)gs_rd_u64(&p);
+	s.host = gs_rd_str16(&p);
+	s.tenant = gs_rd_str16(&p);
+	s.files = gs_rd_u64(&p);
+	s.bytes = gs_rd_u64(&p);
+	s.new_bytes = gs_rd_u64(&p);
+	s.stored_new_bytes = gs_rd_u64(&p);
+	s.new_chunks = gs_rd_u64(&p);
+	s.warnings = gs_rd_u32(&p);
+	s.duration_ns = (int64_t)gs_rd_u64(&p);
+	s.nrefs = gs_rd_u32(&p);
+	if (p.err || (uint64_t)s.nrefs * GS_ID_LEN != pt.len - p.off) {
+		gs_warn("snapshot %s: malformed public part", name);
+		goto err;
+	}
+	if (s.nrefs && (s.refs = malloc((size_t)s.nrefs * GS_ID_LEN)) == NULL) {
+		gs_warn("snapshot %s: out of memory", name);
+		goto err;
+	}
+	gs_rd_copy(&p, s.refs, (size_t)s.nrefs * GS_ID_LEN);
+	crypto_generichash(ret_pub_hash, 32, pubct, publen, NULL, 0);
+	gs_buf_free(&pt);
+	*ret = s;
+	*ret_sealed_ct = sct;
+	*ret_sealed_len = slen;
+	return 0;
+err:
+	gs_buf_free(&pt);
+	gs_snap_info_free(&s);
+	return -1;
+}
+
+int
+gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len, struct gs_snap_sealed *ret)
+{
+	struct gs_snap_sealed s = {0};
+	struct gs_rd r;
+
+	gs_rd_init(&r, pt, len);
+	if (len < 4 || memcmp(pt, SEALED_MAGIC, 4) != 0) {
+		gs_warn("snapshot %s: sealed part has a bad magic", name);
+		return -1;
+	}
+	gs_rd_bytes(&r, 4);
+	gs_rd_copy(&r, s.pub_hash, 32);
+	s.manifest_len = gs_rd_u64(&r);
+	s.nmeta = gs_rd_u32(&r);
+	if (r.err || (uint64_t)s.nmeta * GS_ID_LEN != len - r.off || s.nmeta == 0) {
+		gs_warn("snapshot %s: malformed sealed part", name);
+		return -1;
+	}
+	if ((s.meta = malloc((size_t)s.nmeta * GS_ID_LEN)) == NULL) {
+		gs_warn("snapshot %s: out of memory", name);
+		return -1;
+	}
+	gs_rd_copy(&r, s.meta, (size_t)s.nmeta * GS_ID_LEN);
+	*ret = s;
+	return 0;
+}
+
+void
+gs_snap_info_free(struct gs_snap_info *s)
+{
+	free(s->host);
+	free(s->tenant);
+	free(s->refs);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+gs_snap_sealed_free(struct gs_snap_sealed *s)
+{
+	free(s->meta);
+	memset(s, 0, sizeof(*s));
+}

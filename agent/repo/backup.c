@@ -1,0 +1,1155 @@
+/*
+ * backup.c -- one snapshot of one tenant.
+ *
+ * The main thread walks the sources with libarchive's read_disk and fills
+ * one slot per entry in walk order.  Entries whose (dev, ino, size, mtime,
+ * ctime) match the files cache are copied from it; regular files that must
+ * be read go to a queue served by worker threads, each with its own pack
+ * writer (and so its own data key).  When the walk and the queue are done,
+ * the slots are concatenated into the manifest, which is chunked and stored
+ * like file data; then the index segment and last the snapshot object are
+ * published, so a crash at any point leaves only unreferenced packs that the
+ * next run adopts (adopt_orphans()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sodium.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "geosnap/backup.h"
+#include "geosnap/chunker.h"
+#include "geosnap/pack.h"
+#include "geosnap/smap.h"
+#include "repo_internal.h"
+
+/* One manifest entry in walk order. */
+struct slot {
+	struct gs_buf enc;      /* encoded entry (u32 len + body), empty = dropped */
+	struct gs_fc_stat st;   /* for the next files cache */
+	int cacheable;
+};
+
+struct job {
+	size_t slot;
+	char *srcpath;
+	struct gs_mentry e; /* metadata filled by the walker */
+	struct stat st;
+	struct job *next;
+};
+
+struct ctx {
+	const struct gs_config *cfg;
+	const struct gs_tenant_conf *t;
+	const struct gs_repo *r;
+	const struct gs_wkey *k;
+	struct gs_chunker_params cp;
+	uint8_t alg;
+
+	pthread_mutex_t mu; /* guards everything below */
+	pthread_cond_t cv_job, cv_space;
+	struct gs_cindex *ci;
+	struct slot *slots;
+	size_t nslots, capslots;
+	struct job *qhead, *qtail;
+	size_t qlen;
+	int done, failed;
+	struct gs_index_pack *newpacks;
+	uint32_t nnewpacks, capnewpacks;
+	struct gs_backup_result res;
+	uint64_t bytes_done;
+};
+
+#define QUEUE_MAX 256
+static const uint8_t pending_pack[GS_NAME_LEN];
+
+static int
+add_newpack(struct ctx *c, struct gs_index_pack *p)
+{
+	if (c->nnewpacks == c->capnewpacks) {
+		uint32_t nc = c->capnewpacks ? c->capnewpacks * 2 : 16;
+		void *np = realloc(c->newpacks, (size_t)nc * sizeof(*c->newpacks));
+
+		if (np == NULL) {
+			gs_warnp("realloc");
+			return -1;
+		}
+		c->newpacks = np;
+		c->capnewpacks = nc;
+	}
+	c->newpacks[c->nnewpacks++] = *p;
+	return 0;
+}
+
+/* Per-thread state for storing chunks. */
+struct writer {
+	struct ctx *c;
+	struct gs_pack_writer *pw;
+	ZSTD_CCtx *zc;
+	uint8_t *zbuf;
+	size_t zcap;
+	uint8_t zero_id[GS_ID_LEN]; /* ID of the last all-zero chunk */
+	size_t zero_len;
+};
+
+static int
+writer_init(struct writer *w, struct ctx *c)
+{
+	memset(w, 0, sizeof(*w));
+	w->c = c;
+	w->zcap = ZSTD_compressBound(c->cp.max);
+	if ((w->zc = ZSTD_createCCtx()) == NULL || (w->zbuf = malloc(w->zcap)) == NULL) {
+		gs_warnp("zstd context");
+		return -1;
+	}
+	ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, c->cfg->compression_level);
+	return 0;
+}
+
+static int
+writer_flush(struct writer *w)
+{
+	struct gs_index_pack p;
+	int rc = 0;
+
+	if (w->pw == NULL)
+		return 0;
+	if (gs_pack_writer_count(w->pw) > 0) {
+		if (gs_pack_writer_commit(w->pw, &p)) {
+			rc = -1;
+		} else {
+			pthread_mutex_lock(&w->c->mu);
+			if (add_newpack(w->c, &p)) {
+				free(p.chunks);
+				rc = -1;
+			}
+			pthread_mutex_unlock(&w->c->mu);
+		}
+	}
+	gs_pack_writer_free(w->pw);
+	w->pw = NULL;
+	return rc;
+}
+
+static void
+writer_free(struct writer *w)
+{
+	gs_pack_writer_free(w->pw);
+	ZSTD_freeCCtx(w->zc);
+	free(w->zbuf);
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	return n > 0 && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+/*
+ * Store one chunk unless the tenant already has it; its ID goes to ret_id.
+ */
+static int
+put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type,
+	  uint8_t ret_id[GS_ID_LEN])
+{
+	struct ctx *c = w->c;
+	struct gs_chunk_ref pend;
+	const uint8_t *pt = buf;
+	size_t ptlen = len;
+	uint8_t flags = 0;
+	int isnew;
+
+	if (type == GS_CT_DATA && len == w->zero_len && all_zero(buf, len)) {
+		memcpy(ret_id, w->zero_id, GS_ID_LEN);
+		return 0;
+	}
+	gs_chunk_id(c->k->id_key, buf, len, ret_id);
+	if (type == GS_CT_DATA && len >= 64 && all_zero(buf, len)) {
+		memcpy(w->zero_id, ret_id, GS_ID_LEN);
+		w->zero_len = len;
+	}
+	memset(&pend, 0, sizeof(pend));
+	memcpy(pend.id, ret_id, GS_ID_LEN);
+	pthread_mutex_lock(&c->mu);
+	isnew = gs_cindex_add(c->ci, pending_pack, &pend);
+	pthread_mutex_unlock(&c->mu);
+	if (isnew < 0)
+		return -1;
+	if (isnew == 1)
+		return 0;
+
+	/* New chunk: compress when it pays, encrypt, append to our pack. */
+	if (c->cfg->compression_level > 0) {
+		size_t z = ZSTD_compress2(w->zc, w->zbuf, w->zcap, buf, len);
+
+		if (!ZSTD_isError(z) && z + z / 32 < len) {
+			pt = w->zbuf;
+			ptlen = z;
+			flags = GS_CF_ZSTD;
+		}
+	}
+	if (w->pw == NULL &&
+	    (w->pw = gs_pack_writer_new(c->r, c->t->name, c->k, c->alg)) == NULL)
+		return -1;
+	if (gs_pack_writer_add(w->pw, ret_id, type, pt, ptlen, (uint32_t)len, flags))
+		return -1;
+	pthread_mutex_lock(&c->mu);
+	c->res.new_chunks++;
+	c->res.new_bytes += len;
+	c->res.stored_new_bytes += ptlen + gs_aead_nonce_len(c->alg) + 16;
+	pthread_mutex_unlock(&c->mu);
+	if (gs_pack_writer_size(w->pw) >= c->cfg->pack_size)
+		return writer_flush(w);
+	return 0;
+}
+
+/* Chunk list under construction. */
+struct idlist {
+	uint8_t (*v)[GS_ID_LEN];
+	uint32_t n, cap;
+};
+
+static int
+idlist_add(struct idlist *l, const uint8_t id[GS_ID_LEN])
+{
+	if (l->n == l->cap) {
+		uint32_t nc = l->cap ? l->cap * 2 : 8;
+		void *nv = realloc(l->v, (size_t)nc * GS_ID_LEN);
+
+		if (nv == NULL) {
+			gs_warnp("realloc");
+			return -1;
+		}
+		l->v = nv;
+		l->cap = nc;
+	}
+	memcpy(l->v[l->n++], id, GS_ID_LEN);
+	return 0;
+}
+
+/*
+ * Chunk a stream: feed() slices; finish() emits the tail.  The buffer holds
+ * at least one maximal chunk plus a read's worth, so every cut is complete.
+ */
+struct stream {
+	struct writer *w;
+	struct gs_chunker ch;
+	uint8_t type;
+	struct idlist ids;
+	XXH3_state_t *xs;
+};
+
+static int
+emit(struct stream *s, const uint8_t *p, size_t n)
+{
+	uint8_t id[GS_ID_LEN];
+
+	if (s->xs)
+		XXH3_128bits_update(s->xs, p, n);
+	if (put_chunk(s->w, p, n, s->type, id))
+		return -1;
+	return idlist_add(&s->ids, id);
+}
+
+/* Cut and emit all complete chunks of buf[0..len); returns bytes consumed. */
+static ssize_t
+cut_all(struct stream *s, const uint8_t *buf, size_t len, size_t *scanned)
+{
+	size_t start = 0;
+
+	for (;;) {
+		size_t n = gs_chunker_scan(&s->ch, buf + *scanned, len - *scanned);
+
+		if (n == GS_CHUNKER_NONE) {
+			*scanned = len;
+			return (ssize_t)start;
+		}
+		*scanned += n;
+		if (emit(s, buf + start, *scanned - start))
+			return -1;
+		start = *scanned;
+	}
+}
+
+/* Read and chunk one regular file.  Returns 0, 1 if it vanished or could
+ * not be read (warned), -1 on a fatal error. */
+static int
+read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct idlist *ret,
+	  uint8_t ret_hash[16], uint64_t *ret_size, int *ret_changed)
+{
+	struct ctx *c = w->c;
+	struct stream s = {.w = w, .type = GS_CT_DATA};
+	struct stat st;
+	size_t have = 0, scanned = 0;
+	uint64_t total = 0;
+	XXH128_canonical_t canon;
+	int fd, eof = 0, rc = -1;
+
+	if ((fd = open(j->srcpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME)) < 0 &&
+	    errno == EPERM)
+		fd = open(j->srcpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			gs_warn("tenant %s: %s: vanished during the backup", c->t->name,
+				j->srcpath);
+			pthread_mutex_lock(&c->mu);
+			c->res.vanished++;
+		} else {
+			gs_warnp("tenant %s: %s: cannot read", c->t->name, j->srcpath);
+			pthread_mutex_lock(&c->mu);
+			c->res.unreadable++;
+		}
+		pthread_mutex_unlock(&c->mu);
+		return 1;
+	}
+	if (fstat(fd, &st) || st.st_ino != j->st.st_ino || st.st_dev != j->st.st_dev) {
+		gs_warn("tenant %s: %s: replaced during the backup", c->t->name, j->srcpath);
+		*ret_changed = 1;
+	}
+	if ((s.xs = XXH3_createState()) == NULL) {
+		gs_warnp("xxh3");
+		goto out;
+	}
+	XXH3_128bits_reset(s.xs);
+	gs_chunker_init(&s.ch, &c->cp);
+	while (!eof) {
+		ssize_t used;
+
+		while (have < *capp) {
+			ssize_t n = read(fd, *bufp + have, *capp - have);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				gs_warnp("tenant %s: %s: read error", c->t->name, j->srcpath);
+				pthread_mutex_lock(&c->mu);
+				c->res.unreadable++;
+				pthread_mutex_unlock(&c->mu);
+				rc = 1;
+				goto out;
+			}
+			if (n == 0) {
+				eof = 1;
+				break;
+			}
+			have += (size_t)n;
+			total += (uint64_t)n;
+		}
+		if ((used = cut_all(&s, *bufp, have, &scanned)) < 0)
+			goto out;
+		if (eof) {
+			if ((size_t)used < have && emit(&s, *bufp + used, have - (size_t)used))
+				goto out;
+			break;
+		}
+		memmove(*bufp, *bufp + used, have - (size_t)used);
+		have -= (size_t)used;
+		scanned -= (size_t)used;
+		pthread_mutex_lock(&c->mu);
+		c->bytes_done += (uint64_t)used;
+		pthread_mutex_unlock(&c->mu);
+	}
+	if (fstat(fd, &st) == 0 &&
+	    (st.st_size != j->st.st_size || st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
+	     st.st_mtim.tv_nsec != j->st.st_mtim.tv_nsec || (uint64_t)st.st_size != total)) {
+		gs_warn("tenant %s: %s: changed while being read (stored %llu bytes as read)",
+			c->t->name, j->srcpath, (unsigned long long)total);
+		*ret_changed = 1;
+	}
+	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(s.xs));
+	memcpy(ret_hash, canon.digest, 16);
+	*ret_size = total;
+	*ret = s.ids;
+	s.ids.v = NULL;
+	rc = 0;
+out:
+	if (s.xs)
+		XXH3_freeState(s.xs);
+	free(s.ids.v);
+	close(fd);
+	return rc;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->srcpath);
+	gs_mentry_clear(&j->e);
+	free(j);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct writer w;
+	struct ctx *c = arg;
+	size_t cap = c->cp.max + (c->cp.max > (4u << 20) ? c->cp.max : (4u << 20));
+	uint8_t *buf = malloc(cap);
+	int ok = buf != NULL && writer_init(&w, c) == 0;
+
+	for (;;) {
+		struct idlist ids = {0};
+		struct job *j;
+		int changed = 0, r = -1;
+
+		pthread_mutex_lock(&c->mu);
+		while (c->qhead == NULL && !c->done && !c->failed)
+			pthread_cond_wait(&c->cv_job, &c->mu);
+		if (c->qhead == NULL || c->failed) {
+			pthread_mutex_unlock(&c->mu);
+			break;
+		}
+		j = c->qhead;
+		c->qhead = j->next;
+		if (c->qhead == NULL)
+			c->qtail = NULL;
+		c->qlen--;
+		pthread_cond_signal(&c->cv_space);
+		pthread_mutex_unlock(&c->mu);
+
+		if (ok)
+			r = read_file(&w, j, &buf, &cap, &ids, j->e.hash, &j->e.size, &changed);
+		pthread_mutex_lock(&c->mu);
+		if (r < 0) {
+			c->failed = 1;
+			pthread_cond_broadcast(&c->cv_job);
+			pthread_cond_broadcast(&c->cv_space);
+		} else if (r == 0) {
+			struct gs_buf enc = {0};
+
+			j->e.chunks = ids.v;
+			j->e.nchunks = ids.n;
+			ids.v = NULL;
+			/* The walker may grow (move) the slot array: encode
+			 * outside, store under the lock. */
+			pthread_mutex_unlock(&c->mu);
+			gs_mentry_encode(&enc, &j->e);
+			pthread_mutex_lock(&c->mu);
+			if (enc.oom) {
+				gs_warn("tenant %s: out of memory", c->t->name);
+				c->failed = 1;
+				gs_buf_free(&enc);
+			} else {
+				c->slots[j->slot].enc = enc;
+				c->slots[j->slot].cacheable = !changed;
+			}
+			c->res.files_read++;
+			c->res.bytes_seen += j->e.size;
+			if (changed)
+				c->res.changed++;
+		}
+		pthread_mutex_unlock(&c->mu);
+		free(ids.v);
+		job_free(j);
+	}
+	if (ok && writer_flush(&w)) {
+		pthread_mutex_lock(&c->mu);
+		c->failed = 1;
+		pthread_mutex_unlock(&c->mu);
+	}
+	if (!ok) {
+		pthread_mutex_lock(&c->mu);
+		c->failed = 1;
+		pthread_cond_broadcast(&c->cv_space);
+		pthread_mutex_unlock(&c->mu);
+	}
+	if (buf)
+		writer_free(&w);
+	free(buf);
+	return NULL;
+}
+
+static int
+enqueue(struct ctx *c, struct job *j)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->qlen >= QUEUE_MAX && !c->failed)
+		pthread_cond_wait(&c->cv_space, &c->mu);
+	if (c->failed) {
+		pthread_mutex_unlock(&c->mu);
+		job_free(j);
+		return -1;
+	}
+	j->next = NULL;
+	if (c->qtail)
+		c->qtail->next = j;
+	else
+		c->qhead = j;
+	c->qtail = j;
+	c->qlen++;
+	pthread_cond_signal(&c->cv_job);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+/* ---- walking ------------------------------------------------------- */
+
+static int
+new_slot(struct ctx *c, size_t *ret)
+{
+	/* Slots are only appended by the walker; workers hold indexes.  Growth
+	 * reallocates, so take the lock the workers take to touch slots. */
+	pthread_mutex_lock(&c->mu);
+	if (c->nslots == c->capslots) {
+		size_t nc = c->capslots ? c->capslots * 2 : 1024;
+		void *ns = realloc(c->slots, nc * sizeof(*c->slots));
+
+		if (ns == NULL) {
+			pthread_mutex_unlock(&c->mu);
+			gs_warnp("realloc");
+			return -1;
+		}
+		c->slots = ns;
+		c->capslots = nc;
+	}
+	memset(&c->slots[c->nslots], 0, sizeof(*c->slots));
+	*ret = c->nslots++;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+static uint8_t
+ftype_of(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG:
+		return GS_FT_FILE;
+	case S_IFDIR:
+		return GS_FT_DIR;
+	case S_IFLNK:
+		return GS_FT_SYMLINK;
+	case S_IFIFO:
+		return GS_FT_FIFO;
+	case S_IFCHR:
+		return GS_FT_CHR;
+	case S_IFBLK:
+		return GS_FT_BLK;
+	case S_IFSOCK:
+		return GS_FT_SOCK;
+	default:
+		return 0;
+	}
+}
+
+static char *
+dupnull(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Fill e's metadata from a libarchive entry with full metadata. */
+static int
+fill_meta(struct gs_mentry *e, struct archive_entry *ae, const char *rel, const struct stat *st)
+{
+	const char *name;
+	const void *val;
+	size_t size;
+
+	e->type = ftype_of(st->st_mode);
+	e->path = strdup(rel);
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->uname = dupnull(archive_entry_uname(ae));
+	e->gname = dupnull(archive_entry_gname(ae));
+	e->mtime_sec = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	e->rdev = (e->type == GS_FT_CHR || e->type == GS_FT_BLK) ? st->st_rdev : 0;
+	if (e->type == GS_FT_SYMLINK)
+		e->link = dupnull(archive_entry_symlink(ae));
+	if (archive_entry_acl_count(ae, ARCHIVE_ENTRY_ACL_TYPE_POSIX1E) > 0)
+		e->acl = archive_entry_acl_to_text(ae, NULL, 0);
+	e->nxattrs = (uint32_t)archive_entry_xattr_reset(ae);
+	if (e->nxattrs && (e->xattrs = calloc(e->nxattrs, sizeof(*e->xattrs))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < e->nxattrs; i++) {
+		if (archive_entry_xattr_next(ae, &name, &val, &size) != ARCHIVE_OK)
+			break;
+		e->xattrs[i].name = strdup(name);
+		e->xattrs[i].len = (uint32_t)size;
+		if ((e->xattrs[i].value = malloc(size ? size : 1)) == NULL || !e->xattrs[i].name)
+			return -1;
+		memcpy(e->xattrs[i].value, val, size);
+	}
+	if (e->path == NULL || (e->type == GS_FT_SYMLINK && e->link == NULL)) {
+		if (e->type == GS_FT_SYMLINK && e->link == NULL && e->path)
+			e->link = strdup("");
+		if (e->path == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+struct walk {
+	struct ctx *c;
+	struct archive *meta; /* full-metadata reader for changed entries */
+	struct gs_smap *hardlinks;
+	const struct gs_fcache *fc;
+};
+
+static int
+same_stat(const struct gs_fc_stat *a, const struct stat *st)
+{
+	return a->dev == (uint64_t)st->st_dev && a->ino == (uint64_t)st->st_ino &&
+	       a->size == (uint64_t)st->st_size && a->mode == (uint32_t)st->st_mode &&
+	       a->mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
+	       a->ctime_ns == (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* Reuse a cached entry when every chunk it names is still in the index.
+ * Called with c->mu held. */
+static int
+try_cache(struct ctx *c, const struct gs_fc_rec *rec, struct slot *s)
+{
+	struct gs_mentry e;
+	struct gs_rd r;
+	int ok = 1;
+
+	gs_rd_init(&r, rec->enc, rec->enclen);
+	if (gs_mentry_decode(&r, &e) != 0)
+		return 0;
+	for (uint32_t i = 0; i < e.nchunks && ok; i++)
+		ok = gs_cindex_get(c->ci, e.chunks[i], NULL) != NULL;
+	if (ok) {
+		gs_buf_put(&s->enc, rec->enc, rec->enclen);
+		c->res.bytes_seen += e.size;
+	}
+	gs_mentry_clear(&e);
+	return ok && !s->enc.oom;
+}
+
+static void
+set_fcstat(struct gs_fc_stat *f, const struct stat *st)
+{
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+	f->size = (uint64_t)st->st_size;
+	f->mode = (uint32_t)st->st_mode;
+	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	f->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* Handle one walked entry. */
+static int
+visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *srcpath)
+{
+	struct ctx *c = wk->c;
+	const struct stat *st = archive_entry_stat(ae);
+	const struct gs_fc_rec *rec;
+	struct archive_entry *full = NULL;
+	struct gs_mentry e = {0};
+	struct slot *s;
+	size_t si;
+	int rc = -1;
+
+	if (ftype_of(st->st_mode) == 0)
+		return 0;
+	c->res.files_seen++;
+	if (new_slot(c, &si))
+		return -1;
+	pthread_mutex_lock(&c->mu);
+	s = &c->slots[si];
+	set_fcstat(&s->st, st);
+	pthread_mutex_unlock(&c->mu);
+
+	/* A second name of a file already seen: a hard link. */
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
+		char key[64];
+		const char *first;
+
+		snprintf(key, sizeof(key), "%llx:%llx", (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino);
+		if ((first = gs_smap_get(wk->hardlinks, key)) != NULL) {
+			e.type = GS_FT_HARDLINK;
+			e.path = strdup(rel);
+			e.link = strdup(first);
+			e.mode = st->st_mode & 07777;
+			e.uid = st->st_uid;
+			e.gid = st->st_gid;
+			e.mtime_sec = st->st_mtim.tv_sec;
+			e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+			if (e.path == NULL || e.link == NULL)
+				goto out;
+			pthread_mutex_lock(&c->mu);
+			gs_mentry_encode(&c->slots[si].enc, &e);
+			pthread_mutex_unlock(&c->mu);
+			rc = 0;
+			goto out;
+		}
+		if (gs_smap_put(wk->hardlinks, key, strdup(rel)))
+			goto out;
+	}
+
+	rec = wk->fc ? gs_fcache_get(wk->fc, rel) : NULL;
+	if (rec && same_stat(&rec->st, st)) {
+		int hit;
+
+		pthread_mutex_lock(&c->mu);
+		s = &c->slots[si];
+		hit = try_cache(c, rec, s);
+		if (hit)
+			s->cacheable = 1;
+		pthread_mutex_unlock(&c->mu);
+		if (hit)
+			return 0;
+	}
+
+	/* Full metadata (xattrs, ACLs) only for entries the cache cannot give. */
+	if ((full = archive_entry_new()) == NULL)
+		goto out;
+	archive_entry_copy_sourcepath(full, srcpath);
+	if (archive_read_disk_entry_from_file(wk->meta, full, -1, st) < ARCHIVE_WARN) {
+		gs_warn("tenant %s: %s: %s", c->t->name, srcpath, archive_error_string(wk->meta));
+		c->res.unreadable++;
+		rc = 0;
+		goto out;
+	}
+	if (fill_meta(&e, full, rel, st)) {
+		gs_warnp("tenant %s: %s: metadata", c->t->name, srcpath);
+		goto out;
+	}
+	if (e.type == GS_FT_FILE) {
+		struct job *j = calloc(1, sizeof(*j));
+
+		if (j == NULL || (j->srcpath = strdup(srcpath)) == NULL) {
+			free(j);
+			goto out;
+		}
+		j->slot = si;
+		j->e = e;
+		j->st = *st;
+		memset(&e, 0, sizeof(e));
+		archive_entry_free(full);
+		return enqueue(c, j);
+	}
+	pthread_mutex_lock(&c->mu);
+	s = &c->slots[si];
+	gs_mentry_encode(&s->enc, &e);
+	s->cacheable = 1;
+	pthread_mutex_unlock(&c->mu);
+	rc = 0;
+out:
+	if (rc < 0)
+		gs_warn("tenant %s: %s: cannot record entry", c->t->name, srcpath);
+	archive_entry_free(full);
+	gs_mentry_clear(&e);
+	return rc;
+}
+
+static int
+walk_source(struct walk *wk, const char *source, int multi)
+{
+	struct ctx *c = wk->c;
+	struct archive *a;
+	struct archive *m = NULL;
+	struct archive_entry *ae;
+	size_t srclen = strlen(source);
+	int flags = ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
+		    ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE;
+	int rc = 0, r;
+
+	while (srclen > 1 && source[srclen - 1] == '/')
+		srclen--;
+	if (c->t->one_file_system)
+		flags |= ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS;
+	if ((a = archive_read_disk_new()) == NULL)
+		return -1;
+	archive_read_disk_set_symlink_physical(a);
+	archive_read_disk_set_standard_lookup(a);
+	archive_read_disk_set_behavior(a, flags);
+	if (c->t->excludes.n) {
+		if ((m = archive_match_new()) == NULL)
+			goto fail;
+		for (size_t i = 0; i < c->t->excludes.n; i++)
+			if (archive_match_exclude_pattern(m, c->t->excludes.v[i]) != ARCHIVE_OK) {
+				gs_warn("tenant %s: exclude '%s': %s", c->t->name,
+					c->t->excludes.v[i], archive_error_string(m));
+				goto fail;
+			}
+		archive_read_disk_set_matching(a, m, NULL, NULL);
+	}
+	if (archive_read_disk_open(a, source) != ARCHIVE_OK) {
+		gs_warn("tenant %s: source %s: %s", c->t->name, source, archive_error_string(a));
+		goto fail;
+	}
+	ae = archive_entry_new();
+	for (;;) {
+		const char *path, *rel;
+		char *relbuf = NULL;
+
+		archive_entry_clear(ae);
+		r = archive_read_next_header2(a, ae);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r == ARCHIVE_FATAL) {
+			gs_warn("tenant %s: walking %s: %s", c->t->name, source,
+				archive_error_string(a));
+			rc = -1;
+			break;
+		}
+		if (r == ARCHIVE_WARN || r == ARCHIVE_FAILED || r == ARCHIVE_RETRY) {
+			gs_warn("tenant %s: %s: %s", c->t->name,
+				archive_entry_pathname(ae) ? archive_entry_pathname(ae) : source,
+				archive_error_string(a));
+			if (errno == ENOENT)
+				c->res.vanished++;
+			else
+				c->res.unreadable++;
+			if (r != ARCHIVE_WARN)
+				continue;
+		}
+		path = archive_entry_pathname(ae);
+		if (path == NULL)
+			continue;
+		if (archive_read_disk_can_descend(a))
+			archive_read_disk_descend(a);
+		if (strncmp(path, source, srclen) == 0 && path[srclen] == 0)
+			continue; /* the source root itself */
+		if (multi) {
+			rel = path;
+			while (*rel == '/')
+				rel++;
+		} else if (strncmp(path, source, srclen) == 0 && path[srclen] == '/') {
+			rel = path + srclen + 1;
+		} else {
+			rel = path;
+		}
+		if (*rel == 0)
+			continue;
+		if (visit(wk, ae, rel, path)) {
+			free(relbuf);
+			rc = -1;
+			break;
+		}
+		free(relbuf);
+	}
+	archive_entry_free(ae);
+	archive_read_close(a);
+	archive_read_free(a);
+	archive_match_free(m);
+	return rc;
+fail:
+	archive_read_free(a);
+	archive_match_free(m);
+	return -1;
+}
+
+/* ---- finishing ------------------------------------------------------ */
+
+/* Adopt packs that no index names (left by a killed run) into newpacks. */
+static int
+adopt_orphans(struct ctx *c)
+{
+	char (*names)[GS_NAME_HEX] = NULL;
+	size_t n;
+
+	if (gs_repo_list(c->r, c->t->name, GS_OBJ_PACK, &names, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct gs_pack_header h;
+		struct gs_index_pack p;
+		uint8_t bin[GS_NAME_LEN];
+
+		gs_unhex(bin, names[i], GS_NAME_LEN);
+		if (gs_cindex_has_pack(c->ci, bin))
+			continue;
+		if (gs_repo_read_pack_header(c->r, c->t->name, names[i], c->k->index_key, NULL,
+					     &h)) {
+			gs_warn("tenant %s: pack %s has no index entry and an unreadable header; "
+				"leaving it alone",
+				c->t->name, names[i]);
+			continue;
+		}
+		memcpy(p.name, bin, GS_NAME_LEN);
+		p.n = h.nchunks;
+		p.chunks = h.chunks;
+		h.chunks = NULL;
+		gs_pack_header_free(&h);
+		for (uint32_t j = 0; j < p.n; j++)
+			gs_cindex_add(c->ci, p.name, &p.chunks[j]);
+		if (add_newpack(c, &p)) {
+			free(p.chunks);
+			free(names);
+			return -1;
+		}
+	}
+	free(names);
+	return 0;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, GS_ID_LEN);
+}
+
+/* Collect the sorted, unique chunk IDs the manifest references. */
+static int
+collect_refs(const struct gs_buf *man, const struct idlist *meta, struct idlist *ret)
+{
+	struct gs_mentry e;
+	struct gs_rd r;
+	uint32_t w = 0;
+	int d;
+
+	gs_rd_init(&r, man->p + 8, man->len - 8);
+	while ((d = gs_mentry_decode(&r, &e)) == 0) {
+		for (uint32_t i = 0; i < e.nchunks; i++)
+			if (idlist_add(ret, e.chunks[i])) {
+				gs_mentry_clear(&e);
+				return -1;
+			}
+		gs_mentry_clear(&e);
+	}
+	if (d < 0) {
+		gs_warn("internal error: manifest does not parse");
+		return -1;
+	}
+	for (uint32_t i = 0; i < meta->n; i++)
+		if (idlist_add(ret, meta->v[i]))
+			return -1;
+	if (ret->n == 0)
+		return 0;
+	qsort(ret->v, ret->n, GS_ID_LEN, cmp_id);
+	for (uint32_t i = 1; i < ret->n; i++)
+		if (memcmp(ret->v[i], ret->v[w], GS_ID_LEN) != 0)
+			memcpy(ret->v[++w], ret->v[i], GS_ID_LEN);
+	ret->n = w + 1;
+	return 0;
+}
+
+static int
+store_manifest(struct ctx *c, const struct gs_buf *man, struct idlist *ret)
+{
+	struct writer w;
+	struct stream s;
+	size_t scanned = 0;
+	ssize_t used;
+	int rc = -1;
+
+	if (writer_init(&w, c))
+		goto out;
+	memset(&s, 0, sizeof(s));
+	s.w = &w;
+	s.type = GS_CT_META;
+	gs_chunker_init(&s.ch, &c->cp);
+	if ((used = cut_all(&s, man->p, man->len, &scanned)) < 0)
+		goto out;
+	if ((size_t)used < man->len && emit(&s, man->p + used, man->len - (size_t)used))
+		goto out;
+	if (writer_flush(&w))
+		goto out;
+	*ret = s.ids;
+	s.ids.v = NULL;
+	rc = 0;
+out:
+	free(s.ids.v);
+	writer_free(&w);
+	return rc;
+}
+
+static int
+publish_index(struct ctx *c)
+{
+	struct gs_index idx = {.npacks = c->nnewpacks, .packs = c->newpacks};
+	struct gs_buf b = {0};
+	char name[GS_NAME_HEX];
+	int rc;
+
+	if (c->nnewpacks == 0)
+		return 0;
+	gs_index_encode(c->k->index_key, &idx, &b);
+	if (b.oom) {
+		gs_warn("tenant %s: index: out of memory", c->t->name);
+		gs_buf_free(&b);
+		return -1;
+	}
+	rc = gs_repo_put(c->r, c->t->name, GS_OBJ_INDEX, b.p, b.len, name);
+	gs_buf_free(&b);
+	return rc;
+}
+
+static char *
+fcache_path(const struct gs_config *cfg, const char *tenant)
+{
+	return gs_asprintf("%s/%s.files", cfg->state_dir, tenant);
+}
+
+int
+gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const struct gs_repo *r,
+	  const struct gs_wkey *k, int progress, struct gs_backup_result *ret)
+{
+	struct ctx c;
+	struct walk wk = {0};
+	struct gs_fcache *fc = NULL;
+	struct gs_buf man = {0};
+	struct idlist meta = {0}, refs = {0};
+	struct gs_snap_info info = {0};
+	struct gs_snap_sealed sealed = {0};
+	struct gs_buf snap = {0};
+	pthread_t *th = NULL;
+	unsigned nth = cfg->threads < 1 ? 1 : cfg->threads, started = 0;
+	int64_t t0 = gs_mono_ns(), now = gs_now_ns();
+	char *fcp = NULL;
+	int lockfd, rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.t = t;
+	c.r = r;
+	c.k = k;
+	c.alg = gs_aead_default();
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv_job, NULL);
+	pthread_cond_init(&c.cv_space, NULL);
+
+	if (gs_repo_tenant_init(r, t->name))
+		return -1;
+	if ((lockfd = gs_repo_lock(r, t->name)) < 0)
+		return lockfd == -2 ? -2 : -1;
+	gs_repo_sweep(r, t->name);
+	if (gs_chunker_params_init(&c.cp, k->id_key, cfg->chunk_min, cfg->chunk_avg,
+				   cfg->chunk_max)) {
+		gs_warn("%s: chunk_min/chunk_avg/chunk_max are not usable", cfg->path);
+		goto err0;
+	}
+	if ((c.ci = gs_cindex_new()) == NULL ||
+	    gs_cindex_load(c.ci, r, t->name, k->index_key) || adopt_orphans(&c))
+		goto err0;
+	if (gs_mkdir_p(cfg->state_dir, 0700) || (fcp = fcache_path(cfg, t->name)) == NULL)
+		goto err0;
+	fc = gs_fcache_load(fcp); /* NULL = no usable cache: read everything */
+
+	if ((th = calloc(nth, sizeof(*th))) == NULL)
+		goto err0;
+	for (started = 0; started < nth; started++)
+		if (pthread_create(&th[started], NULL, worker_main, &c)) {
+			gs_warn("cannot start worker threads");
+			break;
+		}
+	wk.c = &c;
+	wk.fc = fc;
+	if ((wk.hardlinks = gs_smap_new()) == NULL || (wk.meta = archive_read_disk_new()) == NULL)
+		rc = -1;
+	else {
+		archive_read_disk_set_standard_lookup(wk.meta);
+		archive_read_disk_set_behavior(wk.meta,
+					       ARCHIVE_READDISK_NO_FFLAGS |
+						       ARCHIVE_READDISK_NO_SPARSE);
+		rc = started == nth ? 0 : -1;
+	}
+	for (size_t i = 0; i < t->sources.n && rc == 0; i++)
+		rc = walk_source(&wk, t->sources.v[i], t->sources.n > 1);
+	pthread_mutex_lock(&c.mu);
+	c.done = 1;
+	if (rc)
+		c.failed = 1;
+	pthread_cond_broadcast(&c.cv_job);
+	pthread_mutex_unlock(&c.mu);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	(void)progress;
+	if (rc || c.failed) {
+		rc = -1;
+		goto err1;
+	}
+
+	/* Manifest in walk order; dropped entries (vanished files) are empty. */
+	gs_buf_put(&man, GS_MANIFEST_MAGIC, 4);
+	gs_buf_u32(&man, GS_FORMAT_VERSION);
+	for (size_t i = 0; i < c.nslots; i++) {
+		if (c.slots[i].enc.len == 0)
+			continue;
+		gs_buf_put(&man, c.slots[i].enc.p, c.slots[i].enc.len);
+		c.res.files_stored++;
+	}
+	gs_buf_u32(&man, 0);
+	rc = -1;
+	if (man.oom || store_manifest(&c, &man, &meta) || collect_refs(&man, &meta, &refs))
+		goto err1;
+	if (publish_index(&c))
+		goto err1;
+
+	info.time_ns = now;
+	info.host = cfg->host;
+	info.tenant = (char *)t->name;
+	info.files = c.res.files_stored;
+	info.new_bytes = c.res.new_bytes;
+	info.stored_new_bytes = c.res.stored_new_bytes;
+	info.new_chunks = c.res.new_chunks;
+	info.warnings = c.res.vanished + c.res.changed + c.res.unreadable;
+	info.duration_ns = gs_mono_ns() - t0;
+	info.nrefs = refs.n;
+	info.refs = refs.v;
+	{
+		/* bytes: sum of regular file sizes in the manifest */
+		struct gs_rd rd;
+		struct gs_mentry e;
+
+		gs_rd_init(&rd, man.p + 8, man.len - 8);
+		while (gs_mentry_decode(&rd, &e) == 0) {
+			if (e.type == GS_FT_FILE)
+				info.bytes += e.size;
+			gs_mentry_clear(&e);
+		}
+	}
+	c.res.bytes_stored = info.bytes;
+	sealed.manifest_len = man.len;
+	sealed.nmeta = meta.n;
+	sealed.meta = meta.v;
+	if (gs_snap_encode(k, &info, &sealed, &snap) ||
+	    gs_repo_put(r, t->name, GS_OBJ_SNAP, snap.p, snap.len, c.res.snapshot))
+		goto err1;
+
+	/* The snapshot is published; the files cache is an optimisation. */
+	{
+		struct gs_fcache_writer *fw = gs_fcache_writer_new();
+
+		for (size_t i = 0; fw && i < c.nslots; i++)
+			if (c.slots[i].cacheable && c.slots[i].enc.len)
+				gs_fcache_writer_add(fw, &c.slots[i].st, c.slots[i].enc.p,
+						     c.slots[i].enc.len);
+		if (fw == NULL || gs_fcache_writer_commit(fw, fcp))
+			gs_warn("tenant %s: files cache not updated; the next backup will "
+				"re-read every file",
+				t->name);
+		gs_fcache_writer_free(fw);
+	}
+	c.res.duration_ns = gs_mono_ns() - t0;
+	*ret = c.res;
+	rc = (c.res.vanished || c.res.changed || c.res.unreadable) ? 1 : 0;
+err1:
+	if (wk.meta)
+		archive_read_free(wk.meta);
+	gs_smap_free_all(wk.hardlinks);
+err0:
+	free(th);
+	for (size_t i = 0; i < c.nslots; i++)
+		gs_buf_free(&c.slots[i].enc);
+	free(c.slots);
+	for (uint32_t i = 0; i < c.nnewpacks; i++)
+		free(c.newpacks[i].chunks);
+	free(c.newpacks);
+	gs_cindex_free(c.ci);
+	gs_fcache_free(fc);
+	gs_buf_free(&man);
+	gs_buf_free(&snap);
+	free(meta.v);
+	free(refs.v);
+	free(fcp);
+	gs_repo_unlock(lockfd);
+	pthread_mutex_destroy(&c.mu);
+	pthread_cond_destroy(&c.cv_job);
+	pthread_cond_destroy(&c.cv_space);
+	return rc;
+}

@@ -1,0 +1,170 @@
+/*
+ * fcache.c -- the files cache in state_dir/<tenant>.files.
+ *
+ *   "GSFC" u32 version, records, u64 XXH3-64 of everything before it.
+ *   record: u64 dev, u64 ino, u64 size, u32 mode, i64 mtime_ns,
+ *           i64 ctime_ns, u32 enclen, encoded manifest entry[enclen]
+ * It lives on the primary host beside the data it describes, in plaintext.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "geosnap/format.h"
+#include "geosnap/smap.h"
+#include "repo_internal.h"
+
+#define FC_MAGIC "GSFC"
+#define FC_VERSION 1
+#define FC_MAX ((size_t)16 << 30)
+
+struct gs_fcache {
+	uint8_t *buf;
+	struct gs_fc_rec *recs;
+	size_t n;
+	struct gs_smap *byname;
+};
+
+struct gs_fcache_writer {
+	struct gs_buf b;
+};
+
+struct gs_fcache *
+gs_fcache_load(const char *path)
+{
+	struct gs_fcache *fc;
+	struct gs_rd r;
+	size_t len, cap = 0;
+	uint8_t *buf;
+
+	if (gs_read_file(path, FC_MAX, &buf, &len) != 0)
+		return NULL;
+	if (len < 16 || memcmp(buf, FC_MAGIC, 4) != 0 || gs_get_le32(buf + 4) != FC_VERSION ||
+	    XXH3_64bits(buf, len - 8) != gs_get_le64(buf + len - 8)) {
+		gs_warn("%s: files cache damaged or of another version; ignoring it", path);
+		free(buf);
+		return NULL;
+	}
+	if ((fc = calloc(1, sizeof(*fc))) == NULL || (fc->byname = gs_smap_new()) == NULL) {
+		free(fc);
+		free(buf);
+		return NULL;
+	}
+	fc->buf = buf;
+	gs_rd_init(&r, buf + 8, len - 16);
+	while (r.off < r.len) {
+		struct gs_fc_rec rec;
+		struct gs_rd er;
+		uint16_t plen;
+		const uint8_t *p;
+		char *name;
+
+		rec.st.dev = gs_rd_u64(&r);
+		rec.st.ino = gs_rd_u64(&r);
+		rec.st.size = gs_rd_u64(&r);
+		rec.st.mode = gs_rd_u32(&r);
+		rec.st.mtime_ns = (int64_t)gs_rd_u64(&r);
+		rec.st.ctime_ns = (int64_t)gs_rd_u64(&r);
+		rec.enclen = gs_rd_u32(&r);
+		rec.enc = gs_rd_bytes(&r, rec.enclen);
+		if (r.err || rec.enclen < 7)
+			goto bad;
+		/* The path sits after u32 len and u8 type. */
+		gs_rd_init(&er, rec.enc + 5, rec.enclen - 5);
+		plen = gs_rd_u16(&er);
+		if ((p = gs_rd_bytes(&er, plen)) == NULL || (name = malloc(plen + 1u)) == NULL)
+			goto bad;
+		memcpy(name, p, plen);
+		name[plen] = 0;
+		if (fc->n == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			void *nv = realloc(fc->recs, nc * sizeof(*fc->recs));
+
+			if (nv == NULL) {
+				free(name);
+				goto bad;
+			}
+			fc->recs = nv;
+			cap = nc;
+		}
+		fc->recs[fc->n] = rec;
+		/* Store the index + 1 so that index 0 is not NULL. */
+		if (gs_smap_put(fc->byname, name, (void *)(uintptr_t)(fc->n + 1))) {
+			free(name);
+			goto bad;
+		}
+		free(name);
+		fc->n++;
+	}
+	return fc;
+bad:
+	gs_warn("%s: files cache damaged; ignoring it", path);
+	gs_fcache_free(fc);
+	return NULL;
+}
+
+const struct gs_fc_rec *
+gs_fcache_get(const struct gs_fcache *fc, const char *relpath)
+{
+	uintptr_t i = (uintptr_t)gs_smap_get(fc->byname, relpath);
+
+	return i ? &fc->recs[i - 1] : NULL;
+}
+
+void
+gs_fcache_free(struct gs_fcache *fc)
+{
+	if (fc == NULL)
+		return;
+	gs_smap_free(fc->byname);
+	free(fc->recs);
+	free(fc->buf);
+	free(fc);
+}
+
+struct gs_fcache_writer *
+gs_fcache_writer_new(void)
+{
+	struct gs_fcache_writer *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	gs_buf_put(&w->b, FC_MAGIC, 4);
+	gs_buf_u32(&w->b, FC_VERSION);
+	return w;
+}
+
+void
+gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, const uint8_t *enc,
+		     size_t len)
+{
+	gs_buf_u64(&w->b, st->dev);
+	gs_buf_u64(&w->b, st->ino);
+	gs_buf_u64(&w->b, st->size);
+	gs_buf_u32(&w->b, st->mode);
+	gs_buf_u64(&w->b, (uint64_t)st->mtime_ns);
+	gs_buf_u64(&w->b, (uint64_t)st->ctime_ns);
+	gs_buf_u32(&w->b, (uint32_t)len);
+	gs_buf_put(&w->b, enc, len);
+}
+
+int
+gs_fcache_writer_commit(struct gs_fcache_writer *w, const char *path)
+{
+	if (w->b.oom)
+		return -1;
+	gs_buf_u64(&w->b, XXH3_64bits(w->b.p, w->b.len));
+	if (w->b.oom)
+		return -1;
+	return gs_write_file_replace(path, w->b.p, w->b.len, 0600);
+}
+
+void
+gs_fcache_writer_free(struct gs_fcache_writer *w)
+{
+	if (w == NULL)
+		return;
+	gs_buf_free(&w->b);
+	free(w);
+}

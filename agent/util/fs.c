@@ -1,0 +1,227 @@
+/*
+ * fs.c -- crash-safe file publication and small file helpers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "geosnap/util.h"
+
+int
+gs_mkdir_p(const char *path, unsigned mode)
+{
+	char *p, *s;
+	int rc = -1;
+
+	if ((p = gs_strdup(path)) == NULL)
+		return -1;
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) && errno != EEXIST) {
+			gs_warnp("mkdir %s", p);
+			goto out;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) && errno != EEXIST) {
+		gs_warnp("mkdir %s", p);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}
+
+int
+gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t off = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		gs_warnp("open %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		gs_warnp("stat %s", path);
+		goto err0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		gs_warn("%s: not a regular file", path);
+		goto err0;
+	}
+	if ((uint64_t)st.st_size > max) {
+		gs_warn("%s: too large (%lld bytes, limit %zu)", path, (long long)st.st_size, max);
+		goto err0;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		gs_warnp("malloc");
+		goto err0;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + off, (size_t)st.st_size - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			gs_warnp("read %s", path);
+			goto err1;
+		}
+		if (r == 0)
+			break;
+		off += (size_t)r;
+	}
+	close(fd);
+	*ret = buf;
+	*ret_len = off;
+	return 0;
+err1:
+	free(buf);
+err0:
+	close(fd);
+	return -1;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+gs_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		gs_warnp("open %s", dir);
+		return -1;
+	}
+	if (fsync(fd)) {
+		gs_warnp("fsync %s", dir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Create dir/.gstmp-<random> with buf in it, fsync'd; returns its path. */
+static char *
+write_temp(const char *dir, const void *buf, size_t len, unsigned mode)
+{
+	uint8_t rnd[8];
+	char hex[17];
+	char *tmp;
+	int fd;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	gs_hex(hex, rnd, sizeof(rnd));
+	if ((tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s", dir, hex)) == NULL)
+		return NULL;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
+		gs_warnp("create %s", tmp);
+		goto err0;
+	}
+	if (write_all(fd, buf, len)) {
+		gs_warnp("write %s", tmp);
+		goto err1;
+	}
+	if (fsync(fd)) {
+		gs_warnp("fsync %s", tmp);
+		goto err1;
+	}
+	if (close(fd)) {
+		gs_warnp("close %s", tmp);
+		unlink(tmp);
+		goto err0;
+	}
+	return tmp;
+err1:
+	close(fd);
+	unlink(tmp);
+err0:
+	free(tmp);
+	return NULL;
+}
+
+int
+gs_publish(const char *dir, const char *name, const void *buf, size_t len, unsigned mode)
+{
+	char *tmp, *dst;
+	int rc = -1;
+
+	if ((tmp = write_temp(dir, buf, len, mode)) == NULL)
+		return -1;
+	if ((dst = gs_path_join(dir, name)) == NULL)
+		goto out;
+	/* link(2) never overwrites: an existing name stays as it was. */
+	if (link(tmp, dst)) {
+		if (errno == EEXIST)
+			rc = 1;
+		else
+			gs_warnp("publish %s", dst);
+	} else {
+		rc = 0;
+	}
+	free(dst);
+out:
+	unlink(tmp);
+	free(tmp);
+	if (rc == 0 && gs_fsync_dir(dir))
+		rc = -1;
+	return rc;
+}
+
+int
+gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode)
+{
+	char *dir, *slash, *tmp;
+	int rc = -1;
+
+	if ((dir = gs_strdup(path)) == NULL)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(dir, ".");
+	if ((tmp = write_temp(dir, buf, len, mode)) == NULL)
+		goto out;
+	if (rename(tmp, path)) {
+		gs_warnp("rename %s", path);
+		unlink(tmp);
+	} else {
+		rc = gs_fsync_dir(dir);
+	}
+	free(tmp);
+out:
+	free(dir);
+	return rc;
+}

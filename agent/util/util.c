@@ -1,0 +1,383 @@
+/*
+ * util.c -- error reporting, byte buffers and little-endian codecs.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <xxhash.h>
+
+#include "geosnap/util.h"
+
+/* Process-wide settings made once by main() before any thread starts. */
+static const char *progname = "geosnap";
+static int quiet;
+/* The last message of each thread, for audit records. */
+static _Thread_local char last_error[1024];
+
+void
+gs_set_progname(const char *name)
+{
+	progname = name;
+}
+
+void
+gs_set_quiet(int q)
+{
+	quiet = q;
+}
+
+const char *
+gs_last_error(void)
+{
+	return last_error;
+}
+
+static void
+vwarn(int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n;
+
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	if (with_errno) {
+		n = strlen(last_error);
+		snprintf(last_error + n, sizeof(last_error) - n, ": %s", strerror(saved));
+	}
+	if (!quiet)
+		fprintf(stderr, "%s: %s\n", progname, last_error);
+	errno = saved;
+}
+
+void
+gs_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+gs_warnp(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(1, fmt, ap);
+	va_end(ap);
+}
+
+int
+gs_buf_reserve(struct gs_buf *b, size_t n)
+{
+	size_t ncap;
+	uint8_t *np;
+
+	if (b->oom)
+		return -1;
+	if (n <= b->cap - b->len)
+		return 0;
+	if (n > SIZE_MAX / 2 - b->len)
+		goto oom;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < b->len + n)
+		ncap *= 2;
+	if ((np = realloc(b->p, ncap)) == NULL)
+		goto oom;
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+oom:
+	b->oom = 1;
+	return -1;
+}
+
+void
+gs_buf_put(struct gs_buf *b, const void *p, size_t n)
+{
+	if (n == 0 || gs_buf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void
+gs_buf_u8(struct gs_buf *b, uint8_t v)
+{
+	gs_buf_put(b, &v, 1);
+}
+
+void
+gs_buf_u16(struct gs_buf *b, uint16_t v)
+{
+	uint8_t t[2];
+
+	gs_le16(t, v);
+	gs_buf_put(b, t, 2);
+}
+
+void
+gs_buf_u32(struct gs_buf *b, uint32_t v)
+{
+	uint8_t t[4];
+
+	gs_le32(t, v);
+	gs_buf_put(b, t, 4);
+}
+
+void
+gs_buf_u64(struct gs_buf *b, uint64_t v)
+{
+	uint8_t t[8];
+
+	gs_le64(t, v);
+	gs_buf_put(b, t, 8);
+}
+
+void
+gs_buf_str16(struct gs_buf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > UINT16_MAX) {
+		b->oom = 1;
+		return;
+	}
+	gs_buf_u16(b, (uint16_t)n);
+	gs_buf_put(b, s, n);
+}
+
+void
+gs_buf_free(struct gs_buf *b)
+{
+	if (b->p)
+		sodium_memzero(b->p, b->cap);
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+gs_rd_init(struct gs_rd *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+	r->err = 0;
+}
+
+const uint8_t *
+gs_rd_bytes(struct gs_rd *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->err || n > r->len - r->off) {
+		r->err = 1;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+void
+gs_rd_copy(struct gs_rd *r, void *dst, size_t n)
+{
+	const uint8_t *p = gs_rd_bytes(r, n);
+
+	if (p)
+		memcpy(dst, p, n);
+	else
+		memset(dst, 0, n);
+}
+
+uint8_t
+gs_rd_u8(struct gs_rd *r)
+{
+	const uint8_t *p = gs_rd_bytes(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+uint16_t
+gs_rd_u16(struct gs_rd *r)
+{
+	const uint8_t *p = gs_rd_bytes(r, 2);
+
+	return p ? (uint16_t)(p[0] | (p[1] << 8)) : 0;
+}
+
+uint32_t
+gs_rd_u32(struct gs_rd *r)
+{
+	const uint8_t *p = gs_rd_bytes(r, 4);
+
+	return p ? gs_get_le32(p) : 0;
+}
+
+uint64_t
+gs_rd_u64(struct gs_rd *r)
+{
+	const uint8_t *p = gs_rd_bytes(r, 8);
+
+	return p ? gs_get_le64(p) : 0;
+}
+
+char *
+gs_rd_str16(struct gs_rd *r)
+{
+	uint16_t n = gs_rd_u16(r);
+	const uint8_t *p = gs_rd_bytes(r, n);
+	char *s;
+
+	if (p == NULL || memchr(p, 0, n) != NULL) {
+		r->err = 1;
+		return NULL;
+	}
+	if ((s = malloc((size_t)n + 1)) == NULL) {
+		r->err = 1;
+		return NULL;
+	}
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
+void
+gs_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+void
+gs_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void
+gs_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint32_t
+gs_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+uint64_t
+gs_get_le64(const uint8_t *p)
+{
+	return (uint64_t)gs_get_le32(p) | ((uint64_t)gs_get_le32(p + 4) << 32);
+}
+
+void
+gs_hex(char *dst, const uint8_t *src, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = digits[src[i] >> 4];
+		dst[2 * i + 1] = digits[src[i] & 15];
+	}
+	dst[2 * n] = 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+gs_unhex(uint8_t *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (src[2 * i] == 0 || (hi = hexval(src[2 * i])) < 0 ||
+		    (lo = hexval(src[2 * i + 1])) < 0)
+			return -1;
+		dst[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return src[2 * n] == 0 ? 0 : -1;
+}
+
+char *
+gs_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		gs_warnp("strdup");
+	return d;
+}
+
+char *
+gs_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		gs_warnp("vasprintf");
+		return NULL;
+	}
+	return s;
+}
+
+char *
+gs_path_join(const char *a, const char *b)
+{
+	return gs_asprintf("%s/%s", a, b);
+}
+
+int64_t
+gs_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t
+gs_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+gs_xxh128_hex(const void *buf, size_t len, char out[33])
+{
+	XXH128_hash_t h = XXH3_128bits(buf, len);
+	XXH128_canonical_t c;
+
+	/* Canonical form is big-endian high64 then low64: what xxh128sum prints. */
+	XXH128_canonicalFromHash(&c, h);
+	gs_hex(out, c.digest, 16);
+}

@@ -1,0 +1,98 @@
+/*
+ * config.h -- the INI configuration of CLI.md, read with inih.
+ *
+ * Unknown sections and keys, repeated single-valued keys, and malformed
+ * values are errors; the message names the file, the line and the key
+ * ("geosnap.ini:12: key 'max_age': bad duration '90 days'").
+ */
+#ifndef GEOSNAP_CONFIG_H
+#define GEOSNAP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gs_strlist {
+	char **v;
+	size_t n;
+};
+
+struct gs_remote_conf {
+	char *name;         /* from [remote "NAME"] */
+	char *url;          /* sftp://user@host:port/path or file:///path */
+	char *identity;     /* private key file */
+	char *known_hosts;  /* OpenSSH known_hosts file */
+	char *fingerprint;  /* pinned "SHA256:..." host key, or NULL */
+	char *region;
+	unsigned connections;     /* default 2 */
+	uint64_t bandwidth_limit; /* bytes per second, 0 = unlimited */
+	unsigned timeout_s;       /* connect and I/O timeout, default 30 */
+	int line;                 /* line of the section header */
+};
+
+struct gs_tenant_conf {
+	char *name;                      /* from [tenant "NAME"] */
+	struct gs_strlist sources;       /* "source", may repeat */
+	struct gs_strlist excludes;      /* "exclude" globs, comma list or repeat */
+	char *write_key;
+	char *read_key;                  /* optional, used by geosnap-restore */
+	struct gs_strlist allowed_regions; /* optional override of the policy */
+	int64_t offboarded;              /* unix seconds, or -1 when not set */
+	int one_file_system;             /* default 1 */
+	int line;
+};
+
+struct gs_policy_conf {
+	struct gs_strlist allowed_regions;
+	unsigned keep_daily, keep_weekly, keep_monthly;
+	uint64_t max_age_s;          /* 0 = none */
+	uint32_t verify_sample_ppm;  /* default 3% */
+	uint64_t offboard_grace_s;   /* default 14d */
+	uint64_t erasure_deadline_s; /* default 90d */
+};
+
+struct gs_config {
+	char *path;
+	/* [agent] */
+	char *host;       /* defaults to the hostname */
+	char *region;
+	char *repository;
+	char *state_dir;
+	char *audit_log;
+	char *audit_key;
+	char *metrics_file;
+	uint64_t chunk_min, chunk_avg, chunk_max; /* defaults 256K / 1M / 4M */
+	uint64_t pack_size;                       /* default 32M */
+	int compression_level;                    /* zstd level, default 3 */
+	unsigned threads;                         /* default: online CPUs, >= 2 */
+	struct gs_policy_conf policy;
+	struct gs_remote_conf *remotes;
+	size_t nremotes;
+	struct gs_tenant_conf *tenants;
+	size_t ntenants;
+};
+
+/*
+ * gs_config_load(path): parse the configuration file at path.  Returns a
+ * new config or NULL; every error is warned naming path, line and key.
+ * Required: [agent] repository and state_dir; each tenant needs source and
+ * write_key.  Missing optional values get the defaults documented above.
+ */
+struct gs_config *gs_config_load(const char *path);
+
+/* gs_config_free(c): free c (NULL accepted). */
+void gs_config_free(struct gs_config *c);
+
+/* gs_config_tenant(c, name): the tenant named name, or NULL. */
+const struct gs_tenant_conf *gs_config_tenant(const struct gs_config *c, const char *name);
+
+/* gs_config_remote(c, name): the remote named name, or NULL. */
+const struct gs_remote_conf *gs_config_remote(const struct gs_config *c, const char *name);
+
+/* gs_config_default_path(): $GEOSNAP_CONFIG or /etc/geosnap/geosnap.ini. */
+const char *gs_config_default_path(void);
+
+/* gs_valid_name(s): tenant and remote names are [A-Za-z0-9._-]{1,64}, not
+ * starting with '.'.  Returns 1 when valid. */
+int gs_valid_name(const char *s);
+
+#endif

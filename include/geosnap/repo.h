@@ -1,0 +1,132 @@
+/*
+ * repo.h -- the local repository: layout, publishing, listing, reading, and
+ * the in-memory chunk index.  Object naming lives here and nowhere else.
+ *
+ *   <base>/config                               "GSRP" v1 + repository id
+ *   <base>/tenants/<tenant>/packs/<2 hex>/<name>
+ *   <base>/tenants/<tenant>/index/<name>
+ *   <base>/tenants/<tenant>/snapshots/<name>
+ *   <base>/tenants/<tenant>/lock                flock()ed by a writer
+ *
+ * Temporary files start with GS_TMP_PREFIX and live in the kind's top
+ * directory (packs/, index/, snapshots/); they are never listed as objects
+ * and gs_repo_sweep() removes stale ones.
+ */
+#ifndef GEOSNAP_REPO_H
+#define GEOSNAP_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geosnap/format.h"
+
+#define GS_OBJ_PACK 0
+#define GS_OBJ_INDEX 1
+#define GS_OBJ_SNAP 2
+
+struct gs_repo;
+
+/* gs_repo_init(path): create the repository at path if missing; idempotent.
+ * 0 or -1 (warned). */
+int gs_repo_init(const char *path);
+
+/* gs_repo_open(path): open an existing repository (checks its config
+ * object's magic and version).  NULL (warned) if missing or malformed. */
+struct gs_repo *gs_repo_open(const char *path);
+void gs_repo_free(struct gs_repo *r);
+const char *gs_repo_path(const struct gs_repo *r);
+
+/* gs_repo_kind_name(kind): "packs", "index" or "snapshots". */
+const char *gs_repo_kind_name(int kind);
+
+/* gs_repo_tenant_init(r, tenant): create the tenant's directories. 0/-1. */
+int gs_repo_tenant_init(const struct gs_repo *r, const char *tenant);
+
+/* gs_repo_obj_path(r, tenant, kind, name): malloc'd path of an object. */
+char *gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name);
+
+/* gs_repo_kind_dir(r, tenant, kind): malloc'd path of a kind's directory. */
+char *gs_repo_kind_dir(const struct gs_repo *r, const char *tenant, int kind);
+
+/* gs_valid_objname(s): 1 when s is 32 lowercase hex digits. */
+int gs_valid_objname(const char *s);
+
+/*
+ * gs_repo_list(r, tenant, kind, ret, ret_n): names of the published objects
+ * of a kind, sorted; ret is a malloc'd array of GS_NAME_HEX strings.  Files
+ * that are not object names (temporaries) are skipped.  A tenant without the
+ * directory yields 0 names.  0 or -1.
+ */
+int gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
+		 size_t *ret_n);
+
+/* gs_repo_read(r, tenant, kind, name, ret, ret_len): whole object (at most
+ * GS_MAX_OBJECT bytes).  0, 1 if missing, -1 (warned). */
+int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+		 uint8_t **ret, size_t *ret_len);
+
+/* gs_repo_stat(r, tenant, kind, name, ret_size): 0, 1 if missing, -1. */
+int gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+		 uint64_t *ret_size);
+
+/* gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
+ * named by its XXH3-128.  0 (also when it already existed) or -1. */
+int gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf,
+		size_t len, char ret_name[GS_NAME_HEX]);
+
+/*
+ * Streaming object writer for packs: bytes go to a temporary file while
+ * their XXH3-128 is computed; commit fsyncs and links the file under its
+ * name without overwriting.  free without commit removes the temporary.
+ */
+struct gs_objfile;
+struct gs_objfile *gs_objfile_new(const struct gs_repo *r, const char *tenant, int kind);
+int gs_objfile_write(struct gs_objfile *f, const void *buf, size_t len);
+uint64_t gs_objfile_size(const struct gs_objfile *f);
+/* gs_objfile_commit(f, ret_name): 0 or -1; f must still be freed. */
+int gs_objfile_commit(struct gs_objfile *f, char ret_name[GS_NAME_HEX]);
+void gs_objfile_free(struct gs_objfile *f);
+
+/* gs_repo_lock(r, tenant): take the tenant's writer lock (flock, released
+ * when the process dies).  Returns an fd, -1 on error, -2 when another
+ * process holds it (warned naming the holder's pid). */
+int gs_repo_lock(const struct gs_repo *r, const char *tenant);
+void gs_repo_unlock(int fd);
+
+/* gs_repo_sweep(r, tenant): remove temporary files older than an hour. */
+void gs_repo_sweep(const struct gs_repo *r, const char *tenant);
+
+/* ---- chunk index: ID -> (pack, chunk ref) ------------------------------ */
+struct gs_cindex;
+
+struct gs_cindex *gs_cindex_new(void);
+void gs_cindex_free(struct gs_cindex *ci);
+/* gs_cindex_add(ci, pack, ref): 0 added, 1 already present, -1 no memory. */
+int gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
+		  const struct gs_chunk_ref *ref);
+/* gs_cindex_get(ci, id, ret_pack): the ref (borrowed) or NULL. */
+const struct gs_chunk_ref *gs_cindex_get(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN],
+					 const uint8_t **ret_pack);
+size_t gs_cindex_count(const struct gs_cindex *ci);
+/*
+ * gs_cindex_load(ci, r, tenant, index_key, ret_packs): add every entry of
+ * every index segment of the tenant.  When ret_packs is not NULL it gets the
+ * number of packs the index knows.  0 or -1 (a corrupt segment is named).
+ */
+int gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant,
+		   const uint8_t index_key[GS_KEY_LEN]);
+/* gs_cindex_has_pack(ci, pack): 1 when some entry lives in pack. */
+int gs_cindex_has_pack(const struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN]);
+
+/* gs_repo_read_pack_header(r, tenant, name, index_key, ret_size, ret): read
+ * and parse a pack's header from its tail.  0 or -1 naming the pack. */
+int gs_repo_read_pack_header(const struct gs_repo *r, const char *tenant, const char *name,
+			     const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
+			     struct gs_pack_header *ret);
+
+/* gs_repo_read_range(r, tenant, kind, name, off, len, buf): pread exactly
+ * len bytes.  0, or -1 naming the object (short reads too). */
+int gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+		       uint64_t off, size_t len, uint8_t *buf);
+
+#endif

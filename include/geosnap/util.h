@@ -1,0 +1,155 @@
+/*
+ * util.h -- error reporting, byte buffers, little-endian codecs, file helpers.
+ *
+ * Errors are reported once, where they are detected, with gs_warn() or
+ * gs_warnp() (the latter appends strerror(errno)).  The last message of the
+ * calling thread is kept so that a command can copy it into an audit record.
+ */
+#ifndef GEOSNAP_UTIL_H
+#define GEOSNAP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define GS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Exit statuses of both programs (CLI.md). */
+#define GS_EXIT_OK 0
+#define GS_EXIT_PROBLEM 1
+#define GS_EXIT_USAGE 2
+#define GS_EXIT_FAIL 3
+#define GS_EXIT_WARN 4
+
+/*
+ * gs_warn(fmt, ...): print "PROG: message" on stderr and remember it as the
+ * last error of this thread.  gs_warnp() appends ": strerror(errno)".
+ */
+void gs_warn(const char *fmt, ...) GS_PRINTF(1, 2);
+void gs_warnp(const char *fmt, ...) GS_PRINTF(1, 2);
+
+/* gs_set_progname(name): name used as the prefix of messages (borrows). */
+void gs_set_progname(const char *name);
+
+/* gs_set_quiet(q): when q is non-zero, gs_warn() only records, not prints. */
+void gs_set_quiet(int q);
+
+/* gs_last_error(): the last message recorded on this thread ("" if none). */
+const char *gs_last_error(void);
+
+/* Growable byte buffer.  Zero-initialise before first use. */
+struct gs_buf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+	int oom; /* set once an allocation failed; later puts are ignored */
+};
+
+/* gs_buf_reserve(b, n): make room for n more bytes; 0 or -1 (and b->oom). */
+int gs_buf_reserve(struct gs_buf *b, size_t n);
+void gs_buf_put(struct gs_buf *b, const void *p, size_t n);
+void gs_buf_u8(struct gs_buf *b, uint8_t v);
+void gs_buf_u16(struct gs_buf *b, uint16_t v);
+void gs_buf_u32(struct gs_buf *b, uint32_t v);
+void gs_buf_u64(struct gs_buf *b, uint64_t v);
+/* gs_buf_str16(b, s): u16 length then the bytes of s (s may be NULL = ""). */
+void gs_buf_str16(struct gs_buf *b, const char *s);
+/* gs_buf_free(b): release the memory (wiping it first) and zero b. */
+void gs_buf_free(struct gs_buf *b);
+
+/*
+ * Bounds-checked reader over (p, len).  Every get on a short buffer sets
+ * err and returns zeros, so a parser checks r->err once at the end.
+ */
+struct gs_rd {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	int err;
+};
+
+void gs_rd_init(struct gs_rd *r, const void *p, size_t len);
+uint8_t gs_rd_u8(struct gs_rd *r);
+uint16_t gs_rd_u16(struct gs_rd *r);
+uint32_t gs_rd_u32(struct gs_rd *r);
+uint64_t gs_rd_u64(struct gs_rd *r);
+/* gs_rd_bytes(r, n): pointer to the next n bytes (borrowed) or NULL. */
+const uint8_t *gs_rd_bytes(struct gs_rd *r, size_t n);
+/* gs_rd_copy(r, dst, n): copy the next n bytes into dst; zeros on error. */
+void gs_rd_copy(struct gs_rd *r, void *dst, size_t n);
+/* gs_rd_str16(r): malloc'd NUL-terminated copy of a u16-prefixed string;
+ * NULL (and r->err) when short or when the bytes contain a NUL. */
+char *gs_rd_str16(struct gs_rd *r);
+
+void gs_le16(uint8_t *p, uint16_t v);
+void gs_le32(uint8_t *p, uint32_t v);
+void gs_le64(uint8_t *p, uint64_t v);
+uint32_t gs_get_le32(const uint8_t *p);
+uint64_t gs_get_le64(const uint8_t *p);
+
+/* gs_hex(dst, src, n): write 2n lowercase hex digits and a NUL to dst. */
+void gs_hex(char *dst, const uint8_t *src, size_t n);
+/* gs_unhex(dst, src, n): parse exactly 2n hex digits; 0 or -1. */
+int gs_unhex(uint8_t *dst, const char *src, size_t n);
+
+/* gs_strdup(s) / gs_asprintf(): malloc'd strings, NULL on failure (warned). */
+char *gs_strdup(const char *s);
+char *gs_asprintf(const char *fmt, ...) GS_PRINTF(1, 2);
+/* gs_path_join(a, b): "a/b" malloc'd. */
+char *gs_path_join(const char *a, const char *b);
+
+/* gs_mkdir_p(path, mode): create path and its parents; 0 or -1. */
+int gs_mkdir_p(const char *path, unsigned mode);
+
+/*
+ * gs_read_file(path, max, ret, ret_len): read a whole file of at most max
+ * bytes into a malloc'd buffer.  Returns 0, 1 if the file does not exist,
+ * -1 on any other error (warned).
+ */
+int gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+
+/*
+ * gs_publish(dir, name, buf, len, mode): write buf to dir/.gstmp-<random>,
+ * fsync, link it to dir/name without overwriting, unlink the temporary
+ * name and fsync dir.  Returns 0, 1 if dir/name already exists (same name =
+ * same content for content-addressed objects, so this is not an error), -1
+ * on error (warned, the temporary file removed).
+ */
+int gs_publish(const char *dir, const char *name, const void *buf, size_t len, unsigned mode);
+
+/* Prefix of every temporary file the repository code creates. */
+#define GS_TMP_PREFIX ".gstmp-"
+
+/* gs_write_file_replace(path, buf, len, mode): atomically replace path
+ * (temporary file, fsync, rename, fsync dir).  For state files, not
+ * for repository objects.  0 or -1. */
+int gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode);
+
+/* gs_fsync_dir(dir): 0 or -1 (warned). */
+int gs_fsync_dir(const char *dir);
+
+/*
+ * Strict value parsers for configuration.  Each returns 0 or -1 and leaves
+ * *ret untouched on failure; they never print.
+ *   sizes: "16M", "1G", "512K", "100" (bytes); binary units K M G T.
+ *   durations: "90d", "12h", "30m", "45s", "2w"; result in seconds.
+ *   percentages: "3%", "0.5%", "100%"; result in parts per million.
+ */
+int gs_parse_size(const char *s, uint64_t *ret);
+int gs_parse_duration(const char *s, uint64_t *ret);
+int gs_parse_percent(const char *s, uint32_t *ret_ppm);
+/* gs_parse_uint(s, max, ret): decimal integer in [0, max]. */
+int gs_parse_uint(const char *s, uint64_t max, uint64_t *ret);
+/* gs_parse_bool(s, ret): yes/no/true/false/on/off/1/0. */
+int gs_parse_bool(const char *s, int *ret);
+/* gs_parse_date(s, ret): "YYYY-MM-DD" (UTC midnight) -> unix seconds. */
+int gs_parse_date(const char *s, int64_t *ret);
+
+/* gs_now_ns(): CLOCK_REALTIME in ns; gs_mono_ns(): CLOCK_MONOTONIC. */
+int64_t gs_now_ns(void);
+int64_t gs_mono_ns(void);
+
+/* gs_xxh128_hex(buf, len, out33): XXH3-128 of buf as xxh128sum prints it. */
+void gs_xxh128_hex(const void *buf, size_t len, char out[33]);
+
+#endif

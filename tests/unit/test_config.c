@@ -1,0 +1,696 @@
+/*
+ * test_config.c -- gs_config_load(): the example of CLI.md, every key, the
+ * defaults, and one message per kind of mistake naming file, line and key.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "geosnap/config.h"
+#include "geosnap/util.h"
+#include "tap.h"
+
+#define KIB 1024ULL
+#define MIB (1024 * KIB)
+#define GIB (1024 * MIB)
+#define DAY 86400ULL
+
+static char dir[] = "/tmp/gs-test-config-XXXXXX";
+static char path[sizeof(dir) + 32];
+
+/* write_n(name, buf, len): write dir/name and point path at it. */
+static const char *
+write_n(const char *name, const char *buf, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+	return path;
+}
+
+static const char *
+write_ini(const char *text)
+{
+	return write_n("test.ini", text, strlen(text));
+}
+
+static int
+has(const struct gs_strlist *l, size_t n, const char *const *want)
+{
+	size_t i;
+
+	if (l->n != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(l->v[i], want[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+streq(const char *a, const char *b)
+{
+	return a != NULL && strcmp(a, b) == 0;
+}
+
+/* The configuration example of CLI.md, byte for byte. */
+static const char cli_example[] =
+    "[agent]\n"
+    "host = web1                              ; defaults to the hostname\n"
+    "region = eu-central\n"
+    "repository = /srv/geosnap/repo           ; local repository, separate disk\n"
+    "state_dir = /var/lib/geosnap             ; files cache, inventories, lock\n"
+    "audit_log = /var/log/geosnap/audit.jsonl\n"
+    "audit_key = /etc/geosnap/audit.key       ; minisign-format signing key\n"
+    "\n"
+    "[remote \"fi1\"]\n"
+    "url = sftp://geosnap@fi1.example.net:22/srv/geosnap\n"
+    "identity = /etc/geosnap/id_ed25519\n"
+    "known_hosts = /etc/geosnap/known_hosts   ; strict: unknown or changed key = refuse\n"
+    "region = eu-north\n"
+    "connections = 2\n"
+    "\n"
+    "[policy]\n"
+    "allowed_regions = eu-central, eu-north\n"
+    "keep_daily = 7\n"
+    "keep_weekly = 4\n"
+    "keep_monthly = 12\n"
+    "max_age = 90d                            ; no backup copy of anything older\n"
+    "verify_sample = 3%                       ; rotating read-back of old objects\n"
+    "offboard_grace = 14d\n"
+    "erasure_deadline = 90d\n"
+    "\n"
+    "[tenant \"acme\"]\n"
+    "source = /srv/data/acme\n"
+    "exclude = *.tmp\n"
+    "write_key = /etc/geosnap/keys/acme.write\n"
+    "offboarded = 2026-10-01                  ; set when the customer leaves\n";
+
+static void
+test_cli_example(void)
+{
+	static const char *const regions[] = {"eu-central", "eu-north"};
+	static const char *const src[] = {"/srv/data/acme"};
+	static const char *const exc[] = {"*.tmp"};
+	const struct gs_remote_conf *r;
+	const struct gs_tenant_conf *t;
+	struct gs_config *c;
+
+	c = gs_config_load(write_ini(cli_example));
+	CHECK(c != NULL);
+	if (c == NULL) {
+		fprintf(stderr, "  error: %s\n", gs_last_error());
+		return;
+	}
+	CHECK(streq(c->path, path));
+	CHECK(streq(c->host, "web1"));
+	CHECK(streq(c->region, "eu-central"));
+	CHECK(streq(c->repository, "/srv/geosnap/repo"));
+	CHECK(streq(c->state_dir, "/var/lib/geosnap"));
+	CHECK(streq(c->audit_log, "/var/log/geosnap/audit.jsonl"));
+	CHECK(streq(c->audit_key, "/etc/geosnap/audit.key"));
+	CHECK(c->metrics_file == NULL);
+	CHECK(c->chunk_min == 256 * KIB && c->chunk_avg == MIB && c->chunk_max == 4 * MIB);
+	CHECK(c->pack_size == 32 * MIB);
+	CHECK(c->compression_level == 3);
+	CHECK(c->threads >= 2 && c->threads <= 64);
+
+	CHECK(c->nremotes == 1);
+	CHECK((r = gs_config_remote(c, "fi1")) != NULL);
+	if (r != NULL) {
+		CHECK(streq(r->name, "fi1"));
+		CHECK(streq(r->url, "sftp://geosnap@fi1.example.net:22/srv/geosnap"));
+		CHECK(streq(r->identity, "/etc/geosnap/id_ed25519"));
+		CHECK(streq(r->known_hosts, "/etc/geosnap/known_hosts"));
+		CHECK(r->fingerprint == NULL);
+		CHECK(streq(r->region, "eu-north"));
+		CHECK(r->connections == 2);
+		CHECK(r->bandwidth_limit == 0);
+		CHECK(r->timeout_s == 30);
+		CHECK(r->line == 9);
+	}
+	CHECK(gs_config_remote(c, "fi2") == NULL);
+	CHECK(gs_config_remote(c, "local") == NULL);
+
+	CHECK(has(&c->policy.allowed_regions, 2, regions));
+	CHECK(c->policy.keep_daily == 7 && c->policy.keep_weekly == 4);
+	CHECK(c->policy.keep_monthly == 12);
+	CHECK(c->policy.max_age_s == 90 * DAY);
+	CHECK(c->policy.verify_sample_ppm == 30000);
+	CHECK(c->policy.offboard_grace_s == 14 * DAY);
+	CHECK(c->policy.erasure_deadline_s == 90 * DAY);
+
+	CHECK(c->ntenants == 1);
+	CHECK((t = gs_config_tenant(c, "acme")) != NULL);
+	if (t != NULL) {
+		CHECK(streq(t->name, "acme"));
+		CHECK(has(&t->sources, 1, src));
+		CHECK(has(&t->excludes, 1, exc));
+		CHECK(streq(t->write_key, "/etc/geosnap/keys/acme.write"));
+		CHECK(t->read_key == NULL);
+		CHECK(t->allowed_regions.n == 0);
+		CHECK(t->offboarded == 1790812800); /* 2026-10-01T00:00:00Z */
+		CHECK(t->one_file_system == 1);
+		CHECK(t->line == 26);
+	}
+	CHECK(gs_config_tenant(c, "acm") == NULL);
+	gs_config_free(c);
+}
+
+/* Every key with a value other than its default, in sections in any order. */
+static const char all_keys[] = "# a full configuration\n"
+                               "[tenant \"beta.2\"]\n"
+                               "source = /srv/data/beta\n"
+                               "source = /srv/data/beta-extra\n"
+                               "exclude = *.tmp, *.swp ,cache/*\n"
+                               "exclude = /srv/data/beta/tmp\n"
+                               "write_key = /etc/geosnap/keys/beta.write\n"
+                               "read_key = /etc/geosnap/keys/beta.read\n"
+                               "allowed_regions = eu-north\n"
+                               "offboarded = 2024-02-29\n"
+                               "one_file_system = no\n"
+                               "\n"
+                               "[policy]\n"
+                               "allowed_regions = eu-central,eu-north,\teu-west\n"
+                               "keep_daily = 0\n"
+                               "keep_weekly = 52\n"
+                               "keep_monthly = 120\n"
+                               "max_age = 2w\n"
+                               "verify_sample = 0.5%\n"
+                               "offboard_grace = 0\n"
+                               "erasure_deadline = 180d\n"
+                               "\n"
+                               "[agent]\n"
+                               "host = db-2.example.net\n"
+                               "region = eu-central\n"
+                               "repository = /srv/geosnap/repo\n"
+                               "state_dir = /var/lib/geosnap\n"
+                               "audit_log = /var/log/geosnap/audit.jsonl\n"
+                               "audit_key = /etc/geosnap/audit.key\n"
+                               "metrics_file = /var/lib/node_exporter/geosnap.prom\n"
+                               "chunk_min = 4K\n"
+                               "chunk_avg = 64KiB\n"
+                               "chunk_max = 64M\n"
+                               "pack_size = 1G\n"
+                               "compression = 19\n"
+                               "threads = 64\n"
+                               "\n"
+                               "[remote \"fi1\"]\n"
+                               "url = sftp://fi1.example.net/srv/geosnap\n"
+                               "identity = /etc/geosnap/id_ed25519\n"
+                               "known_hosts = /etc/geosnap/known_hosts\n"
+                               "fingerprint = SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\n"
+                               "region = eu-north\n"
+                               "connections = 16\n"
+                               "bandwidth_limit = 10M\n"
+                               "timeout = 2m\n"
+                               "[remote \"local-disk\"]\n"
+                               "url = file:///mnt/backup/geosnap\n"
+                               "region = eu-central\n";
+
+static void
+test_all_keys(void)
+{
+	static const char *const pregions[] = {"eu-central", "eu-north", "eu-west"};
+	static const char *const tregions[] = {"eu-north"};
+	static const char *const src[] = {"/srv/data/beta", "/srv/data/beta-extra"};
+	static const char *const exc[] = {"*.tmp", "*.swp", "cache/*", "/srv/data/beta/tmp"};
+	const struct gs_remote_conf *r;
+	const struct gs_tenant_conf *t;
+	struct gs_config *c;
+
+	c = gs_config_load(write_ini(all_keys));
+	CHECK(c != NULL);
+	if (c == NULL) {
+		fprintf(stderr, "  error: %s\n", gs_last_error());
+		return;
+	}
+	CHECK(streq(c->host, "db-2.example.net"));
+	CHECK(streq(c->metrics_file, "/var/lib/node_exporter/geosnap.prom"));
+	CHECK(c->chunk_min == 4 * KIB && c->chunk_avg == 64 * KIB && c->chunk_max == 64 * MIB);
+	CHECK(c->pack_size == GIB);
+	CHECK(c->compression_level == 19);
+	CHECK(c->threads == 64);
+
+	CHECK(has(&c->policy.allowed_regions, 3, pregions));
+	CHECK(c->policy.keep_daily == 0 && c->policy.keep_weekly == 52);
+	CHECK(c->policy.keep_monthly == 120);
+	CHECK(c->policy.max_age_s == 14 * DAY);
+	CHECK(c->policy.verify_sample_ppm == 5000);
+	CHECK(c->policy.offboard_grace_s == 0);
+	CHECK(c->policy.erasure_deadline_s == 180 * DAY);
+
+	CHECK(c->nremotes == 2);
+	CHECK((r = gs_config_remote(c, "fi1")) != NULL);
+	if (r != NULL) {
+		CHECK(streq(r->fingerprint, "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"));
+		CHECK(r->connections == 16);
+		CHECK(r->bandwidth_limit == 10 * MIB);
+		CHECK(r->timeout_s == 120);
+		CHECK(r->line == 38);
+	}
+	CHECK((r = gs_config_remote(c, "local-disk")) != NULL);
+	if (r != NULL) {
+		CHECK(streq(r->url, "file:///mnt/backup/geosnap"));
+		CHECK(r->identity == NULL && r->known_hosts == NULL);
+		CHECK(r->line == 47);
+	}
+
+	CHECK((t = gs_config_tenant(c, "beta.2")) != NULL);
+	if (t != NULL) {
+		CHECK(has(&t->sources, 2, src));
+		CHECK(has(&t->excludes, 4, exc));
+		CHECK(streq(t->read_key, "/etc/geosnap/keys/beta.read"));
+		CHECK(has(&t->allowed_regions, 1, tregions));
+		CHECK(t->offboarded == 1709164800);
+		CHECK(t->one_file_system == 0);
+		CHECK(t->line == 2);
+	}
+	gs_config_free(c);
+}
+
+/* Minimal file: everything else gets its default. */
+static void
+test_defaults(void)
+{
+	struct gs_config *c;
+	char host[256];
+
+	c = gs_config_load(write_ini("[agent]\nrepository = /r\nstate_dir = /s\n"));
+	CHECK(c != NULL);
+	if (c == NULL) {
+		fprintf(stderr, "  error: %s\n", gs_last_error());
+		return;
+	}
+	CHECK(gethostname(host, sizeof(host)) == 0);
+	host[sizeof(host) - 1] = '\0';
+	CHECK(streq(c->host, host));
+	CHECK(c->region == NULL && c->audit_log == NULL && c->audit_key == NULL);
+	CHECK(c->chunk_min == 256 * KIB && c->chunk_avg == MIB && c->chunk_max == 4 * MIB);
+	CHECK(c->pack_size == 32 * MIB);
+	CHECK(c->compression_level == 3);
+	CHECK(c->threads >= 2 && c->threads <= 64);
+	CHECK(c->policy.allowed_regions.n == 0);
+	CHECK(c->policy.keep_daily == 7 && c->policy.keep_weekly == 4);
+	CHECK(c->policy.keep_monthly == 12);
+	CHECK(c->policy.max_age_s == 0);
+	CHECK(c->policy.verify_sample_ppm == 30000);
+	CHECK(c->policy.offboard_grace_s == 14 * DAY);
+	CHECK(c->policy.erasure_deadline_s == 90 * DAY);
+	CHECK(c->nremotes == 0 && c->ntenants == 0);
+	CHECK(gs_config_tenant(c, "acme") == NULL);
+	gs_config_free(c);
+
+	c = gs_config_load(write_ini("[agent]\nrepository = /r\nstate_dir = /s\n"
+	                             "[tenant \"t\"]\nsource = /a\nwrite_key = /k\n"
+	                             "[remote \"r\"]\nurl = file:///x\nregion = x\n"));
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK(c->tenants[0].offboarded == -1);
+		CHECK(c->tenants[0].one_file_system == 1);
+		CHECK(c->tenants[0].excludes.n == 0);
+		CHECK(c->remotes[0].connections == 2);
+		CHECK(c->remotes[0].timeout_s == 30);
+		CHECK(c->remotes[0].bandwidth_limit == 0);
+	}
+	gs_config_free(c);
+}
+
+/* What the INI syntax allows besides the example. */
+static void
+test_syntax(void)
+{
+	static const char *const exc[] = {"a;b", "#c"};
+	char name64[65], text[512], line[256];
+	struct gs_config *c;
+
+	/* BOM, CRLF, '#' and indented comments, inline ';' comment, ':' separator */
+	c = gs_config_load(write_ini("\xEF\xBB\xBF[agent]\r\n"
+	                             "  repository: /r ; indented right after the header\r\n"
+	                             "# comment\r\n"
+	                             "    ; indented comment\r\n"
+	                             "state_dir = /s\r\n"
+	                             "[ tenant  \"t\" ] ; trailing comment\n"
+	                             "source=/a\n"
+	                             "exclude = a;b, #c\n"
+	                             "write_key = /k\n"));
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK(streq(c->repository, "/r"));
+		CHECK(streq(c->state_dir, "/s"));
+		CHECK(c->ntenants == 1 && streq(c->tenants[0].name, "t"));
+		CHECK(has(&c->tenants[0].excludes, 2, exc));
+	}
+	gs_config_free(c);
+
+	/* A 64-character tenant name is longer than inih's section buffer. */
+	memset(name64, 'n', 64);
+	name64[64] = '\0';
+	snprintf(text, sizeof(text),
+	         "[agent]\nrepository = /r\nstate_dir = /s\n"
+	         "[tenant \"%s\"]\nsource = /a\nwrite_key = /k\n",
+	         name64);
+	c = gs_config_load(write_ini(text));
+	CHECK(c != NULL && gs_config_tenant(c, name64) != NULL);
+	gs_config_free(c);
+
+	/* The longest line inih can hold: 198 characters and the newline. */
+	memset(line, 'x', sizeof(line));
+	snprintf(text, sizeof(text), "[agent]\nrepository = /%.*s\nstate_dir = /s\n", 198 - 14,
+	         line);
+	c = gs_config_load(write_ini(text));
+	CHECK(c != NULL && c->repository != NULL && strlen(c->repository) == 198 - 13);
+	gs_config_free(c);
+	/* ... also as the last line without a newline */
+	snprintf(text, sizeof(text), "[agent]\nstate_dir = /s\nrepository = /%.*s", 198 - 14, line);
+	c = gs_config_load(write_ini(text));
+	CHECK(c != NULL && c->repository != NULL && strlen(c->repository) == 198 - 13);
+	gs_config_free(c);
+}
+
+static int nbad;
+
+/*
+ * expect_bad(src, text, line, key, what): loading text fails with one message
+ * "PATH:LINE: ..." (or "PATH: ..." when line is 0) that contains "key 'KEY'"
+ * (unless key is NULL) and what.
+ */
+static void
+expect_bad_n(int src, const char *text, size_t len, int line, const char *key, const char *what)
+{
+	char prefix[sizeof(path) + 32], keyq[128];
+	struct gs_config *c;
+	const char *err;
+	int ok;
+
+	write_n("bad.ini", text, len);
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", path);
+	snprintf(keyq, sizeof(keyq), "key '%s'", key ? key : "");
+	gs_set_quiet(1);
+	c = gs_config_load(path);
+	gs_set_quiet(0);
+	err = gs_last_error();
+	ok = c == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
+	     (key == NULL || strstr(err, keyq) != NULL) && strstr(err, what) != NULL;
+	CHECK(ok);
+	if (!ok)
+		fprintf(stderr, "  case at line %d: wanted %s... %s ... %s\n  got: %s\n", src,
+		        prefix, key ? keyq : "", what, c ? "(loaded)" : err);
+	gs_config_free(c);
+	nbad++;
+}
+
+#define BAD(text, line, key, what) expect_bad_n(__LINE__, text, strlen(text), line, key, what)
+
+/* Three lines that satisfy [agent]; errors in what follows are on line 4+. */
+#define AGENT "[agent]\nrepository = /r\nstate_dir = /s\n"
+#define TENANT "[tenant \"t\"]\nsource = /a\nwrite_key = /k\n"
+#define REMOTE "[remote \"r\"]\nurl = file:///x\nregion = x\n"
+
+static void
+test_bad_values(void)
+{
+	/* [agent] */
+	BAD(AGENT "host = web 1\n", 4, "host", "bad name");
+	BAD(AGENT "host = .web1\n", 4, "host", "(got '.web1')");
+	BAD(AGENT "region = eu/central\n", 4, "region", "bad name");
+	BAD("[agent]\nrepository = srv/repo\n", 2, "repository", "absolute path");
+	BAD("[agent]\nstate_dir = ~/geosnap\n", 2, "state_dir", "absolute path");
+	BAD(AGENT "audit_log = audit.jsonl\n", 4, "audit_log", "absolute path");
+	BAD(AGENT "audit_key = key\n", 4, "audit_key", "absolute path");
+	BAD(AGENT "metrics_file = x.prom\n", 4, "metrics_file", "absolute path");
+	BAD(AGENT "chunk_min = 2K\n", 4, "chunk_min", "must be between 4K and 64M (got '2K')");
+	BAD(AGENT "chunk_min = 256 K\n", 4, "chunk_min", "bad size");
+	BAD(AGENT "chunk_avg = 768K\n", 4, "chunk_avg", "power of two");
+	BAD(AGENT "chunk_max = 128M\n", 4, "chunk_max", "between 4K and 64M");
+	BAD(AGENT "chunk_max = 99999999999999999999\n", 4, "chunk_max", "bad size");
+	BAD(AGENT "pack_size = 512K\n", 4, "pack_size", "between 1M and 1G");
+	BAD(AGENT "pack_size = 2G\n", 4, "pack_size", "between 1M and 1G");
+	BAD(AGENT "pack_size = 32MB\n", 4, "pack_size", "bad size");
+	BAD(AGENT "compression = 0\n", 4, "compression", "between 1 and 19");
+	BAD(AGENT "compression = 20\n", 4, "compression", "between 1 and 19");
+	BAD(AGENT "compression = -1\n", 4, "compression", "bad number");
+	BAD(AGENT "compression = 3.5\n", 4, "compression", "bad number");
+	BAD(AGENT "threads = 0\n", 4, "threads", "between 1 and 64");
+	BAD(AGENT "threads = 65\n", 4, "threads", "between 1 and 64");
+	BAD(AGENT "threads = 18446744073709551616\n", 4, "threads", "bad number");
+	BAD(AGENT "threads =\n", 4, "threads", "empty value");
+
+	/* [remote] */
+	BAD(AGENT "[remote \"r\"]\nurl = http://h/p\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://host\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp:///path\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://@h/p\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://h:99999/p\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://h:/p\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://h:2x/p\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://h o/p\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nurl = file://relative\n", 5, "url", "bad URL");
+	BAD(AGENT "[remote \"r\"]\nidentity = id_ed25519\n", 5, "identity", "absolute");
+	BAD(AGENT "[remote \"r\"]\nknown_hosts = kh\n", 5, "known_hosts", "absolute");
+	BAD(AGENT "[remote \"r\"]\nfingerprint = MD5:aa:bb\n", 5, "fingerprint", "bad fingerprint");
+	BAD(AGENT "[remote \"r\"]\nfingerprint = SHA256:short\n", 5, "fingerprint",
+	    "bad fingerprint");
+	BAD(AGENT "[remote \"r\"]\nregion = eu north\n", 5, "region", "bad name");
+	BAD(AGENT "[remote \"r\"]\nconnections = 0\n", 5, "connections", "between 1 and 16");
+	BAD(AGENT "[remote \"r\"]\nconnections = 17\n", 5, "connections", "between 1 and 16");
+	BAD(AGENT "[remote \"r\"]\nbandwidth_limit = 10 MB/s\n", 5, "bandwidth_limit", "bad size");
+	BAD(AGENT "[remote \"r\"]\ntimeout = 0\n", 5, "timeout", "between 1s and 1d");
+	BAD(AGENT "[remote \"r\"]\ntimeout = 2d\n", 5, "timeout", "between 1s and 1d");
+	BAD(AGENT "[remote \"r\"]\ntimeout = 30\n", 5, "timeout", "bad duration");
+
+	/* [policy] */
+	BAD(AGENT "[policy]\nallowed_regions = eu-central,,eu-north\n", 5, "allowed_regions",
+	    "empty item");
+	BAD(AGENT "[policy]\nallowed_regions = eu-central,\n", 5, "allowed_regions", "empty item");
+	BAD(AGENT "[policy]\nallowed_regions = eu central\n", 5, "allowed_regions",
+	    "bad region name 'eu central'");
+	BAD(AGENT "[policy]\nallowed_regions = a, b, a\n", 5, "allowed_regions",
+	    "'a' is listed twice");
+	BAD(AGENT "[policy]\nkeep_daily = -1\n", 5, "keep_daily", "bad number");
+	BAD(AGENT "[policy]\nkeep_weekly = 4294967296\n", 5, "keep_weekly", "between 0 and");
+	BAD(AGENT "[policy]\nkeep_monthly = twelve\n", 5, "keep_monthly", "bad number");
+	BAD(AGENT "[policy]\nmax_age = 90 days\n", 5, "max_age", "(e.g. 90d) (got '90 days')");
+	BAD(AGENT "[policy]\nverify_sample = 3\n", 5, "verify_sample", "bad percentage");
+	BAD(AGENT "[policy]\nverify_sample = 101%\n", 5, "verify_sample", "bad percentage");
+	BAD(AGENT "[policy]\nverify_sample = 0.00001%\n", 5, "verify_sample", "bad percentage");
+	BAD(AGENT "[policy]\noffboard_grace = 14\n", 5, "offboard_grace", "bad duration");
+	BAD(AGENT "[policy]\nerasure_deadline = 99999999999999999w\n", 5, "erasure_deadline",
+	    "bad duration");
+
+	/* [tenant] */
+	BAD(AGENT "[tenant \"t\"]\nsource = srv/data\n", 5, "source", "absolute path");
+	BAD(AGENT "[tenant \"t\"]\nsource = /a\nsource = /b\nsource = /a\n", 7, "source",
+	    "listed twice");
+	BAD(AGENT "[tenant \"t\"]\nexclude = *.tmp,,*.bak\n", 5, "exclude", "empty item");
+	BAD(AGENT "[tenant \"t\"]\nexclude = *.tmp\nexclude = *.bak, *.tmp\n", 6, "exclude",
+	    "'*.tmp' is listed twice");
+	BAD(AGENT "[tenant \"t\"]\nwrite_key = keys/t.write\n", 5, "write_key", "absolute");
+	BAD(AGENT "[tenant \"t\"]\nread_key = t.read\n", 5, "read_key", "absolute");
+	BAD(AGENT "[tenant \"t\"]\nallowed_regions = ,\n", 5, "allowed_regions", "empty item");
+	BAD(AGENT "[tenant \"t\"]\noffboarded = 2026-02-29\n", 5, "offboarded", "bad date");
+	BAD(AGENT "[tenant \"t\"]\noffboarded = 2026-10-01 12:00\n", 5, "offboarded", "bad date");
+	BAD(AGENT "[tenant \"t\"]\noffboarded = 01.10.2026\n", 5, "offboarded", "bad date");
+	BAD(AGENT "[tenant \"t\"]\none_file_system = maybe\n", 5, "one_file_system", "bad boolean");
+}
+
+static void
+test_bad_structure(void)
+{
+	char text[512], name[80];
+
+	/* The exact message for the commonest mistake. */
+	BAD(AGENT "foo = bar\n", 4, "foo", "[agent] key 'foo': unknown key (got 'bar')");
+	BAD(AGENT "[policy]\nkeep_yearly = 3\n", 5, "keep_yearly",
+	    "[policy] key 'keep_yearly': unknown key");
+	BAD(AGENT "[remote \"r\"]\nuser = x\n", 5, "user", "[remote \"r\"] key 'user'");
+	BAD(AGENT "[tenant \"t\"]\nsources = /a\n", 5, "sources", "[tenant \"t\"] key 'sources'");
+	BAD(AGENT "[tenant \"t\"]\nSource = /a\n", 5, "Source", "unknown key");
+	BAD(AGENT "= x\n", 4, "", "unknown key");
+	/* a key that belongs to another section */
+	BAD(AGENT "[policy]\nrepository = /r\n", 5, "repository", "unknown key");
+
+	/* single-valued keys set twice */
+	BAD(AGENT "host = a\nhost = b\n", 5, "host", "set twice, first on line 4 (got 'b')");
+	BAD("[agent]\nrepository = /r\nrepository = /r\n", 3, "repository", "set twice");
+	BAD(AGENT "[policy]\nkeep_daily = 7\nkeep_daily = 7\n", 6, "keep_daily", "set twice");
+	BAD(AGENT "[remote \"r\"]\nurl = file:///x\nurl = file:///y\n", 6, "url", "set twice");
+	BAD(AGENT "[tenant \"t\"]\nallowed_regions = a\nallowed_regions = b\n", 6,
+	    "allowed_regions", "set twice");
+	BAD(AGENT "[tenant \"t\"]\nwrite_key = /k\nwrite_key = /k\n", 6, "write_key", "set twice");
+
+	/* sections */
+	BAD("[agnet]\n", 1, NULL, "[agnet]: unknown section");
+	BAD(AGENT "[Agent]\n", 4, NULL, "unknown section");
+	BAD(AGENT "[remote]\n", 4, NULL, "unknown section");
+	BAD(AGENT "[remote fi1]\n", 4, NULL, "double quotes");
+	BAD(AGENT "[tenant 'acme']\n", 4, NULL, "double quotes");
+	BAD(AGENT "[tenant \"acme]\n", 4, NULL, "double quotes");
+	BAD(AGENT "[tenant \"\"]\n", 4, NULL, "bad tenant name");
+	BAD(AGENT "[tenant \"a b\"]\n", 4, NULL, "bad tenant name");
+	BAD(AGENT "[tenant \"a\"b\"]\n", 4, NULL, "bad tenant name");
+	BAD(AGENT "[tenant \".hidden\"]\n", 4, NULL, "bad tenant name");
+	BAD(AGENT "[remote \"../x\"]\n", 4, NULL, "bad remote name");
+	BAD(AGENT "[remote \"local\"]\n", 4, NULL, "reserved");
+	memset(name, 'n', 65);
+	name[65] = '\0';
+	snprintf(text, sizeof(text), AGENT "[tenant \"%s\"]\n", name);
+	BAD(text, 4, NULL, "bad tenant name");
+	BAD(AGENT "[agent]\n", 4, NULL, "[agent]: duplicate section, first on line 1");
+	BAD(AGENT "[policy]\n[policy]\n", 5, NULL, "[policy]: duplicate section, first on line 4");
+	BAD(AGENT REMOTE "[remote \"r\"]\n", 7, NULL,
+	    "[remote \"r\"]: duplicate section, first on line 4");
+	BAD(AGENT TENANT "\n[tenant \"t\"]\n", 8, NULL,
+	    "[tenant \"t\"]: duplicate section, first on line 4");
+	BAD("host = web1\n[agent]\n", 1, "host", "not inside a section");
+
+	/* line syntax */
+	BAD(AGENT "[tenant \"t\"\n", 4, NULL, "bad section header");
+	BAD(AGENT "[policy] keep_daily = 7\n", 4, NULL, "bad section header");
+	BAD(AGENT "just some words\n", 4, NULL, "expected '[section]' or 'key = value'");
+	BAD(AGENT "host ; = x\n", 4, NULL, "expected '[section]' or 'key = value'");
+	BAD(AGENT "host = web1\n  web2\n", 5, NULL, "continuation lines are not supported");
+	BAD(AGENT "[tenant \"t\"]\nsource = /a\n\tsource = /b\n", 6, NULL, "continuation");
+	memset(text, 0, sizeof(text));
+	strcpy(text, AGENT "repository = /");
+	memset(text + strlen(text), 'x', 200);
+	strcat(text, "\nstate_dir = /s\n");
+	BAD(text, 4, NULL, "line longer than 198 characters");
+	expect_bad_n(__LINE__, AGENT "host = a\0b\n", sizeof(AGENT "host = a\0b\n") - 1, 4, NULL,
+	             "NUL byte");
+}
+
+static void
+test_bad_missing(void)
+{
+	/* required keys, reported at their section's header line */
+	BAD("[agent]\nstate_dir = /s\n", 1, NULL, "[agent] missing required key 'repository'");
+	BAD("\n\n[agent]\nrepository = /r\n", 3, NULL, "[agent] missing required key 'state_dir'");
+	BAD("[policy]\nkeep_daily = 7\n", 0, NULL, "missing required section [agent]");
+	BAD("", 0, NULL, "missing required section [agent]");
+	BAD(AGENT "[remote \"fi1\"]\nregion = eu-north\n", 4, NULL,
+	    "[remote \"fi1\"] missing required key 'url'");
+	BAD(AGENT REMOTE "[remote \"fi2\"]\nurl = file:///y\n", 7, NULL,
+	    "[remote \"fi2\"] missing required key 'region'");
+	BAD(AGENT "[tenant \"acme\"]\nwrite_key = /k\n", 4, NULL,
+	    "[tenant \"acme\"] missing required key 'source'");
+	BAD(AGENT TENANT "\n[tenant \"acme\"]\nsource = /srv/data/acme\n", 8, NULL,
+	    "[tenant \"acme\"] missing required key 'write_key'");
+	BAD(AGENT "[tenant \"empty\"]\n", 4, NULL, "[tenant \"empty\"] missing required key");
+
+	/* rules between keys, blamed on the key set last */
+	BAD(AGENT "chunk_min = 1M\n", 4, "chunk_min",
+	    "must be less than chunk_avg (1M) (got '1M')");
+	BAD(AGENT "chunk_avg = 256K\n", 4, "chunk_avg",
+	    "must be greater than chunk_min (256K) (got '256K')");
+	BAD(AGENT "chunk_max = 1M\nchunk_avg = 2M\n", 5, "chunk_avg",
+	    "must be less than chunk_max (1M) (got '2M')");
+	BAD(AGENT "chunk_avg = 8M\n", 4, "chunk_avg", "less than chunk_max (4M)");
+	BAD(AGENT "chunk_avg = 8M\nchunk_max = 8M\n", 5, "chunk_max",
+	    "must be greater than chunk_avg (8M) (got '8M')");
+	BAD(AGENT "[policy]\nerasure_deadline = 7d\n", 5, "erasure_deadline",
+	    "must be at least offboard_grace (14d) (got '7d')");
+	BAD(AGENT "[policy]\nerasure_deadline = 30d\noffboard_grace = 31d\n", 6, "offboard_grace",
+	    "must be at most erasure_deadline (30d) (got '31d')");
+
+	/* the file itself */
+	snprintf(path, sizeof(path), "%s/no-such.ini", dir);
+	gs_set_quiet(1);
+	CHECK(gs_config_load(path) == NULL);
+	gs_set_quiet(0);
+	{
+		char want[sizeof(path) + 64];
+
+		snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+		CHECK(strcmp(gs_last_error(), want) == 0);
+	}
+	gs_set_quiet(1);
+	CHECK(gs_config_load(dir) == NULL);
+	gs_set_quiet(0);
+	CHECK(strstr(gs_last_error(), "Is a directory") != NULL);
+}
+
+static void
+test_names_and_paths(void)
+{
+	char name[80];
+
+	CHECK(gs_valid_name("acme"));
+	CHECK(gs_valid_name("a"));
+	CHECK(gs_valid_name("A-z_0.9"));
+	CHECK(gs_valid_name("local"));
+	CHECK(!gs_valid_name(""));
+	CHECK(!gs_valid_name(NULL));
+	CHECK(!gs_valid_name("."));
+	CHECK(!gs_valid_name(".."));
+	CHECK(!gs_valid_name(".a"));
+	CHECK(!gs_valid_name("a/b"));
+	CHECK(!gs_valid_name("a b"));
+	CHECK(!gs_valid_name("a\"b"));
+	CHECK(!gs_valid_name("\xc3\xa6"));
+	memset(name, 'x', 64);
+	name[64] = '\0';
+	CHECK(gs_valid_name(name));
+	name[64] = 'x';
+	name[65] = '\0';
+	CHECK(!gs_valid_name(name));
+
+	CHECK(setenv("GEOSNAP_CONFIG", "/tmp/x.ini", 1) == 0);
+	CHECK(strcmp(gs_config_default_path(), "/tmp/x.ini") == 0);
+	CHECK(setenv("GEOSNAP_CONFIG", "", 1) == 0);
+	CHECK(strcmp(gs_config_default_path(), "/etc/geosnap/geosnap.ini") == 0);
+	CHECK(unsetenv("GEOSNAP_CONFIG") == 0);
+	CHECK(strcmp(gs_config_default_path(), "/etc/geosnap/geosnap.ini") == 0);
+
+	gs_config_free(NULL);
+}
+
+/* cleanup(): remove the scratch directory and everything in it. */
+static void
+cleanup(void)
+{
+	char p[sizeof(path) + 256];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	CHECK(rmdir(dir) == 0);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_cli_example();
+	test_all_keys();
+	test_defaults();
+	test_syntax();
+	test_bad_values();
+	test_bad_structure();
+	test_bad_missing();
+	test_names_and_paths();
+	CHECK(nbad > 100);
+	cleanup();
+	return tap_done();
+}
