@@ -37,6 +37,8 @@ gs_last_error(void)
 	return last_error;
 }
 
+static void vwarn(int with_errno, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 vwarn(int with_errno, const char *fmt, va_list ap)
 {
@@ -190,6 +192,8 @@ gs_rd_copy(struct gs_rd *r, void *dst, size_t n)
 {
 	const uint8_t *p = gs_rd_bytes(r, n);
 
+	if (n == 0)
+		return;
 	if (p)
 		memcpy(dst, p, n);
 	else
