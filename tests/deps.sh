@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what geosnap needs to build, test and demo on Debian 12.
+# Runs as root (CI) or through sudo.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  libarchive-dev libsodium-dev libssh2-1-dev libxxhash-dev libinih-dev libzstd-dev
+  xxhash attr acl libarchive-tools tar python3 util-linux binutils
+  openssh-server openssh-client
+)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
