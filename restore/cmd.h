@@ -1,0 +1,105 @@
+/*
+ * cmd.h -- the geosnap-restore program: shared option handling and the
+ * commands, one per cmd_<verb>.c.  Each command returns an exit status of
+ * CLI.md (GS_EXIT_*).
+ */
+#ifndef GEOSNAP_RESTORE_CMD_H
+#define GEOSNAP_RESTORE_CMD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "geosnap/config.h"
+#include "read/reader.h"
+#include "read/rkey.h"
+
+/* Options common to every command (may be given before or after it). */
+struct gs_cli {
+	const char *config; /* -c FILE, or NULL */
+	int quiet;
+	int verbose;
+};
+
+/* Long option ids shared by the commands (short options use their letter). */
+enum {
+	OPT_TENANT = 256,
+	OPT_FROM,
+	OPT_REPO,
+	OPT_KEY,
+	OPT_JSON,
+	OPT_SNAPSHOT,
+	OPT_INCLUDE,
+	OPT_TARGET,
+	OPT_OVERWRITE,
+	OPT_FORMAT,
+	OPT_OUTPUT,
+	OPT_READ_DATA,
+	OPT_OUT,
+	OPT_AUDIT,
+	OPT_HELP,
+	OPT_VERSION
+};
+
+/* What a command needs to reach a tenant's repository. */
+struct gs_target {
+	const char *tenant;
+	const char *from; /* NULL or "local" */
+	const char *repo; /* --repo */
+	const char *key;  /* --key */
+};
+
+/* An opened tenant: config (if any), key, reader. */
+struct gs_session {
+	struct gs_config *cfg;
+	struct gs_rkey *key;
+	struct gs_reader *rd;
+	char *repo_path; /* absolute */
+};
+
+/*
+ * gs_cmd_common_opt(g, opt, arg): handle -c/-q/-v given after a command;
+ * 1 if opt was one of them, 0 otherwise.
+ */
+int gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg);
+
+/*
+ * gs_cmd_open(g, t, flags, s): load the configuration if there is one,
+ * resolve the repository and the read key, ask for the passphrase, load the
+ * key and open a reader (GS_READER_* flags).  Returns GS_EXIT_OK with s
+ * filled, or the exit status to use (warned).
+ */
+int gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s);
+/* gs_cmd_close(s): release everything gs_cmd_open() acquired. */
+void gs_cmd_close(struct gs_session *s);
+/* gs_cmd_finish(s, rc): rc, raised to GS_EXIT_PROBLEM when the reader had to
+ * skip a damaged object, then gs_cmd_close(s). */
+int gs_cmd_finish(struct gs_session *s, int rc);
+
+/*
+ * gs_cmd_snapshot(s, spec, ret, ret_others_bad): gs_reader_resolve() with its
+ * outcome as an exit status: GS_EXIT_OK with *ret filled, GS_EXIT_USAGE (no
+ * such or ambiguous snapshot), GS_EXIT_PROBLEM (unreadable or corrupt).
+ */
+int gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret,
+                    int *ret_others_bad);
+
+/* gs_cmd_usage_error(usage, fmt, ...): print a message and the usage on
+ * stderr; returns GS_EXIT_USAGE. */
+int gs_cmd_usage_error(const char *usage, const char *fmt, ...) GS_PRINTF(2, 3);
+
+/* gs_cmd_json_str(f, s): s as a JSON string literal (invalid UTF-8 bytes as
+ * \udcXX, the "surrogateescape" convention, so nothing is lost). */
+void gs_cmd_json_str(FILE *f, const char *s);
+
+/* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
+void gs_cmd_iso_time(char *out, size_t cap, int64_t sec);
+
+/* The commands: argv[0] is the command name. */
+int gs_cmd_keygen(struct gs_cli *g, int argc, char **argv);
+int gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv);
+int gs_cmd_ls(struct gs_cli *g, int argc, char **argv);
+int gs_cmd_restore(struct gs_cli *g, int argc, char **argv);
+int gs_cmd_export(struct gs_cli *g, int argc, char **argv);
+int gs_cmd_check(struct gs_cli *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * cmd_common.c -- what every geosnap-restore command shares: reaching a
+ * tenant (configuration, repository, read key, passphrase) and printing.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "geosnap/config.h"
+#include "geosnap/repo.h"
+#include "geosnap/util.h"
+#include "read/pass.h"
+#include "read/reader.h"
+#include "read/rkey.h"
+
+/*
+ * gs_cmd_common_opt(g, opt, arg): handle -c/-q/-v given after a command;
+ * 1 if opt was one of them, 0 otherwise.
+ */
+int
+gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'c':
+		g->config = arg;
+		return 1;
+	case 'q':
+		g->quiet = 1;
+		return 1;
+	case 'v':
+		g->verbose++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* gs_cmd_usage_error(usage, fmt, ...): message and usage; GS_EXIT_USAGE. */
+int
+gs_cmd_usage_error(const char *usage, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gs_warn("%s", msg);
+	fprintf(stderr, "%s", usage);
+	return GS_EXIT_USAGE;
+}
+
+/* The configuration file to read, or NULL when there is none. */
+static const char *
+config_path(const struct gs_cli *g)
+{
+	const char *env = getenv("GEOSNAP_CONFIG");
+	const char *def;
+
+	if (g->config != NULL)
+		return g->config;
+	if (env != NULL && *env != '\0')
+		return env;
+	def = gs_config_default_path();
+	if (def != NULL && access(def, F_OK) == 0)
+		return def;
+	return NULL;
+}
+
+/*
+ * gs_cmd_open(g, t, flags, s): load the configuration if there is one,
+ * resolve the repository and the read key, ask for the passphrase, load the
+ * key and open a reader (GS_READER_* flags).  Returns GS_EXIT_OK with s
+ * filled, or the exit status to use (warned).
+ */
+int
+gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s)
+{
+	const struct gs_tenant_conf *tc = NULL;
+	const char *cpath, *repo, *key;
+	char prompt[128];
+	struct gs_repo *r;
+	size_t plen;
+	char *pass;
+	int fd, why, rc = GS_EXIT_USAGE;
+
+	memset(s, 0, sizeof(*s));
+	if (!gs_valid_name(t->tenant)) {
+		gs_warn("invalid tenant name '%s'", t->tenant);
+		return GS_EXIT_USAGE;
+	}
+	if ((cpath = config_path(g)) != NULL) {
+		if ((s->cfg = gs_config_load(cpath)) == NULL)
+			return GS_EXIT_USAGE;
+		tc = gs_config_tenant(s->cfg, t->tenant);
+	}
+	if (t->from != NULL && strcmp(t->from, "local") != 0) {
+		if (s->cfg != NULL && gs_config_remote(s->cfg, t->from) == NULL)
+			gs_warn("%s: no remote named %s", cpath, t->from);
+		else
+			gs_warn("remote %s: SFTP transport not available yet", t->from);
+		goto err0;
+	}
+	repo = t->repo != NULL ? t->repo : s->cfg != NULL ? s->cfg->repository : NULL;
+	if (repo == NULL) {
+		gs_warn("no repository: give --repo PATH or a configuration (-c FILE)");
+		goto err0;
+	}
+	key = t->key != NULL ? t->key : tc != NULL ? tc->read_key : NULL;
+	if (key == NULL) {
+		if (s->cfg != NULL && tc == NULL && t->repo == NULL)
+			gs_warn("%s: no tenant %s", cpath, t->tenant);
+		else
+			gs_warn("tenant %s: no read key (give --key FILE or set read_key in the "
+			        "configuration)",
+			        t->tenant);
+		goto err0;
+	}
+	/* Absolute, because restore changes into the target directory. */
+	if ((s->repo_path = realpath(repo, NULL)) == NULL) {
+		gs_warnp("%s: repository", repo);
+		rc = GS_EXIT_FAIL;
+		goto err0;
+	}
+	/* Cheap checks before asking for the passphrase. */
+	if ((r = gs_repo_open(s->repo_path)) == NULL) {
+		rc = GS_EXIT_FAIL;
+		goto err1;
+	}
+	gs_repo_free(r);
+	if ((fd = gs_keyfile_open(key)) < 0)
+		goto err1;
+	close(fd);
+
+	snprintf(prompt, sizeof(prompt), "Passphrase for the read key of tenant %s: ", t->tenant);
+	if ((pass = gs_pass_get(prompt, 0, &plen)) == NULL)
+		goto err1;
+	s->key = gs_rkey_load(key, t->tenant, pass, plen);
+	gs_pass_free(pass);
+	if (s->key == NULL)
+		goto err1;
+	if ((s->rd = gs_reader_open(s->repo_path, s->key, flags, &why)) == NULL) {
+		rc = why == 1 ? GS_EXIT_PROBLEM : GS_EXIT_FAIL;
+		goto err2;
+	}
+	return GS_EXIT_OK;
+
+err2:
+	gs_rkey_free(s->key);
+	s->key = NULL;
+err1:
+	free(s->repo_path);
+	s->repo_path = NULL;
+err0:
+	gs_config_free(s->cfg);
+	s->cfg = NULL;
+	return rc;
+}
+
+/* gs_cmd_close(s): release everything gs_cmd_open() acquired. */
+void
+gs_cmd_close(struct gs_session *s)
+{
+	gs_reader_free(s->rd);
+	gs_rkey_free(s->key);
+	gs_config_free(s->cfg);
+	free(s->repo_path);
+	memset(s, 0, sizeof(*s));
+}
+
+/* gs_cmd_finish(s, rc): rc, raised to GS_EXIT_PROBLEM when the reader had to
+ * skip a damaged object, then gs_cmd_close(s). */
+int
+gs_cmd_finish(struct gs_session *s, int rc)
+{
+	if (rc == GS_EXIT_OK && s->rd != NULL && gs_reader_damaged(s->rd))
+		rc = GS_EXIT_PROBLEM;
+	gs_cmd_close(s);
+	return rc;
+}
+
+/* gs_cmd_snapshot(s, spec, ret, ret_others_bad): resolve spec to an exit status. */
+int
+gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, int *ret_others_bad)
+{
+	switch (gs_reader_resolve(s->rd, spec, ret, ret_others_bad)) {
+	case 0:
+		return GS_EXIT_OK;
+	case 1:
+		return GS_EXIT_USAGE;
+	default:
+		return GS_EXIT_PROBLEM;
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0)
+			return 0; /* overlong */
+		if (c == 0xed && p[1] >= 0xa0)
+			return 0; /* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90)
+			return 0;
+		if (c == 0xf4 && p[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* gs_cmd_json_str(f, s): s as a JSON string literal. */
+void
+gs_cmd_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			p++;
+			continue;
+		case '\\':
+			fputs("\\\\", f);
+			p++;
+			continue;
+		case '\n':
+			fputs("\\n", f);
+			p++;
+			continue;
+		case '\t':
+			fputs("\\t", f);
+			p++;
+			continue;
+		case '\r':
+			fputs("\\r", f);
+			p++;
+			continue;
+		default:
+			break;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+			p++;
+			continue;
+		}
+		/* utf8_len never reads past a NUL: continuation bytes are not 0. */
+		if ((n = utf8_len(p)) == 0) {
+			fprintf(f, "\\udc%02x", *p);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+	fputc('"', f);
+}
+
+/* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
+void
+gs_cmd_iso_time(char *out, size_t cap, int64_t sec)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, cap, "@%lld", (long long)sec);
+}

@@ -1,0 +1,96 @@
+/*
+ * cmd_keygen.c -- geosnap-restore keygen --tenant T --out DIR
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "geosnap/config.h"
+#include "geosnap/util.h"
+#include "read/pass.h"
+#include "read/rkey.h"
+
+static const char usage[] =
+    "usage: geosnap-restore keygen --tenant T --out DIR\n"
+    "  Make DIR/T.write (the agent's write key, cannot decrypt) and DIR/T.read\n"
+    "  (the read key, sealed with a passphrase from $GEOSNAP_PASSPHRASE_FILE or\n"
+    "  typed twice on the terminal).  Existing files are never overwritten.\n"
+    "  $GEOSNAP_PWHASH=interactive|moderate|sensitive sets the Argon2id cost\n"
+    "  (default moderate).\n";
+
+/* gs_cmd_keygen(g, argc, argv): make a tenant's key pair; returns the exit status. */
+int
+gs_cmd_keygen(struct gs_cli *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"tenant", required_argument, NULL, OPT_TENANT},
+	                                         {"out", required_argument, NULL, OPT_OUT},
+	                                         {"audit", no_argument, NULL, OPT_AUDIT},
+	                                         {"config", required_argument, NULL, 'c'},
+	                                         {"quiet", no_argument, NULL, 'q'},
+	                                         {"verbose", no_argument, NULL, 'v'},
+	                                         {"help", no_argument, NULL, OPT_HELP},
+	                                         {NULL, 0, NULL, 0}};
+	const char *tenant = NULL, *out = NULL;
+	char prompt[128], path[4096];
+	size_t plen;
+	char *pass;
+	int opt, audit = 0, rc, i;
+
+	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
+		if (gs_cmd_common_opt(g, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_TENANT:
+			tenant = optarg;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_AUDIT:
+			audit = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage, stdout);
+			return GS_EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return GS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return gs_cmd_usage_error(usage, "keygen: unexpected argument '%s'", argv[optind]);
+	if (audit) {
+		gs_warn("keygen --audit: not available yet");
+		return GS_EXIT_USAGE;
+	}
+	if (tenant == NULL || out == NULL)
+		return gs_cmd_usage_error(usage, "keygen: --tenant and --out are required");
+
+	if (!gs_valid_name(tenant))
+		return gs_cmd_usage_error(usage, "keygen: invalid tenant name '%s'", tenant);
+	/* Say so before asking for a passphrase; gs_keygen() checks again. */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", out, tenant, i ? "read" : "write");
+		if (access(path, F_OK) == 0) {
+			gs_warn("%s: already exists; refusing to overwrite a key file", path);
+			return GS_EXIT_USAGE;
+		}
+	}
+
+	snprintf(prompt, sizeof(prompt), "New passphrase for the read key of tenant %s: ", tenant);
+	if ((pass = gs_pass_get(prompt, 1, &plen)) == NULL)
+		return GS_EXIT_USAGE;
+	rc = gs_keygen(tenant, out, pass, plen);
+	gs_pass_free(pass);
+	if (rc == 1)
+		return GS_EXIT_USAGE;
+	if (rc != 0)
+		return GS_EXIT_FAIL;
+	if (!g->quiet)
+		fprintf(stderr,
+		        "geosnap-restore: wrote %s/%s.write (for the agent) and %s/%s.read "
+		        "(keep it and its passphrase safe)\n",
+		        out, tenant, out, tenant);
+	return GS_EXIT_OK;
+}

@@ -1,0 +1,126 @@
+/*
+ * cmd_snapshots.c -- geosnap-restore snapshots --tenant T [--json]
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "geosnap/util.h"
+#include "read/reader.h"
+
+static const char usage[] =
+    "usage: geosnap-restore snapshots --tenant T [--from local] [--repo PATH] [--key FILE]\n"
+    "                                 [--json]\n"
+    "  List the tenant's snapshots, oldest first: ID, time, host, entries, bytes and\n"
+    "  new bytes.  --json prints one JSON object per line with every detail.\n";
+
+/* The agent's "snapshots --json" fields, plus what only the read key shows. */
+static void
+print_json(const struct gs_rsnap *s)
+{
+	char t[64];
+
+	gs_cmd_iso_time(t, sizeof(t), s->info.time_ns / 1000000000);
+	printf("{\"tenant\":");
+	gs_cmd_json_str(stdout, s->info.tenant ? s->info.tenant : "");
+	printf(",\"id\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,\"host\":", s->name, t,
+	       (long long)s->info.time_ns);
+	gs_cmd_json_str(stdout, s->info.host ? s->info.host : "");
+	printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,\"stored_new_bytes\":%llu,"
+	       "\"new_chunks\":%llu,\"warnings\":%u,\"duration_s\":%.3f,\"chunks\":%u,"
+	       "\"manifest_bytes\":%llu,\"manifest_chunks\":%u}\n",
+	       (unsigned long long)s->info.files, (unsigned long long)s->info.bytes,
+	       (unsigned long long)s->info.new_bytes, (unsigned long long)s->info.stored_new_bytes,
+	       (unsigned long long)s->info.new_chunks, (unsigned)s->info.warnings,
+	       (double)s->info.duration_ns / 1e9, (unsigned)s->info.nrefs,
+	       (unsigned long long)s->sealed.manifest_len, (unsigned)s->sealed.nmeta);
+}
+
+/* gs_cmd_snapshots(g, argc, argv): list snapshots; returns the exit status. */
+int
+gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"tenant", required_argument, NULL, OPT_TENANT},
+	                                         {"from", required_argument, NULL, OPT_FROM},
+	                                         {"repo", required_argument, NULL, OPT_REPO},
+	                                         {"key", required_argument, NULL, OPT_KEY},
+	                                         {"json", no_argument, NULL, OPT_JSON},
+	                                         {"config", required_argument, NULL, 'c'},
+	                                         {"quiet", no_argument, NULL, 'q'},
+	                                         {"verbose", no_argument, NULL, 'v'},
+	                                         {"help", no_argument, NULL, OPT_HELP},
+	                                         {NULL, 0, NULL, 0}};
+	struct gs_target t = {0};
+	struct gs_session s;
+	struct gs_rsnap *v;
+	char tm[64];
+	size_t n, i;
+	int opt, json = 0, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
+		if (gs_cmd_common_opt(g, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_TENANT:
+			t.tenant = optarg;
+			break;
+		case OPT_FROM:
+			t.from = optarg;
+			break;
+		case OPT_REPO:
+			t.repo = optarg;
+			break;
+		case OPT_KEY:
+			t.key = optarg;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage, stdout);
+			return GS_EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return GS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return gs_cmd_usage_error(usage, "snapshots: unexpected argument '%s'",
+		                          argv[optind]);
+	if (t.tenant == NULL)
+		return gs_cmd_usage_error(usage, "snapshots: --tenant is required");
+	if ((rc = gs_cmd_open(g, &t, 0, &s)) != GS_EXIT_OK)
+		return rc;
+	switch (gs_reader_snapshots(s.rd, &v, &n)) {
+	case 0:
+		rc = GS_EXIT_OK;
+		break;
+	case 1:
+		rc = GS_EXIT_PROBLEM;
+		break;
+	default:
+		gs_cmd_close(&s);
+		return GS_EXIT_FAIL;
+	}
+	if (!json)
+		printf("%-12s  %-20s  %-16s %10s %16s %16s\n", "ID", "TIME", "HOST", "ENTRIES",
+		       "BYTES", "NEW BYTES");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			print_json(&v[i]);
+			continue;
+		}
+		gs_cmd_iso_time(tm, sizeof(tm), v[i].info.time_ns / 1000000000);
+		printf("%.12s  %-20s  %-16s %10llu %16llu %16llu\n", v[i].name, tm,
+		       v[i].info.host ? v[i].info.host : "", (unsigned long long)v[i].info.files,
+		       (unsigned long long)v[i].info.bytes,
+		       (unsigned long long)v[i].info.new_bytes);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		gs_warnp("stdout");
+		rc = GS_EXIT_FAIL;
+	}
+	gs_reader_snapshots_free(v, n);
+	rc = gs_cmd_finish(&s, rc);
+	return rc;
+}

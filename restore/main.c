@@ -1,0 +1,89 @@
+/*
+ * main.c -- geosnap-restore: the program that holds read keys.
+ *
+ *   geosnap-restore [-c FILE] [-q] [-v] [--version] COMMAND [ARGS]
+ *
+ * Commands are in cmd_<verb>.c; exit statuses follow CLI.md.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cmd.h"
+#include "geosnap/util.h"
+
+static const char usage[] =
+    "usage: geosnap-restore [-c FILE] [-q] [-v] [--version] COMMAND [ARGS]\n"
+    "commands:\n"
+    "  keygen     --tenant T --out DIR          make T.write and the sealed T.read\n"
+    "  snapshots  --tenant T [--json]           list snapshots\n"
+    "  ls         --tenant T [SNAPSHOT] [PATH]  list files in a snapshot\n"
+    "  restore    --tenant T --target DIR       restore a snapshot, verified\n"
+    "  export     --tenant T --format F --output FILE|-\n"
+    "                                           write a tar, pax or zip archive\n"
+    "  check      --tenant T [--read-data]      check the tenant's repository\n"
+    "Each command takes --help.  Common: [--from local] [--repo PATH] [--key FILE].\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(struct gs_cli *, int, char **);
+} commands[] = {
+    {"keygen", gs_cmd_keygen},   {"snapshots", gs_cmd_snapshots}, {"ls", gs_cmd_ls},
+    {"restore", gs_cmd_restore}, {"export", gs_cmd_export},       {"check", gs_cmd_check},
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, OPT_HELP},
+	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	struct gs_cli g = {0};
+	size_t i;
+	int opt;
+
+	gs_set_progname("geosnap-restore");
+	if (sodium_init() < 0) {
+		gs_warn("libsodium cannot be initialised");
+		return GS_EXIT_FAIL;
+	}
+	/* '+': stop at the command; its own options are parsed by the command. */
+	while ((opt = getopt_long(argc, argv, "+c:qv", longopts, NULL)) != -1) {
+		if (gs_cmd_common_opt(&g, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_HELP:
+			fputs(usage, stdout);
+			return GS_EXIT_OK;
+		case OPT_VERSION:
+			printf("geosnap-restore %s\n", GS_VERSION);
+			return GS_EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return GS_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return GS_EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			argv += optind;
+			argc -= optind;
+			optind = 0; /* re-initialise getopt for the command */
+			return commands[i].fn(&g, argc, argv);
+		}
+	}
+	if (strcmp(argv[optind], "test") == 0 || strcmp(argv[optind], "log") == 0 ||
+	    strcmp(argv[optind], "report") == 0) {
+		gs_warn("%s: not available yet", argv[optind]);
+		return GS_EXIT_USAGE;
+	}
+	gs_warn("unknown command '%s'", argv[optind]);
+	fputs(usage, stderr);
+	return GS_EXIT_USAGE;
+}

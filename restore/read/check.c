@@ -1,0 +1,419 @@
+/*
+ * check.c -- the read-key repository check.
+ *
+ * Order: packs first (their headers are the ground truth for where chunks
+ * are), then index segments against those headers, then snapshots against
+ * the index.  A bad object is named and skipped; the check always goes on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <xxhash.h>
+
+#include "geosnap/format.h"
+#include "geosnap/repo.h"
+#include "geosnap/util.h"
+#include "read/check.h"
+#include "read/progress.h"
+#include "read/reader.h"
+
+#define MAX_NAMED 10 /* chunk problems named per object before summarising */
+
+struct ctx {
+	struct gs_reader *rd;
+	const struct gs_check_opts *o;
+	const char *tenant;
+	/* (pack, chunk) -> ref from the pack headers, keyed by hdr_key(): a chunk
+	 * may legitimately be stored in more than one pack. */
+	struct gs_cindex *hdr;
+	struct gs_progress pg;
+	uint8_t *io;
+	int bad;
+	uint64_t nchunks, nbad_chunks;
+};
+
+#define IO_LEN (1u << 20)
+
+/* Hash the object's file and compare with its name; 0 ok, -1 wrong (warned). */
+static int
+check_name(struct ctx *c, int kind, const char *name, uint64_t *ret_size)
+{
+	const char *what = kind == GS_OBJ_PACK    ? "pack"
+	                   : kind == GS_OBJ_INDEX ? "index"
+	                                          : "snapshot";
+	XXH3_state_t *xs;
+	XXH128_canonical_t canon;
+	char hex[GS_NAME_HEX];
+	uint64_t size = 0;
+	char *path;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((path = gs_repo_obj_path(gs_reader_repo(c->rd), c->tenant, kind, name)) == NULL)
+		return -1;
+	if ((xs = XXH3_createState()) == NULL) {
+		gs_warn("cannot allocate a hash state");
+		goto err0;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		gs_warnp("tenant %s: %s %s: open", c->tenant, what, name);
+		goto err1;
+	}
+	XXH3_128bits_reset(xs);
+	for (;;) {
+		n = read(fd, c->io, IO_LEN);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			gs_warnp("tenant %s: %s %s: read", c->tenant, what, name);
+			goto err2;
+		}
+		if (n == 0)
+			break;
+		XXH3_128bits_update(xs, c->io, (size_t)n);
+		size += (uint64_t)n;
+	}
+	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(xs));
+	gs_hex(hex, canon.digest, 16);
+	if (strcmp(hex, name) != 0) {
+		gs_warn("tenant %s: %s %s: content does not match its name (xxh128 %s)", c->tenant,
+		        what, name, hex);
+		goto err2;
+	}
+	if (ret_size != NULL)
+		*ret_size = size;
+	rc = 0;
+err2:
+	close(fd);
+err1:
+	XXH3_freeState(xs);
+err0:
+	free(path);
+	return rc;
+}
+
+/* ---- packs ------------------------------------------------------------- */
+
+/* The key of (pack, id) in c->hdr: BLAKE2b-256 of both. */
+static void
+hdr_key(const uint8_t pack[GS_NAME_LEN], const uint8_t id[GS_ID_LEN], uint8_t ret[GS_ID_LEN])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, GS_ID_LEN);
+	crypto_generichash_update(&st, pack, GS_NAME_LEN);
+	crypto_generichash_update(&st, id, GS_ID_LEN);
+	crypto_generichash_final(&st, ret, GS_ID_LEN);
+}
+
+static void
+check_pack(struct ctx *c, const char *name)
+{
+	struct gs_pack_header h;
+	struct gs_buf buf = {0};
+	uint8_t head[8], bin[GS_NAME_LEN];
+	uint64_t size;
+	uint32_t i, nbad = 0;
+	int r;
+
+	if (check_name(c, GS_OBJ_PACK, name, NULL) != 0)
+		c->bad = 1; /* still look inside: the header may say more */
+	if (gs_repo_read_range(gs_reader_repo(c->rd), c->tenant, GS_OBJ_PACK, name, 0, 8, head) !=
+	        0 ||
+	    gs_pack_check_magic(name, head, 8) != 0) {
+		gs_warn("tenant %s: pack %s: bad or unreadable start", c->tenant, name);
+		c->bad = 1;
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	if (gs_repo_read_pack_header(gs_reader_repo(c->rd), c->tenant, name,
+	                             gs_reader_key(c->rd)->w.index_key, &size, &h) != 0) {
+		gs_warn("tenant %s: pack %s: header unreadable", c->tenant, name);
+		c->bad = 1;
+		return;
+	}
+	gs_unhex(bin, name, GS_NAME_LEN);
+	for (i = 0; i < h.nchunks; i++) {
+		struct gs_chunk_ref keyed = h.chunks[i];
+
+		hdr_key(bin, h.chunks[i].id, keyed.id);
+		r = gs_cindex_add(c->hdr, bin, &keyed);
+		if (r < 0) {
+			gs_warn("out of memory");
+			c->bad = 1;
+			break;
+		}
+		if (r == 1) {
+			gs_warn("tenant %s: pack %s: chunk %u is stored twice in the pack",
+			        c->tenant, name, (unsigned)i);
+			c->bad = 1;
+		}
+	}
+	c->nchunks += h.nchunks;
+	if (c->o->read_data) {
+		for (i = 0; i < h.nchunks; i++) {
+			if (gs_reader_chunk_at(c->rd, name, &h.chunks[i], &buf) != 0)
+				nbad++;
+			gs_progress_add(&c->pg, h.chunks[i].stored_len, 0);
+		}
+		if (nbad > 0) {
+			gs_warn("tenant %s: pack %s: %u of %u chunks are bad", c->tenant, name,
+			        (unsigned)nbad, (unsigned)h.nchunks);
+			c->bad = 1;
+			c->nbad_chunks += nbad;
+		}
+	}
+	gs_buf_free(&buf);
+	gs_pack_header_free(&h);
+}
+
+/* ---- index segments ---------------------------------------------------- */
+
+static int
+same_ref(const struct gs_chunk_ref *a, const struct gs_chunk_ref *b)
+{
+	return memcmp(a->id, b->id, GS_ID_LEN) == 0 && a->offset == b->offset &&
+	       a->stored_len == b->stored_len && a->raw_len == b->raw_len &&
+	       a->key_idx == b->key_idx && a->flags == b->flags && a->alg == b->alg &&
+	       a->type == b->type;
+}
+
+static void
+check_index(struct ctx *c, const char *name)
+{
+	const struct gs_chunk_ref *href;
+	const uint8_t *hpack;
+	struct gs_index idx;
+	char label[160], phex[GS_NAME_HEX], idhex[2 * GS_ID_LEN + 1];
+	uint8_t *buf;
+	size_t len;
+	uint32_t i, j, named = 0, nwrong = 0;
+
+	if (check_name(c, GS_OBJ_INDEX, name, NULL) != 0) {
+		c->bad = 1;
+		return;
+	}
+	if (gs_repo_read(gs_reader_repo(c->rd), c->tenant, GS_OBJ_INDEX, name, &buf, &len) != 0) {
+		c->bad = 1;
+		return;
+	}
+	snprintf(label, sizeof(label), "tenant %s: index %s", c->tenant, name);
+	memset(&idx, 0, sizeof(idx));
+	if (gs_index_parse(gs_reader_key(c->rd)->w.index_key, label, buf, len, &idx) != 0) {
+		free(buf);
+		c->bad = 1;
+		return;
+	}
+	free(buf);
+	for (i = 0; i < idx.npacks; i++) {
+		gs_hex(phex, idx.packs[i].name, GS_NAME_LEN);
+		for (j = 0; j < idx.packs[i].n; j++) {
+			const struct gs_chunk_ref *ref = &idx.packs[i].chunks[j];
+			struct gs_chunk_ref keyed = *ref;
+			const char *why = NULL;
+
+			hdr_key(idx.packs[i].name, ref->id, keyed.id);
+			href = gs_cindex_get(c->hdr, keyed.id, &hpack);
+			if (href == NULL)
+				why = "is not in that pack's header (or the pack is missing)";
+			else if (!same_ref(href, &keyed))
+				why = "differs from the pack header";
+			if (why != NULL) {
+				nwrong++;
+				if (named++ < MAX_NAMED) {
+					gs_reader_idhex(ref->id, idhex);
+					gs_warn("%s: chunk %s of pack %s %s", label, idhex, phex,
+					        why);
+				}
+				continue;
+			}
+			if (gs_cindex_add(gs_reader_cindex(c->rd), idx.packs[i].name, ref) < 0) {
+				gs_warn("out of memory");
+				c->bad = 1;
+				goto done;
+			}
+		}
+	}
+	if (nwrong > 0) {
+		gs_warn("%s: %u entries disagree with the packs", label, (unsigned)nwrong);
+		c->bad = 1;
+	}
+done:
+	gs_index_free(&idx);
+}
+
+/* ---- snapshots --------------------------------------------------------- */
+
+static int
+ref_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, GS_ID_LEN);
+}
+
+/* Is id among the snapshot's (sorted) references? */
+static int
+in_refs(const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN])
+{
+	return bsearch(id, s->info.refs, s->info.nrefs, GS_ID_LEN, ref_cmp) != NULL;
+}
+
+/* One referenced chunk; counts and names problems. */
+static void
+check_ref(struct ctx *c, const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN], int listed,
+          uint32_t *named, uint64_t *nmissing)
+{
+	const uint8_t *pack;
+	char idhex[2 * GS_ID_LEN + 1];
+	const char *why = NULL;
+
+	if (gs_cindex_get(gs_reader_cindex(c->rd), id, &pack) == NULL)
+		why = "is not in the index";
+	else if (!listed && !in_refs(s, id))
+		why = "is missing from the snapshot's reference list";
+	if (why == NULL)
+		return;
+	(*nmissing)++;
+	if ((*named)++ < MAX_NAMED) {
+		gs_reader_idhex(id, idhex);
+		gs_warn("tenant %s: snapshot %s: chunk %s %s", c->tenant, s->name, idhex, why);
+	}
+}
+
+static void
+check_snap(struct ctx *c, const char *name)
+{
+	struct gs_manifest *m;
+	struct gs_mentry e;
+	struct gs_rsnap s;
+	uint64_t nmissing = 0;
+	uint32_t i, named = 0;
+	int rc;
+
+	/* gs_reader_snap_load() also checks the name against the content. */
+	if ((rc = gs_reader_snap_load(c->rd, name, &s)) != 0) {
+		if (rc == 1)
+			gs_warn("tenant %s: snapshot %s: vanished during the check", c->tenant,
+			        name);
+		c->bad = 1;
+		return;
+	}
+	for (i = 1; i < s.info.nrefs; i++) {
+		if (memcmp(s.info.refs[i - 1], s.info.refs[i], GS_ID_LEN) >= 0) {
+			gs_warn("tenant %s: snapshot %s: reference list is not sorted", c->tenant,
+			        name);
+			c->bad = 1;
+			break;
+		}
+	}
+	for (i = 0; i < s.info.nrefs; i++)
+		check_ref(c, &s, s.info.refs[i], 1, &named, &nmissing);
+	for (i = 0; i < s.sealed.nmeta; i++)
+		check_ref(c, &s, s.sealed.meta[i], 0, &named, &nmissing);
+	if ((m = gs_reader_manifest_open(c->rd, &s)) == NULL) {
+		c->bad = 1;
+		goto done;
+	}
+	while ((rc = gs_reader_manifest_next(m, &e)) == 0) {
+		for (i = 0; i < e.nchunks; i++)
+			check_ref(c, &s, e.chunks[i], 0, &named, &nmissing);
+		gs_mentry_clear(&e);
+	}
+	if (rc < 0)
+		c->bad = 1;
+	else if (gs_reader_manifest_count(m) != s.info.files && c->o->verbose)
+		gs_warn("tenant %s: snapshot %s: %llu manifest entries, %llu files recorded",
+		        c->tenant, name, (unsigned long long)gs_reader_manifest_count(m),
+		        (unsigned long long)s.info.files);
+	gs_reader_manifest_free(m);
+	if (nmissing > 0) {
+		gs_warn("tenant %s: snapshot %s: %llu chunk references are broken", c->tenant, name,
+		        (unsigned long long)nmissing);
+		c->bad = 1;
+	}
+done:
+	gs_reader_snap_clear(&s);
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+/*
+ * gs_check(rd, o): check every object of the reader's tenant.  See check.h.
+ */
+int
+gs_check(struct gs_reader *rd, const struct gs_check_opts *o)
+{
+	char(*packs)[GS_NAME_HEX] = NULL, (*index)[GS_NAME_HEX] = NULL,
+	(*snaps)[GS_NAME_HEX] = NULL;
+	size_t npacks, nindex, nsnaps, i;
+	uint64_t total = 0, size;
+	struct ctx c;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.rd = rd;
+	c.o = o;
+	c.tenant = gs_reader_tenant(rd);
+	if ((c.io = malloc(IO_LEN)) == NULL) {
+		gs_warnp("malloc");
+		goto err0;
+	}
+	if ((c.hdr = gs_cindex_new()) == NULL)
+		goto err1;
+	if (gs_repo_list(gs_reader_repo(rd), c.tenant, GS_OBJ_PACK, &packs, &npacks) != 0 ||
+	    gs_repo_list(gs_reader_repo(rd), c.tenant, GS_OBJ_INDEX, &index, &nindex) != 0 ||
+	    gs_repo_list(gs_reader_repo(rd), c.tenant, GS_OBJ_SNAP, &snaps, &nsnaps) != 0)
+		goto err2;
+	if (o->read_data) {
+		for (i = 0; i < npacks; i++)
+			if (gs_repo_stat(gs_reader_repo(rd), c.tenant, GS_OBJ_PACK, packs[i],
+			                 &size) == 0)
+				total += size;
+	}
+	gs_progress_init(&c.pg, o->progress, total, npacks + nindex + nsnaps);
+
+	for (i = 0; i < npacks; i++) {
+		check_pack(&c, packs[i]);
+		gs_progress_add(&c.pg, 0, 1);
+	}
+	for (i = 0; i < nindex; i++) {
+		check_index(&c, index[i]);
+		gs_progress_add(&c.pg, 0, 1);
+	}
+	if (o->verbose) {
+		for (i = 0; i < npacks; i++) {
+			uint8_t bin[GS_NAME_LEN];
+
+			if (gs_unhex(bin, packs[i], GS_NAME_LEN) == 0 &&
+			    !gs_cindex_has_pack(gs_reader_cindex(rd), bin))
+				gs_warn("tenant %s: pack %s: not in any index segment (orphan, "
+				        "removed by garbage collection)",
+				        c.tenant, packs[i]);
+		}
+	}
+	for (i = 0; i < nsnaps; i++) {
+		check_snap(&c, snaps[i]);
+		gs_progress_add(&c.pg, 0, 1);
+	}
+	gs_progress_done(&c.pg);
+	if (o->verbose)
+		fprintf(stderr,
+		        "tenant %s: %zu packs, %zu index segments, %zu snapshots, %llu chunks%s: "
+		        "%s\n",
+		        c.tenant, npacks, nindex, nsnaps, (unsigned long long)c.nchunks,
+		        o->read_data ? " (data read)" : "", c.bad ? "PROBLEMS FOUND" : "ok");
+	rc = c.bad;
+
+err2:
+	free(packs);
+	free(index);
+	free(snaps);
+	gs_cindex_free(c.hdr);
+err1:
+	free(c.io);
+err0:
+	return rc;
+}

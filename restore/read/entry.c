@@ -1,0 +1,277 @@
+/*
+ * entry.c -- manifest entries to libarchive entries, and file content.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geosnap/format.h"
+#include "geosnap/util.h"
+#include "read/entry.h"
+
+/* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
+const char *
+gs_entry_type_name(uint8_t type)
+{
+	switch (type) {
+	case GS_FT_FILE:
+		return "file";
+	case GS_FT_DIR:
+		return "dir";
+	case GS_FT_SYMLINK:
+		return "symlink";
+	case GS_FT_HARDLINK:
+		return "hardlink";
+	case GS_FT_FIFO:
+		return "fifo";
+	case GS_FT_CHR:
+		return "chardev";
+	case GS_FT_BLK:
+		return "blockdev";
+	case GS_FT_SOCK:
+		return "socket";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * gs_entry_quote(path, out, cap): path with control characters and
+ * backslashes written as C escapes, truncated to fit cap; returns out.
+ */
+char *
+gs_entry_quote(const char *path, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	size_t o = 0;
+
+	if (cap == 0)
+		return out;
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			if (o + 5 > cap)
+				break;
+			if (*p == '\\')
+				o += (size_t)snprintf(out + o, cap - o, "\\\\");
+			else
+				o += (size_t)snprintf(out + o, cap - o, "\\%03o", *p);
+		} else {
+			if (o + 2 > cap)
+				break;
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path quoted. */
+void
+gs_entry_warn(const char *path, const char *fmt, ...)
+{
+	char q[1024], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gs_warn("%s: %s", gs_entry_quote(path, q, sizeof(q)), msg);
+}
+
+/* gs_entry_verbose(path): print the quoted path on its own line on stderr. */
+void
+gs_entry_verbose(const char *path)
+{
+	char q[4096];
+
+	fprintf(stderr, "%s\n", gs_entry_quote(path, q, sizeof(q)));
+}
+
+/*
+ * gs_entry_fill(ae, e, pathname): clear ae and describe the manifest entry e
+ * in it under pathname (copied): type, permissions, owner, mtime, size,
+ * rdev, symlink target, xattrs and ACL.  Hard links are left to the caller.
+ * Returns 0, or 1 when the ACL could not be carried over (warned).
+ */
+int
+gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *pathname)
+{
+	unsigned ft;
+	uint32_t i;
+	int rc = 0;
+
+	switch (e->type) {
+	case GS_FT_DIR:
+		ft = AE_IFDIR;
+		break;
+	case GS_FT_SYMLINK:
+		ft = AE_IFLNK;
+		break;
+	case GS_FT_FIFO:
+		ft = AE_IFIFO;
+		break;
+	case GS_FT_CHR:
+		ft = AE_IFCHR;
+		break;
+	case GS_FT_BLK:
+		ft = AE_IFBLK;
+		break;
+	case GS_FT_SOCK:
+		ft = AE_IFSOCK;
+		break;
+	default:
+		ft = AE_IFREG;
+	}
+	archive_entry_clear(ae);
+	archive_entry_set_pathname(ae, pathname);
+	archive_entry_set_filetype(ae, ft);
+	archive_entry_set_perm(ae, (mode_t)(e->mode & 07777));
+	archive_entry_set_uid(ae, e->uid);
+	archive_entry_set_gid(ae, e->gid);
+	if (e->uname != NULL)
+		archive_entry_set_uname(ae, e->uname);
+	if (e->gname != NULL)
+		archive_entry_set_gname(ae, e->gname);
+	archive_entry_set_mtime(ae, (time_t)e->mtime_sec, (long)e->mtime_nsec);
+	if (e->type == GS_FT_FILE)
+		archive_entry_set_size(ae, (la_int64_t)e->size);
+	else
+		archive_entry_set_size(ae, 0);
+	if (e->type == GS_FT_CHR || e->type == GS_FT_BLK)
+		archive_entry_set_rdev(ae, (dev_t)e->rdev);
+	if (e->type == GS_FT_SYMLINK && e->link != NULL)
+		archive_entry_set_symlink(ae, e->link);
+	for (i = 0; i < e->nxattrs; i++)
+		archive_entry_xattr_add_entry(ae, e->xattrs[i].name, e->xattrs[i].value,
+		                              e->xattrs[i].len);
+	if (e->acl != NULL && e->acl[0] != '\0' &&
+	    archive_entry_acl_from_text(ae, e->acl, ARCHIVE_ENTRY_ACL_TYPE_POSIX1E) != ARCHIVE_OK) {
+		archive_entry_acl_clear(ae);
+		if (archive_entry_acl_from_text(ae, e->acl, ARCHIVE_ENTRY_ACL_TYPE_NFS4) !=
+		    ARCHIVE_OK) {
+			archive_entry_acl_clear(ae);
+			gs_entry_warn(e->path, "the recorded ACL cannot be parsed; not restored");
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+/* gs_entry_content_init(c, rd, pg): 0 or -1 (warned). */
+int
+gs_entry_content_init(struct gs_content *c, struct gs_reader *rd, struct gs_progress *pg)
+{
+	memset(c, 0, sizeof(*c));
+	c->rd = rd;
+	c->pg = pg;
+	if ((c->xs = XXH3_createState()) == NULL) {
+		gs_warn("cannot allocate a hash state");
+		return -1;
+	}
+	return 0;
+}
+
+/* gs_entry_content_free(c): release the scratch state. */
+void
+gs_entry_content_free(struct gs_content *c)
+{
+	gs_buf_free(&c->buf);
+	if (c->xs != NULL)
+		XXH3_freeState(c->xs);
+	c->xs = NULL;
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Write n zero bytes at the current position of a streaming archive. */
+static int
+write_zeros(struct archive *a, uint64_t n)
+{
+	static const uint8_t z[65536];
+	size_t k;
+
+	while (n > 0) {
+		k = n > sizeof(z) ? sizeof(z) : (size_t)n;
+		if (archive_write_data(a, z, k) < 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * gs_entry_content(c, a, path, chunks, nchunks, size, hash, flags): see
+ * entry.h.
+ */
+int
+gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
+                 const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks, uint64_t size,
+                 const uint8_t hash[16], int flags)
+{
+	const struct gs_chunk_ref *ref;
+	const uint8_t *pack;
+	XXH128_canonical_t canon;
+	uint64_t off = 0, len;
+	uint32_t i;
+	int bad = 0;
+
+	XXH3_128bits_reset(c->xs);
+	for (i = 0; i < nchunks; i++) {
+		if (gs_reader_chunk(c->rd, chunks[i], GS_CT_DATA, &c->buf) != 0) {
+			/* Leave a gap of the right size when the index knows it. */
+			ref = gs_cindex_get(gs_reader_cindex(c->rd), chunks[i], &pack);
+			gs_entry_warn(path, "chunk %u of %u unreadable; the file is incomplete",
+			              (unsigned)i + 1, (unsigned)nchunks);
+			bad = 1;
+			if (ref == NULL)
+				break;
+			len = ref->raw_len;
+			if (!(flags & GS_CONTENT_DISK) && off + len <= size &&
+			    write_zeros(a, len) != 0)
+				goto fail;
+			off += len;
+			continue;
+		}
+		len = c->buf.len;
+		XXH3_128bits_update(c->xs, c->buf.p, c->buf.len);
+		if (off + len > size) {
+			/* Reported below; never write past the recorded size. */
+			len = off < size ? size - off : 0;
+		}
+		if (flags & GS_CONTENT_DISK) {
+			if (len > 0 && !all_zero(c->buf.p, (size_t)len) &&
+			    archive_write_data_block(a, c->buf.p, (size_t)len, (la_int64_t)off) <
+			        ARCHIVE_OK)
+				goto fail;
+		} else if (len > 0 && archive_write_data(a, c->buf.p, (size_t)len) < 0) {
+			goto fail;
+		}
+		off += c->buf.len;
+		if (c->pg != NULL)
+			gs_progress_add(c->pg, c->buf.len, 0);
+	}
+	if (!(flags & GS_CONTENT_DISK) && off < size && write_zeros(a, size - off) != 0)
+		goto fail;
+	if (bad)
+		return 1;
+	if (off != size) {
+		gs_entry_warn(path, "chunks hold %llu bytes, the manifest records %llu",
+		              (unsigned long long)off, (unsigned long long)size);
+		return 1;
+	}
+	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(c->xs));
+	if (memcmp(canon.digest, hash, 16) != 0) {
+		gs_entry_warn(path, "content does not match its checksum");
+		return 1;
+	}
+	return 0;
+
+fail:
+	gs_entry_warn(path, "%s", archive_error_string(a));
+	return -1;
+}

@@ -1,0 +1,72 @@
+/*
+ * entry.h -- turning manifest entries into libarchive entries and content,
+ * shared by extract (archive_write_disk) and export (archive_write).
+ */
+#ifndef GEOSNAP_ENTRY_H
+#define GEOSNAP_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <xxhash.h>
+
+#include "geosnap/format.h"
+#include "read/progress.h"
+#include "read/reader.h"
+
+/*
+ * gs_entry_fill(ae, e, pathname): clear ae and describe the manifest entry e
+ * in it under pathname (copied): type, permissions, owner, mtime, size,
+ * rdev, symlink target, xattrs and ACL.  Hard links are left to the caller.
+ * Returns 0, or 1 when the ACL could not be carried over (warned).
+ */
+int gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *pathname);
+
+/*
+ * gs_entry_quote(path, out, cap): path with control characters and
+ * backslashes written as C escapes, truncated to fit cap; returns out.
+ */
+char *gs_entry_quote(const char *path, char *out, size_t cap);
+
+/*
+ * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path quoted.
+ */
+void gs_entry_warn(const char *path, const char *fmt, ...) GS_PRINTF(2, 3);
+
+/* gs_entry_verbose(path): print the quoted path on its own line on stderr. */
+void gs_entry_verbose(const char *path);
+
+/* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
+const char *gs_entry_type_name(uint8_t type);
+
+/* Scratch state reused for every file's content. */
+struct gs_content {
+	struct gs_reader *rd;
+	struct gs_buf buf;
+	XXH3_state_t *xs;
+	struct gs_progress *pg; /* may be NULL */
+};
+
+/* gs_entry_content_init(c, rd, pg): 0 or -1 (warned).  gs_entry_content_free(c). */
+int gs_entry_content_init(struct gs_content *c, struct gs_reader *rd, struct gs_progress *pg);
+void gs_entry_content_free(struct gs_content *c);
+
+#define GS_CONTENT_DISK 1 /* archive_write_disk: positioned writes, holes for zeros */
+
+/*
+ * gs_entry_content(c, a, path, chunks, nchunks, size, hash, flags): write the
+ * content made of chunks (size bytes, XXH3-128 hash) into the current entry
+ * of a, fetching and verifying every chunk.  With GS_CONTENT_DISK all-zero
+ * chunks are skipped to leave holes; otherwise every byte is written and a
+ * short content is padded with zeros to size.  Returns 0 when the content
+ * is exact, 1 when it is not (warned, naming path: unreadable chunk, wrong
+ * length, or "PATH: content does not match its checksum"), -1 when a write
+ * into a failed (warned).
+ */
+int gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
+                     const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks, uint64_t size,
+                     const uint8_t hash[16], int flags);
+
+#endif

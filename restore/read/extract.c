@@ -1,0 +1,390 @@
+/*
+ * extract.c -- restore a snapshot with archive_write_disk.
+ *
+ * The manifest is walked once.  Regular files are remembered in a link map
+ * so that a hard link can be made to its first name, or, when that name was
+ * not restored (excluded by --include, unsafe, failed), the content written
+ * in its place from the chunk list kept for exactly that case.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "geosnap/format.h"
+#include "geosnap/util.h"
+#include "read/entry.h"
+#include "read/extract.h"
+#include "read/linkmap.h"
+#include "read/progress.h"
+
+/* A directory whose times are set again at the end (see fix_dir_times). */
+struct dirtime {
+	char *path;
+	int64_t sec;
+	uint32_t nsec;
+};
+
+struct ctx {
+	struct gs_reader *rd;
+	struct dirtime *dirs;
+	size_t ndirs, capdirs;
+	const struct gs_extract_opts *o;
+	struct archive *a;
+	struct archive_entry *ae;
+	struct gs_linkmap *lm;
+	struct gs_content content;
+	struct gs_progress pg;
+	int status; /* 0, or 1 once something was wrong */
+	int fatal;
+};
+
+static int
+included(const struct gs_extract_opts *o, const char *path)
+{
+	size_t i;
+
+	if (o->nincludes == 0)
+		return 1;
+	for (i = 0; i < o->nincludes; i++)
+		if (gs_reader_path_under(path, o->includes[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Write the header of the filled entry; 0 when the entry can go on, 1 when
+ * it failed (warned), -1 fatal (warned).
+ */
+static int
+put_header(struct ctx *c, const char *path)
+{
+	int r = archive_write_header(c->a, c->ae);
+
+	if (r == ARCHIVE_OK)
+		return 0;
+	gs_entry_warn(path, "%s", archive_error_string(c->a));
+	c->status = 1;
+	if (r == ARCHIVE_WARN)
+		return 0;
+	if (r == ARCHIVE_FATAL) {
+		c->fatal = 1;
+		return -1;
+	}
+	return 1;
+}
+
+/* Finish the current entry; 0 or -1 (fatal).  Problems set status. */
+static int
+finish(struct ctx *c, const char *path)
+{
+	int r = archive_write_finish_entry(c->a);
+
+	if (r == ARCHIVE_OK)
+		return 0;
+	gs_entry_warn(path, "%s", archive_error_string(c->a));
+	c->status = 1;
+	if (r == ARCHIVE_FATAL) {
+		c->fatal = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Restore a regular file e under its path with content (chunks, size, hash).
+ * Returns 1 when the file now exists (even with wrong content), 0 when it
+ * could not be created.
+ */
+static int
+put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID_LEN],
+         uint32_t nchunks, uint64_t size, const uint8_t hash[16])
+{
+	int r;
+
+	if (gs_entry_fill(c->ae, e, e->path) != 0)
+		c->status = 1;
+	archive_entry_set_filetype(c->ae, AE_IFREG);
+	archive_entry_set_size(c->ae, (la_int64_t)size);
+	if ((r = put_header(c, e->path)) != 0)
+		return 0;
+	r = gs_entry_content(&c->content, c->a, e->path, chunks, nchunks, size, hash,
+	                     GS_CONTENT_DISK);
+	if (r != 0) {
+		c->status = 1;
+		if (r < 0)
+			c->fatal = 1;
+	}
+	finish(c, e->path);
+	return 1;
+}
+
+static void
+do_file(struct ctx *c, struct gs_mentry *e, int want)
+{
+	struct gs_link_ent *le;
+	int made = 0;
+
+	if (want)
+		made = put_file(c, e, (const uint8_t(*)[GS_ID_LEN])e->chunks, e->nchunks, e->size,
+		                e->hash);
+	if ((le = gs_linkmap_put(c->lm, e->path)) == NULL) {
+		c->fatal = 1;
+		return;
+	}
+	free(le->chunks);
+	free(le->alt);
+	le->alt = NULL;
+	le->chunks = NULL;
+	le->nchunks = 0;
+	le->done = made;
+	if (!made) {
+		/* Keep what a later hard link to this name needs. */
+		le->size = e->size;
+		memcpy(le->hash, e->hash, 16);
+		le->chunks = e->chunks;
+		le->nchunks = e->nchunks;
+		e->chunks = NULL;
+		e->nchunks = 0;
+	}
+}
+
+static void
+do_hardlink(struct ctx *c, const struct gs_mentry *e)
+{
+	struct gs_link_ent *le;
+	const char *target;
+
+	if (e->link == NULL || (le = gs_linkmap_get(c->lm, e->link)) == NULL) {
+		gs_entry_warn(e->path, "hard link to a file that is not in the snapshot");
+		c->status = 1;
+		return;
+	}
+	if (le->done || le->alt != NULL) {
+		target = le->done ? e->link : le->alt;
+		if (gs_entry_fill(c->ae, e, e->path) != 0)
+			c->status = 1;
+		archive_entry_set_filetype(c->ae, AE_IFREG);
+		archive_entry_set_size(c->ae, 0);
+		archive_entry_set_hardlink(c->ae, target);
+		if (put_header(c, e->path) == 0)
+			finish(c, e->path);
+		return;
+	}
+	if (le->chunks == NULL && le->size > 0) {
+		gs_entry_warn(e->path, "hard link target was not restored and its content is lost");
+		c->status = 1;
+		return;
+	}
+	/* The first name was not restored: this name gets the content. */
+	if (put_file(c, e, (const uint8_t(*)[GS_ID_LEN])le->chunks, le->nchunks, le->size,
+	             le->hash)) {
+		if ((le->alt = gs_strdup(e->path)) == NULL) {
+			c->fatal = 1;
+			return;
+		}
+		free(le->chunks);
+		le->chunks = NULL;
+		le->nchunks = 0;
+	}
+}
+
+/* Remember a restored directory's mtime; out of memory only loses that. */
+static void
+note_dir(struct ctx *c, const struct gs_mentry *e)
+{
+	struct dirtime *nd;
+	size_t ncap;
+
+	if (c->ndirs == c->capdirs) {
+		ncap = c->capdirs ? c->capdirs * 2 : 64;
+		if ((nd = reallocarray(c->dirs, ncap, sizeof(*nd))) == NULL)
+			return;
+		c->dirs = nd;
+		c->capdirs = ncap;
+	}
+	if ((c->dirs[c->ndirs].path = gs_strdup(e->path)) == NULL)
+		return;
+	c->dirs[c->ndirs].sec = e->mtime_sec;
+	c->dirs[c->ndirs].nsec = e->mtime_nsec;
+	c->ndirs++;
+}
+
+/*
+ * Set the times of path (relative to the current directory) without
+ * following a symlink in any component.  0 or -1 (errno set).
+ */
+static int
+safe_utimens(const char *path, const struct timespec ts[2])
+{
+	char *copy, *p, *slash;
+	int fd, nfd, rc = -1;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	if ((fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto out;
+	for (p = copy; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		*slash = '\0';
+		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if ((fd = nfd) < 0)
+			goto out;
+	}
+	rc = utimensat(fd, p, ts, AT_SYMLINK_NOFOLLOW);
+	close(fd);
+out:
+	free(copy);
+	return rc;
+}
+
+/*
+ * libarchive defers the times of directories it creates until the end, but
+ * sets those of directories that already existed at once, so restoring over
+ * an existing tree leaves them with the time of their last change.  Set them
+ * again once everything is written.
+ */
+static void
+fix_dir_times(struct ctx *c)
+{
+	struct timespec ts[2];
+	size_t i;
+
+	for (i = 0; i < c->ndirs; i++) {
+		ts[0].tv_sec = ts[1].tv_sec = (time_t)c->dirs[i].sec;
+		ts[0].tv_nsec = ts[1].tv_nsec = (long)c->dirs[i].nsec;
+		if (safe_utimens(c->dirs[i].path, ts) != 0) {
+			gs_entry_warn(c->dirs[i].path, "cannot set the time: %s", strerror(errno));
+			c->status = 1;
+		}
+	}
+}
+
+static void
+do_other(struct ctx *c, const struct gs_mentry *e)
+{
+	if (e->type == GS_FT_SYMLINK && e->link == NULL) {
+		gs_entry_warn(e->path, "symlink without a target");
+		c->status = 1;
+		return;
+	}
+	if (gs_entry_fill(c->ae, e, e->path) != 0)
+		c->status = 1;
+	if (put_header(c, e->path) == 0) {
+		finish(c, e->path);
+		if (e->type == GS_FT_DIR && c->o->overwrite)
+			note_dir(c, e);
+	}
+}
+
+static void
+one(struct ctx *c, struct gs_mentry *e)
+{
+	int want = included(c->o, e->path);
+	int safe = gs_reader_path_ok(e->path);
+
+	if (want && !safe) {
+		gs_entry_warn(e->path, "unsafe path in the manifest; skipped");
+		c->status = 1;
+	}
+	if (want && safe && c->o->verbose)
+		gs_entry_verbose(e->path);
+	if (e->type == GS_FT_FILE) {
+		do_file(c, e, want && safe);
+	} else if (want && safe) {
+		switch (e->type) {
+		case GS_FT_HARDLINK:
+			do_hardlink(c, e);
+			break;
+		case GS_FT_SOCK:
+			/* A socket is recreated by its server, not by a restore. */
+			break;
+		default:
+			do_other(c, e);
+		}
+	}
+	if (want)
+		gs_progress_add(&c->pg, 0, 1);
+}
+
+/*
+ * gs_extract(rd, s, o): restore snapshot s relative to the current working
+ * directory.  See extract.h.
+ */
+int
+gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extract_opts *o)
+{
+	struct gs_manifest *m;
+	struct gs_mentry e;
+	struct ctx c;
+	int flags, rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.rd = rd;
+	c.o = o;
+	flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	        ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
+	        ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+	        ARCHIVE_EXTRACT_SPARSE;
+	if (geteuid() == 0)
+		flags |= ARCHIVE_EXTRACT_OWNER;
+	if (o->overwrite)
+		flags |= ARCHIVE_EXTRACT_UNLINK;
+	if ((c.a = archive_write_disk_new()) == NULL) {
+		gs_warn("cannot allocate an archive writer");
+		goto err0;
+	}
+	if (archive_write_disk_set_options(c.a, flags) != ARCHIVE_OK ||
+	    archive_write_disk_set_standard_lookup(c.a) != ARCHIVE_OK) {
+		gs_warn("archive_write_disk: %s", archive_error_string(c.a));
+		goto err1;
+	}
+	if ((c.ae = archive_entry_new()) == NULL) {
+		gs_warn("cannot allocate an archive entry");
+		goto err1;
+	}
+	if ((c.lm = gs_linkmap_new()) == NULL)
+		goto err2;
+	gs_progress_init(&c.pg, o->progress, o->nincludes ? 0 : s->info.bytes,
+	                 o->nincludes ? 0 : s->info.files);
+	if (gs_entry_content_init(&c.content, rd, &c.pg) != 0)
+		goto err3;
+	if ((m = gs_reader_manifest_open(rd, s)) == NULL)
+		goto err4;
+
+	while (!c.fatal && (rc = gs_reader_manifest_next(m, &e)) == 0) {
+		one(&c, &e);
+		gs_mentry_clear(&e);
+	}
+	if (rc < 0)
+		c.status = 1; /* the manifest is damaged: what came before is restored */
+	/* Directory permissions and times are applied here, deepest first. */
+	if (archive_write_close(c.a) != ARCHIVE_OK) {
+		gs_warn("finishing the restore: %s", archive_error_string(c.a));
+		c.status = 1;
+	}
+	fix_dir_times(&c);
+	gs_progress_done(&c.pg);
+	rc = c.fatal ? -1 : c.status;
+
+	gs_reader_manifest_free(m);
+	while (c.ndirs > 0)
+		free(c.dirs[--c.ndirs].path);
+	free(c.dirs);
+err4:
+	gs_entry_content_free(&c.content);
+err3:
+	gs_linkmap_free(c.lm);
+err2:
+	archive_entry_free(c.ae);
+err1:
+	archive_write_free(c.a);
+err0:
+	return rc;
+}

@@ -1,0 +1,36 @@
+/*
+ * extract.h -- restore a snapshot onto the local file system through
+ * libarchive's archive_write_disk with its secure flags always on.
+ */
+#ifndef GEOSNAP_EXTRACT_H
+#define GEOSNAP_EXTRACT_H
+
+#include <stddef.h>
+
+#include "read/reader.h"
+
+struct gs_extract_opts {
+	const char *const *includes; /* path prefixes (whole components), or none */
+	size_t nincludes;
+	int overwrite; /* replace existing files (ARCHIVE_EXTRACT_UNLINK) */
+	int progress;  /* draw a progress bar on stderr */
+	int verbose;   /* name every restored entry on stderr */
+};
+
+/*
+ * gs_extract(rd, s, o): restore snapshot s (or the parts of it under
+ * o->includes) relative to the current working directory, which the caller
+ * has made the (empty, unless o->overwrite) target directory.  Manifest paths
+ * are used as they are, so libarchive's SECURE_NOABSOLUTEPATHS, NODOTDOT and
+ * SYMLINKS checks all apply, after our own path check.  Every file is
+ * verified against its XXH3-128 and every chunk against its keyed ID.
+ * Content, permissions, mtime, ownership (when euid is 0), symlinks, hard
+ * links, devices, FIFOs, xattrs and ACLs are restored; sockets are skipped.
+ * Returns 0 when everything selected was restored exactly; 1 when some
+ * entries were skipped or are wrong (each warned, naming the entry; the
+ * rest was restored); -1 when the restore could not run or had to stop
+ * (warned).
+ */
+int gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extract_opts *o);
+
+#endif

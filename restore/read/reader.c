@@ -1,0 +1,496 @@
+/*
+ * reader.c -- opening snapshots, fetching and verifying chunks, walking
+ * manifests.  The only code that unseals pack data keys.
+ *
+ * Pack data keys are unsealed once per pack on first use and kept in one
+ * sodium_malloc'd array (grown by copy, the old copy wiped) until the reader
+ * is freed.  A small open-addressing table maps pack names to their keys.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "geosnap/format.h"
+#include "geosnap/repo.h"
+#include "geosnap/util.h"
+#include "read/reader.h"
+#include "read/reader_internal.h"
+
+/* Largest stored blob we accept: a worst-case zstd frame of a maximal chunk. */
+#define MAX_STORED ((size_t)GS_MAX_CHUNK + GS_MAX_CHUNK / 128 + 4096)
+#define TAG_LEN 16
+
+/*
+ * gs_reader_idhex(id, out): the 64 hex digits of a chunk ID.
+ */
+void
+gs_reader_idhex(const uint8_t id[GS_ID_LEN], char out[2 * GS_ID_LEN + 1])
+{
+	gs_hex(out, id, GS_ID_LEN);
+}
+
+/*
+ * Add every usable index segment to rd->ci.  A segment that cannot be read
+ * or parsed is named and skipped (rd->damaged): its chunks are found later
+ * in the pack headers.  0, or -1 when the list cannot be read (warned).
+ */
+static int
+load_index(struct gs_reader *rd)
+{
+	const char *tenant = rd->k->w.tenant;
+	char(*names)[GS_NAME_HEX] = NULL;
+	struct gs_index idx;
+	char label[128];
+	uint8_t *buf;
+	size_t n, i, len;
+	uint32_t p, c;
+
+	if (gs_repo_list(rd->repo, tenant, GS_OBJ_INDEX, &names, &n) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(label, sizeof(label), "tenant %s index %s", tenant, names[i]);
+		if (gs_repo_read(rd->repo, tenant, GS_OBJ_INDEX, names[i], &buf, &len) != 0) {
+			gs_warn("%s: unreadable; falling back to pack headers", label);
+			rd->damaged = 1;
+			continue;
+		}
+		memset(&idx, 0, sizeof(idx));
+		if (gs_index_parse(rd->k->w.index_key, label, buf, len, &idx) != 0) {
+			gs_warn("%s: unusable; falling back to pack headers", label);
+			rd->damaged = 1;
+			free(buf);
+			continue;
+		}
+		free(buf);
+		for (p = 0; p < idx.npacks; p++) {
+			for (c = 0; c < idx.packs[p].n; c++) {
+				if (gs_cindex_add(rd->ci, idx.packs[p].name,
+				                  &idx.packs[p].chunks[c]) < 0) {
+					gs_index_free(&idx);
+					free(names);
+					return -1;
+				}
+			}
+		}
+		gs_index_free(&idx);
+	}
+	free(names);
+	return 0;
+}
+
+/*
+ * gs_reader_open(repo_path, k, flags, ret_why): see reader.h.
+ */
+struct gs_reader *
+gs_reader_open(const char *repo_path, const struct gs_rkey *k, int flags, int *ret_why)
+{
+	struct gs_reader *rd;
+
+	if ((rd = calloc(1, sizeof(*rd))) == NULL) {
+		gs_warnp("calloc");
+		goto err0;
+	}
+	rd->k = k;
+	if ((rd->repo = gs_repo_open(repo_path)) == NULL)
+		goto err1;
+	if ((rd->ci = gs_cindex_new()) == NULL)
+		goto err2;
+	if ((rd->dctx = ZSTD_createDCtx()) == NULL) {
+		gs_warn("cannot allocate a zstd context");
+		goto err3;
+	}
+	if (!(flags & GS_READER_NOINDEX) && load_index(rd) != 0)
+		goto err4;
+	return rd;
+
+err4:
+	ZSTD_freeDCtx(rd->dctx);
+err3:
+	gs_cindex_free(rd->ci);
+err2:
+	gs_repo_free(rd->repo);
+err1:
+	free(rd);
+err0:
+	if (ret_why != NULL)
+		*ret_why = 3;
+	return NULL;
+}
+
+/* gs_reader_damaged(rd): 1 when an index segment or pack header was skipped. */
+int
+gs_reader_damaged(const struct gs_reader *rd)
+{
+	return rd->damaged;
+}
+
+/* gs_reader_free(rd): close, wiping the cached data keys (NULL accepted). */
+void
+gs_reader_free(struct gs_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	if (rd->keys != NULL)
+		sodium_free(rd->keys); /* sodium_free wipes */
+	free(rd->keyok);
+	free(rd->packs);
+	free(rd->tab);
+	gs_buf_free(&rd->blob);
+	gs_buf_free(&rd->mid);
+	ZSTD_freeDCtx(rd->dctx);
+	gs_cindex_free(rd->ci);
+	gs_cindex_free(rd->pci);
+	gs_repo_free(rd->repo);
+	free(rd);
+}
+
+/* gs_reader_tenant(rd): the tenant name (borrowed). */
+const char *
+gs_reader_tenant(const struct gs_reader *rd)
+{
+	return rd->k->w.tenant;
+}
+
+/* gs_reader_key(rd): the read key (borrowed). */
+const struct gs_rkey *
+gs_reader_key(const struct gs_reader *rd)
+{
+	return rd->k;
+}
+
+/* gs_reader_repo(rd): the repository (borrowed). */
+const struct gs_repo *
+gs_reader_repo(const struct gs_reader *rd)
+{
+	return rd->repo;
+}
+
+/* gs_reader_cindex(rd): the chunk index (borrowed; check fills it). */
+struct gs_cindex *
+gs_reader_cindex(struct gs_reader *rd)
+{
+	return rd->ci;
+}
+
+/* ---- pack data keys ---------------------------------------------------- */
+
+static size_t
+name_hash(const uint8_t name[GS_NAME_LEN])
+{
+	/* Names are XXH3-128 digests: any 8 bytes are uniform. */
+	return (size_t)gs_get_le64(name);
+}
+
+/* Put pack index i into the table (which has room). */
+static void
+tab_insert(size_t *tab, size_t cap, const struct pack_ent *packs, size_t i)
+{
+	size_t h = name_hash(packs[i].name) & (cap - 1);
+
+	while (tab[h] != 0)
+		h = (h + 1) & (cap - 1);
+	tab[h] = i + 1;
+}
+
+/* Grow the pack table and array for one more pack; 0 or -1 (warned). */
+static int
+packs_grow(struct gs_reader *rd)
+{
+	struct pack_ent *np;
+	size_t *nt, ncap, i;
+
+	if (rd->npacks == rd->cappacks) {
+		ncap = rd->cappacks ? rd->cappacks * 2 : 64;
+		if ((np = reallocarray(rd->packs, ncap, sizeof(*np))) == NULL) {
+			gs_warnp("reallocarray");
+			return -1;
+		}
+		rd->packs = np;
+		rd->cappacks = ncap;
+	}
+	if ((rd->npacks + 1) * 2 > rd->tabcap) {
+		ncap = rd->tabcap ? rd->tabcap * 2 : 256;
+		if ((nt = calloc(ncap, sizeof(*nt))) == NULL) {
+			gs_warnp("calloc");
+			return -1;
+		}
+		for (i = 0; i < rd->npacks; i++)
+			tab_insert(nt, ncap, rd->packs, i);
+		free(rd->tab);
+		rd->tab = nt;
+		rd->tabcap = ncap;
+	}
+	return 0;
+}
+
+/* Room for n more data keys; 0 or -1 (warned). */
+static int
+keys_grow(struct gs_reader *rd, size_t n)
+{
+	uint8_t *nk, *nok;
+	size_t ncap;
+
+	if (n <= rd->capkeys - rd->nkeys)
+		return 0;
+	ncap = rd->capkeys ? rd->capkeys : 64;
+	while (ncap - rd->nkeys < n)
+		ncap *= 2;
+	if ((nk = sodium_allocarray(ncap, GS_KEY_LEN)) == NULL) {
+		gs_warnp("cannot allocate secure memory for data keys");
+		return -1;
+	}
+	if ((nok = realloc(rd->keyok, ncap)) == NULL) {
+		gs_warnp("realloc");
+		sodium_free(nk);
+		return -1;
+	}
+	rd->keyok = nok;
+	if (rd->keys != NULL) {
+		memcpy(nk, rd->keys, rd->nkeys * GS_KEY_LEN);
+		sodium_free(rd->keys);
+	}
+	rd->keys = nk;
+	rd->capkeys = ncap;
+	return 0;
+}
+
+/*
+ * The cache entry of pack name (hex), reading its header and unsealing its
+ * data keys on first use.  NULL only when out of memory; an unreadable
+ * header gives an entry with bad set.
+ */
+static struct pack_ent *
+pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex)
+{
+	struct gs_pack_header h;
+	struct pack_ent *pe;
+	uint64_t size;
+	size_t slot, i;
+
+	if (rd->tabcap != 0) {
+		slot = name_hash(name) & (rd->tabcap - 1);
+		while (rd->tab[slot] != 0) {
+			pe = &rd->packs[rd->tab[slot] - 1];
+			if (memcmp(pe->name, name, GS_NAME_LEN) == 0)
+				return pe;
+			slot = (slot + 1) & (rd->tabcap - 1);
+		}
+	}
+	if (packs_grow(rd) != 0)
+		return NULL;
+	pe = &rd->packs[rd->npacks];
+	memset(pe, 0, sizeof(*pe));
+	memcpy(pe->name, name, GS_NAME_LEN);
+	memset(&h, 0, sizeof(h));
+	if (gs_repo_read_pack_header(rd->repo, rd->k->w.tenant, hex, rd->k->w.index_key, &size,
+	                             &h) != 0) {
+		pe->bad = 1;
+	} else {
+		if (keys_grow(rd, h.nkeys) != 0) {
+			gs_pack_header_free(&h);
+			return NULL;
+		}
+		pe->key_off = rd->nkeys;
+		pe->nkeys = h.nkeys;
+		for (i = 0; i < h.nkeys; i++) {
+			rd->keyok[rd->nkeys + i] =
+			    crypto_box_seal_open(rd->keys + (rd->nkeys + i) * GS_KEY_LEN,
+			                         h.sealed[i], GS_SEALED_KEY_LEN, rd->k->w.pk,
+			                         rd->k->sk) == 0;
+		}
+		rd->nkeys += h.nkeys;
+		gs_pack_header_free(&h);
+	}
+	tab_insert(rd->tab, rd->tabcap, rd->packs, rd->npacks);
+	rd->npacks++;
+	return pe;
+}
+
+/* ---- chunks ------------------------------------------------------------ */
+
+/* Decrypt and verify the chunk ref of pack (pe, hex) into out; 0 or -1. */
+static int
+chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
+           const struct gs_chunk_ref *ref, uint8_t type, struct gs_buf *out)
+{
+	char idhex[2 * GS_ID_LEN + 1];
+	uint8_t ad[GS_ID_LEN + 1];
+	uint8_t calc[GS_ID_LEN];
+	const uint8_t *key, *nonce, *ct;
+	unsigned long long mlen;
+	struct gs_buf *dst;
+	size_t nlen, ctlen, n;
+	int rc;
+
+	gs_reader_idhex(ref->id, idhex);
+#define CHUNK_ERR(...)                                                                             \
+	do {                                                                                       \
+		char msg_[256];                                                                    \
+		snprintf(msg_, sizeof(msg_), __VA_ARGS__);                                         \
+		gs_warn("tenant %s pack %s chunk %s: %s", rd->k->w.tenant, hex, idhex, msg_);      \
+		return -1;                                                                         \
+	} while (0)
+
+	if (pe->bad)
+		CHUNK_ERR("the pack header cannot be read");
+	if (ref->type != type)
+		CHUNK_ERR("chunk type %u where %u was expected", (unsigned)ref->type,
+		          (unsigned)type);
+	if ((nlen = gs_aead_nonce_len(ref->alg)) == 0)
+		CHUNK_ERR("unknown cipher %u", (unsigned)ref->alg);
+	if (ref->flags & ~GS_CF_ZSTD)
+		CHUNK_ERR("unknown flags 0x%x", (unsigned)ref->flags);
+	if (ref->raw_len > GS_MAX_CHUNK)
+		CHUNK_ERR("length %u exceeds the limit", (unsigned)ref->raw_len);
+	if (ref->stored_len < nlen + TAG_LEN || ref->stored_len > MAX_STORED)
+		CHUNK_ERR("stored length %u out of range", (unsigned)ref->stored_len);
+	if (ref->key_idx >= pe->nkeys)
+		CHUNK_ERR("data key %u does not exist (pack has %u)", (unsigned)ref->key_idx,
+		          (unsigned)pe->nkeys);
+	if (!rd->keyok[pe->key_off + ref->key_idx])
+		CHUNK_ERR("data key %u cannot be unsealed with this read key",
+		          (unsigned)ref->key_idx);
+	if (ref->alg == GS_ALG_AESGCM && !crypto_aead_aes256gcm_is_available())
+		CHUNK_ERR("AES-256-GCM needs a CPU with AES-NI; this host cannot decrypt it");
+	key = rd->keys + (pe->key_off + ref->key_idx) * GS_KEY_LEN;
+
+	rd->blob.len = 0;
+	if (gs_buf_reserve(&rd->blob, ref->stored_len) != 0)
+		CHUNK_ERR("out of memory");
+	if (gs_repo_read_range(rd->repo, rd->k->w.tenant, GS_OBJ_PACK, hex, ref->offset,
+	                       ref->stored_len, rd->blob.p) != 0)
+		CHUNK_ERR("cannot read the stored bytes");
+	nonce = rd->blob.p;
+	ct = rd->blob.p + nlen;
+	ctlen = ref->stored_len - nlen;
+
+	dst = (ref->flags & GS_CF_ZSTD) ? &rd->mid : out;
+	dst->len = 0;
+	if (gs_buf_reserve(dst, ctlen - TAG_LEN + 1) != 0)
+		CHUNK_ERR("out of memory");
+	gs_chunk_ad(ad, ref->id, ref->type);
+	if (ref->alg == GS_ALG_AESGCM)
+		rc = crypto_aead_aes256gcm_decrypt(dst->p, &mlen, NULL, ct, ctlen, ad, sizeof(ad),
+		                                   nonce, key);
+	else
+		rc = crypto_aead_xchacha20poly1305_ietf_decrypt(dst->p, &mlen, NULL, ct, ctlen, ad,
+		                                                sizeof(ad), nonce, key);
+	if (rc != 0)
+		CHUNK_ERR("authentication failed");
+	dst->len = (size_t)mlen;
+
+	if (ref->flags & GS_CF_ZSTD) {
+		out->len = 0;
+		if (gs_buf_reserve(out, (size_t)ref->raw_len + 1) != 0)
+			CHUNK_ERR("out of memory");
+		n = ZSTD_decompressDCtx(rd->dctx, out->p, ref->raw_len, rd->mid.p, rd->mid.len);
+		if (ZSTD_isError(n))
+			CHUNK_ERR("zstd: %s", ZSTD_getErrorName(n));
+		if (n != ref->raw_len)
+			CHUNK_ERR("decompressed to %zu bytes instead of %u", n,
+			          (unsigned)ref->raw_len);
+		out->len = n;
+	} else if (out->len != ref->raw_len) {
+		CHUNK_ERR("%zu bytes instead of %u", out->len, (unsigned)ref->raw_len);
+	}
+
+	gs_chunk_id(rd->k->w.id_key, out->p, out->len, calc);
+	if (memcmp(calc, ref->id, GS_ID_LEN) != 0)
+		CHUNK_ERR("content does not match its ID");
+	return 0;
+#undef CHUNK_ERR
+}
+
+/*
+ * Build rd->pci from every pack header of the tenant, once, after a chunk
+ * was not found in the index (a damaged or missing segment, or a pack a
+ * killed run published without its segment).  Unreadable headers are named
+ * and skipped.
+ */
+static void
+scan_packs(struct gs_reader *rd)
+{
+	const char *tenant = rd->k->w.tenant;
+	char(*names)[GS_NAME_HEX] = NULL;
+	struct gs_pack_header h;
+	uint8_t bin[GS_NAME_LEN];
+	uint64_t size;
+	size_t n, i;
+	uint32_t c;
+
+	rd->scanned = 1;
+	if ((rd->pci = gs_cindex_new()) == NULL)
+		return;
+	if (gs_repo_list(rd->repo, tenant, GS_OBJ_PACK, &names, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (gs_unhex(bin, names[i], GS_NAME_LEN) != 0 ||
+		    (!rd->damaged && gs_cindex_has_pack(rd->ci, bin)))
+			continue; /* an intact index already covers this pack */
+		memset(&h, 0, sizeof(h));
+		if (gs_repo_read_pack_header(rd->repo, tenant, names[i], rd->k->w.index_key, &size,
+		                             &h) != 0) {
+			rd->damaged = 1;
+			continue;
+		}
+		for (c = 0; c < h.nchunks; c++)
+			if (gs_cindex_add(rd->pci, bin, &h.chunks[c]) < 0)
+				break;
+		gs_pack_header_free(&h);
+	}
+	free(names);
+}
+
+/*
+ * gs_reader_chunk(rd, id, type, out): fetch chunk id of type GS_CT_*,
+ * decrypt, decompress and verify it against its keyed ID.  out is reset and
+ * receives the plaintext.  Returns 0, or -1 (warned, naming tenant, pack and
+ * chunk).
+ */
+int
+gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type, struct gs_buf *out)
+{
+	const struct gs_chunk_ref *ref;
+	const uint8_t *pack;
+	char idhex[2 * GS_ID_LEN + 1];
+	char hex[GS_NAME_HEX];
+	struct pack_ent *pe;
+
+	if ((ref = gs_cindex_get(rd->ci, id, &pack)) == NULL) {
+		/* Index segments are a cache of the pack headers: ask those. */
+		if (!rd->scanned)
+			scan_packs(rd);
+		if (rd->pci == NULL || (ref = gs_cindex_get(rd->pci, id, &pack)) == NULL) {
+			gs_reader_idhex(id, idhex);
+			gs_warn("tenant %s chunk %s: in no index segment and no pack header",
+			        rd->k->w.tenant, idhex);
+			return -1;
+		}
+	}
+	gs_hex(hex, pack, GS_NAME_LEN);
+	if ((pe = pack_get(rd, pack, hex)) == NULL)
+		return -1;
+	return chunk_open(rd, pe, hex, ref, type, out);
+}
+
+/*
+ * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
+ * by ref inside pack (hex name), without consulting the index; for check.
+ */
+int
+gs_reader_chunk_at(struct gs_reader *rd, const char *pack, const struct gs_chunk_ref *ref,
+                   struct gs_buf *out)
+{
+	uint8_t name[GS_NAME_LEN];
+	struct pack_ent *pe;
+
+	if (gs_unhex(name, pack, GS_NAME_LEN) != 0) {
+		gs_warn("tenant %s: invalid pack name %s", rd->k->w.tenant, pack);
+		return -1;
+	}
+	if ((pe = pack_get(rd, name, pack)) == NULL)
+		return -1;
+	return chunk_open(rd, pe, pack, ref, ref->type, out);
+}

@@ -1,0 +1,146 @@
+/*
+ * reader.h -- the read side of a tenant's repository: snapshots, chunks and
+ * manifests, decrypted and verified with the read key.  restore/ only.
+ *
+ * Everything read is checked before it is handed out: snapshot objects
+ * against their name and the hash the sealed part carries, chunks against
+ * their keyed ID, manifests against their declared length.  Every error is
+ * warned once, naming the tenant and the object ("tenant T pack NAME chunk
+ * ID: ...").
+ */
+#ifndef GEOSNAP_READER_H
+#define GEOSNAP_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geosnap/format.h"
+#include "geosnap/repo.h"
+#include "read/rkey.h"
+
+struct gs_reader;
+
+/* One snapshot, fully opened: the public and the sealed part. */
+struct gs_rsnap {
+	char name[GS_NAME_HEX];
+	struct gs_snap_info info;
+	struct gs_snap_sealed sealed;
+};
+
+/* Flags of gs_reader_open(). */
+#define GS_READER_NOINDEX 1 /* do not load the chunk index (check builds its own) */
+
+/*
+ * gs_reader_open(repo_path, k, flags, ret_why): open the repository at
+ * repo_path (an absolute path when the caller will chdir later) for tenant
+ * k->w.tenant and load its chunk index unless GS_READER_NOINDEX.  A damaged
+ * index segment is named and skipped: chunks the index does not know are
+ * looked up in the pack headers (see gs_reader_damaged()).  Borrows k, which
+ * must outlive the reader.  Returns the reader, or NULL (warned) with
+ * *ret_why set to the exit status to use (ret_why may be NULL).
+ */
+struct gs_reader *gs_reader_open(const char *repo_path, const struct gs_rkey *k, int flags,
+                                 int *ret_why);
+/*
+ * gs_reader_damaged(rd): 1 when an index segment or a pack header had to be
+ * skipped so far (each was named), 0 otherwise.  Commands turn this into
+ * exit status 1 even when everything could still be restored.
+ */
+int gs_reader_damaged(const struct gs_reader *rd);
+
+/* gs_reader_free(rd): close, wiping the cached data keys (NULL accepted). */
+void gs_reader_free(struct gs_reader *rd);
+
+/* Borrowed views of the reader's parts. */
+const char *gs_reader_tenant(const struct gs_reader *rd);
+const struct gs_rkey *gs_reader_key(const struct gs_reader *rd);
+const struct gs_repo *gs_reader_repo(const struct gs_reader *rd);
+struct gs_cindex *gs_reader_cindex(struct gs_reader *rd);
+
+/*
+ * gs_reader_snap_load(rd, name, ret): read, check and open the snapshot
+ * object name.  Returns 0 with *ret filled (release it with
+ * gs_reader_snap_clear()), 1 if the object does not exist, -1 (warned,
+ * naming the snapshot) if it is unreadable or corrupt.
+ */
+int gs_reader_snap_load(struct gs_reader *rd, const char *name, struct gs_rsnap *ret);
+/* gs_reader_snap_clear(s): free the members of s and zero it. */
+void gs_reader_snap_clear(struct gs_rsnap *s);
+
+/*
+ * gs_reader_snapshots(rd, ret, ret_n): open every snapshot of the tenant and
+ * return them sorted by time (oldest first) in a malloc'd array.  To keep
+ * memory small the reference lists are dropped (info.refs is NULL, nrefs
+ * still counts them).  Returns 0;
+ * 1 when some snapshots could not be opened (each warned and left out); -1
+ * when the list itself could not be read (warned).
+ */
+int gs_reader_snapshots(struct gs_reader *rd, struct gs_rsnap **ret, size_t *ret_n);
+/* gs_reader_snapshots_free(v, n): free an array from gs_reader_snapshots(). */
+void gs_reader_snapshots_free(struct gs_rsnap *v, size_t n);
+
+/*
+ * gs_reader_find(v, n, spec): the snapshot "latest" (greatest time) or the
+ * one whose name starts with spec (at least 6 hex digits, unique).  Returns
+ * a pointer into v, or NULL (warned: none, ambiguous or malformed).
+ */
+const struct gs_rsnap *gs_reader_find(const struct gs_rsnap *v, size_t n, const char *spec);
+
+/*
+ * gs_reader_resolve(rd, spec, ret, ret_others_bad): open the snapshot named
+ * by spec: NULL or "latest" (greatest time; every snapshot is opened to find
+ * it, and *ret_others_bad is set when some could not be) or 6 to 32 hex
+ * digits of its ID (only that object is opened).  Returns 0 with *ret filled
+ * (release with gs_reader_snap_clear()); 1 when spec is malformed, matches
+ * nothing or is ambiguous (warned); -1 when the snapshot is unreadable or
+ * corrupt (warned).
+ */
+int gs_reader_resolve(struct gs_reader *rd, const char *spec, struct gs_rsnap *ret,
+                      int *ret_others_bad);
+
+/*
+ * gs_reader_chunk(rd, id, type, out): fetch chunk id of type GS_CT_*,
+ * decrypt, decompress and verify it against its keyed ID.  out is reset and
+ * receives the plaintext.  Returns 0, or -1 (warned, naming tenant, pack and
+ * chunk).
+ */
+int gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
+                    struct gs_buf *out);
+
+/*
+ * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
+ * by ref inside pack (hex name), without consulting the index; for check.
+ */
+int gs_reader_chunk_at(struct gs_reader *rd, const char *pack, const struct gs_chunk_ref *ref,
+                       struct gs_buf *out);
+
+/*
+ * Manifest walker.  gs_reader_manifest_open(rd, s) borrows rd and s.
+ * gs_reader_manifest_next(m, ret) returns 0 with the next entry in *ret
+ * (the caller releases it with gs_mentry_clear()), 1 at the end after the
+ * stream's length and end marker have been checked, or -1 (warned, naming
+ * the snapshot) on any error; after -1 or 1 it keeps returning the same.
+ */
+struct gs_manifest;
+struct gs_manifest *gs_reader_manifest_open(struct gs_reader *rd, const struct gs_rsnap *s);
+int gs_reader_manifest_next(struct gs_manifest *m, struct gs_mentry *ret);
+/* gs_reader_manifest_count(m): entries returned so far. */
+uint64_t gs_reader_manifest_count(const struct gs_manifest *m);
+void gs_reader_manifest_free(struct gs_manifest *m);
+
+/*
+ * gs_reader_path_ok(path): 1 when a manifest path is safe to restore: not
+ * empty, relative, no empty, "." or ".." component.  0 otherwise.
+ */
+int gs_reader_path_ok(const char *path);
+
+/*
+ * gs_reader_path_under(path, prefix): 1 when path equals prefix or lies
+ * below it (whole components: "a/b" is under "a", "ab" is not).
+ */
+int gs_reader_path_under(const char *path, const char *prefix);
+
+/* gs_reader_idhex(id, out): the 64 hex digits of a chunk ID. */
+void gs_reader_idhex(const uint8_t id[GS_ID_LEN], char out[2 * GS_ID_LEN + 1]);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * test_mentry_paths.c -- which manifest paths the restore side accepts,
+ * --include matching, and quoting of paths in messages.
+ */
+#include <string.h>
+
+#include "read/entry.h"
+#include "read/reader.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	static const char *const good[] = {
+	    "a",   "a/b", "a/b/c.txt", ".hidden",  "a/.b",
+	    "..a", "a..", "a/...",     "a b/c\td", "\xc3\xa6\xc3\xb8\xc3\xa5",
+	    "-rf", "a\\b"};
+	static const char *const bad[] = {"",      "/",      "/etc/passwd", "..",  "../x",
+	                                  "a/..",  "a/../b", ".",           "./a", "a/.",
+	                                  "a/./b", "a//b",   "a/",          "//a", "a/b/"};
+	char q[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(gs_reader_path_ok(good[i]) == 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(gs_reader_path_ok(bad[i]) == 0);
+	CHECK(gs_reader_path_ok(NULL) == 0);
+
+	/* --include matches whole components. */
+	CHECK(gs_reader_path_under("a", "a"));
+	CHECK(gs_reader_path_under("a/b", "a"));
+	CHECK(gs_reader_path_under("a/b/c", "a/b"));
+	CHECK(!gs_reader_path_under("ab", "a"));
+	CHECK(!gs_reader_path_under("a", "a/b"));
+	CHECK(!gs_reader_path_under("b/a", "a"));
+
+	/* Quoting keeps terminals and log lines intact. */
+	CHECK(strcmp(gs_entry_quote("plain/path", q, sizeof(q)), "plain/path") == 0);
+	CHECK(strcmp(gs_entry_quote("a\nb", q, sizeof(q)), "a\\012b") == 0);
+	CHECK(strcmp(gs_entry_quote("\x1b[2J", q, sizeof(q)), "\\033[2J") == 0);
+	CHECK(strcmp(gs_entry_quote("back\\slash", q, sizeof(q)), "back\\\\slash") == 0);
+	CHECK(strcmp(gs_entry_quote("\xc3\xa6", q, sizeof(q)), "\xc3\xa6") == 0);
+	CHECK(strlen(gs_entry_quote("0123456789012345678901234567890123456789012345678901234567890"
+	                            "123456789",
+	                            q, sizeof(q))) < sizeof(q));
+	CHECK(strcmp(gs_entry_quote("abc", q, 3), "ab") == 0);
+	return tap_done();
+}
