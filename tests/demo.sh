@@ -66,7 +66,7 @@ snapshot_tree data/demo > tree2.txt
 
 ids=$("$restore" snapshots --tenant demo --json | python3 -c '
 import json, sys
-for s in sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda s: s["time"]):
+for s in sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda s: s["time_ns"]):
     print(s["id"])')
 n=0
 for id in $ids; do

@@ -60,6 +60,7 @@ enum kind {
 	K_REGIONS, /* comma-separated names, once; struct gs_strlist */
 	K_PATHS,   /* absolute path, repeatable; struct gs_strlist */
 	K_GLOBS,   /* comma-separated patterns, repeatable; struct gs_strlist */
+	K_CIPHER,  /* auto, aes256gcm or xchacha20poly1305; int (GS_CIPHER_*) */
 };
 
 struct key {
@@ -103,6 +104,7 @@ static const struct key agent_keys[] = {
     {.name = "pack_size", .kind = K_SIZE, AT(gs_config, pack_size), .min = MIB, .max = GIB},
     {.name = "compression", .kind = K_UINT, AT(gs_config, compression_level), .min = 1, .max = 19},
     {.name = "threads", .kind = K_UINT, AT(gs_config, threads), .min = 1, .max = 64},
+    {.name = "cipher", .kind = K_CIPHER, AT(gs_config, cipher)},
 };
 
 static const struct key policy_keys[] = {
@@ -553,6 +555,18 @@ set_value(struct pstate *st, const struct key *k, char *base, const char *value)
 	case K_REGIONS:
 	case K_GLOBS:
 		return set_list(st, k, value, field);
+	case K_CIPHER:
+		if (strcmp(value, "auto") == 0)
+			b = GS_CIPHER_AUTO;
+		else if (strcmp(value, "aes256gcm") == 0)
+			b = GS_CIPHER_AESGCM;
+		else if (strcmp(value, "xchacha20poly1305") == 0)
+			b = GS_CIPHER_XCHACHA;
+		else
+			return bad_value(st, k->name, value,
+			                 "expected auto, aes256gcm or xchacha20poly1305");
+		store_num(field, k->size, (uint64_t)b);
+		return 1;
 	}
 
 	/* The string kinds. */
@@ -995,6 +1009,7 @@ config_new(const char *path)
 	c->chunk_max = 4 * MIB;
 	c->pack_size = 32 * MIB;
 	c->compression_level = 3;
+	c->cipher = GS_CIPHER_AUTO;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c->threads = ncpu < 2 ? 2 : ncpu > 64 ? 64 : (unsigned)ncpu;
 	c->policy.keep_daily = 7;

@@ -1008,7 +1008,20 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	c.t = t;
 	c.r = r;
 	c.k = k;
-	c.alg = gs_aead_default();
+	switch (cfg->cipher) {
+	case GS_CIPHER_XCHACHA:
+		c.alg = GS_ALG_XCHACHA;
+		break;
+	case GS_CIPHER_AESGCM:
+		if (gs_aead_default() != GS_ALG_AESGCM) {
+			gs_warn("%s: cipher = aes256gcm, but this CPU has no AES-NI", cfg->path);
+			return -1;
+		}
+		c.alg = GS_ALG_AESGCM;
+		break;
+	default:
+		c.alg = gs_aead_default();
+	}
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv_job, NULL);
 	pthread_cond_init(&c.cv_space, NULL);

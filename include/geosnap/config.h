@@ -3,13 +3,20 @@
  *
  * Unknown sections and keys, repeated single-valued keys, and malformed
  * values are errors; the message names the file, the line and the key
- * ("geosnap.ini:12: key 'max_age': bad duration '90 days'").
+ * ("geosnap.ini:12: [policy] key 'max_age': bad duration, expected ... (got '90 days')").
  */
 #ifndef GEOSNAP_CONFIG_H
 #define GEOSNAP_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Chunk data AEAD choice: auto = AES-256-GCM when this CPU has AES-NI,
+ * else XChaCha20-Poly1305.  Restoring AES-256-GCM chunks with libsodium
+ * needs AES-NI on the restore host too; xchacha20poly1305 restores anywhere. */
+#define GS_CIPHER_AUTO 0
+#define GS_CIPHER_AESGCM 1
+#define GS_CIPHER_XCHACHA 2
 
 struct gs_strlist {
 	char **v;
@@ -64,6 +71,7 @@ struct gs_config {
 	uint64_t pack_size;                       /* default 32M */
 	int compression_level;                    /* zstd level, default 3 */
 	unsigned threads;                         /* default: online CPUs, >= 2 */
+	int cipher;                               /* GS_CIPHER_*, default auto */
 	struct gs_policy_conf policy;
 	struct gs_remote_conf *remotes;
 	size_t nremotes;
