@@ -141,6 +141,56 @@ err:
 	return -1;
 }
 
+static void
+skip_str16(struct gs_rd *r)
+{
+	gs_rd_bytes(r, gs_rd_u16(r));
+}
+
+int
+gs_mentry_peek(struct gs_rd *outer, uint8_t *ret_type, uint64_t *ret_size,
+	       const uint8_t **ret_chunks, uint32_t *ret_n)
+{
+	const uint8_t *body;
+	struct gs_rd r;
+	uint32_t len, n;
+	uint64_t size;
+	uint8_t type;
+
+	len = gs_rd_u32(outer);
+	if (outer->err)
+		return -1;
+	if (len == 0)
+		return 1;
+	if (len > GS_MAX_ENTRY || (body = gs_rd_bytes(outer, len)) == NULL)
+		return -1;
+	gs_rd_init(&r, body, len);
+	type = gs_rd_u8(&r);
+	skip_str16(&r);                 /* path */
+	gs_rd_bytes(&r, 12);            /* mode, uid, gid */
+	skip_str16(&r);                 /* uname */
+	skip_str16(&r);                 /* gname */
+	gs_rd_bytes(&r, 12);            /* mtime */
+	size = gs_rd_u64(&r);
+	gs_rd_bytes(&r, 8);             /* rdev */
+	skip_str16(&r);                 /* link */
+	gs_rd_bytes(&r, gs_rd_u32(&r)); /* acl */
+	n = gs_rd_u32(&r);
+	for (uint32_t i = 0; i < n && !r.err; i++) {
+		skip_str16(&r);
+		gs_rd_bytes(&r, gs_rd_u32(&r));
+	}
+	gs_rd_bytes(&r, 16); /* hash */
+	n = gs_rd_u32(&r);
+	if (r.err || (uint64_t)n * GS_ID_LEN != len - r.off)
+		return -1;
+	*ret_type = type;
+	*ret_size = size;
+	*ret_chunks = body + r.off;
+	*ret_n = n;
+	return 0;
+}
+
 void
 gs_mentry_clear(struct gs_mentry *e)
 {

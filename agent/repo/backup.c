@@ -36,6 +36,7 @@ struct slot {
 	struct gs_buf enc;      /* encoded entry (u32 len + body), empty = dropped */
 	struct gs_fc_stat st;   /* for the next files cache */
 	int cacheable;
+	int from_cache; /* enc is the cached record, unchanged */
 };
 
 struct job {
@@ -611,21 +612,21 @@ same_stat(const struct gs_fc_stat *a, const struct stat *st)
 static int
 try_cache(struct ctx *c, const struct gs_fc_rec *rec, struct slot *s)
 {
-	struct gs_mentry e;
+	const uint8_t *ids;
 	struct gs_rd r;
-	int ok = 1;
+	uint64_t size;
+	uint32_t n;
+	uint8_t type;
 
 	gs_rd_init(&r, rec->enc, rec->enclen);
-	if (gs_mentry_decode(&r, &e) != 0)
+	if (gs_mentry_peek(&r, &type, &size, &ids, &n) != 0)
 		return 0;
-	for (uint32_t i = 0; i < e.nchunks && ok; i++)
-		ok = gs_cindex_get(c->ci, e.chunks[i], NULL) != NULL;
-	if (ok) {
-		gs_buf_put(&s->enc, rec->enc, rec->enclen);
-		c->res.bytes_seen += e.size;
-	}
-	gs_mentry_clear(&e);
-	return ok && !s->enc.oom;
+	for (uint32_t i = 0; i < n; i++)
+		if (gs_cindex_get(c->ci, ids + (size_t)i * GS_ID_LEN, NULL) == NULL)
+			return 0;
+	gs_buf_put(&s->enc, rec->enc, rec->enclen);
+	c->res.bytes_seen += size;
+	return !s->enc.oom;
 }
 
 static void
@@ -698,7 +699,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 		s = &c->slots[si];
 		hit = try_cache(c, rec, s);
 		if (hit)
-			s->cacheable = 1;
+			s->cacheable = s->from_cache = 1;
 		pthread_mutex_unlock(&c->mu);
 		if (hit)
 			return 0;
@@ -893,23 +894,27 @@ cmp_id(const void *a, const void *b)
 	return memcmp(a, b, GS_ID_LEN);
 }
 
-/* Collect the sorted, unique chunk IDs the manifest references. */
+/* Collect the sorted, unique chunk IDs the manifest references, and the
+ * bytes of regular-file content it holds. */
 static int
-collect_refs(const struct gs_buf *man, const struct idlist *meta, struct idlist *ret)
+collect_refs(const struct gs_buf *man, const struct idlist *meta, struct idlist *ret,
+	     uint64_t *ret_bytes)
 {
-	struct gs_mentry e;
+	const uint8_t *ids;
 	struct gs_rd r;
-	uint32_t w = 0;
+	uint64_t size;
+	uint32_t w = 0, n;
+	uint8_t type;
 	int d;
 
+	*ret_bytes = 0;
 	gs_rd_init(&r, man->p + 8, man->len - 8);
-	while ((d = gs_mentry_decode(&r, &e)) == 0) {
-		for (uint32_t i = 0; i < e.nchunks; i++)
-			if (idlist_add(ret, e.chunks[i])) {
-				gs_mentry_clear(&e);
+	while ((d = gs_mentry_peek(&r, &type, &size, &ids, &n)) == 0) {
+		if (type == GS_FT_FILE)
+			*ret_bytes += size;
+		for (uint32_t i = 0; i < n; i++)
+			if (idlist_add(ret, ids + (size_t)i * GS_ID_LEN))
 				return -1;
-			}
-		gs_mentry_clear(&e);
 	}
 	if (d < 0) {
 		gs_warn("internal error: manifest does not parse");
@@ -977,6 +982,21 @@ publish_index(struct ctx *c)
 	rc = gs_repo_put(c->r, c->t->name, GS_OBJ_INDEX, b.p, b.len, name);
 	gs_buf_free(&b);
 	return rc;
+}
+
+/* Whether the next files cache differs from the one loaded. */
+static int
+cache_changed(const struct ctx *c, const struct gs_fcache *fc)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < c->nslots; i++) {
+		if (c->slots[i].from_cache)
+			hits++;
+		else if (c->slots[i].cacheable && c->slots[i].enc.len)
+			return 1;
+	}
+	return fc == NULL || hits != gs_fcache_count(fc);
 }
 
 static char *
@@ -1088,7 +1108,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	}
 	gs_buf_u32(&man, 0);
 	rc = -1;
-	if (man.oom || store_manifest(&c, &man, &meta) || collect_refs(&man, &meta, &refs))
+	if (man.oom || store_manifest(&c, &man, &meta) ||
+	    collect_refs(&man, &meta, &refs, &info.bytes))
 		goto err1;
 	if (publish_index(&c))
 		goto err1;
@@ -1104,18 +1125,6 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	info.duration_ns = gs_mono_ns() - t0;
 	info.nrefs = refs.n;
 	info.refs = refs.v;
-	{
-		/* bytes: sum of regular file sizes in the manifest */
-		struct gs_rd rd;
-		struct gs_mentry e;
-
-		gs_rd_init(&rd, man.p + 8, man.len - 8);
-		while (gs_mentry_decode(&rd, &e) == 0) {
-			if (e.type == GS_FT_FILE)
-				info.bytes += e.size;
-			gs_mentry_clear(&e);
-		}
-	}
 	c.res.bytes_stored = info.bytes;
 	sealed.manifest_len = man.len;
 	sealed.nmeta = meta.n;
@@ -1124,8 +1133,9 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	    gs_repo_put(r, t->name, GS_OBJ_SNAP, snap.p, snap.len, c.res.snapshot))
 		goto err1;
 
-	/* The snapshot is published; the files cache is an optimisation. */
-	{
+	/* The snapshot is published; the files cache is an optimisation,
+	 * rewritten only when some entry did not come from it unchanged. */
+	if (cache_changed(&c, fc)) {
 		struct gs_fcache_writer *fw = gs_fcache_writer_new();
 
 		for (size_t i = 0; fw && i < c.nslots; i++)

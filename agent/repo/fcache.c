@@ -112,6 +112,12 @@ gs_fcache_get(const struct gs_fcache *fc, const char *relpath)
 	return i ? &fc->recs[i - 1] : NULL;
 }
 
+size_t
+gs_fcache_count(const struct gs_fcache *fc)
+{
+	return fc ? fc->n : 0;
+}
+
 void
 gs_fcache_free(struct gs_fcache *fc)
 {
@@ -157,7 +163,8 @@ gs_fcache_writer_commit(struct gs_fcache_writer *w, const char *path)
 	gs_buf_u64(&w->b, XXH3_64bits(w->b.p, w->b.len));
 	if (w->b.oom)
 		return -1;
-	return gs_write_file_replace(path, w->b.p, w->b.len, 0600);
+	/* The cache checks itself (XXH3 trailer): no fsync needed. */
+	return gs_write_file_replace(path, w->b.p, w->b.len, 0600, 0);
 }
 
 void

@@ -132,7 +132,7 @@ gs_fsync_dir(const char *dir)
 
 /* Create dir/.gstmp-<random> with buf in it, fsync'd; returns its path. */
 static char *
-write_temp(const char *dir, const void *buf, size_t len, unsigned mode)
+write_temp(const char *dir, const void *buf, size_t len, unsigned mode, int durable)
 {
 	uint8_t rnd[8];
 	char hex[17];
@@ -151,7 +151,7 @@ write_temp(const char *dir, const void *buf, size_t len, unsigned mode)
 		gs_warnp("write %s", tmp);
 		goto err1;
 	}
-	if (fsync(fd)) {
+	if (durable && fsync(fd)) {
 		gs_warnp("fsync %s", tmp);
 		goto err1;
 	}
@@ -175,7 +175,7 @@ gs_publish(const char *dir, const char *name, const void *buf, size_t len, unsig
 	char *tmp, *dst;
 	int rc = -1;
 
-	if ((tmp = write_temp(dir, buf, len, mode)) == NULL)
+	if ((tmp = write_temp(dir, buf, len, mode, 1)) == NULL)
 		return -1;
 	if ((dst = gs_path_join(dir, name)) == NULL)
 		goto out;
@@ -198,7 +198,7 @@ out:
 }
 
 int
-gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode)
+gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode, int durable)
 {
 	char *dir, *slash, *tmp;
 	int rc = -1;
@@ -212,13 +212,13 @@ gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mo
 		*slash = 0;
 	else
 		strcpy(dir, ".");
-	if ((tmp = write_temp(dir, buf, len, mode)) == NULL)
+	if ((tmp = write_temp(dir, buf, len, mode, durable)) == NULL)
 		goto out;
 	if (rename(tmp, path)) {
 		gs_warnp("rename %s", path);
 		unlink(tmp);
 	} else {
-		rc = gs_fsync_dir(dir);
+		rc = durable ? gs_fsync_dir(dir) : 0;
 	}
 	free(tmp);
 out:

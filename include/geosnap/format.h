@@ -247,6 +247,15 @@ void gs_mentry_encode(struct gs_buf *out, const struct gs_mentry *e);
  * path safety (.., absolute) is for the restore side to judge.
  */
 int gs_mentry_decode(struct gs_rd *r, struct gs_mentry *ret);
+/*
+ * gs_mentry_peek(r, ret_type, ret_size, ret_chunks, ret_n): like
+ * gs_mentry_decode() but without allocating: hands back the type, size and
+ * the chunk IDs (borrowed from r's buffer, unaligned bytes).  0, 1 at the
+ * end marker, -1 when malformed.
+ */
+int gs_mentry_peek(struct gs_rd *r, uint8_t *ret_type, uint64_t *ret_size,
+		   const uint8_t **ret_chunks, uint32_t *ret_n);
+
 /* gs_mentry_clear(e): free the members and zero e. */
 void gs_mentry_clear(struct gs_mentry *e);
 

@@ -120,10 +120,13 @@ int gs_publish(const char *dir, const char *name, const void *buf, size_t len, u
 /* Prefix of every temporary file the repository code creates. */
 #define GS_TMP_PREFIX ".gstmp-"
 
-/* gs_write_file_replace(path, buf, len, mode): atomically replace path
- * (temporary file, fsync, rename, fsync dir).  For state files, not
- * for repository objects.  0 or -1. */
-int gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode);
+/* gs_write_file_replace(path, buf, len, mode, durable): atomically replace
+ * path (temporary file, rename).  With durable, the file and the directory
+ * are fsync'd too; without, a crash may leave the old file, the new one, or
+ * (for some filesystems) an empty one: only for caches that check
+ * themselves.  For state files, not repository objects.  0 or -1. */
+int gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode,
+			  int durable);
 
 /* gs_fsync_dir(dir): 0 or -1 (warned). */
 int gs_fsync_dir(const char *dir);
