@@ -28,6 +28,7 @@
 #include "geosnap/backup.h"
 #include "geosnap/chunker.h"
 #include "geosnap/pack.h"
+#include "geosnap/progress.h"
 #include "geosnap/smap.h"
 #include "repo_internal.h"
 
@@ -66,7 +67,8 @@ struct ctx {
 	struct gs_index_pack *newpacks;
 	uint32_t nnewpacks, capnewpacks;
 	struct gs_backup_result res;
-	uint64_t bytes_done;
+	uint64_t bytes_done; /* read, or reused from the files cache */
+	struct gs_progress pg; /* main thread only */
 };
 
 #define QUEUE_MAX 256
@@ -343,6 +345,9 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 			}
 			have += (size_t)n;
 			total += (uint64_t)n;
+			pthread_mutex_lock(&c->mu);
+			c->bytes_done += (uint64_t)n;
+			pthread_mutex_unlock(&c->mu);
 		}
 		if ((used = cut_all(&s, *bufp, have, &scanned)) < 0)
 			goto out;
@@ -354,9 +359,6 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 		memmove(*bufp, *bufp + used, have - (size_t)used);
 		have -= (size_t)used;
 		scanned -= (size_t)used;
-		pthread_mutex_lock(&c->mu);
-		c->bytes_done += (uint64_t)used;
-		pthread_mutex_unlock(&c->mu);
 	}
 	if (fstat(fd, &st) == 0 &&
 	    (st.st_size != j->st.st_size || st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
@@ -626,6 +628,7 @@ try_cache(struct ctx *c, const struct gs_fc_rec *rec, struct slot *s)
 			return 0;
 	gs_buf_put(&s->enc, rec->enc, rec->enclen);
 	c->res.bytes_seen += size;
+	c->bytes_done += size;
 	return !s->enc.oom;
 }
 
@@ -656,6 +659,14 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 	if (ftype_of(st->st_mode) == 0)
 		return 0;
 	c->res.files_seen++;
+	if (c->pg.on) {
+		uint64_t done;
+
+		pthread_mutex_lock(&c->mu);
+		done = c->bytes_done;
+		pthread_mutex_unlock(&c->mu);
+		gs_progress_add(&c->pg, done - c->pg.bytes, 1);
+	}
 	if (new_slot(c, &si))
 		return -1;
 	pthread_mutex_lock(&c->mu);
@@ -1070,6 +1081,13 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 			gs_warn("cannot start worker threads");
 			break;
 		}
+	{
+		uint64_t est_bytes, est_files;
+
+		/* The previous run's totals are the estimate for the ETA. */
+		gs_fcache_totals(fc, &est_bytes, &est_files);
+		gs_progress_init(&c.pg, progress, est_bytes, est_files);
+	}
 	wk.c = &c;
 	wk.fc = fc;
 	if ((wk.hardlinks = gs_smap_new()) == NULL || (wk.meta = archive_read_disk_new()) == NULL)
@@ -1091,7 +1109,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	pthread_mutex_unlock(&c.mu);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	(void)progress;
+	gs_progress_add(&c.pg, c.bytes_done - c.pg.bytes, 0);
+	gs_progress_done(&c.pg);
 	if (rc || c.failed) {
 		rc = -1;
 		goto err1;

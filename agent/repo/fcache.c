@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <xxhash.h>
 
@@ -110,6 +111,16 @@ gs_fcache_get(const struct gs_fcache *fc, const char *relpath)
 	uintptr_t i = (uintptr_t)gs_smap_get(fc->byname, relpath);
 
 	return i ? &fc->recs[i - 1] : NULL;
+}
+
+void
+gs_fcache_totals(const struct gs_fcache *fc, uint64_t *ret_bytes, uint64_t *ret_files)
+{
+	*ret_bytes = 0;
+	*ret_files = fc ? fc->n : 0;
+	for (size_t i = 0; fc && i < fc->n; i++)
+		if (S_ISREG(fc->recs[i].st.mode))
+			*ret_bytes += fc->recs[i].st.size;
 }
 
 size_t

@@ -28,6 +28,9 @@ struct gs_fcache_writer;
 struct gs_fcache *gs_fcache_load(const char *path);
 /* gs_fcache_get(fc, relpath): the record of relpath (borrowed) or NULL. */
 const struct gs_fc_rec *gs_fcache_get(const struct gs_fcache *fc, const char *relpath);
+/* gs_fcache_totals(fc, ret_bytes, ret_files): sizes and count of the
+ * records (0 for NULL). */
+void gs_fcache_totals(const struct gs_fcache *fc, uint64_t *ret_bytes, uint64_t *ret_files);
 /* gs_fcache_count(fc): number of records (0 for NULL). */
 size_t gs_fcache_count(const struct gs_fcache *fc);
 void gs_fcache_free(struct gs_fcache *fc);

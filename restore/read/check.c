@@ -18,7 +18,7 @@
 #include "geosnap/repo.h"
 #include "geosnap/util.h"
 #include "read/check.h"
-#include "read/progress.h"
+#include "geosnap/progress.h"
 #include "read/reader.h"
 
 #define MAX_NAMED 10 /* chunk problems named per object before summarising */

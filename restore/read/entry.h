@@ -13,7 +13,7 @@
 #include <xxhash.h>
 
 #include "geosnap/format.h"
-#include "read/progress.h"
+#include "geosnap/progress.h"
 #include "read/reader.h"
 
 /*

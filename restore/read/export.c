@@ -15,7 +15,7 @@
 #include "read/entry.h"
 #include "read/export.h"
 #include "read/linkmap.h"
-#include "read/progress.h"
+#include "geosnap/progress.h"
 
 struct ctx {
 	const struct gs_export_opts *o;

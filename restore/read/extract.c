@@ -22,7 +22,7 @@
 #include "read/entry.h"
 #include "read/extract.h"
 #include "read/linkmap.h"
-#include "read/progress.h"
+#include "geosnap/progress.h"
 
 /* A directory whose times are set again at the end (see fix_dir_times). */
 struct dirtime {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "geosnap/util.h"
-#include "read/progress.h"
+#include "geosnap/progress.h"
 
 #define REDRAW_NS 200000000LL
 
