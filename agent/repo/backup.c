@@ -35,10 +35,23 @@
 /* One manifest entry in walk order. */
 struct slot {
 	struct gs_buf enc;      /* encoded entry (u32 len + body), empty = dropped */
+	const uint8_t *cached;  /* or: the files cache's record, borrowed */
+	size_t cachedlen;
 	struct gs_fc_stat st;   /* for the next files cache */
 	int cacheable;
-	int from_cache; /* enc is the cached record, unchanged */
 };
+
+/* slot_bytes(s, ret_len): the encoded entry of a slot, or NULL if dropped. */
+static const uint8_t *
+slot_bytes(const struct slot *s, size_t *ret_len)
+{
+	if (s->cached) {
+		*ret_len = s->cachedlen;
+		return s->cached;
+	}
+	*ret_len = s->enc.len;
+	return s->enc.len ? s->enc.p : NULL;
+}
 
 struct job {
 	size_t slot;
@@ -443,6 +456,7 @@ worker_main(void *arg)
 				c->failed = 1;
 				gs_buf_free(&enc);
 			} else {
+				gs_buf_shrink(&enc);
 				c->slots[j->slot].enc = enc;
 				c->slots[j->slot].cacheable = !changed;
 			}
@@ -626,10 +640,11 @@ try_cache(struct ctx *c, const struct gs_fc_rec *rec, struct slot *s)
 	for (uint32_t i = 0; i < n; i++)
 		if (gs_cindex_get(c->ci, ids + (size_t)i * GS_ID_LEN, NULL) == NULL)
 			return 0;
-	gs_buf_put(&s->enc, rec->enc, rec->enclen);
+	s->cached = rec->enc;
+	s->cachedlen = rec->enclen;
 	c->res.bytes_seen += size;
 	c->bytes_done += size;
-	return !s->enc.oom;
+	return 1;
 }
 
 static void
@@ -694,6 +709,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 				goto out;
 			pthread_mutex_lock(&c->mu);
 			gs_mentry_encode(&c->slots[si].enc, &e);
+			gs_buf_shrink(&c->slots[si].enc);
 			pthread_mutex_unlock(&c->mu);
 			rc = 0;
 			goto out;
@@ -710,7 +726,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 		s = &c->slots[si];
 		hit = try_cache(c, rec, s);
 		if (hit)
-			s->cacheable = s->from_cache = 1;
+			s->cacheable = 1;
 		pthread_mutex_unlock(&c->mu);
 		if (hit)
 			return 0;
@@ -747,6 +763,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 	pthread_mutex_lock(&c->mu);
 	s = &c->slots[si];
 	gs_mentry_encode(&s->enc, &e);
+	gs_buf_shrink(&s->enc);
 	s->cacheable = 1;
 	pthread_mutex_unlock(&c->mu);
 	rc = 0;
@@ -1002,7 +1019,7 @@ cache_changed(const struct ctx *c, const struct gs_fcache *fc)
 	size_t hits = 0;
 
 	for (size_t i = 0; i < c->nslots; i++) {
-		if (c->slots[i].from_cache)
+		if (c->slots[i].cached)
 			hits++;
 		else if (c->slots[i].cacheable && c->slots[i].enc.len)
 			return 1;
@@ -1116,15 +1133,52 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		goto err1;
 	}
 
-	/* Manifest in walk order; dropped entries (vanished files) are empty. */
+	/* The files cache is an optimisation, rewritten only when some entry
+	 * did not come from it unchanged.  Writing it before the snapshot is
+	 * safe: a cached entry is reused only if its chunks are indexed. */
+	if (cache_changed(&c, fc)) {
+		struct gs_fcache_writer *fw = gs_fcache_writer_new(fcp);
+
+		for (size_t i = 0; fw && i < c.nslots; i++) {
+			const uint8_t *p;
+			size_t len;
+
+			if (c.slots[i].cacheable && (p = slot_bytes(&c.slots[i], &len)))
+				gs_fcache_writer_add(fw, &c.slots[i].st, p, len);
+		}
+		if (fw == NULL || gs_fcache_writer_commit(fw))
+			gs_warn("tenant %s: files cache not updated; the next backup will "
+				"re-read every file",
+				t->name);
+		gs_fcache_writer_free(fw);
+	}
+
+	/* Manifest in walk order; dropped entries (vanished files) are empty.
+	 * Each slot is released once copied, to keep one copy in memory. */
+	{
+		size_t total = 12, len;
+
+		for (size_t i = 0; i < c.nslots; i++)
+			if (slot_bytes(&c.slots[i], &len))
+				total += len;
+		gs_buf_reserve(&man, total);
+	}
 	gs_buf_put(&man, GS_MANIFEST_MAGIC, 4);
 	gs_buf_u32(&man, GS_FORMAT_VERSION);
 	for (size_t i = 0; i < c.nslots; i++) {
-		if (c.slots[i].enc.len == 0)
+		const uint8_t *p;
+		size_t len;
+
+		if ((p = slot_bytes(&c.slots[i], &len)) == NULL)
 			continue;
-		gs_buf_put(&man, c.slots[i].enc.p, c.slots[i].enc.len);
+		gs_buf_put(&man, p, len);
+		free(c.slots[i].enc.p);
+		memset(&c.slots[i].enc, 0, sizeof(c.slots[i].enc));
+		c.slots[i].cached = NULL;
 		c.res.files_stored++;
 	}
+	gs_fcache_free(fc);
+	fc = NULL;
 	gs_buf_u32(&man, 0);
 	rc = -1;
 	if (man.oom || store_manifest(&c, &man, &meta) ||
@@ -1152,21 +1206,6 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	    gs_repo_put(r, t->name, GS_OBJ_SNAP, snap.p, snap.len, c.res.snapshot))
 		goto err1;
 
-	/* The snapshot is published; the files cache is an optimisation,
-	 * rewritten only when some entry did not come from it unchanged. */
-	if (cache_changed(&c, fc)) {
-		struct gs_fcache_writer *fw = gs_fcache_writer_new();
-
-		for (size_t i = 0; fw && i < c.nslots; i++)
-			if (c.slots[i].cacheable && c.slots[i].enc.len)
-				gs_fcache_writer_add(fw, &c.slots[i].st, c.slots[i].enc.p,
-						     c.slots[i].enc.len);
-		if (fw == NULL || gs_fcache_writer_commit(fw, fcp))
-			gs_warn("tenant %s: files cache not updated; the next backup will "
-				"re-read every file",
-				t->name);
-		gs_fcache_writer_free(fw);
-	}
 	c.res.duration_ns = gs_mono_ns() - t0;
 	*ret = c.res;
 	rc = (c.res.vanished || c.res.changed || c.res.unreadable) ? 1 : 0;
@@ -1177,7 +1216,7 @@ err1:
 err0:
 	free(th);
 	for (size_t i = 0; i < c.nslots; i++)
-		gs_buf_free(&c.slots[i].enc);
+		free(c.slots[i].enc.p);
 	free(c.slots);
 	for (uint32_t i = 0; i < c.nnewpacks; i++)
 		free(c.newpacks[i].chunks);

@@ -6,7 +6,9 @@
  *           i64 ctime_ns, u32 enclen, encoded manifest entry[enclen]
  * It lives on the primary host beside the data it describes, in plaintext.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -28,8 +30,19 @@ struct gs_fcache {
 };
 
 struct gs_fcache_writer {
-	struct gs_buf b;
+	char *path, *tmp;
+	FILE *f;
+	XXH3_state_t *xs;
+	int err;
 };
+
+static void
+put(struct gs_fcache_writer *w, const void *p, size_t n)
+{
+	XXH3_64bits_update(w->xs, p, n);
+	if (fwrite(p, 1, n, w->f) != n)
+		w->err = 1;
+}
 
 struct gs_fcache *
 gs_fcache_load(const char *path)
@@ -141,41 +154,75 @@ gs_fcache_free(struct gs_fcache *fc)
 }
 
 struct gs_fcache_writer *
-gs_fcache_writer_new(void)
+gs_fcache_writer_new(const char *path)
 {
 	struct gs_fcache_writer *w = calloc(1, sizeof(*w));
+	uint8_t head[8];
+	int fd;
 
-	if (w == NULL)
-		return NULL;
-	gs_buf_put(&w->b, FC_MAGIC, 4);
-	gs_buf_u32(&w->b, FC_VERSION);
+	if (w == NULL || (w->path = gs_strdup(path)) == NULL ||
+	    (w->tmp = gs_asprintf("%s.tmp-XXXXXX", path)) == NULL ||
+	    (w->xs = XXH3_createState()) == NULL)
+		goto err;
+	if ((fd = mkstemp(w->tmp)) < 0) {
+		gs_warnp("create %s", w->tmp);
+		free(w->tmp);
+		w->tmp = NULL;
+		goto err;
+	}
+	if ((w->f = fdopen(fd, "wb")) == NULL) {
+		gs_warnp("fdopen %s", w->tmp);
+		close(fd);
+		goto err;
+	}
+	XXH3_64bits_reset(w->xs);
+	memcpy(head, FC_MAGIC, 4);
+	gs_le32(head + 4, FC_VERSION);
+	put(w, head, sizeof(head));
 	return w;
+err:
+	gs_fcache_writer_free(w);
+	return NULL;
 }
 
 void
 gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, const uint8_t *enc,
 		     size_t len)
 {
-	gs_buf_u64(&w->b, st->dev);
-	gs_buf_u64(&w->b, st->ino);
-	gs_buf_u64(&w->b, st->size);
-	gs_buf_u32(&w->b, st->mode);
-	gs_buf_u64(&w->b, (uint64_t)st->mtime_ns);
-	gs_buf_u64(&w->b, (uint64_t)st->ctime_ns);
-	gs_buf_u32(&w->b, (uint32_t)len);
-	gs_buf_put(&w->b, enc, len);
+	uint8_t rec[48];
+
+	gs_le64(rec, st->dev);
+	gs_le64(rec + 8, st->ino);
+	gs_le64(rec + 16, st->size);
+	gs_le32(rec + 24, st->mode);
+	gs_le64(rec + 28, (uint64_t)st->mtime_ns);
+	gs_le64(rec + 36, (uint64_t)st->ctime_ns);
+	gs_le32(rec + 44, (uint32_t)len);
+	put(w, rec, sizeof(rec));
+	put(w, enc, len);
 }
 
 int
-gs_fcache_writer_commit(struct gs_fcache_writer *w, const char *path)
+gs_fcache_writer_commit(struct gs_fcache_writer *w)
 {
-	if (w->b.oom)
-		return -1;
-	gs_buf_u64(&w->b, XXH3_64bits(w->b.p, w->b.len));
-	if (w->b.oom)
-		return -1;
+	uint8_t sum[8];
+	FILE *f = w->f;
+
+	gs_le64(sum, XXH3_64bits_digest(w->xs));
+	put(w, sum, sizeof(sum));
+	w->f = NULL;
 	/* The cache checks itself (XXH3 trailer): no fsync needed. */
-	return gs_write_file_replace(path, w->b.p, w->b.len, 0600, 0);
+	if (fclose(f) != 0 || w->err) {
+		gs_warn("%s: cannot write the files cache", w->tmp);
+		return -1;
+	}
+	if (rename(w->tmp, w->path)) {
+		gs_warnp("rename %s", w->path);
+		return -1;
+	}
+	free(w->tmp);
+	w->tmp = NULL;
+	return 0;
 }
 
 void
@@ -183,6 +230,13 @@ gs_fcache_writer_free(struct gs_fcache_writer *w)
 {
 	if (w == NULL)
 		return;
-	gs_buf_free(&w->b);
+	if (w->f)
+		fclose(w->f);
+	if (w->tmp)
+		unlink(w->tmp);
+	free(w->tmp);
+	free(w->path);
+	if (w->xs)
+		XXH3_freeState(w->xs);
 	free(w);
 }

@@ -35,12 +35,14 @@ void gs_fcache_totals(const struct gs_fcache *fc, uint64_t *ret_bytes, uint64_t 
 size_t gs_fcache_count(const struct gs_fcache *fc);
 void gs_fcache_free(struct gs_fcache *fc);
 
-struct gs_fcache_writer *gs_fcache_writer_new(void);
-/* gs_fcache_writer_add(w, st, enc, len): copies enc. */
+/* gs_fcache_writer_new(path): stream a new cache to a temporary file beside
+ * path.  NULL (warned) on error. */
+struct gs_fcache_writer *gs_fcache_writer_new(const char *path);
+/* gs_fcache_writer_add(w, st, enc, len): append a record. */
 void gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st,
 			  const uint8_t *enc, size_t len);
-/* gs_fcache_writer_commit(w, path): replace path atomically.  0 or -1. */
-int gs_fcache_writer_commit(struct gs_fcache_writer *w, const char *path);
+/* gs_fcache_writer_commit(w): finish and rename over path.  0 or -1. */
+int gs_fcache_writer_commit(struct gs_fcache_writer *w);
 void gs_fcache_writer_free(struct gs_fcache_writer *w);
 
 #endif

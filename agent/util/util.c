@@ -156,6 +156,17 @@ gs_buf_str16(struct gs_buf *b, const char *s)
 }
 
 void
+gs_buf_shrink(struct gs_buf *b)
+{
+	uint8_t *np;
+
+	if (b->len == 0 || b->len == b->cap || (np = realloc(b->p, b->len)) == NULL)
+		return;
+	b->p = np;
+	b->cap = b->len;
+}
+
+void
 gs_buf_free(struct gs_buf *b)
 {
 	if (b->p)

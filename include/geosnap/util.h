@@ -54,6 +54,8 @@ void gs_buf_u32(struct gs_buf *b, uint32_t v);
 void gs_buf_u64(struct gs_buf *b, uint64_t v);
 /* gs_buf_str16(b, s): u16 length then the bytes of s (s may be NULL = ""). */
 void gs_buf_str16(struct gs_buf *b, const char *s);
+/* gs_buf_shrink(b): drop unused capacity (best effort). */
+void gs_buf_shrink(struct gs_buf *b);
 /* gs_buf_free(b): release the memory (wiping it first) and zero b. */
 void gs_buf_free(struct gs_buf *b);
 
