@@ -87,10 +87,6 @@ int gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret
  * stderr; returns GS_EXIT_USAGE. */
 int gs_cmd_usage_error(const char *usage, const char *fmt, ...) GS_PRINTF(2, 3);
 
-/* gs_cmd_json_str(f, s): s as a JSON string literal (invalid UTF-8 bytes as
- * \udcXX, the "surrogateescape" convention, so nothing is lost). */
-void gs_cmd_json_str(FILE *f, const char *s);
-
 /* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void gs_cmd_iso_time(char *out, size_t cap, int64_t sec);
 

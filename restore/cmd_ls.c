@@ -98,17 +98,17 @@ print_json(const struct gs_mentry *e)
 
 	gs_cmd_iso_time(tm, sizeof(tm), e->mtime_sec);
 	printf("{\"path\":");
-	gs_cmd_json_str(stdout, e->path);
+	gs_json_str(stdout, e->path);
 	printf(",\"type\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"gid\":%u",
 	       gs_entry_type_name(e->type), (unsigned)(e->mode & 07777), (unsigned)e->uid,
 	       (unsigned)e->gid);
 	if (e->uname != NULL) {
 		printf(",\"user\":");
-		gs_cmd_json_str(stdout, e->uname);
+		gs_json_str(stdout, e->uname);
 	}
 	if (e->gname != NULL) {
 		printf(",\"group\":");
-		gs_cmd_json_str(stdout, e->gname);
+		gs_json_str(stdout, e->gname);
 	}
 	printf(",\"mtime\":\"%s\",\"mtime_sec\":%lld,\"mtime_nsec\":%u", tm,
 	       (long long)e->mtime_sec, (unsigned)e->mtime_nsec);
@@ -122,20 +122,20 @@ print_json(const struct gs_mentry *e)
 		       major((dev_t)e->rdev), minor((dev_t)e->rdev));
 	if (e->link != NULL) {
 		printf(",\"link\":");
-		gs_cmd_json_str(stdout, e->link);
+		gs_json_str(stdout, e->link);
 	}
 	if (e->nxattrs > 0) {
 		printf(",\"xattrs\":[");
 		for (i = 0; i < e->nxattrs; i++) {
 			if (i > 0)
 				putchar(',');
-			gs_cmd_json_str(stdout, e->xattrs[i].name);
+			gs_json_str(stdout, e->xattrs[i].name);
 		}
 		putchar(']');
 	}
 	if (e->acl != NULL) {
 		printf(",\"acl\":");
-		gs_cmd_json_str(stdout, e->acl);
+		gs_json_str(stdout, e->acl);
 	}
 	printf("}\n");
 }

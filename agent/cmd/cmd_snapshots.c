@@ -57,16 +57,22 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 			continue;
 		}
 		iso_time(when, sizeof(when), s.time_ns);
-		if (o->json)
-			printf("{\"tenant\":\"%s\",\"id\":\"%s\",\"time\":\"%s\",\"host\":\"%s\","
-			       "\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
-			       "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"warnings\":%u,"
-			       "\"duration_s\":%.3f,\"chunks\":%u}\n",
-			       t->name, names[i], when, s.host, (unsigned long long)s.files,
-			       (unsigned long long)s.bytes, (unsigned long long)s.new_bytes,
-			       (unsigned long long)s.stored_new_bytes,
-			       (unsigned long long)s.new_chunks, s.warnings, s.duration_ns / 1e9,
-			       s.nrefs);
+		if (o->json) {
+			printf("{\"tenant\":");
+			gs_json_str(stdout, t->name);
+			printf(",\"id\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,\"host\":", names[i],
+			       when, (long long)s.time_ns);
+			gs_json_str(stdout, s.host);
+			printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
+			       "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"files_seen\":%llu,"
+			       "\"bytes_seen\":%llu,\"vanished\":%u,\"changed\":%u,"
+			       "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%u}\n",
+			       (unsigned long long)s.files, (unsigned long long)s.bytes,
+			       (unsigned long long)s.new_bytes, (unsigned long long)s.stored_new_bytes,
+			       (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
+			       (unsigned long long)s.bytes_seen, s.vanished, s.changed, s.unreadable,
+			       (double)s.duration_ns / 1e9, s.nrefs);
+		}
 		else
 			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu\n", t->name,
 			       names[i], when, s.host, (unsigned long long)s.files,

@@ -28,7 +28,11 @@ gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s,
 	gs_buf_u64(&pub, s->new_bytes);
 	gs_buf_u64(&pub, s->stored_new_bytes);
 	gs_buf_u64(&pub, s->new_chunks);
-	gs_buf_u32(&pub, s->warnings);
+	gs_buf_u64(&pub, s->files_seen);
+	gs_buf_u64(&pub, s->bytes_seen);
+	gs_buf_u32(&pub, s->vanished);
+	gs_buf_u32(&pub, s->changed);
+	gs_buf_u32(&pub, s->unreadable);
 	gs_buf_u64(&pub, (uint64_t)s->duration_ns);
 	gs_buf_u32(&pub, s->nrefs);
 	gs_buf_put(&pub, s->refs, (size_t)s->nrefs * GS_ID_LEN);
@@ -109,7 +113,11 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 	s.new_bytes = gs_rd_u64(&p);
 	s.stored_new_bytes = gs_rd_u64(&p);
 	s.new_chunks = gs_rd_u64(&p);
-	s.warnings = gs_rd_u32(&p);
+	s.files_seen = gs_rd_u64(&p);
+	s.bytes_seen = gs_rd_u64(&p);
+	s.vanished = gs_rd_u32(&p);
+	s.changed = gs_rd_u32(&p);
+	s.unreadable = gs_rd_u32(&p);
 	s.duration_ns = (int64_t)gs_rd_u64(&p);
 	s.nrefs = gs_rd_u32(&p);
 	if (p.err || (uint64_t)s.nrefs * GS_ID_LEN != pt.len - p.off) {

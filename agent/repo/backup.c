@@ -1194,7 +1194,11 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	info.new_bytes = c.res.new_bytes;
 	info.stored_new_bytes = c.res.stored_new_bytes;
 	info.new_chunks = c.res.new_chunks;
-	info.warnings = c.res.vanished + c.res.changed + c.res.unreadable;
+	info.files_seen = c.res.files_seen;
+	info.bytes_seen = c.res.bytes_seen;
+	info.vanished = c.res.vanished;
+	info.changed = c.res.changed;
+	info.unreadable = c.res.unreadable;
 	info.duration_ns = gs_mono_ns() - t0;
 	info.nrefs = refs.n;
 	info.refs = refs.v;

@@ -151,7 +151,8 @@ void gs_index_free(struct gs_index *idx);
  *
  * public part (agent-readable): i64 time_ns, str16 host, str16 tenant,
  *   u64 files, u64 bytes, u64 new_bytes, u64 stored_new_bytes, u64 new_chunks,
- *   u32 warnings, i64 duration_ns, u32 nrefs, nrefs x id[32] sorted
+ *   u64 files_seen, u64 bytes_seen, u32 vanished, u32 changed, u32 unreadable,
+ *   i64 duration_ns, u32 nrefs, nrefs x id[32] sorted
  * sealed part (read key only): "GSSR", u8 hash of public ciphertext [32],
  *   u64 manifest_len, u32 nmeta, nmeta x id[32] (the manifest's chunks)
  */
@@ -164,7 +165,9 @@ struct gs_snap_info {
 	uint64_t new_bytes; /* plaintext bytes of chunks new in this snapshot */
 	uint64_t stored_new_bytes; /* their stored (compressed, encrypted) size */
 	uint64_t new_chunks;
-	uint32_t warnings;
+	uint64_t files_seen; /* entries the scan saw (volume parity) */
+	uint64_t bytes_seen; /* regular-file bytes the scan saw */
+	uint32_t vanished, changed, unreadable; /* source files, each warned */
 	int64_t duration_ns;
 	uint32_t nrefs;
 	uint8_t (*refs)[GS_ID_LEN]; /* every chunk the snapshot references */

@@ -154,6 +154,10 @@ int gs_parse_date(const char *s, int64_t *ret);
 int64_t gs_now_ns(void);
 int64_t gs_mono_ns(void);
 
+/* gs_json_str(f, s): write s as a JSON string literal; bytes that are not
+ * UTF-8 are written as \udcXX (Python's surrogateescape convention). */
+void gs_json_str(FILE *f, const char *s);
+
 /* gs_xxh128_hex(buf, len, out33): XXH3-128 of buf as xxh128sum prints it. */
 void gs_xxh128_hex(const void *buf, size_t len, char out[33]);
 

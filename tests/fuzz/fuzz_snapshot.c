@@ -45,9 +45,10 @@ fuzz_seed(int i, struct gs_buf *out)
 		gs_buf_u64(out, 1);
 		gs_buf_str16(out, "host");
 		gs_buf_str16(out, "tenant");
-		for (int j = 0; j < 5; j++)
+		for (int j = 0; j < 7; j++)
 			gs_buf_u64(out, (uint64_t)j);
-		gs_buf_u32(out, 0);
+		for (int j = 0; j < 3; j++)
+			gs_buf_u32(out, 0);
 		gs_buf_u64(out, 5);
 		gs_buf_u32(out, 1);
 		gs_buf_put(out, id, sizeof(id));
