@@ -79,6 +79,12 @@ struct ctx {
 	int done, failed;
 	struct gs_index_pack *newpacks;
 	uint32_t nnewpacks, capnewpacks;
+	/* Finished packs wait here for the committer thread, which fsyncs and
+	 * publishes them while the workers go on. */
+	pthread_cond_t cv_commit, cv_commit_space;
+	struct gs_pack_writer *cq[4];
+	size_t cqhead, cqlen;
+	int commit_done;
 	struct gs_backup_result res;
 	uint64_t bytes_done; /* read, or reused from the files cache */
 	struct gs_progress pg; /* main thread only */
@@ -130,29 +136,92 @@ writer_init(struct writer *w, struct ctx *c)
 	return 0;
 }
 
+#define CQ_MAX (sizeof(((struct ctx *)0)->cq) / sizeof(((struct ctx *)0)->cq[0]))
+
+/* Hand the current pack to the committer thread. */
 static int
 writer_flush(struct writer *w)
 {
-	struct gs_index_pack p;
+	struct ctx *c = w->c;
 	int rc = 0;
 
 	if (w->pw == NULL)
 		return 0;
-	if (gs_pack_writer_count(w->pw) > 0) {
-		if (gs_pack_writer_commit(w->pw, &p)) {
-			rc = -1;
-		} else {
-			pthread_mutex_lock(&w->c->mu);
-			if (add_newpack(w->c, &p)) {
-				free(p.chunks);
-				rc = -1;
-			}
-			pthread_mutex_unlock(&w->c->mu);
-		}
+	if (gs_pack_writer_count(w->pw) == 0) {
+		gs_pack_writer_free(w->pw);
+		w->pw = NULL;
+		return 0;
 	}
-	gs_pack_writer_free(w->pw);
+	pthread_mutex_lock(&c->mu);
+	while (c->cqlen == CQ_MAX && !c->failed)
+		pthread_cond_wait(&c->cv_commit_space, &c->mu);
+	if (c->failed) {
+		gs_pack_writer_free(w->pw);
+		rc = -1;
+	} else {
+		c->cq[(c->cqhead + c->cqlen++) % CQ_MAX] = w->pw;
+		pthread_cond_signal(&c->cv_commit);
+	}
+	pthread_mutex_unlock(&c->mu);
 	w->pw = NULL;
 	return rc;
+}
+
+static void
+set_failed(struct ctx *c)
+{
+	c->failed = 1;
+	pthread_cond_broadcast(&c->cv_job);
+	pthread_cond_broadcast(&c->cv_space);
+	pthread_cond_broadcast(&c->cv_commit_space);
+}
+
+/* The committer: fsync and publish finished packs, record them. */
+static void *
+committer_main(void *arg)
+{
+	struct ctx *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct gs_pack_writer *pw;
+		struct gs_index_pack p;
+		int ok;
+
+		while (c->cqlen == 0 && !c->commit_done)
+			pthread_cond_wait(&c->cv_commit, &c->mu);
+		if (c->cqlen == 0)
+			break;
+		pw = c->cq[c->cqhead];
+		c->cqhead = (c->cqhead + 1) % CQ_MAX;
+		c->cqlen--;
+		pthread_cond_signal(&c->cv_commit_space);
+		ok = !c->failed;
+		pthread_mutex_unlock(&c->mu);
+		if (ok)
+			ok = gs_pack_writer_commit(pw, &p) == 0;
+		gs_pack_writer_free(pw);
+		pthread_mutex_lock(&c->mu);
+		if (ok && add_newpack(c, &p)) {
+			free(p.chunks);
+			ok = 0;
+		}
+		if (!ok)
+			set_failed(c);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Let the committer finish what is queued and stop it. */
+static void
+stop_committer(struct ctx *c, pthread_t th)
+{
+	pthread_mutex_lock(&c->mu);
+	c->commit_done = 1;
+	pthread_cond_signal(&c->cv_commit);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(th, NULL);
 }
 
 static void
@@ -437,9 +506,7 @@ worker_main(void *arg)
 			r = read_file(&w, j, &buf, &cap, &ids, j->e.hash, &j->e.size, &changed);
 		pthread_mutex_lock(&c->mu);
 		if (r < 0) {
-			c->failed = 1;
-			pthread_cond_broadcast(&c->cv_job);
-			pthread_cond_broadcast(&c->cv_space);
+			set_failed(c);
 		} else if (r == 0) {
 			struct gs_buf enc = {0};
 
@@ -469,15 +536,9 @@ worker_main(void *arg)
 		free(ids.v);
 		job_free(j);
 	}
-	if (ok && writer_flush(&w)) {
+	if (!ok || writer_flush(&w)) {
 		pthread_mutex_lock(&c->mu);
-		c->failed = 1;
-		pthread_mutex_unlock(&c->mu);
-	}
-	if (!ok) {
-		pthread_mutex_lock(&c->mu);
-		c->failed = 1;
-		pthread_cond_broadcast(&c->cv_space);
+		set_failed(c);
 		pthread_mutex_unlock(&c->mu);
 	}
 	if (buf)
@@ -1045,7 +1106,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	struct gs_snap_info info = {0};
 	struct gs_snap_sealed sealed = {0};
 	struct gs_buf snap = {0};
-	pthread_t *th = NULL;
+	pthread_t *th = NULL, committer;
 	unsigned nth = cfg->threads < 1 ? 1 : cfg->threads, started = 0;
 	int64_t t0 = gs_mono_ns(), now = gs_now_ns();
 	char *fcp = NULL;
@@ -1073,6 +1134,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv_job, NULL);
 	pthread_cond_init(&c.cv_space, NULL);
+	pthread_cond_init(&c.cv_commit, NULL);
+	pthread_cond_init(&c.cv_commit_space, NULL);
 
 	if (gs_repo_tenant_init(r, t->name))
 		return -1;
@@ -1093,6 +1156,10 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 
 	if ((th = calloc(nth, sizeof(*th))) == NULL)
 		goto err0;
+	if (pthread_create(&committer, NULL, committer_main, &c)) {
+		gs_warn("cannot start the pack committer thread");
+		goto err0;
+	}
 	for (started = 0; started < nth; started++)
 		if (pthread_create(&th[started], NULL, worker_main, &c)) {
 			gs_warn("cannot start worker threads");
@@ -1121,7 +1188,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	pthread_mutex_lock(&c.mu);
 	c.done = 1;
 	if (rc)
-		c.failed = 1;
+		set_failed(&c);
 	pthread_cond_broadcast(&c.cv_job);
 	pthread_mutex_unlock(&c.mu);
 	for (unsigned i = 0; i < started; i++)
@@ -1129,6 +1196,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	gs_progress_add(&c.pg, c.bytes_done - c.pg.bytes, 0);
 	gs_progress_done(&c.pg);
 	if (rc || c.failed) {
+		stop_committer(&c, committer);
 		rc = -1;
 		goto err1;
 	}
@@ -1181,8 +1249,13 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	fc = NULL;
 	gs_buf_u32(&man, 0);
 	rc = -1;
-	if (man.oom || store_manifest(&c, &man, &meta) ||
-	    collect_refs(&man, &meta, &refs, &info.bytes))
+	if (man.oom || store_manifest(&c, &man, &meta)) {
+		stop_committer(&c, committer);
+		goto err1;
+	}
+	/* Every pack is durable and named before the index names it. */
+	stop_committer(&c, committer);
+	if (c.failed || collect_refs(&man, &meta, &refs, &info.bytes))
 		goto err1;
 	if (publish_index(&c))
 		goto err1;
@@ -1236,5 +1309,7 @@ err0:
 	pthread_mutex_destroy(&c.mu);
 	pthread_cond_destroy(&c.cv_job);
 	pthread_cond_destroy(&c.cv_space);
+	pthread_cond_destroy(&c.cv_commit);
+	pthread_cond_destroy(&c.cv_commit_space);
 	return rc;
 }
