@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 src=$PWD
 
 bash tests/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 agent=$src/build/geosnap-agent
 restore=$src/build/geosnap-restore
