@@ -888,10 +888,13 @@ walk_source(struct walk *wk, const char *source, int multi)
 			break;
 		}
 		if (r == ARCHIVE_WARN || r == ARCHIVE_FAILED || r == ARCHIVE_RETRY) {
-			gs_warn("tenant %s: %s: %s", c->t->name,
-				archive_entry_pathname(ae) ? archive_entry_pathname(ae) : source,
-				archive_error_string(a));
-			if (errno == ENOENT)
+			/* libarchive's message names the path; the entry may
+			 * still hold the previous one. */
+			int vanished = archive_errno(a) == ENOENT;
+
+			gs_warn("tenant %s: %s%s", c->t->name, archive_error_string(a),
+				vanished ? " (vanished during the backup)" : "");
+			if (vanished)
 				c->res.vanished++;
 			else
 				c->res.unreadable++;
