@@ -19,6 +19,16 @@ struct agent_opts {
 int cmd_init(struct agent_opts *o, int argc, char **argv);
 int cmd_backup(struct agent_opts *o, int argc, char **argv);
 int cmd_snapshots(struct agent_opts *o, int argc, char **argv);
+int cmd_run(struct agent_opts *o, int argc, char **argv);
+int cmd_status(struct agent_opts *o, int argc, char **argv);
+
+struct gs_step;
+/* agent_record_step(o, s): status table and audit log; 0 or -1 (warned). */
+int agent_record_step(struct agent_opts *o, const struct gs_step *s);
+/* agent_backup_tenant(o, r, t): back up one tenant and record the step;
+ * returns its exit status. */
+int agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r,
+			const struct gs_tenant_conf *t);
 
 /* agent_tenant_selected(o, name): 1 when no --tenant was given or name was
  * one of them. */

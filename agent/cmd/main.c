@@ -20,6 +20,8 @@ static const char usage[] =
 	"  backup [--tenant T]...     snapshot each tenant's sources\n"
 	"  snapshots [--tenant T] [--json]\n"
 	"                             list what the agent may see of each snapshot\n"
+	"  run                        the nightly job (cron): every step, logged\n"
+	"  status [--json]            last result of each step; exit status = worst\n"
 	"\n"
 	"Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
 	"Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
@@ -103,6 +105,8 @@ static const struct {
 	{"init", cmd_init},
 	{"backup", cmd_backup},
 	{"snapshots", cmd_snapshots},
+	{"run", cmd_run},
+	{"status", cmd_status},
 };
 
 int

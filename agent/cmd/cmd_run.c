@@ -1,0 +1,128 @@
+/*
+ * cmd_run.c -- the nightly job: every step for every tenant under one lock.
+ *
+ * The lock is state_dir/run.lock, held with flock() (released by the kernel
+ * when the holder dies) and holding the holder's pid, so a second run can
+ * say who holds it and a stale pid left by a killed run is reported when
+ * taken over.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "geosnap/audit.h"
+#include "geosnap/util.h"
+
+static const char usage[] = "usage: geosnap-agent run\n"
+			    "The nightly job: back up every tenant, each step recorded in the\n"
+			    "audit log and the status table; metrics written when configured.\n"
+			    "Quiet on success; exit status the worst of the steps.\n";
+
+/* Take state_dir/run.lock: an fd, or -1 (warned; *ret_busy set when held). */
+static int
+take_lock(const char *state_dir, int *ret_busy)
+{
+	char *path = gs_path_join(state_dir, "run.lock");
+	char pid[32];
+	ssize_t n;
+	int fd;
+
+	*ret_busy = 0;
+	if (path == NULL)
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		gs_warnp("%s", path);
+		free(path);
+		return -1;
+	}
+	n = pread(fd, pid, sizeof(pid) - 1, 0);
+	pid[n > 0 ? n : 0] = 0;
+	pid[strcspn(pid, "\n")] = 0;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK) {
+			gs_warn("another geosnap-agent run holds %s (pid %s); not starting", path,
+				pid[0] ? pid : "unknown");
+			*ret_busy = 1;
+		} else {
+			gs_warnp("lock %s", path);
+		}
+		close(fd);
+		free(path);
+		return -1;
+	}
+	if (pid[0]) {
+		long old = strtol(pid, NULL, 10);
+
+		if (old > 0 && kill((pid_t)old, 0) != 0 && errno == ESRCH)
+			gs_warn("taking over the stale lock %s of pid %ld, which is no longer "
+				"running",
+				path, old);
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)
+		gs_warnp("%s: cannot record our pid", path);
+	free(path);
+	return fd;
+}
+
+static void
+release_lock(int fd)
+{
+	/* An empty lock file means the last holder finished cleanly. */
+	if (ftruncate(fd, 0))
+		gs_warnp("run.lock");
+	close(fd);
+}
+
+int
+cmd_run(struct agent_opts *o, int argc, char **argv)
+{
+	struct gs_step s = {.step = "run", .start_ns = gs_now_ns()};
+	struct gs_status_line *lines;
+	struct gs_repo *r;
+	int64_t t0 = gs_mono_ns();
+	int busy, lockfd, rc;
+	size_t n;
+
+	if ((rc = agent_parse_common(o, argc, argv, usage)) >= 0)
+		return rc;
+	if (o->ntenants) {
+		gs_warn("run takes no --tenant: it is the whole nightly job");
+		return GS_EXIT_USAGE;
+	}
+	if (gs_mkdir_p(o->cfg->state_dir, 0700))
+		return GS_EXIT_FAIL;
+	if ((lockfd = take_lock(o->cfg->state_dir, &busy)) < 0)
+		return GS_EXIT_FAIL;
+	rc = GS_EXIT_OK;
+	if ((r = gs_repo_open(o->cfg->repository)) == NULL) {
+		rc = GS_EXIT_FAIL;
+	} else {
+		for (size_t i = 0; i < o->cfg->ntenants; i++)
+			rc = worst(rc, agent_backup_tenant(o, r, &o->cfg->tenants[i]));
+		gs_repo_free(r);
+	}
+	s.status = rc;
+	s.duration_ns = gs_mono_ns() - t0;
+	if (rc != GS_EXIT_OK)
+		s.message = "see the step records of this run";
+	if (agent_record_step(o, &s))
+		rc = worst(rc, GS_EXIT_FAIL);
+	if (o->cfg->metrics_file) {
+		if (gs_status_load(o->cfg->state_dir, &lines, &n) == 0) {
+			if (gs_metrics_write(o->cfg->metrics_file, lines, n, gs_now_ns()))
+				rc = worst(rc, GS_EXIT_FAIL);
+			gs_status_free(lines, n);
+		} else {
+			rc = worst(rc, GS_EXIT_FAIL);
+		}
+	}
+	release_lock(lockfd);
+	return rc;
+}

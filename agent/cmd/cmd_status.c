@@ -1,0 +1,83 @@
+/*
+ * cmd_status.c -- the last result of each step, for people and monitoring.
+ * The exit status is the worst status of the last run of every step.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "agent.h"
+#include "geosnap/audit.h"
+#include "geosnap/util.h"
+
+static const char usage[] = "usage: geosnap-agent status [--json]\n"
+			    "Last run of each step per tenant and remote: result, bytes,\n"
+			    "duration and age.  Exit status: the worst of those results.\n";
+
+static void
+iso(char *out, size_t cap, int64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (ns <= 0) {
+		snprintf(out, cap, "never");
+		return;
+	}
+	gmtime_r(&s, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+cmd_status(struct agent_opts *o, int argc, char **argv)
+{
+	struct gs_status_line *v;
+	int64_t now = gs_now_ns();
+	size_t n;
+	int rc;
+
+	if ((rc = agent_parse_common(o, argc, argv, usage)) >= 0)
+		return rc;
+	if (gs_status_load(o->cfg->state_dir, &v, &n))
+		return GS_EXIT_FAIL;
+	if (n == 0) {
+		gs_warn("no step has run yet (%s/status.tsv is missing)", o->cfg->state_dir);
+		return GS_EXIT_FAIL;
+	}
+	if (!o->json)
+		printf("%-8s %-12s %-10s %-9s %-20s %10s %14s %9s\n", "STEP", "TENANT", "REMOTE",
+		       "RESULT", "LAST RUN", "AGE", "BYTES", "DURATION");
+	rc = GS_EXIT_OK;
+	for (size_t i = 0; i < n; i++) {
+		char when[32], ok[32];
+		double age = (double)(now - v[i].start_ns) / 1e9;
+
+		iso(when, sizeof(when), v[i].start_ns);
+		iso(ok, sizeof(ok), v[i].last_ok_ns);
+		rc = worst(rc, v[i].status);
+		if (o->json) {
+			printf("{\"step\":");
+			gs_json_str(stdout, v[i].step);
+			printf(",\"tenant\":");
+			v[i].tenant ? gs_json_str(stdout, v[i].tenant) : (void)fputs("null", stdout);
+			printf(",\"remote\":");
+			v[i].remote ? gs_json_str(stdout, v[i].remote) : (void)fputs("null", stdout);
+			printf(",\"status\":%d,\"result\":\"%s\",\"last_run\":\"%s\",\"age_s\":%.0f,"
+			       "\"last_success\":\"%s\",\"duration_s\":%.3f,\"files\":%llu,"
+			       "\"bytes\":%llu,\"new_bytes\":%llu,\"message\":",
+			       v[i].status, gs_step_result(v[i].status), when, age, ok,
+			       (double)v[i].duration_ns / 1e9, (unsigned long long)v[i].files,
+			       (unsigned long long)v[i].bytes, (unsigned long long)v[i].new_bytes);
+			v[i].message ? gs_json_str(stdout, v[i].message) : (void)fputs("null", stdout);
+			printf("}\n");
+		} else {
+			printf("%-8s %-12s %-10s %-9s %-20s %9.0fs %14llu %8.1fs\n", v[i].step,
+			       v[i].tenant ? v[i].tenant : "-", v[i].remote ? v[i].remote : "-",
+			       gs_step_result(v[i].status), when, age,
+			       (unsigned long long)v[i].bytes, (double)v[i].duration_ns / 1e9);
+			if (v[i].message && v[i].status != GS_EXIT_OK)
+				printf("         %s\n", v[i].message);
+		}
+	}
+	gs_status_free(v, n);
+	return rc;
+}

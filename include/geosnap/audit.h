@@ -1,0 +1,66 @@
+/*
+ * audit.h -- what each step did: the audit log (JSON Lines, append-only,
+ * hash-chained), the status table in state_dir, and Prometheus metrics.
+ *
+ * One record per step per tenant (and remote): backup, ship, verify, run.
+ * Every record carries "seq" and "prev", the SHA-256 of the previous line,
+ * so a later signature over the file covers the whole chain (docs/AUDIT.md).
+ */
+#ifndef GEOSNAP_AUDIT_H
+#define GEOSNAP_AUDIT_H
+
+#include <stdint.h>
+
+#include "geosnap/config.h"
+
+struct gs_step {
+	const char *step;     /* "backup", "ship", "verify", "run" */
+	const char *tenant;   /* or NULL */
+	const char *remote;   /* or NULL */
+	int status;           /* exit status of CLI.md: 0 ok, 1 problem, 3 failed, 4 warn */
+	int64_t start_ns;     /* CLOCK_REALTIME */
+	int64_t duration_ns;
+	uint64_t files;       /* entries (backup), objects (ship/verify) */
+	uint64_t bytes;       /* bytes seen (backup), shipped or read back */
+	uint64_t new_bytes;   /* backup: new plaintext bytes */
+	const char *snapshot; /* backup: snapshot id, or NULL */
+	const char *message;  /* first problem, or NULL */
+};
+
+/* gs_step_result(status): "ok", "problem", "usage", "failed" or "warnings". */
+const char *gs_step_result(int status);
+
+/*
+ * gs_audit_append(path, host, s): append one JSON line for s to the audit
+ * log at path (created 0600), with the next seq and the SHA-256 of the
+ * previous line; fsync'd.  0 or -1 (warned).  A NULL path does nothing.
+ */
+int gs_audit_append(const char *path, const char *host, const struct gs_step *s);
+
+/*
+ * gs_status_record(state_dir, s): replace the status line of (step, tenant,
+ * remote) in state_dir/status.tsv with s (atomically).  0 or -1 (warned).
+ */
+int gs_status_record(const char *state_dir, const struct gs_step *s);
+
+/* One loaded status line; strings are malloc'd. */
+struct gs_status_line {
+	char *step, *tenant, *remote, *message, *snapshot;
+	int status;
+	int64_t start_ns, duration_ns;
+	int64_t last_ok_ns; /* start of the last run with status 0 or 4, or 0 */
+	uint64_t files, bytes, new_bytes;
+};
+
+/* gs_status_load(state_dir, ret, ret_n): 0 (no file = 0 lines) or -1. */
+int gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n);
+void gs_status_free(struct gs_status_line *v, size_t n);
+
+/*
+ * gs_metrics_write(path, lines, n, now_ns): Prometheus text format for
+ * node_exporter's textfile collector, written atomically.  0 or -1.
+ */
+int gs_metrics_write(const char *path, const struct gs_status_line *lines, size_t n,
+		     int64_t now_ns);
+
+#endif
