@@ -836,8 +836,62 @@ out:
 	return rc;
 }
 
+/*
+ * libarchive reports files that vanished between readdir() and lstat() as
+ * "PATH PATH ...: File removed before we read it", several at once.  Each
+ * path starts with the source, so split there, and name each on its own
+ * line.  Returns how many files the message names.
+ */
+static uint32_t
+report_vanished(struct ctx *c, const char *msg, const char *source, size_t srclen)
+{
+	static const char tail[] = ": File removed before we read it";
+	size_t len = strlen(msg), tl = sizeof(tail) - 1;
+	const char *p, *end, *next;
+	uint32_t n = 0;
+
+	if (len < tl || strcmp(msg + len - tl, tail) != 0 || strncmp(msg, source, srclen) != 0) {
+		gs_warn("tenant %s: %s (vanished during the backup)", c->t->name, msg);
+		return 1;
+	}
+	end = msg + len - tl;
+	for (p = msg; p < end; p = next + 1) {
+		/* The next path begins at " <source>" before the end. */
+		for (next = p + srclen; next < end; next++)
+			if (*next == ' ' && next + 1 + srclen <= end &&
+			    strncmp(next + 1, source, srclen) == 0 &&
+			    (next[1 + srclen] == '/' || source[srclen - 1] == '/'))
+				break;
+		gs_warn("tenant %s: %.*s: vanished during the backup", c->t->name,
+			(int)(next - p), p);
+		n++;
+		if (next >= end)
+			break;
+	}
+	return n;
+}
+
+static int walk_resolved(struct walk *wk, const char *source, int multi);
+
+/* Walk a source by its canonical path, so "..", "." and symlinks in the
+ * configured path never reach the manifest. */
 static int
 walk_source(struct walk *wk, const char *source, int multi)
+{
+	char *real = realpath(source, NULL);
+	int rc;
+
+	if (real == NULL) {
+		gs_warnp("tenant %s: source %s", wk->c->t->name, source);
+		return -1;
+	}
+	rc = walk_resolved(wk, real, multi);
+	free(real);
+	return rc;
+}
+
+static int
+walk_resolved(struct walk *wk, const char *source, int multi)
 {
 	struct ctx *c = wk->c;
 	struct archive *a;
@@ -875,7 +929,6 @@ walk_source(struct walk *wk, const char *source, int multi)
 	ae = archive_entry_new();
 	for (;;) {
 		const char *path, *rel;
-		char *relbuf = NULL;
 
 		archive_entry_clear(ae);
 		r = archive_read_next_header2(a, ae);
@@ -890,14 +943,13 @@ walk_source(struct walk *wk, const char *source, int multi)
 		if (r == ARCHIVE_WARN || r == ARCHIVE_FAILED || r == ARCHIVE_RETRY) {
 			/* libarchive's message names the path; the entry may
 			 * still hold the previous one. */
-			int vanished = archive_errno(a) == ENOENT;
-
-			gs_warn("tenant %s: %s%s", c->t->name, archive_error_string(a),
-				vanished ? " (vanished during the backup)" : "");
-			if (vanished)
-				c->res.vanished++;
-			else
+			if (archive_errno(a) == ENOENT)
+				c->res.vanished += report_vanished(c, archive_error_string(a),
+								   source, srclen);
+			else {
+				gs_warn("tenant %s: %s", c->t->name, archive_error_string(a));
 				c->res.unreadable++;
+			}
 			if (r != ARCHIVE_WARN)
 				continue;
 		}
@@ -908,23 +960,20 @@ walk_source(struct walk *wk, const char *source, int multi)
 			archive_read_disk_descend(a);
 		if (strncmp(path, source, srclen) == 0 && path[srclen] == 0)
 			continue; /* the source root itself */
-		if (multi) {
-			rel = path;
-			while (*rel == '/')
-				rel++;
-		} else if (strncmp(path, source, srclen) == 0 && path[srclen] == '/') {
-			rel = path + srclen + 1;
-		} else {
-			rel = path;
-		}
+		/* One source: paths relative to it; several: absolute paths
+		 * without the leading '/'.  Never an absolute path. */
+		rel = path;
+		if (!multi && strncmp(path, source, srclen) == 0 &&
+		    (path[srclen] == '/' || srclen == 1))
+			rel = path + srclen;
+		while (*rel == '/')
+			rel++;
 		if (*rel == 0)
 			continue;
 		if (visit(wk, ae, rel, path)) {
-			free(relbuf);
 			rc = -1;
 			break;
 		}
-		free(relbuf);
 	}
 	archive_entry_free(ae);
 	archive_read_close(a);

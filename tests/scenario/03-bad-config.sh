@@ -1,0 +1,109 @@
+#!/bin/bash
+# 03-bad-config: a missing or malformed configuration makes both programs
+# exit 2 with a message naming the file and, where there is one, the line;
+# nothing is created on the way.
+. "$(dirname "$0")/lib.sh"
+gs_begin "missing or malformed configuration: file:line named, exit 2"
+
+gs_keygen acme
+mkdir -p "$T/src" && echo data >"$T/src/f"
+REPO=$T/repo
+GOOD="[agent]
+region = eu-central
+repository = $REPO
+state_dir = $T/state
+
+[tenant \"acme\"]
+source = $T/src
+write_key = $GS_KEYS/acme.write
+read_key = $GS_KEYS/acme.read"
+
+# bad NAME LINE CONTENT: CONTENT as bad.ini; each program must exit 2 naming
+# bad.ini:LINE (or just the file when LINE is empty), and create nothing.
+bad() {
+	local name=$1 line=$2 f=$T/cfg/bad.ini want
+	mkdir -p "$T/cfg"
+	printf '%s\n' "$3" >"$f"
+	if [ -n "$line" ]; then
+		want="bad\.ini:$line:"
+	else
+		want="bad\.ini"
+	fi
+	gs_run 2 "$name: agent backup" "$GS_AGENT" -c "$f" backup &&
+		gs_err_has "$want" "$name: agent names ${f##*/}${line:+:$line}"
+	gs_run 2 "$name: agent init" "$GS_AGENT" -c "$f" init
+	gs_run 2 "$name: restore check" "$GS_RESTORE" -c "$f" check --tenant acme &&
+		gs_err_has "$want" "$name: restore names ${f##*/}${line:+:$line}"
+	[ ! -e "$REPO" ] && [ ! -e "$T/state" ] ||
+		gs_fail "$name: the repository or state directory was created from a bad configuration"
+}
+
+bad "unknown key" 3 "${GOOD/region = eu-central/region = eu-central
+colour = blue}"
+bad "misspelt key" 4 "${GOOD/state_dir/statedir}"
+bad "unterminated section header" 1 "${GOOD/\[agent\]/[agent}"
+bad "unknown section" 11 "$GOOD
+
+[bogus]
+x = 1"
+bad "line without '='" 3 "${GOOD/region = eu-central/region = eu-central
+just some words}"
+bad "key set twice" 3 "${GOOD/region = eu-central/region = eu-central
+region = eu-north}"
+bad "relative source path" 7 "${GOOD/source = $T\/src/source = relative/path}"
+bad "bad number" 12 "$GOOD
+
+[policy]
+keep_daily = many"
+bad "bad duration" 12 "$GOOD
+
+[policy]
+max_age = 90 days"
+bad "number out of range" 5 "${GOOD/state_dir = $T\/state/state_dir = $T/state
+threads = 0}"
+bad "bad tenant name" 6 "${GOOD/\[tenant \"acme\"\]/[tenant \"bad name\"]}"
+bad "tenant defined twice" 10 "$GOOD
+[tenant \"acme\"]
+source = $T/src
+write_key = $GS_KEYS/acme.write"
+bad "tenant without write_key" 6 "${GOOD/write_key = $GS_KEYS\/acme.write/}"
+bad "tenant without source" 6 "${GOOD/source = $T\/src/}"
+bad "missing repository" "" "${GOOD/repository = $REPO/}"
+bad "missing [agent] section" "" "[tenant \"acme\"]
+source = $T/src
+write_key = $GS_KEYS/acme.write"
+bad "empty file" "" ""
+bad "binary garbage" 1 "$(head -c 3000 /dev/urandom | tr -d '\0\n' | head -c 150)"
+bad "NUL byte in a line" 3 "$(printf '[agent]\nregion = eu\nrepo\001sitory = x')"
+
+gs_say "a configuration file that does not exist"
+gs_run 2 "agent: -c of a missing file" "$GS_AGENT" -c "$T/nonexistent.ini" backup &&
+	gs_err_has "$T/nonexistent.ini" "agent names the missing file"
+gs_run 2 "restore: -c of a missing file" "$GS_RESTORE" -c "$T/nonexistent.ini" check --tenant acme &&
+	gs_err_has "$T/nonexistent.ini" "restore names the missing file"
+gs_run 2 "agent: \$GEOSNAP_CONFIG names a missing file" env GEOSNAP_CONFIG="$T/env.ini" "$GS_AGENT" backup &&
+	gs_err_has "$T/env.ini" "agent names the file from \$GEOSNAP_CONFIG"
+gs_run 2 "agent: -c of a directory" "$GS_AGENT" -c "$T" backup &&
+	gs_err_has "$T" "agent names the directory"
+
+gs_say "and the good configuration works, so the cases above failed for their own reason"
+printf '%s\n' "$GOOD" >"$T/cfg/good.ini"
+gs_run 0 "agent init with the good configuration" "$GS_AGENT" -c "$T/cfg/good.ini" init
+gs_run 0 "agent backup with the good configuration" "$GS_AGENT" -c "$T/cfg/good.ini" backup
+gs_run 0 "restore check with the good configuration" "$GS_RESTORE" -c "$T/cfg/good.ini" check --tenant acme
+
+gs_say "a valid configuration whose key file is missing"
+printf '%s\n' "${GOOD//acme.write/nothere.write}" >"$T/cfg/nokey.ini"
+gs_run 2 "agent backup with a missing write key file" "$GS_AGENT" -c "$T/cfg/nokey.ini" backup &&
+	gs_err_has "nothere\.write" "agent names the missing key file"
+printf '%s\n' "${GOOD//acme.read/nothere.read}" >"$T/cfg/noread.ini"
+gs_run 2 "restore check with a missing read key file" "$GS_RESTORE" -c "$T/cfg/noread.ini" check --tenant acme &&
+	gs_err_has "nothere\.read" "restore names the missing key file"
+gs_run 2 "backup --tenant of an unconfigured tenant" "$GS_AGENT" -c "$T/cfg/good.ini" backup --tenant ghost &&
+	gs_err_has "ghost" "agent names the unknown tenant"
+gs_run 2 "restore check --tenant of an unconfigured tenant" "$GS_RESTORE" -c "$T/cfg/good.ini" check --tenant ghost &&
+	gs_err_has "ghost" "restore names the unknown tenant"
+gs_run 2 "agent: unknown command" "$GS_AGENT" -c "$T/cfg/good.ini" frobnicate
+gs_run 2 "agent: unknown option" "$GS_AGENT" -c "$T/cfg/good.ini" backup --frobnicate
+gs_run 2 "restore: unknown option" "$GS_RESTORE" -c "$T/cfg/good.ini" check --tenant acme --frobnicate
+gs_finish

@@ -1,0 +1,400 @@
+# lib.sh -- helpers for the whole-program tests in tests/scenario/ and
+# tests/golden/.  Sourced, never run (CTest skips files named lib.sh).
+#
+# Environment (set by CTest, see tests/CMakeLists.txt):
+#   GS_AGENT, GS_RESTORE   paths of geosnap-agent and geosnap-restore
+#   GS_SRC                 the source tree; GS_BUILD the build tree (optional)
+#   GS_KEEP=1              keep the scratch directory for a post-mortem
+#
+# Each test:
+#   . "$(dirname "$0")/lib.sh"      (golden/: "$(dirname "$0")/../scenario/lib.sh")
+#   gs_begin "what the test is about"
+#   ... gs_run / gs_check / gs_pass / gs_fail ...
+#   gs_finish                       prints "N passed, M failed", exit status
+#
+# Output is TAP-like: "ok N - what", "not ok N - what" and "# detail" lines.
+# A missing tool or program is a failure, never a skip.
+
+set -u -o pipefail
+# The agent runs from cron with a minimal environment: the C locale.
+export LC_ALL=C
+export PYTHONDONTWRITEBYTECODE=1
+umask 022
+
+GS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GS_TEST_NAME=$(basename "$0" .sh)
+GS_PASSED=0
+GS_FAILED=0
+GS_BG_PIDS=()
+GS_CLEAN_PATHS=()
+T=
+
+gs_say() { printf '# %s\n' "$*"; }
+
+gs_pass() {
+	GS_PASSED=$((GS_PASSED + 1))
+	printf 'ok %d - %s\n' $((GS_PASSED + GS_FAILED)) "$*"
+}
+
+gs_fail() {
+	GS_FAILED=$((GS_FAILED + 1))
+	printf 'not ok %d - %s\n' $((GS_PASSED + GS_FAILED)) "$*"
+}
+
+# gs_show FILE [N]: the last N (default 20) lines of FILE as "# " lines.
+gs_show() {
+	[ -s "$1" ] || return 0
+	tail -n "${2:-20}" "$1" | sed 's/^/#   | /'
+}
+
+gs_finish() {
+	if [ "$GS_PASSED" -eq 0 ] && [ "$GS_FAILED" -eq 0 ]; then
+		gs_fail "the test checked nothing"
+	fi
+	echo "$GS_PASSED passed, $GS_FAILED failed"
+	[ "$GS_FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+# gs_fatal MSG: a failure after which the test cannot go on.
+gs_fatal() {
+	gs_fail "$*"
+	gs_say "cannot continue"
+	gs_finish
+}
+
+gs_cleanup() {
+	local rc=$? pid p
+	trap - EXIT
+	# only children not yet waited for: a reaped pid may belong to anyone now
+	for pid in $(jobs -p); do
+		[[ " ${GS_BG_PIDS[*]} " == *" $pid "* ]] || continue
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for p in "${GS_CLEAN_PATHS[@]}"; do
+		[ -n "$p" ] && [ "$p" != / ] && rm -rf -- "$p"
+	done
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "${GS_KEEP:-0}" = 1 ]; then
+			echo "# scratch directory kept: $T"
+		else
+			chmod -R u+rwX "$T" 2>/dev/null
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# gs_need TOOL...: every tool must be installed; a missing one fails loudly.
+gs_need() {
+	local t missing=
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	[ -z "$missing" ] || gs_fatal "required tools missing:$missing (Debian packages: see tests/scenario/README.md)"
+}
+
+# gs_begin TITLE: check the environment, make the scratch directory $T and
+# the passphrase file, and install the cleanup trap.
+gs_begin() {
+	echo "# $GS_TEST_NAME: $*"
+	trap gs_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	local v
+	for v in GS_AGENT GS_RESTORE; do
+		if [ -z "${!v:-}" ]; then
+			gs_fatal "\$$v is not set (CTest sets it; by hand: $v=/path/to/program)"
+		fi
+		[ -x "${!v}" ] || gs_fatal "\$$v=${!v} is not an executable"
+	done
+	gs_need python3 mktemp stat find
+	T=$(mktemp -d "${TMPDIR:-/tmp}/gs-$GS_TEST_NAME.XXXXXX") || gs_fatal "mktemp -d failed"
+	GS_REPO=$T/repo
+	GS_STATE=$T/state
+	GS_KEYS=$T/keys
+	mkdir -p "$GS_KEYS" && chmod 700 "$GS_KEYS"
+	GS_PASS_FILE=$T/passphrase
+	(umask 077 && printf 'correct horse battery staple %s\n' "$RANDOM" >"$GS_PASS_FILE")
+	export GEOSNAP_PASSPHRASE_FILE=$GS_PASS_FILE
+	export GEOSNAP_PWHASH=interactive
+	unset GEOSNAP_CONFIG
+	GS_OUT=$T/run.out
+	GS_ERR=$T/run.err
+	GS_RC=0
+}
+
+# gs_run WANT WHAT CMD...: run CMD with stdout in $GS_OUT and stderr in
+# $GS_ERR; WANT is an exit status or several as "0|4".  A death by signal or
+# a sanitizer report always fails.  Sets GS_RC; returns 0 if as wanted.
+gs_run() {
+	local want=$1 what=$2
+	shift 2
+	"$@" >"$GS_OUT" 2>"$GS_ERR" </dev/null
+	GS_RC=$?
+	if [ "$GS_RC" -ge 128 ]; then
+		gs_fail "$what: killed by signal $((GS_RC - 128)) (exit $GS_RC): $*"
+		gs_show "$GS_ERR"
+		return 1
+	fi
+	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$GS_ERR"; then
+		gs_fail "$what: sanitizer report (exit $GS_RC): $*"
+		gs_show "$GS_ERR" 40
+		return 1
+	fi
+	if [[ "|$want|" == *"|$GS_RC|"* ]]; then
+		gs_pass "$what (exit $GS_RC)"
+		return 0
+	fi
+	gs_fail "$what: exit $GS_RC, wanted $want: $*"
+	gs_say "stderr:"
+	gs_show "$GS_ERR"
+	gs_say "stdout:"
+	gs_show "$GS_OUT" 10
+	return 1
+}
+
+# gs_err_has ERE WHAT: the last gs_run's stderr matches ERE.
+gs_err_has() {
+	if grep -qE -- "$1" "$GS_ERR"; then
+		gs_pass "$2"
+		return 0
+	fi
+	gs_fail "$2: stderr does not match /$1/"
+	gs_show "$GS_ERR"
+	return 1
+}
+
+# gs_out_has ERE WHAT: the last gs_run's stdout matches ERE.
+gs_out_has() {
+	if grep -qE -- "$1" "$GS_OUT"; then
+		gs_pass "$2"
+		return 0
+	fi
+	gs_fail "$2: stdout does not match /$1/"
+	gs_show "$GS_OUT"
+	return 1
+}
+
+# gs_check WHAT CMD...: pass when CMD exits 0; its output is shown on failure.
+gs_check() {
+	local what=$1 out=$T/check.out
+	shift
+	if "$@" >"$out" 2>&1 </dev/null; then
+		gs_pass "$what"
+		return 0
+	fi
+	gs_fail "$what"
+	gs_show "$out" 30
+	return 1
+}
+
+# gs_bg CMD...: run CMD in the background; it is killed at exit if still
+# running.  The pid is in GS_BG_PID.
+gs_bg() {
+	"$@" &
+	GS_BG_PID=$!
+	GS_BG_PIDS+=("$GS_BG_PID")
+}
+
+# gs_wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds;
+# returns 1 when the deadline passes first.
+gs_wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# ---- keys, configuration, programs -------------------------------------
+
+# gs_keygen TENANT [DIR]: make DIR/TENANT.write and DIR/TENANT.read.
+gs_keygen() {
+	local dir=${2:-$GS_KEYS}
+	"$GS_RESTORE" keygen --tenant "$1" --out "$dir" >"$T/keygen.out" 2>&1 ||
+		{ gs_show "$T/keygen.out"; gs_fatal "keygen --tenant $1 --out $dir failed"; }
+}
+
+# gs_config FILE TENANT SOURCE...: write a configuration for one tenant with
+# the repository $GS_REPO and state $GS_STATE.  $GS_CFG_AGENT and
+# $GS_CFG_TENANT, when set, are extra lines for the two sections.
+gs_config() {
+	local f=$1 t=$2 s
+	shift 2
+	{
+		echo "[agent]"
+		echo "host = scenario-host"
+		echo "region = eu-central"
+		echo "repository = $GS_REPO"
+		echo "state_dir = $GS_STATE"
+		[ -z "${GS_CFG_AGENT:-}" ] || printf '%s\n' "$GS_CFG_AGENT"
+		echo
+		echo "[tenant \"$t\"]"
+		for s in "$@"; do
+			echo "source = $s"
+		done
+		echo "write_key = $GS_KEYS/$t.write"
+		echo "read_key = $GS_KEYS/$t.read"
+		[ -z "${GS_CFG_TENANT:-}" ] || printf '%s\n' "$GS_CFG_TENANT"
+	} >"$f"
+}
+
+# gs_snaps TENANT [REPO]: the tenant's snapshot object names, sorted.
+gs_snaps() {
+	local d=${2:-$GS_REPO}/tenants/$1/snapshots
+	[ -d "$d" ] || return 0
+	find "$d" -maxdepth 1 -type f -printf '%f\n' | grep -E '^[0-9a-f]{32}$' | sort
+}
+
+# gs_objects TENANT KIND [REPO]: paths of the published objects of a kind
+# (packs, index, snapshots), sorted.
+gs_objects() {
+	local d=${3:-$GS_REPO}/tenants/$1/$2
+	[ -d "$d" ] || return 0
+	find "$d" -type f -regextype posix-extended -regex '.*/[0-9a-f]{32}' | sort
+}
+
+# gs_new_snap TENANT BEFORE...: the one snapshot name not among BEFORE.
+gs_new_snap() {
+	local t=$1 s b found=
+	shift
+	for s in $(gs_snaps "$t"); do
+		for b in "$@"; do
+			[ "$s" = "$b" ] && continue 2
+		done
+		[ -z "$found" ] || { echo "more than one new snapshot" >&2; return 1; }
+		found=$s
+	done
+	[ -n "$found" ] || { echo "no new snapshot" >&2; return 1; }
+	echo "$found"
+}
+
+# ---- trees --------------------------------------------------------------
+
+# gs_manifest DIR OUT [--exclude REL]...: record DIR's state in OUT.
+gs_manifest() {
+	python3 "$GS_LIB_DIR/treecmp.py" snap "$@" >"$T/manifest.out" 2>&1 ||
+		{ gs_show "$T/manifest.out"; gs_fatal "recording the state of $1 failed"; }
+}
+
+# gs_treecmp WHAT A B [treecmp options]: pass when trees (or manifests) A and
+# B are identical; the first differences are shown otherwise.
+gs_treecmp() {
+	local what=$1 out=$T/treecmp.out
+	shift
+	if python3 "$GS_LIB_DIR/treecmp.py" cmp "$@" >"$out" 2>&1; then
+		gs_pass "$what ($(sed -n 's/^treecmp: \([0-9]*\) entries identical.*/\1 entries/p' "$out"))"
+		return 0
+	fi
+	gs_fail "$what"
+	gs_show "$out" 30
+	return 1
+}
+
+# gs_make_tree DIR: a tree with every kind of entry and awkward metadata.
+# Needs root (ownership, a mode-000 directory, trusted.* xattrs) and a
+# filesystem with user xattrs, POSIX ACLs and holes (ext4, xfs, btrfs).
+# Complaints go to stderr.
+gs_make_tree() {
+	local d=$1 long
+	mkdir -p "$d" || return 1
+	(
+		set -e
+		cd "$d"
+		mkdir -p plain/sub/deeper empty-dir 'dir with spaces' "$(printf 'dir\nnewline')"
+		printf 'hello\n' >plain/hello.txt
+		: >plain/empty
+		: >'empty with spaces'
+		head -c 300000 /dev/urandom >plain/sub/random.bin
+		# real zero blocks in a file that is not sparse on disk
+		{ head -c 5000 /dev/urandom; head -c 20000 /dev/zero; printf 'tail'; } >plain/zeros-inside
+		seq 1 200000 >plain/sub/deeper/numbers.txt
+		printf 'spaces\n' >'dir with spaces/file with  two  spaces '
+		printf 'newline\n' >"$(printf 'dir\nnewline')/$(printf 'name\nwith\nnewlines')"
+		printf 'tab\n' >"$(printf 'tab\there')"
+		printf 'utf8\n' >'Ωmega-日本語-🎉.txt'
+		printf 'cafe\n' >"$(printf 'caf\xc3\xa9-nfc')"
+		printf 'cafe\n' >"$(printf 'cafe\xcc\x81-nfd')"
+		printf 'latin1\n' >"$(printf 'latin1-\xe9\xff-not-utf8')"
+		printf 'dash\n' >'-starts-with-dash'
+		printf 'dots\n' >'...'
+		printf 'dots\n' >'..not-parent'
+		printf 'backslash\n' >'back\slash'
+		printf 'hidden\n' >.hidden
+		printf 'star\n' >'*?[glob]'
+		long=$(printf 'L%.0s' $(seq 1 250))
+		printf 'long name\n' >"$long"
+		mkdir -p a234567890/b234567890/c234567890/d234567890/e234567890/f234567890/g234567890/h234567890/i234567890/j234567890/k234567890
+		printf 'deep\n' >a234567890/b234567890/c234567890/d234567890/e234567890/f234567890/g234567890/h234567890/i234567890/j234567890/k234567890/"$long"
+		# symlinks: relative, absolute, dangling, to a directory, a loop,
+		# a target with a newline, a long target
+		ln -s plain/hello.txt link-rel
+		ln -s /etc/hostname link-abs
+		ln -s does/not/exist link-dangling
+		ln -s plain link-to-dir
+		ln -s link-loop link-loop
+		ln -s "$(printf 'target\nwith newline')" link-newline
+		ln -s "$long/$long/$long" link-long-target
+		# hard links: three names, across directories, of an empty file
+		printf 'linked content\n' >plain/hard1
+		ln plain/hard1 plain/sub/hard2
+		ln plain/hard1 'dir with spaces/hard 3'
+		: >plain/empty-hard1
+		ln plain/empty-hard1 plain/empty-hard2
+		# FIFO
+		mkfifo plain/fifo
+		# modes
+		printf 'secret\n' >mode000
+		chmod 000 mode000
+		printf 'suid\n' >suid
+		chmod 4755 suid
+		printf 'sgid\n' >sgid
+		chmod 2710 sgid
+		mkdir sticky && chmod 1777 sticky
+		mkdir -p closed-dir/inner && printf 'inside\n' >closed-dir/inner/file
+		chmod 000 closed-dir/inner/file
+		chmod 000 closed-dir/inner
+		chmod 000 closed-dir
+		printf 'ro\n' >'readonly' && chmod 444 'readonly'
+		# ownership
+		printf 'owned\n' >owned && chown 1234:5678 owned
+		mkdir owned-dir && chown 100000:100001 owned-dir
+		ln -s owned owned-link && chown -h 4321:8765 owned-link
+		# xattrs, binary values, ACLs
+		setfattr -n user.comment -v 'a comment' plain/hello.txt ||
+			{ echo "gs_make_tree: cannot set user.* xattrs on $PWD's filesystem (tmpfs before Linux 6.6?); set TMPDIR" >&2; exit 1; }
+		setfattr -n user.binary -v 0x00ff10fe plain/hello.txt
+		setfattr -n user.empty plain/hello.txt
+		setfattr -n user.dir -v yes plain/sub
+		setfattr -n user.on-hardlink -v shared plain/hard1
+		setfattr -n trusted.symlink -v on-a-symlink link-rel ||
+			{ echo "gs_make_tree: cannot set a trusted.* xattr (needs root with CAP_SYS_ADMIN)" >&2; exit 1; }
+		setfacl -m u:1234:r--,g:5678:rw- owned &&
+			setfacl -d -m u:1234:rwx owned-dir ||
+			{ echo "gs_make_tree: cannot set POSIX ACLs on $PWD's filesystem" >&2; exit 1; }
+		# times: nanoseconds, before 1970, far future, directories
+		touch -h -d '2001-02-03 04:05:06.123456789 UTC' plain/hello.txt link-rel
+		touch -d '1969-07-20 20:17:40.5 UTC' plain/empty
+		touch -d '2100-01-01 00:00:00.000000001 UTC' 'empty with spaces'
+		touch -d '2010-10-10 10:10:10.101010101 UTC' plain/sub/deeper plain/sub empty-dir
+	) || return 1
+	# the sparse 3 GiB file: a few bytes in the middle, holes around them
+	truncate -s 3G "$d/sparse-3g" &&
+		printf 'GS-SPARSE-MIDDLE' | dd of="$d/sparse-3g" bs=1 seek=$((1536 * 1024 * 1024)) conv=notrunc status=none &&
+		touch -d '2020-02-20 20:20:20.202020202 UTC' "$d/sparse-3g"
+}
+
+# gs_sparse WHAT FILE: FILE (3 GiB long) occupies less than 1 MiB on disk.
+gs_sparse() {
+	local bytes
+	bytes=$(python3 "$GS_LIB_DIR/treecmp.py" blocks "$2" 2>&1)
+	if [[ "$bytes" =~ ^[0-9]+$ ]] && [ "$bytes" -lt 1048576 ]; then
+		gs_pass "$1 ($bytes bytes allocated for $(stat -c %s "$2") bytes)"
+		return 0
+	fi
+	gs_fail "$1: $2 has $bytes bytes allocated (holes not preserved)"
+	return 1
+}
