@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   libarchive-dev libsodium-dev libssh2-1-dev libxxhash-dev libinih-dev libzstd-dev
-  xxhash attr acl libarchive-tools tar python3 util-linux binutils
+  xxhash attr acl libarchive-tools tar python3 util-linux binutils coreutils diffutils findutils
   openssh-server openssh-client
 )
 
