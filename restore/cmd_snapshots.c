@@ -28,14 +28,14 @@ print_json(const struct gs_rsnap *s)
 	gs_json_str(stdout, s->info.host ? s->info.host : "");
 	printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,\"stored_new_bytes\":%llu,"
 	       "\"new_chunks\":%llu,\"files_seen\":%llu,\"bytes_seen\":%llu,\"vanished\":%u,"
-	       "\"changed\":%u,\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%u,"
+	       "\"changed\":%u,\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu,"
 	       "\"manifest_bytes\":%llu,\"manifest_chunks\":%u}\n",
 	       (unsigned long long)s->info.files, (unsigned long long)s->info.bytes,
 	       (unsigned long long)s->info.new_bytes, (unsigned long long)s->info.stored_new_bytes,
 	       (unsigned long long)s->info.new_chunks, (unsigned long long)s->info.files_seen,
 	       (unsigned long long)s->info.bytes_seen, s->info.vanished, s->info.changed,
 	       s->info.unreadable,
-	       (double)s->info.duration_ns / 1e9, (unsigned)s->info.nrefs,
+	       (double)s->info.duration_ns / 1e9, (unsigned long long)s->info.nrefs,
 	       (unsigned long long)s->sealed.manifest_len, (unsigned)s->sealed.nmeta);
 }
 

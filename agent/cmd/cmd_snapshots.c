@@ -66,12 +66,12 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 			printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
 			       "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"files_seen\":%llu,"
 			       "\"bytes_seen\":%llu,\"vanished\":%u,\"changed\":%u,"
-			       "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%u}\n",
+			       "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu}\n",
 			       (unsigned long long)s.files, (unsigned long long)s.bytes,
 			       (unsigned long long)s.new_bytes, (unsigned long long)s.stored_new_bytes,
 			       (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
 			       (unsigned long long)s.bytes_seen, s.vanished, s.changed, s.unreadable,
-			       (double)s.duration_ns / 1e9, s.nrefs);
+			       (double)s.duration_ns / 1e9, (unsigned long long)s.nrefs);
 		}
 		else
 			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu\n", t->name,

@@ -41,14 +41,19 @@ gs_ref_decode(struct gs_rd *r, struct gs_chunk_ref *c, uint64_t blob_end, uint16
 	if (r->err)
 		return -1;
 	nl = gs_aead_nonce_len(c->alg);
-	if (nl == 0 || c->type > GS_CT_META || (c->flags & ~GS_CF_ZSTD) != 0)
+	if (nl == 0 || c->type > GS_CT_REFS || (c->flags & ~GS_CF_ZSTD) != 0)
+		return -1;
+	/* Only the reference stream is under the index key, and always is. */
+	if ((c->key_idx == GS_KEYIDX_INDEX) != (c->type == GS_CT_REFS))
+		return -1;
+	if (c->type == GS_CT_REFS && (c->alg != GS_ALG_XCHACHA || c->flags != 0))
 		return -1;
 	if (c->raw_len > GS_MAX_CHUNK || c->stored_len < nl + 16 ||
 	    c->stored_len > GS_MAX_CHUNK + nl + 16 + GS_MAX_CHUNK / 64)
 		return -1;
 	if (c->offset < 8 || c->offset > blob_end || c->stored_len > blob_end - c->offset)
 		return -1;
-	if (nkeys != 0 && c->key_idx >= nkeys)
+	if (nkeys != 0 && c->key_idx != GS_KEYIDX_INDEX && c->key_idx >= nkeys)
 		return -1;
 	return 0;
 }

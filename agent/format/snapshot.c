@@ -34,8 +34,9 @@ gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s,
 	gs_buf_u32(&pub, s->changed);
 	gs_buf_u32(&pub, s->unreadable);
 	gs_buf_u64(&pub, (uint64_t)s->duration_ns);
-	gs_buf_u32(&pub, s->nrefs);
-	gs_buf_put(&pub, s->refs, (size_t)s->nrefs * GS_ID_LEN);
+	gs_buf_u64(&pub, s->nrefs);
+	gs_buf_u32(&pub, s->nrefchunks);
+	gs_buf_put(&pub, s->refchunks, (size_t)s->nrefchunks * GS_ID_LEN);
 	if (pub.oom)
 		goto out;
 	gs_meta_seal(k->index_key, GS_SNAP_MAGIC, &pubct, pub.p, pub.len);
@@ -119,16 +120,17 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 	s.changed = gs_rd_u32(&p);
 	s.unreadable = gs_rd_u32(&p);
 	s.duration_ns = (int64_t)gs_rd_u64(&p);
-	s.nrefs = gs_rd_u32(&p);
-	if (p.err || (uint64_t)s.nrefs * GS_ID_LEN != pt.len - p.off) {
+	s.nrefs = gs_rd_u64(&p);
+	s.nrefchunks = gs_rd_u32(&p);
+	if (p.err || (uint64_t)s.nrefchunks * GS_ID_LEN != pt.len - p.off) {
 		gs_warn("snapshot %s: malformed public part", name);
 		goto err;
 	}
-	if (s.nrefs && (s.refs = malloc((size_t)s.nrefs * GS_ID_LEN)) == NULL) {
+	if (s.nrefchunks && (s.refchunks = malloc((size_t)s.nrefchunks * GS_ID_LEN)) == NULL) {
 		gs_warn("snapshot %s: out of memory", name);
 		goto err;
 	}
-	gs_rd_copy(&p, s.refs, (size_t)s.nrefs * GS_ID_LEN);
+	gs_rd_copy(&p, s.refchunks, (size_t)s.nrefchunks * GS_ID_LEN);
 	crypto_generichash(ret_pub_hash, 32, pubct, publen, NULL, 0);
 	gs_buf_free(&pt);
 	*ret = s;
@@ -174,7 +176,7 @@ gs_snap_info_free(struct gs_snap_info *s)
 {
 	free(s->host);
 	free(s->tenant);
-	free(s->refs);
+	free(s->refchunks);
 	memset(s, 0, sizeof(*s));
 }
 

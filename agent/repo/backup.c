@@ -272,7 +272,7 @@ put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type,
 		return 0;
 
 	/* New chunk: compress when it pays, encrypt, append to our pack. */
-	if (c->cfg->compression_level > 0) {
+	if (c->cfg->compression_level > 0 && type != GS_CT_REFS) {
 		size_t z = ZSTD_compress2(w->zc, w->zbuf, w->zcap, buf, len);
 
 		if (!ZSTD_isError(z) && z + z / 32 < len) {
@@ -1029,22 +1029,20 @@ adopt_orphans(struct ctx *c)
 	return 0;
 }
 
+/*
+ * The reference stream: every chunk ID the manifest names, in manifest
+ * order (so a change in one file changes only a local stretch of it and the
+ * content-defined chunks around it dedup against the last snapshot's), then
+ * the manifest's own chunks.  Also sums the regular-file bytes.
+ */
 static int
-cmp_id(const void *a, const void *b)
-{
-	return memcmp(a, b, GS_ID_LEN);
-}
-
-/* Collect the sorted, unique chunk IDs the manifest references, and the
- * bytes of regular-file content it holds. */
-static int
-collect_refs(const struct gs_buf *man, const struct idlist *meta, struct idlist *ret,
-	     uint64_t *ret_bytes)
+build_refs(const struct gs_buf *man, const struct idlist *meta, struct gs_buf *ret,
+	   uint64_t *ret_bytes)
 {
 	const uint8_t *ids;
 	struct gs_rd r;
 	uint64_t size;
-	uint32_t w = 0, n;
+	uint32_t n;
 	uint8_t type;
 	int d;
 
@@ -1053,29 +1051,24 @@ collect_refs(const struct gs_buf *man, const struct idlist *meta, struct idlist 
 	while ((d = gs_mentry_peek(&r, &type, &size, &ids, &n)) == 0) {
 		if (type == GS_FT_FILE)
 			*ret_bytes += size;
-		for (uint32_t i = 0; i < n; i++)
-			if (idlist_add(ret, ids + (size_t)i * GS_ID_LEN))
-				return -1;
+		gs_buf_put(ret, ids, (size_t)n * GS_ID_LEN);
 	}
 	if (d < 0) {
 		gs_warn("internal error: manifest does not parse");
 		return -1;
 	}
-	for (uint32_t i = 0; i < meta->n; i++)
-		if (idlist_add(ret, meta->v[i]))
-			return -1;
-	if (ret->n == 0)
-		return 0;
-	qsort(ret->v, ret->n, GS_ID_LEN, cmp_id);
-	for (uint32_t i = 1; i < ret->n; i++)
-		if (memcmp(ret->v[i], ret->v[w], GS_ID_LEN) != 0)
-			memcpy(ret->v[++w], ret->v[i], GS_ID_LEN);
-	ret->n = w + 1;
+	gs_buf_put(ret, meta->v, (size_t)meta->n * GS_ID_LEN);
+	if (ret->oom) {
+		gs_warn("reference stream: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
+/* Chunk a stream (the manifest, the reference stream) and store it as
+ * chunks of type; their IDs in order go to ret. */
 static int
-store_manifest(struct ctx *c, const struct gs_buf *man, struct idlist *ret)
+store_stream(struct ctx *c, const struct gs_buf *man, uint8_t type, struct idlist *ret)
 {
 	struct writer w;
 	struct stream s;
@@ -1087,7 +1080,7 @@ store_manifest(struct ctx *c, const struct gs_buf *man, struct idlist *ret)
 		goto out;
 	memset(&s, 0, sizeof(s));
 	s.w = &w;
-	s.type = GS_CT_META;
+	s.type = type;
 	gs_chunker_init(&s.ch, &c->cp);
 	if ((used = cut_all(&s, man->p, man->len, &scanned)) < 0)
 		goto out;
@@ -1154,7 +1147,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	struct walk wk = {0};
 	struct gs_fcache *fc = NULL;
 	struct gs_buf man = {0};
-	struct idlist meta = {0}, refs = {0};
+	struct idlist meta = {0}, refchunks = {0};
+	struct gs_buf refs = {0};
 	struct gs_snap_info info = {0};
 	struct gs_snap_sealed sealed = {0};
 	struct gs_buf snap = {0};
@@ -1301,13 +1295,15 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	fc = NULL;
 	gs_buf_u32(&man, 0);
 	rc = -1;
-	if (man.oom || store_manifest(&c, &man, &meta)) {
+	if (man.oom || store_stream(&c, &man, GS_CT_META, &meta) ||
+	    build_refs(&man, &meta, &refs, &info.bytes) ||
+	    store_stream(&c, &refs, GS_CT_REFS, &refchunks)) {
 		stop_committer(&c, committer);
 		goto err1;
 	}
 	/* Every pack is durable and named before the index names it. */
 	stop_committer(&c, committer);
-	if (c.failed || collect_refs(&man, &meta, &refs, &info.bytes))
+	if (c.failed)
 		goto err1;
 	if (publish_index(&c))
 		goto err1;
@@ -1325,8 +1321,9 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	info.changed = c.res.changed;
 	info.unreadable = c.res.unreadable;
 	info.duration_ns = gs_mono_ns() - t0;
-	info.nrefs = refs.n;
-	info.refs = refs.v;
+	info.nrefs = refs.len / GS_ID_LEN;
+	info.nrefchunks = refchunks.n;
+	info.refchunks = refchunks.v;
 	c.res.bytes_stored = info.bytes;
 	sealed.manifest_len = man.len;
 	sealed.nmeta = meta.n;
@@ -1355,7 +1352,8 @@ err0:
 	gs_buf_free(&man);
 	gs_buf_free(&snap);
 	free(meta.v);
-	free(refs.v);
+	free(refchunks.v);
+	free(refs.p);
 	free(fcp);
 	gs_repo_unlock(lockfd);
 	pthread_mutex_destroy(&c.mu);

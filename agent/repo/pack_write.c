@@ -59,7 +59,10 @@ int
 gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], uint8_t type,
 		   const uint8_t *pt, size_t pt_len, uint32_t raw_len, uint8_t flags)
 {
-	size_t nl = gs_aead_nonce_len(w->alg), need = nl + pt_len + 16;
+	/* The reference stream is sealed under the index key, see format.h. */
+	int idx = type == GS_CT_REFS;
+	uint8_t alg = idx ? GS_ALG_XCHACHA : w->alg;
+	size_t nl = gs_aead_nonce_len(alg), need = nl + pt_len + 16;
 	uint8_t ad[GS_ID_LEN + 1];
 	unsigned long long clen;
 	struct gs_chunk_ref *c;
@@ -87,20 +90,21 @@ gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], uint8_
 	}
 	gs_chunk_ad(ad, id, type);
 	randombytes_buf(w->scratch, nl);
-	if (w->alg == GS_ALG_AESGCM)
+	if (alg == GS_ALG_AESGCM)
 		crypto_aead_aes256gcm_encrypt(w->scratch + nl, &clen, pt, pt_len, ad, sizeof(ad),
 					      NULL, w->scratch, w->dkey);
 	else
 		crypto_aead_xchacha20poly1305_ietf_encrypt(w->scratch + nl, &clen, pt, pt_len, ad,
-							   sizeof(ad), NULL, w->scratch, w->dkey);
+							   sizeof(ad), NULL, w->scratch,
+							   idx ? w->k->index_key : w->dkey);
 	c = &w->refs[w->n];
 	memcpy(c->id, id, GS_ID_LEN);
 	c->offset = gs_objfile_size(w->f);
 	c->stored_len = (uint32_t)(nl + clen);
 	c->raw_len = raw_len;
-	c->key_idx = 0;
+	c->key_idx = idx ? GS_KEYIDX_INDEX : 0;
 	c->flags = flags;
-	c->alg = w->alg;
+	c->alg = alg;
 	c->type = type;
 	if (gs_objfile_write(w->f, w->scratch, nl + (size_t)clen))
 		return -1;

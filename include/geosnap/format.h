@@ -46,6 +46,11 @@
 /* Chunk types. */
 #define GS_CT_DATA 0
 #define GS_CT_META 1 /* manifest stream */
+#define GS_CT_REFS 2 /* reference stream: chunk IDs, readable with the index key */
+/* key_idx of a chunk encrypted under the index key (XChaCha20-Poly1305)
+ * instead of a sealed data key: the reference stream, which the agent must
+ * read back for garbage collection. */
+#define GS_KEYIDX_INDEX 0xffff
 /* Chunk flags. */
 #define GS_CF_ZSTD 1
 
@@ -152,7 +157,10 @@ void gs_index_free(struct gs_index *idx);
  * public part (agent-readable): i64 time_ns, str16 host, str16 tenant,
  *   u64 files, u64 bytes, u64 new_bytes, u64 stored_new_bytes, u64 new_chunks,
  *   u64 files_seen, u64 bytes_seen, u32 vanished, u32 changed, u32 unreadable,
- *   i64 duration_ns, u32 nrefs, nrefs x id[32] sorted
+ *   i64 duration_ns, u64 nrefs, u32 nrefchunks, nrefchunks x id[32]
+ * The reference stream (every chunk ID the manifest names, in manifest
+ * order, then the manifest's own chunks) is stored as GS_CT_REFS chunks, so
+ * an unchanged snapshot adds no new reference bytes.
  * sealed part (read key only): "GSSR", u8 hash of public ciphertext [32],
  *   u64 manifest_len, u32 nmeta, nmeta x id[32] (the manifest's chunks)
  */
@@ -169,8 +177,9 @@ struct gs_snap_info {
 	uint64_t bytes_seen; /* regular-file bytes the scan saw */
 	uint32_t vanished, changed, unreadable; /* source files, each warned */
 	int64_t duration_ns;
-	uint32_t nrefs;
-	uint8_t (*refs)[GS_ID_LEN]; /* every chunk the snapshot references */
+	uint64_t nrefs;      /* chunk IDs in the reference stream */
+	uint32_t nrefchunks; /* the GS_CT_REFS chunks holding that stream */
+	uint8_t (*refchunks)[GS_ID_LEN];
 };
 struct gs_snap_sealed {
 	uint8_t pub_hash[32];

@@ -34,6 +34,7 @@ struct ctx {
 	uint8_t *io;
 	int bad;
 	uint64_t nchunks, nbad_chunks;
+	struct gs_buf refs; /* the current snapshot's reference stream, sorted */
 };
 
 #define IO_LEN (1u << 20)
@@ -256,9 +257,40 @@ ref_cmp(const void *a, const void *b)
 
 /* Is id among the snapshot's (sorted) references? */
 static int
-in_refs(const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN])
+in_refs(const struct ctx *c, const uint8_t id[GS_ID_LEN])
 {
-	return bsearch(id, s->info.refs, s->info.nrefs, GS_ID_LEN, ref_cmp) != NULL;
+	return bsearch(id, c->refs.p, c->refs.len / GS_ID_LEN, GS_ID_LEN, ref_cmp) != NULL;
+}
+
+/* Read the snapshot's reference stream (GS_CT_REFS chunks) into c->refs,
+ * sorted; 0, or -1 when a chunk is unreadable or the count is wrong. */
+static int
+load_refs(struct ctx *c, const struct gs_rsnap *s)
+{
+	struct gs_buf chunk = {0};
+	int rc = 0;
+
+	c->refs.len = 0;
+	for (uint32_t i = 0; i < s->info.nrefchunks && rc == 0; i++) {
+		if (gs_reader_chunk(c->rd, s->info.refchunks[i], GS_CT_REFS, &chunk) != 0 ||
+		    chunk.len % GS_ID_LEN != 0) {
+			gs_warn("tenant %s: snapshot %s: reference chunk %u is unreadable",
+			        c->tenant, s->name, i);
+			rc = -1;
+			break;
+		}
+		gs_buf_put(&c->refs, chunk.p, chunk.len);
+	}
+	free(chunk.p);
+	if (rc == 0 && c->refs.len / GS_ID_LEN != s->info.nrefs) {
+		gs_warn("tenant %s: snapshot %s: reference stream holds %zu IDs, %llu recorded",
+		        c->tenant, s->name, c->refs.len / GS_ID_LEN,
+		        (unsigned long long)s->info.nrefs);
+		rc = -1;
+	}
+	if (c->refs.len)
+		qsort(c->refs.p, c->refs.len / GS_ID_LEN, GS_ID_LEN, ref_cmp);
+	return rc;
 }
 
 /* One referenced chunk; counts and names problems. */
@@ -272,7 +304,7 @@ check_ref(struct ctx *c, const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN], 
 
 	if (gs_cindex_get(gs_reader_cindex(c->rd), id, &pack) == NULL)
 		why = "is not in the index";
-	else if (!listed && !in_refs(s, id))
+	else if (!listed && !in_refs(c, id))
 		why = "is missing from the snapshot's reference list";
 	if (why == NULL)
 		return;
@@ -301,16 +333,14 @@ check_snap(struct ctx *c, const char *name)
 		c->bad = 1;
 		return;
 	}
-	for (i = 1; i < s.info.nrefs; i++) {
-		if (memcmp(s.info.refs[i - 1], s.info.refs[i], GS_ID_LEN) >= 0) {
-			gs_warn("tenant %s: snapshot %s: reference list is not sorted", c->tenant,
-			        name);
-			c->bad = 1;
-			break;
-		}
+	for (i = 0; i < s.info.nrefchunks; i++)
+		check_ref(c, &s, s.info.refchunks[i], 1, &named, &nmissing);
+	if (load_refs(c, &s) != 0) {
+		c->bad = 1;
+		goto done;
 	}
-	for (i = 0; i < s.info.nrefs; i++)
-		check_ref(c, &s, s.info.refs[i], 1, &named, &nmissing);
+	for (i = 0; i < c->refs.len / GS_ID_LEN; i++)
+		check_ref(c, &s, c->refs.p + (size_t)i * GS_ID_LEN, 1, &named, &nmissing);
 	for (i = 0; i < s.sealed.nmeta; i++)
 		check_ref(c, &s, s.sealed.meta[i], 0, &named, &nmissing);
 	if ((m = gs_reader_manifest_open(c->rd, &s)) == NULL) {
@@ -414,6 +444,7 @@ err2:
 	gs_cindex_free(c.hdr);
 err1:
 	free(c.io);
+	free(c.refs.p);
 err0:
 	return rc;
 }

@@ -346,15 +346,22 @@ chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
 		CHUNK_ERR("length %u exceeds the limit", (unsigned)ref->raw_len);
 	if (ref->stored_len < nlen + TAG_LEN || ref->stored_len > MAX_STORED)
 		CHUNK_ERR("stored length %u out of range", (unsigned)ref->stored_len);
-	if (ref->key_idx >= pe->nkeys)
-		CHUNK_ERR("data key %u does not exist (pack has %u)", (unsigned)ref->key_idx,
-		          (unsigned)pe->nkeys);
-	if (!rd->keyok[pe->key_off + ref->key_idx])
-		CHUNK_ERR("data key %u cannot be unsealed with this read key",
-		          (unsigned)ref->key_idx);
+	if (ref->key_idx == GS_KEYIDX_INDEX) {
+		/* The reference stream: under the index key (format.h). */
+		if (ref->type != GS_CT_REFS || ref->alg != GS_ALG_XCHACHA)
+			CHUNK_ERR("only reference chunks are under the index key");
+		key = rd->k->w.index_key;
+	} else {
+		if (ref->key_idx >= pe->nkeys)
+			CHUNK_ERR("data key %u does not exist (pack has %u)",
+			          (unsigned)ref->key_idx, (unsigned)pe->nkeys);
+		if (!rd->keyok[pe->key_off + ref->key_idx])
+			CHUNK_ERR("data key %u cannot be unsealed with this read key",
+			          (unsigned)ref->key_idx);
+		key = rd->keys + (pe->key_off + ref->key_idx) * GS_KEY_LEN;
+	}
 	if (ref->alg == GS_ALG_AESGCM && !crypto_aead_aes256gcm_is_available())
 		CHUNK_ERR("AES-256-GCM needs a CPU with AES-NI; this host cannot decrypt it");
-	key = rd->keys + (pe->key_off + ref->key_idx) * GS_KEY_LEN;
 
 	rd->blob.len = 0;
 	if (gs_buf_reserve(&rd->blob, ref->stored_len) != 0)

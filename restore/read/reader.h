@@ -69,9 +69,7 @@ void gs_reader_snap_clear(struct gs_rsnap *s);
 
 /*
  * gs_reader_snapshots(rd, ret, ret_n): open every snapshot of the tenant and
- * return them sorted by time (oldest first) in a malloc'd array.  To keep
- * memory small the reference lists are dropped (info.refs is NULL, nrefs
- * still counts them).  Returns 0;
+ * return them sorted by time (oldest first) in a malloc'd array.  Returns 0;
  * 1 when some snapshots could not be opened (each warned and left out); -1
  * when the list itself could not be read (warned).
  */

@@ -144,9 +144,6 @@ gs_reader_snapshots(struct gs_reader *rd, struct gs_rsnap **ret, size_t *ret_n)
 	for (i = 0; i < n; i++) {
 		switch (gs_reader_snap_load(rd, names[i], &v[got])) {
 		case 0:
-			/* The reference lists can be large; listings need only the count. */
-			free(v[got].info.refs);
-			v[got].info.refs = NULL;
 			got++;
 			break;
 		case 1:

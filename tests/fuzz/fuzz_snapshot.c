@@ -50,6 +50,7 @@ fuzz_seed(int i, struct gs_buf *out)
 		for (int j = 0; j < 3; j++)
 			gs_buf_u32(out, 0);
 		gs_buf_u64(out, 5);
+		gs_buf_u64(out, 9);
 		gs_buf_u32(out, 1);
 		gs_buf_put(out, id, sizeof(id));
 		return 0;

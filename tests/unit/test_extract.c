@@ -92,12 +92,6 @@ entry(struct builder *b, uint8_t type, const char *path, uint32_t mode, const ch
 	b->bytes += e.size;
 }
 
-static int
-cmp_id(const void *a, const void *b)
-{
-	return memcmp(a, b, GS_ID_LEN);
-}
-
 /* Publish pack, index and snapshot; the manifest goes in two meta chunks. */
 static void
 finish(struct builder *b, int64_t time_ns)
@@ -107,14 +101,21 @@ finish(struct builder *b, int64_t time_ns)
 	struct gs_snap_info info;
 	struct gs_snap_sealed sealed;
 	struct gs_buf out = {0};
-	uint8_t meta[2][GS_ID_LEN];
+	uint8_t meta[2][GS_ID_LEN], refid[1][GS_ID_LEN], *rs;
 	char name[GS_NAME_HEX];
-	size_t half;
+	size_t half, nr;
 
 	gs_buf_u32(&b->man, 0);
 	half = b->man.len / 2;
 	chunk(b, b->man.p, half, GS_CT_META, meta[0]);
 	chunk(b, b->man.p + half, b->man.len - half, GS_CT_META, meta[1]);
+	/* The reference stream: every chunk so far, as the agent stores it. */
+	nr = b->nrefs;
+	if ((rs = malloc(nr * GS_ID_LEN)) == NULL)
+		abort();
+	memcpy(rs, b->refs, nr * GS_ID_LEN);
+	chunk(b, rs, nr * GS_ID_LEN, GS_CT_REFS, refid[0]);
+	free(rs);
 	if (gs_pack_writer_commit(b->pw, &ip) != 0)
 		abort();
 	idx.npacks = 1;
@@ -123,15 +124,15 @@ finish(struct builder *b, int64_t time_ns)
 	if (gs_repo_put(b->r, b->k->tenant, GS_OBJ_INDEX, out.p, out.len, name) != 0)
 		abort();
 	out.len = 0;
-	qsort(b->refs, b->nrefs, GS_ID_LEN, cmp_id);
 	memset(&info, 0, sizeof(info));
 	info.time_ns = time_ns;
 	info.host = "testhost";
 	info.tenant = (char *)b->k->tenant;
 	info.files = b->files;
 	info.bytes = b->bytes;
-	info.nrefs = b->nrefs;
-	info.refs = b->refs;
+	info.nrefs = nr;
+	info.nrefchunks = 1;
+	info.refchunks = refid;
 	memset(&sealed, 0, sizeof(sealed));
 	sealed.manifest_len = b->man.len;
 	sealed.nmeta = 2;
