@@ -187,8 +187,10 @@ gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint
 		gs_warn("index %s: unknown version %u", name, gs_get_le32(buf + 4));
 		return -1;
 	}
-	if (gs_meta_open(index_key, GS_INDEX_MAGIC, name, buf + 8, len - 8, &pt))
+	if (gs_meta_open(index_key, GS_INDEX_MAGIC, name, buf + 8, len - 8, &pt)) {
+		gs_buf_free(&pt);
 		return -1;
+	}
 	gs_rd_init(&r, pt.p, pt.len);
 	idx.npacks = gs_rd_u32(&r);
 	if ((uint64_t)idx.npacks * (GS_NAME_LEN + 4) > pt.len) {

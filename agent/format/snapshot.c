@@ -103,8 +103,10 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 		gs_warn("snapshot %s: truncated or bad length field", name);
 		return -1;
 	}
-	if (gs_meta_open(index_key, GS_SNAP_MAGIC, name, pubct, publen, &pt))
+	if (gs_meta_open(index_key, GS_SNAP_MAGIC, name, pubct, publen, &pt)) {
+		gs_buf_free(&pt);
 		return -1;
+	}
 	gs_rd_init(&p, pt.p, pt.len);
 	s.time_ns = (int64_t)gs_rd_u64(&p);
 	s.host = gs_rd_str16(&p);
