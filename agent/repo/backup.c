@@ -1030,70 +1030,140 @@ adopt_orphans(struct ctx *c)
 }
 
 /*
- * The reference stream: every chunk ID the manifest names, in manifest
- * order (so a change in one file changes only a local stretch of it and the
- * content-defined chunks around it dedup against the last snapshot's), then
- * the manifest's own chunks.  Also sums the regular-file bytes.
+ * Chunking a stream that is not in one buffer (the manifest is the slots,
+ * one after the other): bytes are staged in a buffer of two maximal chunks
+ * and cut as it fills, so the stream is never held whole in memory.
  */
-static int
-build_refs(const struct gs_buf *man, const struct idlist *meta, struct gs_buf *ret,
-	   uint64_t *ret_bytes)
-{
-	const uint8_t *ids;
-	struct gs_rd r;
-	uint64_t size;
-	uint32_t n;
-	uint8_t type;
-	int d;
+struct sstream {
+	struct writer w;
+	struct stream s;
+	uint8_t *buf;
+	size_t cap, have, scanned;
+	uint64_t total;
+	int err;
+};
 
-	*ret_bytes = 0;
-	gs_rd_init(&r, man->p + 8, man->len - 8);
-	while ((d = gs_mentry_peek(&r, &type, &size, &ids, &n)) == 0) {
-		if (type == GS_FT_FILE)
-			*ret_bytes += size;
-		gs_buf_put(ret, ids, (size_t)n * GS_ID_LEN);
-	}
-	if (d < 0) {
-		gs_warn("internal error: manifest does not parse");
+static int
+ss_open(struct sstream *ss, struct ctx *c, uint8_t type)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->cap = 2 * c->cp.max;
+	if (writer_init(&ss->w, c) || (ss->buf = malloc(ss->cap)) == NULL) {
+		ss->err = 1;
 		return -1;
 	}
-	gs_buf_put(ret, meta->v, (size_t)meta->n * GS_ID_LEN);
-	if (ret->oom) {
-		gs_warn("reference stream: out of memory");
-		return -1;
-	}
+	ss->s.w = &ss->w;
+	ss->s.type = type;
+	gs_chunker_init(&ss->s.ch, &c->cp);
 	return 0;
 }
 
-/* Chunk a stream (the manifest, the reference stream) and store it as
- * chunks of type; their IDs in order go to ret. */
-static int
-store_stream(struct ctx *c, const struct gs_buf *man, uint8_t type, struct idlist *ret)
+static void
+ss_feed(struct sstream *ss, const void *p, size_t n)
 {
-	struct writer w;
-	struct stream s;
-	size_t scanned = 0;
-	ssize_t used;
+	const uint8_t *b = p;
+
+	ss->total += n;
+	while (n > 0 && !ss->err) {
+		size_t take = ss->cap - ss->have < n ? ss->cap - ss->have : n;
+		ssize_t used;
+
+		memcpy(ss->buf + ss->have, b, take);
+		ss->have += take;
+		b += take;
+		n -= take;
+		if (ss->have < ss->cap)
+			break;
+		/* A cut is forced every max bytes: at least half is freed. */
+		if ((used = cut_all(&ss->s, ss->buf, ss->have, &ss->scanned)) < 0) {
+			ss->err = 1;
+			break;
+		}
+		memmove(ss->buf, ss->buf + used, ss->have - (size_t)used);
+		ss->have -= (size_t)used;
+		ss->scanned -= (size_t)used;
+	}
+}
+
+/* Cut and store the rest; the chunk IDs in order go to ret.  0 or -1. */
+static int
+ss_close(struct sstream *ss, struct idlist *ret)
+{
+	ssize_t used = -1;
 	int rc = -1;
 
-	if (writer_init(&w, c))
-		goto out;
-	memset(&s, 0, sizeof(s));
-	s.w = &w;
-	s.type = type;
-	gs_chunker_init(&s.ch, &c->cp);
-	if ((used = cut_all(&s, man->p, man->len, &scanned)) < 0)
-		goto out;
-	if ((size_t)used < man->len && emit(&s, man->p + used, man->len - (size_t)used))
-		goto out;
-	if (writer_flush(&w))
-		goto out;
-	*ret = s.ids;
-	s.ids.v = NULL;
-	rc = 0;
-out:
-	free(s.ids.v);
-	writer_free(&w);
+	if (!ss->err && (used = cut_all(&ss->s, ss->buf, ss->have, &ss->scanned)) >= 0 &&
+	    ((size_t)used == ss->have ||
+	     emit(&ss->s, ss->buf + used, ss->have - (size_t)used) == 0) &&
+	    writer_flush(&ss->w) == 0) {
+		*ret = ss->s.ids;
+		ss->s.ids.v = NULL;
+		rc = 0;
+	}
+	free(ss->s.ids.v);
+	free(ss->buf);
+	writer_free(&ss->w);
+	return rc;
+}
+
+/*
+ * Store the manifest (the slots in walk order; dropped entries are empty)
+ * and then the reference stream: every chunk ID the manifest names, in
+ * manifest order (so a change in one file changes only a local stretch of
+ * it, and the chunks around it dedup against the last snapshot's), then the
+ * manifest's own chunks.  Fills the counts of info.
+ */
+static int
+store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *sealed,
+	       struct idlist *meta, struct idlist *refchunks)
+{
+	struct sstream ms, rs;
+	uint8_t head[8], end[4] = {0};
+	int rc;
+
+	memcpy(head, GS_MANIFEST_MAGIC, 4);
+	gs_le32(head + 4, GS_FORMAT_VERSION);
+	ss_open(&ms, c, GS_CT_META);
+	ss_feed(&ms, head, sizeof(head));
+	for (size_t i = 0; i < c->nslots; i++) {
+		const uint8_t *p;
+		size_t len;
+
+		if ((p = slot_bytes(&c->slots[i], &len)) == NULL)
+			continue;
+		ss_feed(&ms, p, len);
+		c->res.files_stored++;
+	}
+	ss_feed(&ms, end, sizeof(end));
+	sealed->manifest_len = ms.total;
+	if (ss_close(&ms, meta))
+		return -1;
+
+	info->bytes = 0;
+	ss_open(&rs, c, GS_CT_REFS);
+	for (size_t i = 0; i < c->nslots; i++) {
+		const uint8_t *p, *ids;
+		struct gs_rd r;
+		uint64_t size;
+		uint32_t n;
+		uint8_t type;
+		size_t len;
+
+		if ((p = slot_bytes(&c->slots[i], &len)) == NULL)
+			continue;
+		gs_rd_init(&r, p, len);
+		if (gs_mentry_peek(&r, &type, &size, &ids, &n) != 0) {
+			gs_warn("internal error: manifest entry does not parse");
+			rs.err = 1;
+			break;
+		}
+		if (type == GS_FT_FILE)
+			info->bytes += size;
+		ss_feed(&rs, ids, (size_t)n * GS_ID_LEN);
+	}
+	ss_feed(&rs, meta->v, (size_t)meta->n * GS_ID_LEN);
+	info->nrefs = rs.total / GS_ID_LEN;
+	rc = ss_close(&rs, refchunks);
 	return rc;
 }
 
@@ -1146,9 +1216,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	struct ctx c;
 	struct walk wk = {0};
 	struct gs_fcache *fc = NULL;
-	struct gs_buf man = {0};
 	struct idlist meta = {0}, refchunks = {0};
-	struct gs_buf refs = {0};
 	struct gs_snap_info info = {0};
 	struct gs_snap_sealed sealed = {0};
 	struct gs_buf snap = {0};
@@ -1267,40 +1335,13 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		gs_fcache_writer_free(fw);
 	}
 
-	/* Manifest in walk order; dropped entries (vanished files) are empty.
-	 * Each slot is released once copied, to keep one copy in memory. */
-	{
-		size_t total = 12, len;
-
-		for (size_t i = 0; i < c.nslots; i++)
-			if (slot_bytes(&c.slots[i], &len))
-				total += len;
-		gs_buf_reserve(&man, total);
-	}
-	gs_buf_put(&man, GS_MANIFEST_MAGIC, 4);
-	gs_buf_u32(&man, GS_FORMAT_VERSION);
-	for (size_t i = 0; i < c.nslots; i++) {
-		const uint8_t *p;
-		size_t len;
-
-		if ((p = slot_bytes(&c.slots[i], &len)) == NULL)
-			continue;
-		gs_buf_put(&man, p, len);
-		free(c.slots[i].enc.p);
-		memset(&c.slots[i].enc, 0, sizeof(c.slots[i].enc));
-		c.slots[i].cached = NULL;
-		c.res.files_stored++;
-	}
-	gs_fcache_free(fc);
-	fc = NULL;
-	gs_buf_u32(&man, 0);
 	rc = -1;
-	if (man.oom || store_stream(&c, &man, GS_CT_META, &meta) ||
-	    build_refs(&man, &meta, &refs, &info.bytes) ||
-	    store_stream(&c, &refs, GS_CT_REFS, &refchunks)) {
+	if (store_manifest(&c, &info, &sealed, &meta, &refchunks)) {
 		stop_committer(&c, committer);
 		goto err1;
 	}
+	gs_fcache_free(fc);
+	fc = NULL;
 	/* Every pack is durable and named before the index names it. */
 	stop_committer(&c, committer);
 	if (c.failed)
@@ -1321,11 +1362,9 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	info.changed = c.res.changed;
 	info.unreadable = c.res.unreadable;
 	info.duration_ns = gs_mono_ns() - t0;
-	info.nrefs = refs.len / GS_ID_LEN;
 	info.nrefchunks = refchunks.n;
 	info.refchunks = refchunks.v;
 	c.res.bytes_stored = info.bytes;
-	sealed.manifest_len = man.len;
 	sealed.nmeta = meta.n;
 	sealed.meta = meta.v;
 	if (gs_snap_encode(k, &info, &sealed, &snap) ||
@@ -1349,11 +1388,9 @@ err0:
 	free(c.newpacks);
 	gs_cindex_free(c.ci);
 	gs_fcache_free(fc);
-	gs_buf_free(&man);
 	gs_buf_free(&snap);
 	free(meta.v);
 	free(refchunks.v);
-	free(refs.p);
 	free(fcp);
 	gs_repo_unlock(lockfd);
 	pthread_mutex_destroy(&c.mu);
