@@ -9,15 +9,18 @@
 
 #include "geosnap/repo.h"
 
-struct slot {
+/* Entries live in a dense array; the hash table holds their index + 1
+ * (0 = empty), which keeps the table at 4 bytes a slot. */
+struct ent {
 	struct gs_chunk_ref ref;
-	uint32_t pack; /* index into packs + 1; 0 = empty slot */
+	uint32_t pack; /* index into packs + 1 */
 };
 
 struct gs_cindex {
-	struct slot *slots;
+	uint32_t *tab;
 	size_t cap; /* power of two */
-	size_t n;
+	struct ent *v;
+	size_t n, vcap;
 	uint8_t (*packs)[GS_NAME_LEN];
 	size_t npacks, packcap;
 };
@@ -27,7 +30,7 @@ gs_cindex_new(void)
 {
 	struct gs_cindex *ci = calloc(1, sizeof(*ci));
 
-	if (ci == NULL || (ci->slots = calloc(1024, sizeof(*ci->slots))) == NULL) {
+	if (ci == NULL || (ci->tab = calloc(1024, sizeof(*ci->tab))) == NULL) {
 		gs_warnp("calloc");
 		free(ci);
 		return NULL;
@@ -41,7 +44,8 @@ gs_cindex_free(struct gs_cindex *ci)
 {
 	if (ci == NULL)
 		return;
-	free(ci->slots);
+	free(ci->tab);
+	free(ci->v);
 	free(ci->packs);
 	free(ci);
 }
@@ -52,34 +56,33 @@ hash_id(const uint8_t id[GS_ID_LEN])
 	return (size_t)gs_get_le64(id);
 }
 
-static struct slot *
+/* The table slot holding id, or the empty slot where it would go. */
+static uint32_t *
 find(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN])
 {
 	size_t i = hash_id(id) & (ci->cap - 1);
 
-	while (ci->slots[i].pack != 0) {
-		if (memcmp(ci->slots[i].ref.id, id, GS_ID_LEN) == 0)
-			return &ci->slots[i];
+	while (ci->tab[i] != 0) {
+		if (memcmp(ci->v[ci->tab[i] - 1].ref.id, id, GS_ID_LEN) == 0)
+			return &ci->tab[i];
 		i = (i + 1) & (ci->cap - 1);
 	}
-	return &ci->slots[i];
+	return &ci->tab[i];
 }
 
 static int
 grow(struct gs_cindex *ci)
 {
-	struct slot *old = ci->slots;
-	size_t oldcap = ci->cap;
+	uint32_t *old = ci->tab;
 
-	if ((ci->slots = calloc(oldcap * 2, sizeof(*ci->slots))) == NULL) {
-		ci->slots = old;
+	if ((ci->tab = calloc(ci->cap * 2, sizeof(*ci->tab))) == NULL) {
+		ci->tab = old;
 		gs_warnp("calloc");
 		return -1;
 	}
-	ci->cap = oldcap * 2;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].pack != 0)
-			*find(ci, old[i].ref.id) = old[i];
+	ci->cap *= 2;
+	for (size_t i = 0; i < ci->n; i++)
+		*find(ci, ci->v[i].ref.id) = (uint32_t)(i + 1);
 	free(old);
 	return 0;
 }
@@ -110,32 +113,46 @@ int
 gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
 	      const struct gs_chunk_ref *ref)
 {
-	struct slot *s;
-	uint32_t pn;
+	uint32_t *slot, pn;
 
+	if (ci->n >= UINT32_MAX - 1) {
+		gs_warn("chunk index full");
+		return -1;
+	}
 	if ((ci->n + 1) * 4 > ci->cap * 3 && grow(ci))
 		return -1;
-	s = find(ci, ref->id);
-	if (s->pack != 0)
+	slot = find(ci, ref->id);
+	if (*slot != 0)
 		return 1;
+	if (ci->n == ci->vcap) {
+		size_t nc = ci->vcap ? ci->vcap + ci->vcap / 2 : 1024;
+		void *nv = realloc(ci->v, nc * sizeof(*ci->v));
+
+		if (nv == NULL) {
+			gs_warnp("realloc");
+			return -1;
+		}
+		ci->v = nv;
+		ci->vcap = nc;
+	}
 	if ((pn = pack_no(ci, pack)) == 0)
 		return -1;
-	s->ref = *ref;
-	s->pack = pn;
-	ci->n++;
+	ci->v[ci->n].ref = *ref;
+	ci->v[ci->n].pack = pn;
+	*slot = (uint32_t)++ci->n;
 	return 0;
 }
 
 const struct gs_chunk_ref *
 gs_cindex_get(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN], const uint8_t **ret_pack)
 {
-	const struct slot *s = find(ci, id);
+	uint32_t i = *find(ci, id);
 
-	if (s->pack == 0)
+	if (i == 0)
 		return NULL;
 	if (ret_pack)
-		*ret_pack = ci->packs[s->pack - 1];
-	return &s->ref;
+		*ret_pack = ci->packs[ci->v[i - 1].pack - 1];
+	return &ci->v[i - 1].ref;
 }
 
 size_t

@@ -104,14 +104,14 @@ void gs_cindex_free(struct gs_cindex *ci);
 /* gs_cindex_add(ci, pack, ref): 0 added, 1 already present, -1 no memory. */
 int gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
 		  const struct gs_chunk_ref *ref);
-/* gs_cindex_get(ci, id, ret_pack): the ref (borrowed) or NULL. */
+/* gs_cindex_get(ci, id, ret_pack): the ref (borrowed, valid until the next
+ * gs_cindex_add) or NULL. */
 const struct gs_chunk_ref *gs_cindex_get(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN],
 					 const uint8_t **ret_pack);
 size_t gs_cindex_count(const struct gs_cindex *ci);
 /*
- * gs_cindex_load(ci, r, tenant, index_key, ret_packs): add every entry of
- * every index segment of the tenant.  When ret_packs is not NULL it gets the
- * number of packs the index knows.  0 or -1 (a corrupt segment is named).
+ * gs_cindex_load(ci, r, tenant, index_key): add every entry of every index
+ * segment of the tenant.  0 or -1 (a corrupt segment is named).
  */
 int gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant,
 		   const uint8_t index_key[GS_KEY_LEN]);
