@@ -92,6 +92,8 @@ gs_entry_verbose(const char *path)
  * gs_entry_fill(ae, e, pathname): clear ae and describe the manifest entry e
  * in it under pathname (copied): type, permissions, owner, mtime, size,
  * rdev, symlink target, xattrs and ACL.  Hard links are left to the caller.
+ * With an ACL that has a mask, the group permission bits of ae are those of
+ * the ACL's group:: entry (libarchive's representation), not the mask.
  * Returns 0, or 1 when the ACL could not be carried over (warned).
  */
 int
@@ -145,6 +147,14 @@ gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *p
 	for (i = 0; i < e->nxattrs; i++)
 		archive_entry_xattr_add_entry(ae, e->xattrs[i].name, e->xattrs[i].value,
 		                              e->xattrs[i].len);
+	/*
+	 * libarchive keeps the permission bits and the ACL's user::, group::
+	 * and other:: entries in one place, so with a mask the group bits
+	 * become those of group::, not the mask stat() shows.  Setting the
+	 * mode again would change group:: instead.  Restore sets the ACL and
+	 * the kernel puts the mask back into the mode; formats without ACLs
+	 * set the mode again (export.c).
+	 */
 	if (e->acl != NULL && e->acl[0] != '\0' &&
 	    archive_entry_acl_from_text(ae, e->acl, ARCHIVE_ENTRY_ACL_TYPE_POSIX1E) != ARCHIVE_OK) {
 		archive_entry_acl_clear(ae);

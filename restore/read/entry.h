@@ -20,6 +20,8 @@
  * gs_entry_fill(ae, e, pathname): clear ae and describe the manifest entry e
  * in it under pathname (copied): type, permissions, owner, mtime, size,
  * rdev, symlink target, xattrs and ACL.  Hard links are left to the caller.
+ * With an ACL that has a mask, the group permission bits of ae are those of
+ * the ACL's group:: entry (libarchive's representation), not the mask.
  * Returns 0, or 1 when the ACL could not be carried over (warned).
  */
 int gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *pathname);

@@ -1,27 +1,59 @@
 /*
- * export.c -- a snapshot as a tar, pax or zip archive.
+ * export.c -- a snapshot as a tar, pax or zip archive: the manifest is
+ * collected, sorted depth first, and written member by member.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sodium.h>
 
 #include "geosnap/format.h"
 #include "geosnap/util.h"
 #include "read/entry.h"
 #include "read/export.h"
-#include "read/linkmap.h"
 #include "geosnap/progress.h"
+
+/*
+ * Entries are collected first and written in path order with '/' before
+ * every other byte ("a" < "a/b" < "a/b/c" < "a-x"): depth first, each
+ * directory immediately followed by its whole subtree.  The manifest is in
+ * walk order, where a directory's children need not follow it; GNU tar sets
+ * a directory's time when it leaves the directory, so any member that lands
+ * in it later spoils the time.
+ *
+ * Each entry is kept re-encoded (gs_mentry_encode) behind its NUL-terminated
+ * path in an arena of large blocks, and decoded again when it is written:
+ * about twice the manifest's size plus one small record per entry.
+ */
+#define BLOCK_SIZE ((size_t)4 << 20)
+
+struct block {
+	struct block *next;
+	size_t used, cap;
+	uint8_t data[];
+};
+
+struct rec {
+	const char *path; /* in the arena, followed by the encoded entry */
+	size_t first;     /* files: 1 + index of the name written with the content */
+	uint8_t type;
+	uint8_t safe; /* 0: kept only for the hard links to it */
+};
 
 struct ctx {
 	const struct gs_export_opts *o;
 	struct archive *a;
 	struct archive_entry *ae;
-	struct gs_linkmap *lm;
+	struct block *blocks;
+	struct rec *recs;
+	size_t nrecs, caprecs;
 	struct gs_content content;
 	struct gs_progress pg;
 	int status;
@@ -41,13 +73,253 @@ gs_export_format(const char *name)
 	return 0;
 }
 
+/* ---- collecting ---------------------------------------------------- */
+
+/* n bytes from the arena, or NULL (warned). */
+static uint8_t *
+arena_alloc(struct ctx *c, size_t n)
+{
+	struct block *b = c->blocks, *nb;
+	uint8_t *p;
+
+	if (b == NULL || b->cap - b->used < n) {
+		/* A big entry gets a block of its own behind the current one,
+		 * so that the current block's free space is not lost. */
+		if ((nb = malloc(sizeof(*nb) + (n > BLOCK_SIZE / 2 ? n : BLOCK_SIZE))) == NULL) {
+			gs_warnp("malloc");
+			return NULL;
+		}
+		nb->used = 0;
+		nb->cap = n > BLOCK_SIZE / 2 ? n : BLOCK_SIZE;
+		if (b != NULL && n > BLOCK_SIZE / 2) {
+			nb->next = b->next;
+			b->next = nb;
+		} else {
+			nb->next = b;
+			c->blocks = nb;
+		}
+		b = nb;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+/* Free the arena, wiping it: it holds decrypted names and metadata. */
+static void
+arena_free(struct ctx *c)
+{
+	struct block *b;
+
+	while ((b = c->blocks) != NULL) {
+		c->blocks = b->next;
+		sodium_memzero(b->data, b->used);
+		free(b);
+	}
+}
+
+/* Keep entry e (encoded into the scratch buffer enc); 0, or -1 (warned). */
+static int
+keep(struct ctx *c, const struct gs_mentry *e, int safe, struct gs_buf *enc)
+{
+	struct rec *nr;
+	size_t plen = strlen(e->path) + 1, ncap;
+	uint8_t *p;
+
+	enc->len = 0;
+	gs_mentry_encode(enc, e);
+	if (enc->oom) {
+		gs_warn("out of memory");
+		return -1;
+	}
+	if (c->nrecs == c->caprecs) {
+		ncap = c->caprecs ? c->caprecs * 2 : 1024;
+		if ((nr = reallocarray(c->recs, ncap, sizeof(*nr))) == NULL) {
+			gs_warnp("realloc");
+			return -1;
+		}
+		c->recs = nr;
+		c->caprecs = ncap;
+	}
+	if ((p = arena_alloc(c, plen + enc->len)) == NULL)
+		return -1;
+	memcpy(p, e->path, plen);
+	memcpy(p + plen, enc->p, enc->len);
+	nr = &c->recs[c->nrecs++];
+	nr->path = (const char *)p;
+	nr->first = 0;
+	nr->type = e->type;
+	nr->safe = (uint8_t)safe;
+	return 0;
+}
+
+/*
+ * Walk the manifest and keep what will be written: every safe entry but
+ * sockets, and files with unsafe paths, whose content a hard link may need.
+ * Returns 0, or -1 when out of memory (warned); a damaged manifest only
+ * sets status (what came before it is exported).
+ */
+static int
+collect(struct ctx *c, struct gs_manifest *m)
+{
+	struct gs_buf enc = {0};
+	struct gs_mentry e;
+	int safe, mrc, rc = 0;
+
+	while ((mrc = gs_reader_manifest_next(m, &e)) == 0) {
+		if (!(safe = gs_reader_path_ok(e.path))) {
+			gs_entry_warn(e.path, "unsafe path in the manifest; skipped");
+			c->status = 1;
+		}
+		if (safe ? e.type != GS_FT_SOCK : e.type == GS_FT_FILE)
+			rc = keep(c, &e, safe, &enc);
+		if (!safe || e.type == GS_FT_SOCK)
+			gs_progress_add(&c->pg, 0, 1);
+		gs_mentry_clear(&e);
+		if (rc != 0)
+			break;
+	}
+	if (mrc < 0)
+		c->status = 1;
+	gs_buf_free(&enc);
+	return rc;
+}
+
+/* Rank of a path byte: the end first, then '/', then every other byte. */
+static int
+rank(unsigned char ch)
+{
+	return ch == '\0' ? 0 : ch == '/' ? 1 : ch + 1;
+}
+
+static int
+path_cmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+
+	while (*p == *q && *p != '\0') {
+		p++;
+		q++;
+	}
+	return rank(*p) - rank(*q);
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	return path_cmp(((const struct rec *)a)->path, ((const struct rec *)b)->path);
+}
+
+/* The index of the (sorted) file record named path, or SIZE_MAX. */
+static size_t
+find_file(const struct ctx *c, const char *path)
+{
+	size_t lo = 0, hi = c->nrecs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (path_cmp(c->recs[mid].path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nrecs && strcmp(c->recs[lo].path, path) == 0; lo++)
+		if (c->recs[lo].type == GS_FT_FILE)
+			return lo;
+	return SIZE_MAX;
+}
+
+/* Decode the kept entry of r; 0, or -1 (warned: only out of memory). */
+static int
+load(const struct rec *r, struct gs_mentry *ret)
+{
+	const uint8_t *p = (const uint8_t *)r->path + strlen(r->path) + 1;
+	struct gs_rd rd;
+
+	gs_rd_init(&rd, p, (size_t)gs_get_le32(p) + 4);
+	if (gs_mentry_decode(&rd, ret) != 0) {
+		gs_warn("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- writing ------------------------------------------------------- */
+
+/*
+ * Describe e in c->ae under its own path.  libarchive keeps the permission
+ * bits and the ACL's owner, owning-group and other entries in one place, so
+ * adding an ACL with a mask turns the group bits into those of the
+ * owning-group entry instead of the mask (which stat() shows).  pax carries
+ * the ACL, and an extractor that applies it (bsdtar, GNU tar --acls) sets
+ * the group bits from the mask again; tar and zip do not carry it, so there
+ * the recorded mode is put back after the ACL.
+ */
+static void
+fill(struct ctx *c, const struct gs_mentry *e)
+{
+	if (gs_entry_fill(c->ae, e, e->path) != 0)
+		c->status = 1;
+	if (c->o->format != GS_EXPORT_PAX) {
+		archive_entry_acl_clear(c->ae);
+		archive_entry_set_perm(c->ae, (mode_t)(e->mode & 07777));
+	}
+	/* zip's unix time is read back as unsigned: a time before 1970 would
+	 * come back after 2100.  1970 is the nearest it can hold (the GNU tar
+	 * writer does the same); docs/EXPORT.md. */
+	if (c->o->format == GS_EXPORT_ZIP && e->mtime_sec < 0)
+		archive_entry_set_mtime(c->ae, 0, 0);
+}
+
+/* 1 when s has a byte above 0x7f. */
+static int
+eight_bit(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((unsigned char)*s > 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * pax keeps names in UTF-8, converted from the locale, which is C here (see
+ * gs_export): a member with a name that has any byte above 0x7f gets its
+ * names stored as they are, marked "hdrcharset=BINARY", and libarchive says
+ * so with a warning.  The names are then exact, so that warning is no
+ * problem: 1 when it is what the last header got.  (An archive-wide
+ * hdrcharset=BINARY would mark every member, and GNU tar 1.34 complains
+ * about the keyword for each member it reads.)  Any other warning of the
+ * header, an ACL that could not be converted, say, comes after these and
+ * replaces the message.
+ */
+static int
+names_as_bytes(struct ctx *c)
+{
+	static const char *const what[] = {"pathname ", "uname ", "gname ", "linkname "};
+	const char *msg = archive_error_string(c->a);
+	struct archive_entry *ae = c->ae;
+	size_t i;
+
+	if (c->o->format != GS_EXPORT_PAX || msg == NULL ||
+	    strncmp(msg, "Can't translate ", 16) != 0)
+		return 0;
+	if (!eight_bit(archive_entry_pathname(ae)) && !eight_bit(archive_entry_symlink(ae)) &&
+	    !eight_bit(archive_entry_hardlink(ae)) && !eight_bit(archive_entry_uname(ae)) &&
+	    !eight_bit(archive_entry_gname(ae)))
+		return 0;
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+		if (strncmp(msg + 16, what[i], strlen(what[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* Write the header of the filled entry: 0 go on, 1 entry failed, -1 fatal. */
 static int
 put_header(struct ctx *c, const char *path)
 {
 	int r = archive_write_header(c->a, c->ae);
 
-	if (r == ARCHIVE_OK)
+	if (r == ARCHIVE_OK || (r == ARCHIVE_WARN && names_as_bytes(c)))
 		return 0;
 	gs_entry_warn(path, "%s", archive_error_string(c->a));
 	c->status = 1;
@@ -73,20 +345,22 @@ finish(struct ctx *c, const char *path)
 		c->fatal = 1;
 }
 
-/* A regular file with the given content under e->path; 1 if it was written. */
+/*
+ * A regular file described by e with the content of f (e itself, or the
+ * file e is a hard link of) under e->path; 1 if it was written.
+ */
 static int
-put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID_LEN],
-         uint32_t nchunks, uint64_t size, const uint8_t hash[16])
+put_file(struct ctx *c, const struct gs_mentry *e, const struct gs_mentry *f)
 {
 	int r;
 
-	if (gs_entry_fill(c->ae, e, e->path) != 0)
-		c->status = 1;
+	fill(c, e);
 	archive_entry_set_filetype(c->ae, AE_IFREG);
-	archive_entry_set_size(c->ae, (la_int64_t)size);
+	archive_entry_set_size(c->ae, (la_int64_t)f->size);
 	if (put_header(c, e->path) != 0)
 		return 0;
-	r = gs_entry_content(&c->content, c->a, e->path, chunks, nchunks, size, hash, 0);
+	r = gs_entry_content(&c->content, c->a, e->path, (const uint8_t(*)[GS_ID_LEN])f->chunks,
+	                     f->nchunks, f->size, f->hash, 0);
 	if (r != 0) {
 		c->status = 1;
 		if (r < 0)
@@ -96,101 +370,74 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 	return 1;
 }
 
+/*
+ * e (record i) is a name of the file in record f: a file's own entry or a
+ * hard link to it.  The first of its names in archive order is written with
+ * the content, every later one as a hard link to that name (tar needs the
+ * target before the link); zip has no hard links, so every name gets a copy.
+ */
 static void
-do_file(struct ctx *c, struct gs_mentry *e, int safe)
+put_name(struct ctx *c, const struct gs_mentry *e, size_t i, size_t f)
 {
-	struct gs_link_ent *le;
-	int made = 0;
+	struct rec *fr = &c->recs[f];
+	struct gs_mentry fe;
 
-	if (safe)
-		made = put_file(c, e, (const uint8_t(*)[GS_ID_LEN])e->chunks, e->nchunks, e->size,
-		                e->hash);
-	if ((le = gs_linkmap_put(c->lm, e->path)) == NULL) {
-		c->fatal = 1;
-		return;
-	}
-	free(le->chunks);
-	free(le->alt);
-	memset(le->hash, 0, sizeof(le->hash));
-	le->alt = NULL;
-	le->chunks = NULL;
-	le->nchunks = 0;
-	/* Zip has no hard links: every later name gets a copy of the content. */
-	le->done = made && c->o->format != GS_EXPORT_ZIP;
-	if (!le->done) {
-		le->size = e->size;
-		memcpy(le->hash, e->hash, 16);
-		le->chunks = e->chunks;
-		le->nchunks = e->nchunks;
-		e->chunks = NULL;
-		e->nchunks = 0;
-	}
-}
-
-static void
-do_hardlink(struct ctx *c, const struct gs_mentry *e)
-{
-	struct gs_link_ent *le;
-
-	if (e->link == NULL || (le = gs_linkmap_get(c->lm, e->link)) == NULL) {
-		gs_entry_warn(e->path, "hard link to a file that is not in the snapshot");
-		c->status = 1;
-		return;
-	}
-	if (le->done || le->alt != NULL) {
-		if (gs_entry_fill(c->ae, e, e->path) != 0)
-			c->status = 1;
+	if (fr->first != 0) {
+		fill(c, e);
 		archive_entry_set_filetype(c->ae, AE_IFREG);
 		archive_entry_set_size(c->ae, 0);
-		archive_entry_set_hardlink(c->ae, le->done ? e->link : le->alt);
+		archive_entry_set_hardlink(c->ae, c->recs[fr->first - 1].path);
 		if (put_header(c, e->path) == 0)
 			finish(c, e->path);
 		return;
 	}
-	if (le->chunks == NULL && le->size > 0) {
-		gs_entry_warn(e->path, "hard link target was not exported and its content is lost");
-		c->status = 1;
+	if (f == i) {
+		if (put_file(c, e, e) && c->o->format != GS_EXPORT_ZIP)
+			fr->first = i + 1;
 		return;
 	}
-	if (put_file(c, e, (const uint8_t(*)[GS_ID_LEN])le->chunks, le->nchunks, le->size,
-	             le->hash) &&
-	    c->o->format != GS_EXPORT_ZIP) {
-		if ((le->alt = gs_strdup(e->path)) == NULL) {
-			c->fatal = 1;
-			return;
-		}
-		free(le->chunks);
-		le->chunks = NULL;
-		le->nchunks = 0;
+	memset(&fe, 0, sizeof(fe));
+	if (load(fr, &fe) != 0) {
+		c->fatal = 1;
+		return;
 	}
+	if (put_file(c, e, &fe) && c->o->format != GS_EXPORT_ZIP)
+		fr->first = i + 1;
+	gs_mentry_clear(&fe);
 }
 
+/* Write the kept entry i (safe, not a socket). */
 static void
-one(struct ctx *c, struct gs_mentry *e)
+one(struct ctx *c, size_t i)
 {
-	int safe = gs_reader_path_ok(e->path);
+	struct gs_mentry e;
+	size_t f;
 
-	if (!safe) {
-		gs_entry_warn(e->path, "unsafe path in the manifest; skipped");
-		c->status = 1;
-	} else if (c->o->verbose) {
-		gs_entry_verbose(e->path);
+	memset(&e, 0, sizeof(e));
+	if (load(&c->recs[i], &e) != 0) {
+		c->fatal = 1;
+		return;
 	}
-	if (e->type == GS_FT_FILE) {
-		do_file(c, e, safe);
-	} else if (safe && e->type == GS_FT_HARDLINK) {
-		do_hardlink(c, e);
-	} else if (safe && e->type != GS_FT_SOCK) {
-		if (e->type == GS_FT_SYMLINK && e->link == NULL) {
-			gs_entry_warn(e->path, "symlink without a target");
+	if (c->o->verbose)
+		gs_entry_verbose(e.path);
+	if (e.type == GS_FT_FILE) {
+		put_name(c, &e, i, i);
+	} else if (e.type == GS_FT_HARDLINK) {
+		if (e.link == NULL || (f = find_file(c, e.link)) == SIZE_MAX) {
+			gs_entry_warn(e.path, "hard link to a file that is not in the snapshot");
 			c->status = 1;
 		} else {
-			if (gs_entry_fill(c->ae, e, e->path) != 0)
-				c->status = 1;
-			if (put_header(c, e->path) == 0)
-				finish(c, e->path);
+			put_name(c, &e, i, f);
 		}
+	} else if (e.type == GS_FT_SYMLINK && e.link == NULL) {
+		gs_entry_warn(e.path, "symlink without a target");
+		c->status = 1;
+	} else {
+		fill(c, &e);
+		if (put_header(c, e.path) == 0)
+			finish(c, e.path);
 	}
+	gs_mentry_clear(&e);
 	gs_progress_add(&c->pg, 0, 1);
 }
 
@@ -203,6 +450,8 @@ set_format(struct archive *a, int format)
 	case GS_EXPORT_PAX:
 		return archive_write_set_format_pax(a);
 	case GS_EXPORT_ZIP:
+		/* Names are stored as their bytes, without the UTF-8 flag:
+		 * that is exact for every name (see gs_export). */
 		return archive_write_set_format_zip(a);
 	default:
 		return ARCHIVE_FATAL;
@@ -217,10 +466,11 @@ int
 gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export_opts *o)
 {
 	struct gs_manifest *m;
-	struct gs_mentry e;
 	struct ctx c;
+	locale_t cloc, prev = (locale_t)0;
 	int to_stdout = strcmp(o->output, "-") == 0;
-	int fd, rc = -1, mrc = 0;
+	int fd, rc = -1;
+	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -233,6 +483,15 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 			gs_warnp("%s: create", o->output);
 		return -1;
 	}
+	/*
+	 * Names are exact only when libarchive does not convert them: in the
+	 * C locale, pax stores every name that is not ASCII as its bytes (see
+	 * names_as_bytes); in a UTF-8 locale it would store valid UTF-8 as
+	 * such, which bsdtar extracts normalised to NFC.  The program never
+	 * sets a locale, but make sure of it.
+	 */
+	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
+		prev = uselocale(cloc);
 	if ((c.a = archive_write_new()) == NULL) {
 		gs_warn("cannot allocate an archive writer");
 		goto err0;
@@ -246,20 +505,20 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 		gs_warn("cannot allocate an archive entry");
 		goto err1;
 	}
-	if ((c.lm = gs_linkmap_new()) == NULL)
-		goto err2;
 	gs_progress_init(&c.pg, o->progress, s->info.bytes, s->info.files);
 	if (gs_entry_content_init(&c.content, rd, &c.pg) != 0)
-		goto err3;
+		goto err2;
 	if ((m = gs_reader_manifest_open(rd, s)) == NULL)
-		goto err4;
+		goto err3;
+	if (collect(&c, m) != 0)
+		c.fatal = 1;
+	gs_reader_manifest_free(m);
 
-	while (!c.fatal && (mrc = gs_reader_manifest_next(m, &e)) == 0) {
-		one(&c, &e);
-		gs_mentry_clear(&e);
-	}
-	if (mrc < 0)
-		c.status = 1;
+	if (c.nrecs > 0)
+		qsort(c.recs, c.nrecs, sizeof(*c.recs), rec_cmp);
+	for (i = 0; i < c.nrecs && !c.fatal; i++)
+		if (c.recs[i].safe)
+			one(&c, i);
 	gs_progress_done(&c.pg);
 	if (!c.fatal && archive_write_close(c.a) != ARCHIVE_OK) {
 		gs_warn("%s: %s", o->output, archive_error_string(c.a));
@@ -271,16 +530,19 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 	}
 	rc = c.fatal ? -1 : c.status;
 
-	gs_reader_manifest_free(m);
-err4:
-	gs_entry_content_free(&c.content);
+	free(c.recs);
+	arena_free(&c);
 err3:
-	gs_linkmap_free(c.lm);
+	gs_entry_content_free(&c.content);
 err2:
 	archive_entry_free(c.ae);
 err1:
 	archive_write_free(c.a);
 err0:
+	if (cloc != (locale_t)0) {
+		uselocale(prev);
+		freelocale(cloc);
+	}
 	if (!to_stdout) {
 		if (close(fd) != 0 && rc >= 0) {
 			gs_warnp("%s: close", o->output);

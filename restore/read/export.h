@@ -27,7 +27,12 @@ int gs_export_format(const char *name);
  * gs_export(rd, s, o): write every entry of snapshot s into a new archive.
  * Paths are checked as for a restore (unsafe ones skipped and named), every
  * file's content is verified against its XXH3-128 and every chunk against
- * its keyed ID.  Returns 0 when the archive is exact and complete; 1 when
+ * its keyed ID.  Members are written depth first in path order ('/' before
+ * every other byte: each directory is followed by its whole subtree); of a
+ * group of hard links the first name in that order gets the content, the
+ * others link to it (zip: every name gets a copy).  Names are stored as
+ * their bytes.  The entries are held in memory meanwhile (about twice the
+ * manifest's size; docs/EXPORT.md).  Returns 0 when the archive is exact and complete; 1 when
  * some entries were skipped or are wrong (each warned, the archive is
  * otherwise complete); -1 when the archive could not be written (warned;
  * a partly written output file is removed).

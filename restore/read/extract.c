@@ -4,13 +4,18 @@
  * The manifest is walked once.  Regular files are remembered in a link map
  * so that a hard link can be made to its first name, or, when that name was
  * not restored (excluded by --include, unsafe, failed), the content written
- * in its place from the chunk list kept for exactly that case.
+ * in its place from the chunk list kept for exactly that case.  With
+ * --overwrite, what was written over an object kept in place gets the
+ * xattrs of that object that its entry does not have removed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +103,212 @@ finish(struct ctx *c, const char *path)
 }
 
 /*
+ * Open the directory that holds path (relative to the current directory)
+ * without following a symlink in any component.  Returns the descriptor,
+ * with *ret_copy a malloc'd copy of path and *ret_name its last component
+ * inside it; or -1 (errno set, nothing to free).
+ */
+static int
+open_parent(const char *path, char **ret_copy, const char **ret_name)
+{
+	char *copy, *p, *slash;
+	int fd, nfd, e;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	if ((fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	for (p = copy; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		*slash = '\0';
+		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if ((fd = nfd) < 0)
+			goto fail;
+	}
+	*ret_copy = copy;
+	*ret_name = p;
+	return fd;
+fail:
+	e = errno;
+	free(copy);
+	errno = e;
+	return -1;
+}
+
+/*
+ * Set the times of path (relative to the current directory) without
+ * following a symlink in any component.  0 or -1 (errno set).
+ */
+static int
+safe_utimens(const char *path, const struct timespec ts[2])
+{
+	const char *name;
+	char *copy;
+	int fd, rc, e;
+
+	if ((fd = open_parent(path, &copy, &name)) < 0)
+		return -1;
+	rc = utimensat(fd, name, ts, AT_SYMLINK_NOFOLLOW);
+	e = errno;
+	close(fd);
+	free(copy);
+	errno = e;
+	return rc;
+}
+
+/* ---- xattrs left over from an existing tree (--overwrite) ------------ */
+
+/*
+ * With --overwrite, libarchive replaces what is in the way of a file,
+ * symlink or special file (ARCHIVE_EXTRACT_UNLINK), but writes over an
+ * existing directory in place, and only ever adds xattrs.  An object kept
+ * in place must lose the xattrs its manifest entry does not have, so that
+ * it ends up like a freshly created one.
+ */
+
+/* Where the xattrs are reached: an open descriptor, or a path for l*(). */
+struct xobj {
+	int fd;
+	char path[PATH_MAX];
+};
+
+static ssize_t
+x_list(const struct xobj *x, char *buf, size_t n)
+{
+	return x->fd >= 0 ? flistxattr(x->fd, buf, n) : llistxattr(x->path, buf, n);
+}
+
+static int
+x_remove(const struct xobj *x, const char *name)
+{
+	return x->fd >= 0 ? fremovexattr(x->fd, name) : lremovexattr(x->path, name);
+}
+
+/*
+ * 1 for the xattrs a restore owns: user.*, trusted.* and security.*, but
+ * not the labels the kernel gives every new object (a fresh one has them
+ * too), nor system.* (POSIX ACLs belong to the ACL restore).
+ */
+static int
+prunable(const char *name)
+{
+	if (strncmp(name, "user.", 5) == 0 || strncmp(name, "trusted.", 8) == 0)
+		return 1;
+	if (strncmp(name, "security.", 9) != 0)
+		return 0;
+	return strcmp(name, "security.selinux") != 0 &&
+	       strncmp(name, "security.SMACK64", 16) != 0 &&
+	       strcmp(name, "security.apparmor") != 0 && strcmp(name, "security.ima") != 0 &&
+	       strcmp(name, "security.evm") != 0;
+}
+
+static int
+in_entry(const struct gs_mentry *e, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->nxattrs; i++)
+		if (strcmp(e->xattrs[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remove the prunable xattrs of x that e does not have; problems warned. */
+static void
+prune_list(struct ctx *c, const struct gs_mentry *e, const struct xobj *x)
+{
+	char *buf = NULL, *nb, *p;
+	ssize_t n;
+	size_t cap = 0;
+
+	for (;;) {
+		if ((n = x_list(x, NULL, 0)) < 0)
+			goto fail;
+		if (n == 0)
+			return;
+		if ((size_t)n > cap) {
+			if ((nb = realloc(buf, (size_t)n)) == NULL) {
+				free(buf);
+				gs_warnp("realloc");
+				c->status = 1;
+				return;
+			}
+			buf = nb;
+			cap = (size_t)n;
+		}
+		if ((n = x_list(x, buf, cap)) >= 0)
+			break;
+		if (errno != ERANGE)
+			goto fail;
+		/* The list grew in between: ask again. */
+	}
+	for (p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (memchr(p, '\0', (size_t)(buf + n - p)) == NULL)
+			break;
+		if (!prunable(p) || in_entry(e, p))
+			continue;
+		if (x_remove(x, p) != 0 && errno != ENODATA) {
+			gs_entry_warn(e->path, "cannot remove the xattr %s it no longer has: %s", p,
+			              strerror(errno));
+			c->status = 1;
+		}
+	}
+	free(buf);
+	return;
+fail:
+	free(buf);
+	if (errno == ENOTSUP || errno == ENOENT)
+		return; /* no xattrs here; ENOENT: no /proc (see prune_xattrs) */
+	gs_entry_warn(e->path, "cannot list the xattrs: %s", strerror(errno));
+	c->status = 1;
+}
+
+/*
+ * e has just been written over the object that was at its path before
+ * (before: its lstat).  When that object was kept in place, remove the
+ * xattrs e does not have.  No component of the path is followed if it is a
+ * symlink, nor the object itself: a directory is opened with O_NOFOLLOW,
+ * anything else is reached as /proc/self/fd/PARENT/NAME with the l*()
+ * calls.  Without /proc only directories are pruned; the rest was replaced.
+ */
+static void
+prune_xattrs(struct ctx *c, const struct gs_mentry *e, const struct stat *before)
+{
+	struct stat st;
+	struct xobj x;
+	const char *name;
+	char *copy;
+	int dfd;
+
+	if (lstat(e->path, &st) != 0 || st.st_dev != before->st_dev || st.st_ino != before->st_ino)
+		return; /* a new object: it has only what was restored */
+	if ((dfd = open_parent(e->path, &copy, &name)) < 0) {
+		gs_entry_warn(e->path, "cannot check its xattrs: %s", strerror(errno));
+		c->status = 1;
+		return;
+	}
+	x.fd = -1;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		x.fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (x.fd >= 0) {
+		prune_list(c, e, &x);
+		close(x.fd);
+	} else if ((size_t)snprintf(x.path, sizeof(x.path), "/proc/self/fd/%d/%s", dfd, name) <
+	           sizeof(x.path)) {
+		prune_list(c, e, &x);
+	}
+	close(dfd);
+	free(copy);
+}
+
+/* lstat of path into ret when --overwrite may write over it: 1, else 0. */
+static int
+existing(const struct ctx *c, const char *path, struct stat *ret)
+{
+	return c->o->overwrite && lstat(path, ret) == 0;
+}
+
+/*
  * Restore a regular file e under its path with content (chunks, size, hash).
  * Returns 1 when the file now exists (even with wrong content), 0 when it
  * could not be created.
@@ -106,7 +317,8 @@ static int
 put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID_LEN],
          uint32_t nchunks, uint64_t size, const uint8_t hash[16])
 {
-	int r;
+	struct stat before;
+	int r, old = existing(c, e->path, &before);
 
 	if (gs_entry_fill(c->ae, e, e->path) != 0)
 		c->status = 1;
@@ -121,7 +333,8 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 		if (r < 0)
 			c->fatal = 1;
 	}
-	finish(c, e->path);
+	if (finish(c, e->path) == 0 && old)
+		prune_xattrs(c, e, &before);
 	return 1;
 }
 
@@ -217,34 +430,6 @@ note_dir(struct ctx *c, const struct gs_mentry *e)
 }
 
 /*
- * Set the times of path (relative to the current directory) without
- * following a symlink in any component.  0 or -1 (errno set).
- */
-static int
-safe_utimens(const char *path, const struct timespec ts[2])
-{
-	char *copy, *p, *slash;
-	int fd, nfd, rc = -1;
-
-	if ((copy = strdup(path)) == NULL)
-		return -1;
-	if ((fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		goto out;
-	for (p = copy; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
-		*slash = '\0';
-		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if ((fd = nfd) < 0)
-			goto out;
-	}
-	rc = utimensat(fd, p, ts, AT_SYMLINK_NOFOLLOW);
-	close(fd);
-out:
-	free(copy);
-	return rc;
-}
-
-/*
  * libarchive defers the times of directories it creates until the end, but
  * sets those of directories that already existed at once, so restoring over
  * an existing tree leaves them with the time of their last change.  Set them
@@ -269,15 +454,20 @@ fix_dir_times(struct ctx *c)
 static void
 do_other(struct ctx *c, const struct gs_mentry *e)
 {
+	struct stat before;
+	int old;
+
 	if (e->type == GS_FT_SYMLINK && e->link == NULL) {
 		gs_entry_warn(e->path, "symlink without a target");
 		c->status = 1;
 		return;
 	}
+	old = existing(c, e->path, &before);
 	if (gs_entry_fill(c->ae, e, e->path) != 0)
 		c->status = 1;
 	if (put_header(c, e->path) == 0) {
-		finish(c, e->path);
+		if (finish(c, e->path) == 0 && old)
+			prune_xattrs(c, e, &before);
 		if (e->type == GS_FT_DIR && c->o->overwrite)
 			note_dir(c, e);
 	}

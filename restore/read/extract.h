@@ -12,7 +12,8 @@
 struct gs_extract_opts {
 	const char *const *includes; /* path prefixes (whole components), or none */
 	size_t nincludes;
-	int overwrite; /* replace existing files (ARCHIVE_EXTRACT_UNLINK) */
+	int overwrite; /* replace existing files (ARCHIVE_EXTRACT_UNLINK), write over
+	                  existing directories (dropping xattrs they no longer have) */
 	int progress;  /* draw a progress bar on stderr */
 	int verbose;   /* name every restored entry on stderr */
 };
@@ -26,6 +27,10 @@ struct gs_extract_opts {
  * verified against its XXH3-128 and every chunk against its keyed ID.
  * Content, permissions, mtime, ownership (when euid is 0), symlinks, hard
  * links, devices, FIFOs, xattrs and ACLs are restored; sockets are skipped.
+ * With o->overwrite, an object kept in place (a directory) loses the user.,
+ * trusted. and security. xattrs its entry does not have (not the kernel's
+ * security labels; ACLs are left to the ACL restore), without following a
+ * symlink.
  * Returns 0 when everything selected was restored exactly; 1 when some
  * entries were skipped or are wrong (each warned, naming the entry; the
  * rest was restored); -1 when the restore could not run or had to stop
