@@ -84,8 +84,9 @@ gs_check "A: no unreadable file was recorded as an empty or partial file" \
 	test ! -e "$T/A/out/secret" -a ! -e "$T/A/out/writeonly" -a ! -e "$T/A/out/closed-dir/hidden"
 
 # ---- B: vanished and replaced -------------------------------------------
-# 600 files; with threads = 1 the first in directory order (made a 1 GiB
-# sparse file) keeps the one worker busy.  The walker queues at most 256
+# 600 files; with threads = 1 the first in directory order (made an 8 GiB
+# sparse file) keeps the one worker busy, and the agent is stopped
+# (SIGSTOP) while the files change.  The walker queues at most 256
 # files and then waits, so when the worker is seen reading the first file:
 #   files 3-101 are queued (stat taken, not yet opened): deleted -> the
 #     worker finds them gone and must name each; file 2 is replaced instead;
@@ -98,7 +99,7 @@ setup B
 for i in $(seq -w 1 600); do echo "file $i" >"$S/f$i"; done
 mapfile -t order < <(python3 -c 'import os,sys; print("\n".join(os.listdir(sys.argv[1])))' "$S")
 first=${order[0]}
-rm "$S/$first" && truncate -s 1G "$S/$first" && echo end >>"$S/$first"
+rm "$S/$first" && truncate -s 8G "$S/$first" && echo end >>"$S/$first"
 replaced=${order[1]}
 queued=("${order[@]:2:99}")
 unwalked=("${order[@]:300:150}")
@@ -108,9 +109,14 @@ gs_run 0 "B: agent init" A init
 gs_bg "$GS_AGENT" -c "$C" backup >"$T/B/backup.out" 2>"$T/B/backup.err"
 pid=$GS_BG_PID
 if wait_open "$pid" "$S/$first"; then
-	gs_pass "B: the worker has $first (1 GiB) open"
+	# Stop the agent while the files change, so the one worker cannot
+	# finish the (sparse, fast to read) first file and reach the queued
+	# ones before they are gone.
+	kill -STOP "$pid"
+	gs_pass "B: the worker has $first (8 GiB, sparse) open; agent stopped"
 	for v in "${queued[@]}" "${unwalked[@]}"; do rm "$S/$v"; done
 	echo "a new file under the old name" >"$S/$replaced.new" && mv "$S/$replaced.new" "$S/$replaced"
+	kill -CONT "$pid"
 else
 	gs_fail "B: never saw the agent open $S/$first"
 fi
