@@ -63,6 +63,12 @@ struct gs_session {
 int gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg);
 
 /*
+ * gs_cmd_target_opt(t, opt, arg): handle --tenant, --from, --repo and --key;
+ * 1 if opt was one of them, 0 otherwise.
+ */
+int gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg);
+
+/*
  * gs_cmd_open(g, t, flags, s): load the configuration if there is one,
  * resolve the repository and the read key, ask for the passphrase, load the
  * key and open a reader (GS_READER_* flags).  Returns GS_EXIT_OK with s

@@ -40,6 +40,28 @@ gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg)
 	}
 }
 
+/* gs_cmd_target_opt(t, opt, arg): see cmd.h. */
+int
+gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_TENANT:
+		t->tenant = arg;
+		return 1;
+	case OPT_FROM:
+		t->from = arg;
+		return 1;
+	case OPT_REPO:
+		t->repo = arg;
+		return 1;
+	case OPT_KEY:
+		t->key = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* gs_cmd_usage_error(usage, fmt, ...): message and usage; GS_EXIT_USAGE. */
 int
 gs_cmd_usage_error(const char *usage, const char *fmt, ...)

@@ -112,21 +112,9 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 	int opt, rc = GS_EXIT_USAGE, others_bad = 0, st;
 
 	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(g, opt, optarg))
+		if (gs_cmd_common_opt(g, opt, optarg) || gs_cmd_target_opt(&t, opt, optarg))
 			continue;
 		switch (opt) {
-		case OPT_TENANT:
-			t.tenant = optarg;
-			break;
-		case OPT_FROM:
-			t.from = optarg;
-			break;
-		case OPT_REPO:
-			t.repo = optarg;
-			break;
-		case OPT_KEY:
-			t.key = optarg;
-			break;
 		case OPT_SNAPSHOT:
 			spec = optarg;
 			break;
