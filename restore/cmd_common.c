@@ -220,8 +220,6 @@ gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, in
 	}
 }
 
-
-
 /* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void
 gs_cmd_iso_time(char *out, size_t cap, int64_t sec)

@@ -34,9 +34,9 @@ print_json(const struct gs_rsnap *s)
 	       (unsigned long long)s->info.new_bytes, (unsigned long long)s->info.stored_new_bytes,
 	       (unsigned long long)s->info.new_chunks, (unsigned long long)s->info.files_seen,
 	       (unsigned long long)s->info.bytes_seen, s->info.vanished, s->info.changed,
-	       s->info.unreadable,
-	       (double)s->info.duration_ns / 1e9, (unsigned long long)s->info.nrefs,
-	       (unsigned long long)s->sealed.manifest_len, (unsigned)s->sealed.nmeta);
+	       s->info.unreadable, (double)s->info.duration_ns / 1e9,
+	       (unsigned long long)s->info.nrefs, (unsigned long long)s->sealed.manifest_len,
+	       (unsigned)s->sealed.nmeta);
 }
 
 /* gs_cmd_snapshots(g, argc, argv): list snapshots; returns the exit status. */

@@ -68,7 +68,7 @@ last_line(int fd, const char *path, uint8_t hash[32], uint64_t *ret_seq)
 	end = n;
 	if (buf[end - 1] != '\n') {
 		gs_warn("audit log %s: last line is incomplete; refusing to extend a damaged log",
-			path);
+		        path);
 		free(buf);
 		return -1;
 	}
@@ -132,16 +132,16 @@ gs_audit_append(const char *path, const char *host, const struct gs_step *s)
 		goto out;
 	}
 	fprintf(m, "{\"seq\":%llu,\"prev\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld",
-		(unsigned long long)seq + 1, prevhex, when, (long long)s->start_ns);
+	        (unsigned long long)seq + 1, prevhex, when, (long long)s->start_ns);
 	json_kv_str(m, "host", host);
 	json_kv_str(m, "event", s->step);
 	json_kv_str(m, "tenant", s->tenant);
 	json_kv_str(m, "remote", s->remote);
 	fprintf(m, ",\"status\":%d,\"result\":\"%s\",\"duration_s\":%.3f", s->status,
-		gs_step_result(s->status), (double)s->duration_ns / 1e9);
+	        gs_step_result(s->status), (double)s->duration_ns / 1e9);
 	fprintf(m, ",\"files\":%llu,\"bytes\":%llu,\"new_bytes\":%llu",
-		(unsigned long long)s->files, (unsigned long long)s->bytes,
-		(unsigned long long)s->new_bytes);
+	        (unsigned long long)s->files, (unsigned long long)s->bytes,
+	        (unsigned long long)s->new_bytes);
 	json_kv_str(m, "snapshot", s->snapshot);
 	json_kv_str(m, "message", s->message);
 	fputs("}\n", m);

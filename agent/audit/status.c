@@ -68,7 +68,8 @@ gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n
 		int nf = 0;
 		void *nv;
 
-		for (t = strtok_r(line, "\t", &fs); t && nf < NFIELDS; t = strtok_r(NULL, "\t", &fs))
+		for (t = strtok_r(line, "\t", &fs); t && nf < NFIELDS;
+		     t = strtok_r(NULL, "\t", &fs))
 			f[nf++] = t;
 		if (nf != NFIELDS) {
 			gs_warn("%s: malformed line ignored", path);
@@ -117,15 +118,15 @@ put_field(FILE *f, const char *s, int last)
 
 static void
 put_line(FILE *f, const char *step, const char *tenant, const char *remote, int status,
-	 int64_t start, int64_t dur, int64_t ok, uint64_t files, uint64_t bytes, uint64_t nb,
-	 const char *snap, const char *msg)
+         int64_t start, int64_t dur, int64_t ok, uint64_t files, uint64_t bytes, uint64_t nb,
+         const char *snap, const char *msg)
 {
 	put_field(f, step, 0);
 	put_field(f, tenant, 0);
 	put_field(f, remote, 0);
 	fprintf(f, "%d\t%lld\t%lld\t%lld\t%llu\t%llu\t%llu\t", status, (long long)start,
-		(long long)dur, (long long)ok, (unsigned long long)files, (unsigned long long)bytes,
-		(unsigned long long)nb);
+	        (long long)dur, (long long)ok, (unsigned long long)files, (unsigned long long)bytes,
+	        (unsigned long long)nb);
 	put_field(f, snap, 0);
 	put_field(f, msg, 1);
 }
@@ -151,13 +152,13 @@ gs_status_record(const char *state_dir, const struct gs_step *s)
 			continue;
 		}
 		put_line(m, v[i].step, v[i].tenant, v[i].remote, v[i].status, v[i].start_ns,
-			 v[i].duration_ns, v[i].last_ok_ns, v[i].files, v[i].bytes, v[i].new_bytes,
-			 v[i].snapshot, v[i].message);
+		         v[i].duration_ns, v[i].last_ok_ns, v[i].files, v[i].bytes, v[i].new_bytes,
+		         v[i].snapshot, v[i].message);
 	}
 	if (s->status == GS_EXIT_OK || s->status == GS_EXIT_WARN)
 		last_ok = s->start_ns;
 	put_line(m, s->step, s->tenant, s->remote, s->status, s->start_ns, s->duration_ns, last_ok,
-		 s->files, s->bytes, s->new_bytes, s->snapshot, s->message);
+	         s->files, s->bytes, s->new_bytes, s->snapshot, s->message);
 	if (fclose(m) == 0)
 		rc = gs_write_file_replace(path, out, len, 0600, 1);
 done:
@@ -200,15 +201,15 @@ gs_metrics_write(const char *path, const struct gs_status_line *v, size_t n, int
 	static const struct {
 		const char *name, *help;
 	} m[] = {
-		{"geosnap_last_run_timestamp_seconds", "Start of the last run of the step."},
-		{"geosnap_last_success_timestamp_seconds",
-		 "Start of the last run of the step that succeeded (status 0 or 4)."},
-		{"geosnap_last_status", "Exit status of the last run (0 ok, 1 problem, 3 failed, 4 "
-					"warnings)."},
-		{"geosnap_last_duration_seconds", "Duration of the last run of the step."},
-		{"geosnap_last_bytes", "Bytes seen (backup), shipped (ship) or read back (verify)."},
-		{"geosnap_last_files", "Entries (backup) or objects (ship, verify) of the last run."},
-		{"geosnap_last_new_bytes", "New plaintext bytes stored by the last backup."},
+	    {"geosnap_last_run_timestamp_seconds", "Start of the last run of the step."},
+	    {"geosnap_last_success_timestamp_seconds",
+	     "Start of the last run of the step that succeeded (status 0 or 4)."},
+	    {"geosnap_last_status", "Exit status of the last run (0 ok, 1 problem, 3 failed, 4 "
+	                            "warnings)."},
+	    {"geosnap_last_duration_seconds", "Duration of the last run of the step."},
+	    {"geosnap_last_bytes", "Bytes seen (backup), shipped (ship) or read back (verify)."},
+	    {"geosnap_last_files", "Entries (backup) or objects (ship, verify) of the last run."},
+	    {"geosnap_last_new_bytes", "New plaintext bytes stored by the last backup."},
 	};
 	char *out = NULL;
 	size_t len = 0;
@@ -252,10 +253,11 @@ gs_metrics_write(const char *path, const struct gs_status_line *v, size_t n, int
 			metric(f, m[k].name, l, val);
 		}
 	}
-	fprintf(f, "# HELP geosnap_metrics_written_timestamp_seconds When this file was written.\n"
-		   "# TYPE geosnap_metrics_written_timestamp_seconds gauge\n"
-		   "geosnap_metrics_written_timestamp_seconds %.17g\n",
-		(double)now_ns / 1e9);
+	fprintf(f,
+	        "# HELP geosnap_metrics_written_timestamp_seconds When this file was written.\n"
+	        "# TYPE geosnap_metrics_written_timestamp_seconds gauge\n"
+	        "geosnap_metrics_written_timestamp_seconds %.17g\n",
+	        (double)now_ns / 1e9);
 	if (fclose(f) != 0) {
 		free(out);
 		return -1;

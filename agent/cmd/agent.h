@@ -28,7 +28,7 @@ int agent_record_step(struct agent_opts *o, const struct gs_step *s);
 /* agent_backup_tenant(o, r, t): back up one tenant and record the step;
  * returns its exit status. */
 int agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r,
-			const struct gs_tenant_conf *t);
+                        const struct gs_tenant_conf *t);
 
 /* agent_tenant_selected(o, name): 1 when no --tenant was given or name was
  * one of them. */

@@ -10,8 +10,8 @@
 #include "geosnap/util.h"
 
 static const char usage[] = "usage: geosnap-agent backup [--tenant T]...\n"
-			    "Snapshot each tenant's sources into the local repository.\n"
-			    "Exit 4 when source files vanished, changed or were unreadable.\n";
+                            "Snapshot each tenant's sources into the local repository.\n"
+                            "Exit 4 when source files vanished, changed or were unreadable.\n";
 
 int
 agent_record_step(struct agent_opts *o, const struct gs_step *s)
@@ -52,19 +52,19 @@ agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 	s.new_bytes = res.new_bytes;
 	if (b == 1) {
 		gs_warn("tenant %s: snapshot %.12s made with warnings: %u vanished, "
-			"%u changed, %u unreadable",
-			t->name, res.snapshot, res.vanished, res.changed, res.unreadable);
+		        "%u changed, %u unreadable",
+		        t->name, res.snapshot, res.vanished, res.changed, res.unreadable);
 		s.status = GS_EXIT_WARN;
 	}
 	if (o->verbose)
 		fprintf(stderr,
-			"tenant %s: snapshot %.12s: %llu entries, %llu bytes seen; "
-			"%llu files read; %llu new chunks, %llu new bytes, %llu stored; "
-			"%.2f s\n",
-			t->name, res.snapshot, (unsigned long long)res.files_stored,
-			(unsigned long long)res.bytes_seen, (unsigned long long)res.files_read,
-			(unsigned long long)res.new_chunks, (unsigned long long)res.new_bytes,
-			(unsigned long long)res.stored_new_bytes, res.duration_ns / 1e9);
+		        "tenant %s: snapshot %.12s: %llu entries, %llu bytes seen; "
+		        "%llu files read; %llu new chunks, %llu new bytes, %llu stored; "
+		        "%.2f s\n",
+		        t->name, res.snapshot, (unsigned long long)res.files_stored,
+		        (unsigned long long)res.bytes_seen, (unsigned long long)res.files_read,
+		        (unsigned long long)res.new_chunks, (unsigned long long)res.new_bytes,
+		        (unsigned long long)res.stored_new_bytes, res.duration_ns / 1e9);
 out:
 	s.duration_ns = gs_mono_ns() - t0;
 	if (s.status != GS_EXIT_OK) {

@@ -7,8 +7,8 @@
 #include "geosnap/util.h"
 
 static const char usage[] = "usage: geosnap-agent init\n"
-			    "Create the local repository (idempotent) and check each tenant's\n"
-			    "write key and its file permissions.\n";
+                            "Create the local repository (idempotent) and check each tenant's\n"
+                            "write key and its file permissions.\n";
 
 int
 cmd_init(struct agent_opts *o, int argc, char **argv)

@@ -20,9 +20,9 @@
 #include "geosnap/util.h"
 
 static const char usage[] = "usage: geosnap-agent run\n"
-			    "The nightly job: back up every tenant, each step recorded in the\n"
-			    "audit log and the status table; metrics written when configured.\n"
-			    "Quiet on success; exit status the worst of the steps.\n";
+                            "The nightly job: back up every tenant, each step recorded in the\n"
+                            "audit log and the status table; metrics written when configured.\n"
+                            "Quiet on success; exit status the worst of the steps.\n";
 
 /* Take state_dir/run.lock: an fd, or -1 (warned; *ret_busy set when held). */
 static int
@@ -47,7 +47,7 @@ take_lock(const char *state_dir, int *ret_busy)
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno == EWOULDBLOCK) {
 			gs_warn("another geosnap-agent run holds %s (pid %s); not starting", path,
-				pid[0] ? pid : "unknown");
+			        pid[0] ? pid : "unknown");
 			*ret_busy = 1;
 		} else {
 			gs_warnp("lock %s", path);
@@ -61,8 +61,8 @@ take_lock(const char *state_dir, int *ret_busy)
 
 		if (old > 0 && kill((pid_t)old, 0) != 0 && errno == ESRCH)
 			gs_warn("taking over the stale lock %s of pid %ld, which is no longer "
-				"running",
-				path, old);
+			        "running",
+			        path, old);
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)

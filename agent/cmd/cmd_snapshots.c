@@ -11,7 +11,7 @@
 #include "geosnap/util.h"
 
 static const char usage[] = "usage: geosnap-agent snapshots [--tenant T]... [--json]\n"
-			    "List each snapshot's id, time, host, entries, bytes and new bytes.\n";
+                            "List each snapshot's id, time, host, entries, bytes and new bytes.\n";
 
 static void
 iso_time(char *out, size_t cap, int64_t ns)
@@ -26,7 +26,7 @@ iso_time(char *out, size_t cap, int64_t ns)
 static int
 list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
 {
-	char (*names)[GS_NAME_HEX] = NULL;
+	char(*names)[GS_NAME_HEX] = NULL;
 	struct gs_wkey *k;
 	size_t n;
 	int rc = GS_EXIT_OK;
@@ -60,20 +60,20 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 		if (o->json) {
 			printf("{\"tenant\":");
 			gs_json_str(stdout, t->name);
-			printf(",\"id\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,\"host\":", names[i],
-			       when, (long long)s.time_ns);
+			printf(",\"id\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,\"host\":",
+			       names[i], when, (long long)s.time_ns);
 			gs_json_str(stdout, s.host);
-			printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
-			       "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"files_seen\":%llu,"
-			       "\"bytes_seen\":%llu,\"vanished\":%u,\"changed\":%u,"
-			       "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu}\n",
-			       (unsigned long long)s.files, (unsigned long long)s.bytes,
-			       (unsigned long long)s.new_bytes, (unsigned long long)s.stored_new_bytes,
-			       (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
-			       (unsigned long long)s.bytes_seen, s.vanished, s.changed, s.unreadable,
-			       (double)s.duration_ns / 1e9, (unsigned long long)s.nrefs);
-		}
-		else
+			printf(
+			    ",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
+			    "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"files_seen\":%llu,"
+			    "\"bytes_seen\":%llu,\"vanished\":%u,\"changed\":%u,"
+			    "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu}\n",
+			    (unsigned long long)s.files, (unsigned long long)s.bytes,
+			    (unsigned long long)s.new_bytes, (unsigned long long)s.stored_new_bytes,
+			    (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
+			    (unsigned long long)s.bytes_seen, s.vanished, s.changed, s.unreadable,
+			    (double)s.duration_ns / 1e9, (unsigned long long)s.nrefs);
+		} else
 			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu\n", t->name,
 			       names[i], when, s.host, (unsigned long long)s.files,
 			       (unsigned long long)s.bytes, (unsigned long long)s.new_bytes);

@@ -10,8 +10,8 @@
 #include "geosnap/util.h"
 
 static const char usage[] = "usage: geosnap-agent status [--json]\n"
-			    "Last run of each step per tenant and remote: result, bytes,\n"
-			    "duration and age.  Exit status: the worst of those results.\n";
+                            "Last run of each step per tenant and remote: result, bytes,\n"
+                            "duration and age.  Exit status: the worst of those results.\n";
 
 static void
 iso(char *out, size_t cap, int64_t ns)
@@ -58,16 +58,20 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 			printf("{\"step\":");
 			gs_json_str(stdout, v[i].step);
 			printf(",\"tenant\":");
-			v[i].tenant ? gs_json_str(stdout, v[i].tenant) : (void)fputs("null", stdout);
+			v[i].tenant ? gs_json_str(stdout, v[i].tenant)
+			            : (void)fputs("null", stdout);
 			printf(",\"remote\":");
-			v[i].remote ? gs_json_str(stdout, v[i].remote) : (void)fputs("null", stdout);
-			printf(",\"status\":%d,\"result\":\"%s\",\"last_run\":\"%s\",\"age_s\":%.0f,"
-			       "\"last_success\":\"%s\",\"duration_s\":%.3f,\"files\":%llu,"
-			       "\"bytes\":%llu,\"new_bytes\":%llu,\"message\":",
-			       v[i].status, gs_step_result(v[i].status), when, age, ok,
-			       (double)v[i].duration_ns / 1e9, (unsigned long long)v[i].files,
-			       (unsigned long long)v[i].bytes, (unsigned long long)v[i].new_bytes);
-			v[i].message ? gs_json_str(stdout, v[i].message) : (void)fputs("null", stdout);
+			v[i].remote ? gs_json_str(stdout, v[i].remote)
+			            : (void)fputs("null", stdout);
+			printf(
+			    ",\"status\":%d,\"result\":\"%s\",\"last_run\":\"%s\",\"age_s\":%.0f,"
+			    "\"last_success\":\"%s\",\"duration_s\":%.3f,\"files\":%llu,"
+			    "\"bytes\":%llu,\"new_bytes\":%llu,\"message\":",
+			    v[i].status, gs_step_result(v[i].status), when, age, ok,
+			    (double)v[i].duration_ns / 1e9, (unsigned long long)v[i].files,
+			    (unsigned long long)v[i].bytes, (unsigned long long)v[i].new_bytes);
+			v[i].message ? gs_json_str(stdout, v[i].message)
+			             : (void)fputs("null", stdout);
 			printf("}\n");
 		} else {
 			printf("%-8s %-12s %-10s %-9s %-20s %9.0fs %14llu %8.1fs\n", v[i].step,

@@ -12,19 +12,19 @@
 #include "geosnap/util.h"
 
 static const char usage[] =
-	"usage: geosnap-agent [-c FILE] [-q] [-v] COMMAND [ARGS]\n"
-	"       geosnap-agent --version | --help\n"
-	"\n"
-	"commands:\n"
-	"  init                       create the local repository and check keys\n"
-	"  backup [--tenant T]...     snapshot each tenant's sources\n"
-	"  snapshots [--tenant T] [--json]\n"
-	"                             list what the agent may see of each snapshot\n"
-	"  run                        the nightly job (cron): every step, logged\n"
-	"  status [--json]            last result of each step; exit status = worst\n"
-	"\n"
-	"Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
-	"Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
+    "usage: geosnap-agent [-c FILE] [-q] [-v] COMMAND [ARGS]\n"
+    "       geosnap-agent --version | --help\n"
+    "\n"
+    "commands:\n"
+    "  init                       create the local repository and check keys\n"
+    "  backup [--tenant T]...     snapshot each tenant's sources\n"
+    "  snapshots [--tenant T] [--json]\n"
+    "                             list what the agent may see of each snapshot\n"
+    "  run                        the nightly job (cron): every step, logged\n"
+    "  status [--json]            last result of each step; exit status = worst\n"
+    "\n"
+    "Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
+    "Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
 
 int
 worst(int a, int b)
@@ -65,9 +65,9 @@ int
 agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *cusage)
 {
 	static const struct option lo[] = {{"tenant", required_argument, NULL, 't'},
-					   {"json", no_argument, NULL, 'j'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
+	                                   {"json", no_argument, NULL, 'j'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {NULL, 0, NULL, 0}};
 	int ch;
 
 	optind = 1;
@@ -102,22 +102,17 @@ static const struct {
 	const char *name;
 	int (*fn)(struct agent_opts *, int, char **);
 } commands[] = {
-	{"init", cmd_init},
-	{"backup", cmd_backup},
-	{"snapshots", cmd_snapshots},
-	{"run", cmd_run},
-	{"status", cmd_status},
+    {"init", cmd_init}, {"backup", cmd_backup}, {"snapshots", cmd_snapshots},
+    {"run", cmd_run},   {"status", cmd_status},
 };
 
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
-					   {"quiet", no_argument, NULL, 'q'},
-					   {"verbose", no_argument, NULL, 'v'},
-					   {"version", no_argument, NULL, 'V'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {
+	    {"config", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	struct agent_opts o = {0};
 	int ch, rc;
 

@@ -38,7 +38,7 @@ meta_ad(uint8_t ad[8], const char *magic)
 
 void
 gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *out,
-	     const uint8_t *pt, size_t len)
+             const uint8_t *pt, size_t len)
 {
 	const size_t nl = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	const size_t tl = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -50,13 +50,13 @@ gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *ou
 	meta_ad(ad, magic);
 	randombytes_buf(out->p + out->len, nl);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out->p + out->len + nl, &clen, pt, len, ad,
-						   sizeof(ad), NULL, out->p + out->len, key);
+	                                           sizeof(ad), NULL, out->p + out->len, key);
 	out->len += nl + (size_t)clen;
 }
 
 int
-gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
-	     const uint8_t *ct, size_t len, struct gs_buf *out)
+gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name, const uint8_t *ct,
+             size_t len, struct gs_buf *out)
 {
 	const size_t nl = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	const size_t tl = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -74,7 +74,7 @@ gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
 	}
 	meta_ad(ad, magic);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->p, &plen, NULL, ct + nl, len - nl, ad,
-						       sizeof(ad), ct, key) != 0) {
+	                                               sizeof(ad), ct, key) != 0) {
 		gs_warn("object %s: authentication failed (corrupt, or not this tenant's)", name);
 		return -1;
 	}
@@ -84,7 +84,7 @@ gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
 
 void
 gs_chunk_id(const uint8_t id_key[GS_KEY_LEN], const uint8_t *buf, size_t len,
-	    uint8_t ret[GS_ID_LEN])
+            uint8_t ret[GS_ID_LEN])
 {
 	crypto_generichash(ret, GS_ID_LEN, buf, len, id_key, GS_KEY_LEN);
 }

@@ -35,8 +35,9 @@ gs_keyfile_open(const char *path)
 		goto err;
 	}
 	if (st.st_mode & 077) {
-		gs_warn("key file %s is accessible by group or others (mode %04o); run: chmod 600 %s",
-			path, (unsigned)(st.st_mode & 07777), path);
+		gs_warn(
+		    "key file %s is accessible by group or others (mode %04o); run: chmod 600 %s",
+		    path, (unsigned)(st.st_mode & 07777), path);
 		goto err;
 	}
 	return fd;
@@ -113,8 +114,8 @@ gs_wkey_load(const char *path, const char *tenant)
 	if (len < 10 || memcmp(buf, GS_WKEY_MAGIC, 4) != 0) {
 		if (len >= 4 && memcmp(buf, "GSRK", 4) == 0)
 			gs_warn("key file %s is a read key; the agent takes the tenant's "
-				"write key (T.write)",
-				path);
+			        "write key (T.write)",
+			        path);
 		else
 			gs_warn("key file %s: not a geosnap write key", path);
 		goto err1;

@@ -149,7 +149,7 @@ skip_str16(struct gs_rd *r)
 
 int
 gs_mentry_peek(struct gs_rd *outer, uint8_t *ret_type, uint64_t *ret_size,
-	       const uint8_t **ret_chunks, uint32_t *ret_n)
+               const uint8_t **ret_chunks, uint32_t *ret_n)
 {
 	const uint8_t *body;
 	struct gs_rd r;
@@ -166,11 +166,11 @@ gs_mentry_peek(struct gs_rd *outer, uint8_t *ret_type, uint64_t *ret_size,
 		return -1;
 	gs_rd_init(&r, body, len);
 	type = gs_rd_u8(&r);
-	skip_str16(&r);                 /* path */
-	gs_rd_bytes(&r, 12);            /* mode, uid, gid */
-	skip_str16(&r);                 /* uname */
-	skip_str16(&r);                 /* gname */
-	gs_rd_bytes(&r, 12);            /* mtime */
+	skip_str16(&r);      /* path */
+	gs_rd_bytes(&r, 12); /* mode, uid, gid */
+	skip_str16(&r);      /* uname */
+	skip_str16(&r);      /* gname */
+	gs_rd_bytes(&r, 12); /* mtime */
 	size = gs_rd_u64(&r);
 	gs_rd_bytes(&r, 8);             /* rdev */
 	skip_str16(&r);                 /* link */

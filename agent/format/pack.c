@@ -91,7 +91,7 @@ gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len
 
 int
 gs_pack_header_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *tail,
-		     size_t tail_len, uint64_t pack_len, struct gs_pack_header *ret)
+                     size_t tail_len, uint64_t pack_len, struct gs_pack_header *ret)
 {
 	struct gs_pack_header h = {0};
 	struct gs_buf pt = {0};
@@ -150,8 +150,7 @@ gs_pack_header_free(struct gs_pack_header *h)
 }
 
 void
-gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx,
-		struct gs_buf *out)
+gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx, struct gs_buf *out)
 {
 	struct gs_buf pt = {0};
 
@@ -173,7 +172,7 @@ gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx,
 
 int
 gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
-	       size_t len, struct gs_index *ret)
+               size_t len, struct gs_index *ret)
 {
 	struct gs_index idx = {0};
 	struct gs_buf pt = {0};

@@ -13,8 +13,8 @@
 #define MAX_SEALED (64u << 20)
 
 int
-gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s,
-	       struct gs_snap_sealed *sealed, struct gs_buf *out)
+gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s, struct gs_snap_sealed *sealed,
+               struct gs_buf *out)
 {
 	struct gs_buf pub = {0}, pubct = {0}, sp = {0};
 	uint8_t *sct = NULL;
@@ -75,8 +75,8 @@ out:
 
 int
 gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
-		     size_t len, struct gs_snap_info *ret, const uint8_t **ret_sealed_ct,
-		     size_t *ret_sealed_len, uint8_t ret_pub_hash[32])
+                     size_t len, struct gs_snap_info *ret, const uint8_t **ret_sealed_ct,
+                     size_t *ret_sealed_len, uint8_t ret_pub_hash[32])
 {
 	struct gs_snap_info s = {0};
 	struct gs_buf pt = {0};

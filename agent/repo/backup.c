@@ -34,10 +34,10 @@
 
 /* One manifest entry in walk order. */
 struct slot {
-	struct gs_buf enc;      /* encoded entry (u32 len + body), empty = dropped */
-	const uint8_t *cached;  /* or: the files cache's record, borrowed */
+	struct gs_buf enc;     /* encoded entry (u32 len + body), empty = dropped */
+	const uint8_t *cached; /* or: the files cache's record, borrowed */
 	size_t cachedlen;
-	struct gs_fc_stat st;   /* for the next files cache */
+	struct gs_fc_stat st; /* for the next files cache */
 	int cacheable;
 };
 
@@ -86,7 +86,7 @@ struct ctx {
 	size_t cqhead, cqlen;
 	int commit_done;
 	struct gs_backup_result res;
-	uint64_t bytes_done; /* read, or reused from the files cache */
+	uint64_t bytes_done;   /* read, or reused from the files cache */
 	struct gs_progress pg; /* main thread only */
 };
 
@@ -242,8 +242,7 @@ all_zero(const uint8_t *p, size_t n)
  * Store one chunk unless the tenant already has it; its ID goes to ret_id.
  */
 static int
-put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type,
-	  uint8_t ret_id[GS_ID_LEN])
+put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type, uint8_t ret_id[GS_ID_LEN])
 {
 	struct ctx *c = w->c;
 	struct gs_chunk_ref pend;
@@ -281,8 +280,7 @@ put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type,
 			flags = GS_CF_ZSTD;
 		}
 	}
-	if (w->pw == NULL &&
-	    (w->pw = gs_pack_writer_new(c->r, c->t->name, c->k, c->alg)) == NULL)
+	if (w->pw == NULL && (w->pw = gs_pack_writer_new(c->r, c->t->name, c->k, c->alg)) == NULL)
 		return -1;
 	if (gs_pack_writer_add(w->pw, ret_id, type, pt, ptlen, (uint32_t)len, flags))
 		return -1;
@@ -368,7 +366,7 @@ cut_all(struct stream *s, const uint8_t *buf, size_t len, size_t *scanned)
  * not be read (warned), -1 on a fatal error. */
 static int
 read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct idlist *ret,
-	  uint8_t ret_hash[16], uint64_t *ret_size, int *ret_changed)
+          uint8_t ret_hash[16], uint64_t *ret_size, int *ret_changed)
 {
 	struct ctx *c = w->c;
 	struct stream s = {.w = w, .type = GS_CT_DATA};
@@ -384,7 +382,7 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			gs_warn("tenant %s: %s: vanished during the backup", c->t->name,
-				j->srcpath);
+			        j->srcpath);
 			pthread_mutex_lock(&c->mu);
 			c->res.vanished++;
 		} else {
@@ -446,7 +444,7 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 	    (st.st_size != j->st.st_size || st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
 	     st.st_mtim.tv_nsec != j->st.st_mtim.tv_nsec || (uint64_t)st.st_size != total)) {
 		gs_warn("tenant %s: %s: changed while being read (stored %llu bytes as read)",
-			c->t->name, j->srcpath, (unsigned long long)total);
+		        c->t->name, j->srcpath, (unsigned long long)total);
 		*ret_changed = 1;
 	}
 	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(s.xs));
@@ -756,7 +754,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 		const char *first;
 
 		snprintf(key, sizeof(key), "%llx:%llx", (unsigned long long)st->st_dev,
-			 (unsigned long long)st->st_ino);
+		         (unsigned long long)st->st_ino);
 		if ((first = gs_smap_get(wk->hardlinks, key)) != NULL) {
 			e.type = GS_FT_HARDLINK;
 			e.path = strdup(rel);
@@ -862,8 +860,8 @@ report_vanished(struct ctx *c, const char *msg, const char *source, size_t srcle
 			    strncmp(next + 1, source, srclen) == 0 &&
 			    (next[1 + srclen] == '/' || source[srclen - 1] == '/'))
 				break;
-		gs_warn("tenant %s: %.*s: vanished during the backup", c->t->name,
-			(int)(next - p), p);
+		gs_warn("tenant %s: %.*s: vanished during the backup", c->t->name, (int)(next - p),
+		        p);
 		n++;
 		if (next >= end)
 			break;
@@ -899,7 +897,7 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 	struct archive_entry *ae;
 	size_t srclen = strlen(source);
 	int flags = ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
-		    ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE;
+	            ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE;
 	int rc = 0, r;
 
 	while (srclen > 1 && source[srclen - 1] == '/')
@@ -917,7 +915,7 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 		for (size_t i = 0; i < c->t->excludes.n; i++)
 			if (archive_match_exclude_pattern(m, c->t->excludes.v[i]) != ARCHIVE_OK) {
 				gs_warn("tenant %s: exclude '%s': %s", c->t->name,
-					c->t->excludes.v[i], archive_error_string(m));
+				        c->t->excludes.v[i], archive_error_string(m));
 				goto fail;
 			}
 		archive_read_disk_set_matching(a, m, NULL, NULL);
@@ -936,7 +934,7 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 			break;
 		if (r == ARCHIVE_FATAL) {
 			gs_warn("tenant %s: walking %s: %s", c->t->name, source,
-				archive_error_string(a));
+			        archive_error_string(a));
 			rc = -1;
 			break;
 		}
@@ -944,8 +942,8 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 			/* libarchive's message names the path; the entry may
 			 * still hold the previous one. */
 			if (archive_errno(a) == ENOENT)
-				c->res.vanished += report_vanished(c, archive_error_string(a),
-								   source, srclen);
+				c->res.vanished +=
+				    report_vanished(c, archive_error_string(a), source, srclen);
 			else {
 				gs_warn("tenant %s: %s", c->t->name, archive_error_string(a));
 				c->res.unreadable++;
@@ -992,7 +990,7 @@ fail:
 static int
 adopt_orphans(struct ctx *c)
 {
-	char (*names)[GS_NAME_HEX] = NULL;
+	char(*names)[GS_NAME_HEX] = NULL;
 	size_t n;
 
 	if (gs_repo_list(c->r, c->t->name, GS_OBJ_PACK, &names, &n))
@@ -1006,10 +1004,10 @@ adopt_orphans(struct ctx *c)
 		if (gs_cindex_has_pack(c->ci, bin))
 			continue;
 		if (gs_repo_read_pack_header(c->r, c->t->name, names[i], c->k->index_key, NULL,
-					     &h)) {
+		                             &h)) {
 			gs_warn("tenant %s: pack %s has no index entry and an unreadable header; "
-				"leaving it alone",
-				c->t->name, names[i]);
+			        "leaving it alone",
+			        c->t->name, names[i]);
 			continue;
 		}
 		memcpy(p.name, bin, GS_NAME_LEN);
@@ -1115,7 +1113,7 @@ ss_close(struct sstream *ss, struct idlist *ret)
  */
 static int
 store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *sealed,
-	       struct idlist *meta, struct idlist *refchunks)
+               struct idlist *meta, struct idlist *refchunks)
 {
 	struct sstream ms, rs;
 	uint8_t head[8], end[4] = {0};
@@ -1211,7 +1209,7 @@ fcache_path(const struct gs_config *cfg, const char *tenant)
 
 int
 gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const struct gs_repo *r,
-	  const struct gs_wkey *k, int progress, struct gs_backup_result *ret)
+          const struct gs_wkey *k, int progress, struct gs_backup_result *ret)
 {
 	struct ctx c;
 	struct walk wk = {0};
@@ -1257,12 +1255,12 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		return lockfd == -2 ? -2 : -1;
 	gs_repo_sweep(r, t->name);
 	if (gs_chunker_params_init(&c.cp, k->id_key, cfg->chunk_min, cfg->chunk_avg,
-				   cfg->chunk_max)) {
+	                           cfg->chunk_max)) {
 		gs_warn("%s: chunk_min/chunk_avg/chunk_max are not usable", cfg->path);
 		goto err0;
 	}
-	if ((c.ci = gs_cindex_new()) == NULL ||
-	    gs_cindex_load(c.ci, r, t->name, k->index_key) || adopt_orphans(&c))
+	if ((c.ci = gs_cindex_new()) == NULL || gs_cindex_load(c.ci, r, t->name, k->index_key) ||
+	    adopt_orphans(&c))
 		goto err0;
 	if (gs_mkdir_p(cfg->state_dir, 0700) || (fcp = fcache_path(cfg, t->name)) == NULL)
 		goto err0;
@@ -1292,9 +1290,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		rc = -1;
 	else {
 		archive_read_disk_set_standard_lookup(wk.meta);
-		archive_read_disk_set_behavior(wk.meta,
-					       ARCHIVE_READDISK_NO_FFLAGS |
-						       ARCHIVE_READDISK_NO_SPARSE);
+		archive_read_disk_set_behavior(wk.meta, ARCHIVE_READDISK_NO_FFLAGS |
+		                                            ARCHIVE_READDISK_NO_SPARSE);
 		rc = started == nth ? 0 : -1;
 	}
 	for (size_t i = 0; i < t->sources.n && rc == 0; i++)
@@ -1330,8 +1327,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		}
 		if (fw == NULL || gs_fcache_writer_commit(fw))
 			gs_warn("tenant %s: files cache not updated; the next backup will "
-				"re-read every file",
-				t->name);
+			        "re-read every file",
+			        t->name);
 		gs_fcache_writer_free(fw);
 	}
 

@@ -110,8 +110,7 @@ pack_no(struct gs_cindex *ci, const uint8_t name[GS_NAME_LEN])
 }
 
 int
-gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
-	      const struct gs_chunk_ref *ref)
+gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN], const struct gs_chunk_ref *ref)
 {
 	uint32_t *slot, pn;
 
@@ -172,9 +171,9 @@ gs_cindex_has_pack(const struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN])
 
 int
 gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant,
-	       const uint8_t index_key[GS_KEY_LEN])
+               const uint8_t index_key[GS_KEY_LEN])
 {
-	char (*names)[GS_NAME_HEX] = NULL;
+	char(*names)[GS_NAME_HEX] = NULL;
 	size_t n;
 	int rc = 0;
 
@@ -198,7 +197,8 @@ gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant
 		free(buf);
 		for (uint32_t p = 0; p < idx.npacks && rc == 0; p++)
 			for (uint32_t c = 0; c < idx.packs[p].n && rc == 0; c++)
-				if (gs_cindex_add(ci, idx.packs[p].name, &idx.packs[p].chunks[c]) < 0)
+				if (gs_cindex_add(ci, idx.packs[p].name, &idx.packs[p].chunks[c]) <
+				    0)
 					rc = -1;
 		gs_index_free(&idx);
 	}

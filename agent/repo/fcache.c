@@ -187,7 +187,7 @@ err:
 
 void
 gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, const uint8_t *enc,
-		     size_t len)
+                     size_t len)
 {
 	uint8_t rec[48];
 

@@ -23,7 +23,7 @@ struct gs_pack_writer {
 
 struct gs_pack_writer *
 gs_pack_writer_new(const struct gs_repo *r, const char *tenant, const struct gs_wkey *k,
-		   uint8_t alg)
+                   uint8_t alg)
 {
 	struct gs_pack_writer *w;
 	uint8_t head[8];
@@ -57,7 +57,7 @@ err:
 
 int
 gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], uint8_t type,
-		   const uint8_t *pt, size_t pt_len, uint32_t raw_len, uint8_t flags)
+                   const uint8_t *pt, size_t pt_len, uint32_t raw_len, uint8_t flags)
 {
 	/* The reference stream is sealed under the index key, see format.h. */
 	int idx = type == GS_CT_REFS;
@@ -92,11 +92,11 @@ gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], uint8_
 	randombytes_buf(w->scratch, nl);
 	if (alg == GS_ALG_AESGCM)
 		crypto_aead_aes256gcm_encrypt(w->scratch + nl, &clen, pt, pt_len, ad, sizeof(ad),
-					      NULL, w->scratch, w->dkey);
+		                              NULL, w->scratch, w->dkey);
 	else
 		crypto_aead_xchacha20poly1305_ietf_encrypt(w->scratch + nl, &clen, pt, pt_len, ad,
-							   sizeof(ad), NULL, w->scratch,
-							   idx ? w->k->index_key : w->dkey);
+		                                           sizeof(ad), NULL, w->scratch,
+		                                           idx ? w->k->index_key : w->dkey);
 	c = &w->refs[w->n];
 	memcpy(c->id, id, GS_ID_LEN);
 	c->offset = gs_objfile_size(w->f);

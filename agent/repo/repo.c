@@ -209,9 +209,9 @@ list_dir(const char *dir, char (**v)[GS_NAME_HEX], size_t *n, size_t *cap)
 
 int
 gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
-	     size_t *ret_n)
+             size_t *ret_n)
 {
-	char (*v)[GS_NAME_HEX] = NULL;
+	char(*v)[GS_NAME_HEX] = NULL;
 	size_t n = 0, cap = 0;
 	char *dir;
 	int rc = 0;
@@ -245,8 +245,8 @@ gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)
 }
 
 int
-gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-	     uint8_t **ret, size_t *ret_len)
+gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name, uint8_t **ret,
+             size_t *ret_len)
 {
 	char *p = gs_repo_obj_path(r, tenant, kind, name);
 	int rc;
@@ -260,7 +260,7 @@ gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *
 
 int
 gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-	     uint64_t *ret_size)
+             uint64_t *ret_size)
 {
 	char *p = gs_repo_obj_path(r, tenant, kind, name);
 	struct stat st;
@@ -284,7 +284,7 @@ gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *
 
 int
 gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf, size_t len,
-	    char ret_name[GS_NAME_HEX])
+            char ret_name[GS_NAME_HEX])
 {
 	char name[GS_NAME_HEX], *dir;
 	int rc;
@@ -308,7 +308,7 @@ gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t
 }
 
 struct gs_objfile {
-	char *dir;  /* kind directory: temporaries live here */
+	char *dir; /* kind directory: temporaries live here */
 	char *tmp;
 	char *base; /* repository object path prefix for the final link */
 	const struct gs_repo *r;
@@ -481,8 +481,9 @@ gs_repo_lock(const struct gs_repo *r, const char *tenant)
 		pid[strcspn(pid, "\n")] = 0;
 		close(fd);
 		if (e == EWOULDBLOCK) {
-			gs_warn("tenant %s: repository is locked by another writer (pid %s, lock %s)",
-				tenant, pid[0] ? pid : "?", p);
+			gs_warn(
+			    "tenant %s: repository is locked by another writer (pid %s, lock %s)",
+			    tenant, pid[0] ? pid : "?", p);
 			free(p);
 			return -2;
 		}
@@ -534,7 +535,7 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 
 int
 gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-		   uint64_t off, size_t len, uint8_t *buf)
+                   uint64_t off, size_t len, uint8_t *buf)
 {
 	char *p = gs_repo_obj_path(r, tenant, kind, name);
 	size_t got = 0;
@@ -556,7 +557,8 @@ gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const 
 		if (n <= 0) {
 			if (n == 0)
 				gs_warn("%s %s: truncated (wanted %zu bytes at offset %llu)",
-					gs_repo_kind_name(kind), name, len, (unsigned long long)off);
+				        gs_repo_kind_name(kind), name, len,
+				        (unsigned long long)off);
 			else
 				gs_warnp("%s %s: read", gs_repo_kind_name(kind), name);
 			close(fd);
@@ -570,8 +572,8 @@ gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const 
 
 int
 gs_repo_read_pack_header(const struct gs_repo *r, const char *tenant, const char *name,
-			 const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
-			 struct gs_pack_header *ret)
+                         const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
+                         struct gs_pack_header *ret)
 {
 	uint8_t head[8], trailer[8], *tail;
 	uint64_t size;

@@ -40,7 +40,7 @@ void gs_fcache_free(struct gs_fcache *fc);
 struct gs_fcache_writer *gs_fcache_writer_new(const char *path);
 /* gs_fcache_writer_add(w, st, enc, len): append a record. */
 void gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st,
-			  const uint8_t *enc, size_t len);
+                          const uint8_t *enc, size_t len);
 /* gs_fcache_writer_commit(w): finish and rename over path.  0 or -1. */
 int gs_fcache_writer_commit(struct gs_fcache_writer *w);
 void gs_fcache_writer_free(struct gs_fcache_writer *w);

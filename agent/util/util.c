@@ -37,7 +37,8 @@ gs_last_error(void)
 	return last_error;
 }
 
-static void vwarn(int with_errno, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void vwarn(int with_errno, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 vwarn(int with_errno, const char *fmt, va_list ap)

@@ -14,11 +14,11 @@
 #include "geosnap/config.h"
 
 struct gs_step {
-	const char *step;     /* "backup", "ship", "verify", "run" */
-	const char *tenant;   /* or NULL */
-	const char *remote;   /* or NULL */
-	int status;           /* exit status of CLI.md: 0 ok, 1 problem, 3 failed, 4 warn */
-	int64_t start_ns;     /* CLOCK_REALTIME */
+	const char *step;   /* "backup", "ship", "verify", "run" */
+	const char *tenant; /* or NULL */
+	const char *remote; /* or NULL */
+	int status;         /* exit status of CLI.md: 0 ok, 1 problem, 3 failed, 4 warn */
+	int64_t start_ns;   /* CLOCK_REALTIME */
 	int64_t duration_ns;
 	uint64_t files;       /* entries (backup), objects (ship/verify) */
 	uint64_t bytes;       /* bytes seen (backup), shipped or read back */
@@ -61,6 +61,6 @@ void gs_status_free(struct gs_status_line *v, size_t n);
  * node_exporter's textfile collector, written atomically.  0 or -1.
  */
 int gs_metrics_write(const char *path, const struct gs_status_line *lines, size_t n,
-		     int64_t now_ns);
+                     int64_t now_ns);
 
 #endif

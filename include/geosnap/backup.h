@@ -11,7 +11,7 @@
 #include "geosnap/repo.h"
 
 struct gs_backup_result {
-	char snapshot[GS_NAME_HEX]; /* name of the published snapshot */
+	char snapshot[GS_NAME_HEX];          /* name of the published snapshot */
 	uint64_t files_seen, bytes_seen;     /* what the scan saw */
 	uint64_t files_stored, bytes_stored; /* what the snapshot holds */
 	uint64_t files_read;                 /* files whose content was read */
@@ -28,6 +28,6 @@ struct gs_backup_result {
  * was published (warned), -2 when the tenant is locked by another writer.
  */
 int gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const struct gs_repo *r,
-	      const struct gs_wkey *k, int progress, struct gs_backup_result *ret);
+              const struct gs_wkey *k, int progress, struct gs_backup_result *ret);
 
 #endif

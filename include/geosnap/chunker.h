@@ -24,8 +24,8 @@
 #define GS_CHUNKER_NONE ((size_t)-1)
 
 /* Limits on the parameters accepted by gs_chunker_params_init(). */
-#define GS_CHUNK_MIN_LIMIT (4u * 1024)          /* smallest allowed min */
-#define GS_CHUNK_MAX_LIMIT (64u * 1024 * 1024)  /* largest allowed max */
+#define GS_CHUNK_MIN_LIMIT (4u * 1024)         /* smallest allowed min */
+#define GS_CHUNK_MAX_LIMIT (64u * 1024 * 1024) /* largest allowed max */
 
 /* Shared, read-only parameters: one per tenant per run. */
 struct gs_chunker_params {
@@ -51,7 +51,7 @@ struct gs_chunker {
  * the config key).
  */
 int gs_chunker_params_init(struct gs_chunker_params *p, const uint8_t key[32], size_t min,
-			   size_t avg, size_t max);
+                           size_t avg, size_t max);
 
 /* gs_chunker_init(c, p): start a new stream with params p (borrowed). */
 void gs_chunker_init(struct gs_chunker *c, const struct gs_chunker_params *p);

@@ -24,11 +24,11 @@ struct gs_strlist {
 };
 
 struct gs_remote_conf {
-	char *name;         /* from [remote "NAME"] */
-	char *url;          /* sftp://user@host:port/path or file:///path */
-	char *identity;     /* private key file */
-	char *known_hosts;  /* OpenSSH known_hosts file */
-	char *fingerprint;  /* pinned "SHA256:..." host key, or NULL */
+	char *name;        /* from [remote "NAME"] */
+	char *url;         /* sftp://user@host:port/path or file:///path */
+	char *identity;    /* private key file */
+	char *known_hosts; /* OpenSSH known_hosts file */
+	char *fingerprint; /* pinned "SHA256:..." host key, or NULL */
 	char *region;
 	unsigned connections;     /* default 2 */
 	uint64_t bandwidth_limit; /* bytes per second, 0 = unlimited */
@@ -37,14 +37,14 @@ struct gs_remote_conf {
 };
 
 struct gs_tenant_conf {
-	char *name;                      /* from [tenant "NAME"] */
-	struct gs_strlist sources;       /* "source", may repeat */
-	struct gs_strlist excludes;      /* "exclude" globs, comma list or repeat */
+	char *name;                 /* from [tenant "NAME"] */
+	struct gs_strlist sources;  /* "source", may repeat */
+	struct gs_strlist excludes; /* "exclude" globs, comma list or repeat */
 	char *write_key;
-	char *read_key;                  /* optional, used by geosnap-restore */
+	char *read_key;                    /* optional, used by geosnap-restore */
 	struct gs_strlist allowed_regions; /* optional override of the policy */
-	int64_t offboarded;              /* unix seconds, or -1 when not set */
-	int one_file_system;             /* default 1 */
+	int64_t offboarded;                /* unix seconds, or -1 when not set */
+	int one_file_system;               /* default 1 */
 	int line;
 };
 
@@ -60,7 +60,7 @@ struct gs_policy_conf {
 struct gs_config {
 	char *path;
 	/* [agent] */
-	char *host;       /* defaults to the hostname */
+	char *host; /* defaults to the hostname */
 	char *region;
 	char *repository;
 	char *state_dir;

@@ -37,8 +37,8 @@
 #define GS_MAX_CHUNK (64u << 20)        /* plaintext chunk */
 #define GS_MAX_PACK_HEADER (256u << 20) /* encrypted pack header */
 #define GS_MAX_OBJECT ((uint64_t)4 << 30)
-#define GS_MAX_ENTRY (256u << 20)       /* one manifest entry */
-#define GS_SEALED_KEY_LEN 80            /* crypto_box_SEALBYTES + 32 */
+#define GS_MAX_ENTRY (256u << 20) /* one manifest entry */
+#define GS_SEALED_KEY_LEN 80      /* crypto_box_SEALBYTES + 32 */
 
 /* Chunk data AEADs. */
 #define GS_ALG_XCHACHA 0 /* XChaCha20-Poly1305-IETF, 24-byte nonce */
@@ -79,13 +79,13 @@ uint8_t gs_aead_default(void);
  * (reset first); returns 0 or -1 ("object NAME: authentication failed").
  */
 void gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *out,
-		  const uint8_t *pt, size_t len);
+                  const uint8_t *pt, size_t len);
 int gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
-		 const uint8_t *ct, size_t len, struct gs_buf *out);
+                 const uint8_t *ct, size_t len, struct gs_buf *out);
 
 /* gs_chunk_id(k, buf, len, ret): keyed BLAKE2b-256 chunk ID. */
 void gs_chunk_id(const uint8_t id_key[GS_KEY_LEN], const uint8_t *buf, size_t len,
-		 uint8_t ret[GS_ID_LEN]);
+                 uint8_t ret[GS_ID_LEN]);
 
 /* gs_chunk_ad(ad, id, type): the 33 bytes of associated data of a chunk. */
 void gs_chunk_ad(uint8_t ad[GS_ID_LEN + 1], const uint8_t id[GS_ID_LEN], uint8_t type);
@@ -115,13 +115,11 @@ struct gs_pack_header {
  * gs_pack_header_len() tells how much that is).  Checks every chunk lies
  * inside the blob area.  Returns 0, or -1 naming the pack.
  */
-int gs_pack_header_parse(const uint8_t index_key[GS_KEY_LEN], const char *name,
-			 const uint8_t *tail, size_t tail_len, uint64_t pack_len,
-			 struct gs_pack_header *ret);
+int gs_pack_header_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *tail,
+                         size_t tail_len, uint64_t pack_len, struct gs_pack_header *ret);
 /* gs_pack_header_len(name, trailer8, pack_len, ret): from the last 8 bytes
  * of a pack, the number of tail bytes to read (header + trailer); 0 or -1. */
-int gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len,
-		       size_t *ret);
+int gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len, size_t *ret);
 void gs_pack_header_free(struct gs_pack_header *h);
 /* gs_pack_check_magic(name, head, len): first 8 bytes; 0 or -1. */
 int gs_pack_check_magic(const char *name, const uint8_t *head, size_t len);
@@ -142,10 +140,10 @@ struct gs_index {
 };
 /* gs_index_encode(index_key, idx, out): append the whole object to out. */
 void gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx,
-		     struct gs_buf *out);
+                     struct gs_buf *out);
 /* gs_index_parse(index_key, name, buf, len, ret): 0 or -1 naming the object. */
 int gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
-		   size_t len, struct gs_index *ret);
+                   size_t len, struct gs_index *ret);
 void gs_index_free(struct gs_index *idx);
 
 /* ---- snapshots --------------------------------------------------------
@@ -168,13 +166,13 @@ struct gs_snap_info {
 	int64_t time_ns;
 	char *host;
 	char *tenant;
-	uint64_t files;     /* entries in the manifest */
-	uint64_t bytes;     /* bytes of regular file content */
-	uint64_t new_bytes; /* plaintext bytes of chunks new in this snapshot */
+	uint64_t files;            /* entries in the manifest */
+	uint64_t bytes;            /* bytes of regular file content */
+	uint64_t new_bytes;        /* plaintext bytes of chunks new in this snapshot */
 	uint64_t stored_new_bytes; /* their stored (compressed, encrypted) size */
 	uint64_t new_chunks;
-	uint64_t files_seen; /* entries the scan saw (volume parity) */
-	uint64_t bytes_seen; /* regular-file bytes the scan saw */
+	uint64_t files_seen;                    /* entries the scan saw (volume parity) */
+	uint64_t bytes_seen;                    /* regular-file bytes the scan saw */
 	uint32_t vanished, changed, unreadable; /* source files, each warned */
 	int64_t duration_ns;
 	uint64_t nrefs;      /* chunk IDs in the reference stream */
@@ -193,20 +191,19 @@ struct gs_snap_sealed {
  * sealed part to k->pk after filling sealed->pub_hash.  0 or -1.
  */
 int gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *info,
-		   struct gs_snap_sealed *sealed, struct gs_buf *out);
+                   struct gs_snap_sealed *sealed, struct gs_buf *out);
 /*
  * gs_snap_parse_public(index_key, name, buf, len, ret, ret_sealed_ct,
  * ret_sealed_len, ret_pub_hash): parse and decrypt the public part; hand back
  * the sealed ciphertext (borrowed from buf) for the read side, and the
  * BLAKE2b-256 of the public ciphertext it must carry.  0 or -1 naming name.
  */
-int gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name,
-			 const uint8_t *buf, size_t len, struct gs_snap_info *ret,
-			 const uint8_t **ret_sealed_ct, size_t *ret_sealed_len,
-			 uint8_t ret_pub_hash[32]);
+int gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
+                         size_t len, struct gs_snap_info *ret, const uint8_t **ret_sealed_ct,
+                         size_t *ret_sealed_len, uint8_t ret_pub_hash[32]);
 /* gs_snap_parse_sealed(name, pt, len, ret): parse a decrypted sealed part. */
 int gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len,
-			 struct gs_snap_sealed *ret);
+                         struct gs_snap_sealed *ret);
 void gs_snap_info_free(struct gs_snap_info *s);
 void gs_snap_sealed_free(struct gs_snap_sealed *s);
 
@@ -233,7 +230,7 @@ struct gs_xattr {
 
 struct gs_mentry {
 	uint8_t type;
-	char *path; /* relative, '/'-separated, no leading '/' */
+	char *path;    /* relative, '/'-separated, no leading '/' */
 	uint32_t mode; /* permission bits incl. suid/sgid/sticky */
 	uint32_t uid, gid;
 	char *uname, *gname; /* may be NULL */
@@ -266,7 +263,7 @@ int gs_mentry_decode(struct gs_rd *r, struct gs_mentry *ret);
  * end marker, -1 when malformed.
  */
 int gs_mentry_peek(struct gs_rd *r, uint8_t *ret_type, uint64_t *ret_size,
-		   const uint8_t **ret_chunks, uint32_t *ret_n);
+                   const uint8_t **ret_chunks, uint32_t *ret_n);
 
 /* gs_mentry_clear(e): free the members and zero e. */
 void gs_mentry_clear(struct gs_mentry *e);

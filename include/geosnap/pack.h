@@ -19,7 +19,7 @@ struct gs_pack_writer;
 
 /* gs_pack_writer_new(r, tenant, k, alg): borrows r and k.  NULL on error. */
 struct gs_pack_writer *gs_pack_writer_new(const struct gs_repo *r, const char *tenant,
-					  const struct gs_wkey *k, uint8_t alg);
+                                          const struct gs_wkey *k, uint8_t alg);
 
 /*
  * gs_pack_writer_add(w, id, type, pt, pt_len, raw_len, flags): encrypt pt
@@ -28,7 +28,7 @@ struct gs_pack_writer *gs_pack_writer_new(const struct gs_repo *r, const char *t
  * append it.  0 or -1.
  */
 int gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], uint8_t type,
-		       const uint8_t *pt, size_t pt_len, uint32_t raw_len, uint8_t flags);
+                       const uint8_t *pt, size_t pt_len, uint32_t raw_len, uint8_t flags);
 
 /* gs_pack_writer_size(w): bytes written so far; _count: chunks. */
 uint64_t gs_pack_writer_size(const struct gs_pack_writer *w);

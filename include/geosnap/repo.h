@@ -58,21 +58,21 @@ int gs_valid_objname(const char *s);
  * directory yields 0 names.  0 or -1.
  */
 int gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
-		 size_t *ret_n);
+                 size_t *ret_n);
 
 /* gs_repo_read(r, tenant, kind, name, ret, ret_len): whole object (at most
  * GS_MAX_OBJECT bytes).  0, 1 if missing, -1 (warned). */
 int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-		 uint8_t **ret, size_t *ret_len);
+                 uint8_t **ret, size_t *ret_len);
 
 /* gs_repo_stat(r, tenant, kind, name, ret_size): 0, 1 if missing, -1. */
 int gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-		 uint64_t *ret_size);
+                 uint64_t *ret_size);
 
 /* gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
  * named by its XXH3-128.  0 (also when it already existed) or -1. */
 int gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf,
-		size_t len, char ret_name[GS_NAME_HEX]);
+                size_t len, char ret_name[GS_NAME_HEX]);
 
 /*
  * Streaming object writer for packs: bytes go to a temporary file while
@@ -103,30 +103,30 @@ struct gs_cindex *gs_cindex_new(void);
 void gs_cindex_free(struct gs_cindex *ci);
 /* gs_cindex_add(ci, pack, ref): 0 added, 1 already present, -1 no memory. */
 int gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
-		  const struct gs_chunk_ref *ref);
+                  const struct gs_chunk_ref *ref);
 /* gs_cindex_get(ci, id, ret_pack): the ref (borrowed, valid until the next
  * gs_cindex_add) or NULL. */
 const struct gs_chunk_ref *gs_cindex_get(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN],
-					 const uint8_t **ret_pack);
+                                         const uint8_t **ret_pack);
 size_t gs_cindex_count(const struct gs_cindex *ci);
 /*
  * gs_cindex_load(ci, r, tenant, index_key): add every entry of every index
  * segment of the tenant.  0 or -1 (a corrupt segment is named).
  */
 int gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant,
-		   const uint8_t index_key[GS_KEY_LEN]);
+                   const uint8_t index_key[GS_KEY_LEN]);
 /* gs_cindex_has_pack(ci, pack): 1 when some entry lives in pack. */
 int gs_cindex_has_pack(const struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN]);
 
 /* gs_repo_read_pack_header(r, tenant, name, index_key, ret_size, ret): read
  * and parse a pack's header from its tail.  0 or -1 naming the pack. */
 int gs_repo_read_pack_header(const struct gs_repo *r, const char *tenant, const char *name,
-			     const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
-			     struct gs_pack_header *ret);
+                             const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
+                             struct gs_pack_header *ret);
 
 /* gs_repo_read_range(r, tenant, kind, name, off, len, buf): pread exactly
  * len bytes.  0, or -1 naming the object (short reads too). */
 int gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-		       uint64_t off, size_t len, uint8_t *buf);
+                       uint64_t off, size_t len, uint8_t *buf);
 
 #endif

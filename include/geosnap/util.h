@@ -128,7 +128,7 @@ int gs_publish(const char *dir, const char *name, const void *buf, size_t len, u
  * (for some filesystems) an empty one: only for caches that check
  * themselves.  For state files, not repository objects.  0 or -1. */
 int gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode,
-			  int durable);
+                          int durable);
 
 /* gs_fsync_dir(dir): 0 or -1 (warned). */
 int gs_fsync_dir(const char *dir);

@@ -34,8 +34,11 @@ int
 fuzz_seed(int i, struct gs_buf *out)
 {
 	struct gs_chunk_ref refs[2] = {{.offset = 8, .stored_len = 40, .raw_len = 10},
-				       {.offset = 48, .stored_len = 60, .raw_len = 30,
-					.alg = GS_ALG_AESGCM, .flags = GS_CF_ZSTD}};
+	                               {.offset = 48,
+	                                .stored_len = 60,
+	                                .raw_len = 30,
+	                                .alg = GS_ALG_AESGCM,
+	                                .flags = GS_CF_ZSTD}};
 	struct gs_index_pack p = {.n = 2, .chunks = refs};
 
 	if (i > 0)

@@ -31,11 +31,19 @@ fuzz_seed(int i, struct gs_buf *out)
 {
 	uint8_t ids[2][GS_ID_LEN] = {{1}, {2}};
 	struct gs_xattr x = {.name = "user.a", .value = (uint8_t *)"v", .len = 1};
-	struct gs_mentry f = {.type = GS_FT_FILE, .path = "dir/file", .mode = 0644,
-			      .uname = "root", .gname = "root", .size = 3, .acl = "user::rw-",
-			      .xattrs = &x, .nxattrs = 1, .chunks = ids, .nchunks = 2};
-	struct gs_mentry l = {.type = GS_FT_SYMLINK, .path = "link", .mode = 0777,
-			      .link = "dir/file"};
+	struct gs_mentry f = {.type = GS_FT_FILE,
+	                      .path = "dir/file",
+	                      .mode = 0644,
+	                      .uname = "root",
+	                      .gname = "root",
+	                      .size = 3,
+	                      .acl = "user::rw-",
+	                      .xattrs = &x,
+	                      .nxattrs = 1,
+	                      .chunks = ids,
+	                      .nchunks = 2};
+	struct gs_mentry l = {
+	    .type = GS_FT_SYMLINK, .path = "link", .mode = 0777, .link = "dir/file"};
 
 	if (i > 0)
 		return 1;

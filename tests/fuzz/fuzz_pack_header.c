@@ -16,7 +16,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t need;
 
 	if (size >= 8 && gs_pack_header_len("fuzz", data + size - 8, 4096 + size, &need) == 0 &&
-	    need <= size && gs_pack_header_parse(fuzz_key, "fuzz", data, size, 4096 + size, &h) == 0)
+	    need <= size &&
+	    gs_pack_header_parse(fuzz_key, "fuzz", data, size, 4096 + size, &h) == 0)
 		gs_pack_header_free(&h);
 	gs_meta_seal(fuzz_key, GS_PACK_MAGIC, &tail, data, size);
 	gs_buf_u32(&tail, (uint32_t)tail.len);
