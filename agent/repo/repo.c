@@ -290,15 +290,12 @@ gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t
 	int rc;
 
 	gs_xxh128_hex(buf, len, name);
-	if ((dir = gs_repo_kind_dir(r, tenant, kind)) == NULL)
+	if (kind == GS_OBJ_PACK)
+		dir = gs_asprintf("%s/tenants/%s/packs/%.2s", r->path, tenant, name);
+	else
+		dir = gs_repo_kind_dir(r, tenant, kind);
+	if (dir == NULL)
 		return -1;
-	if (kind == GS_OBJ_PACK) {
-		char *sub = gs_asprintf("%s/%.2s", dir, name);
-
-		free(dir);
-		if ((dir = sub) == NULL)
-			return -1;
-	}
 	rc = gs_publish(dir, name, buf, len, 0444);
 	free(dir);
 	if (rc < 0)
