@@ -1,0 +1,440 @@
+/*
+ * sftp.c -- the SFTP transport's operations other than uploads: stat,
+ * mkdir, list, rename, delete, rmdir, read; each repeated on a new session
+ * when the connection drops under it.  See sftp_internal.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/sftp_internal.h"
+
+static void
+sftp_close(struct gs_transport *bt)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+
+	gs_tp_sftp_drop(t, 0);
+	free(t->khname);
+	free(t->root);
+	free(t->host);
+	free(t->user);
+	gs_tp_base_free(&t->base);
+	free(t);
+}
+
+/* ---- metadata operations -------------------------------------------- */
+
+/* gs_tp_sftp_do_stat(t, rp, ret_a): 0, 1 missing, -1, LOST. */
+int
+gs_tp_sftp_do_stat(struct tp_sftp *t, const char *rp, LIBSSH2_SFTP_ATTRIBUTES *ret_a)
+{
+	unsigned long fx;
+	int rc;
+
+	rc = libssh2_sftp_stat_ex(t->sftp, rp, (unsigned)strlen(rp), LIBSSH2_SFTP_LSTAT, ret_a);
+	if (rc == 0)
+		return 0;
+	if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+		return LOST;
+	if (gs_tp_sftp_missing(fx))
+		return 1;
+	return gs_tp_sftp_fx_fail(t, "stat", rp, fx);
+}
+
+static int
+sftp_stat(struct gs_transport *bt, const char *path, uint64_t *ret_size)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	int rc, attempt = 0;
+	char *rp;
+
+	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : gs_tp_sftp_do_stat(t, rp, &a);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, "stat", rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0)
+		*ret_size = (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0;
+	free(rp);
+	return rc;
+}
+
+/* do_mkdir(t, rp): mkdir -p of the relative part of rp below the root. */
+static int
+do_mkdir(struct tp_sftp *t, char *rp)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	unsigned long fx;
+	char *s;
+	int rc, last;
+
+	/* usually it is there already: one round trip */
+	if ((rc = gs_tp_sftp_do_stat(t, rp, &a)) != 1) {
+		if (rc == 0 && (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
+		    !LIBSSH2_SFTP_S_ISDIR(a.permissions)) {
+			gs_warn("%s: mkdir %s: exists and is not a directory", t->base.name, rp);
+			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+		}
+		return rc;
+	}
+	for (s = rp + strlen(t->root) + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		last = *s == '\0';
+		*s = '\0';
+		rc = libssh2_sftp_mkdir_ex(t->sftp, rp, (unsigned)strlen(rp), GS_TP_DIR_MODE);
+		if (rc != 0) {
+			if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+				return LOST;
+			/* exists already (OpenSSH says FAILURE)? */
+			if ((rc = gs_tp_sftp_do_stat(t, rp, &a)) == LOST || rc == -1)
+				return rc;
+			if (rc != 0 || ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
+			                !LIBSSH2_SFTP_S_ISDIR(a.permissions)))
+				return gs_tp_sftp_fx_fail(t, "mkdir", rp, fx);
+		}
+		if (last)
+			break;
+		*s = '/';
+	}
+	return 0;
+}
+
+static int
+sftp_mkdir(struct gs_transport *bt, const char *path)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	int rc, attempt = 0;
+	char *rp;
+
+	if (*path == '\0')
+		return 0;
+	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : do_mkdir(t, rp);
+		if (rc != LOST)
+			break;
+		free(rp);
+		if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+			return gs_tp_fail(bt, GS_TP_ERR_IO);
+		if (gs_tp_sftp_again(t, &attempt, "mkdir", rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(rp);
+	return rc;
+}
+
+static int
+do_list(struct tp_sftp *t, const char *rp, struct gs_tp_entry **ret, size_t *ret_n)
+{
+	LIBSSH2_SFTP_HANDLE *h;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	struct gs_tp_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	unsigned long fx;
+	char name[4096];
+	int rc;
+
+	h = libssh2_sftp_open_ex(t->sftp, rp, (unsigned)strlen(rp), 0, 0, LIBSSH2_SFTP_OPENDIR);
+	if (h == NULL) {
+		if (gs_tp_sftp_status(t, libssh2_session_last_errno(t->sess), &fx) == LOST)
+			return LOST;
+		if (gs_tp_sftp_missing(fx)) {
+			*ret = NULL;
+			*ret_n = 0;
+			return 1;
+		}
+		return gs_tp_sftp_fx_fail(t, "list", rp, fx);
+	}
+	for (;;) {
+		rc = libssh2_sftp_readdir_ex(h, name, sizeof(name), NULL, 0, &a);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			gs_tp_list_free(v, n);
+			if (rc == LIBSSH2_ERROR_BUFFER_TOO_SMALL) {
+				libssh2_sftp_close_handle(h);
+				gs_warn("%s: list %s: a name is too long", t->base.name, rp);
+				return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+			}
+			if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+				return gs_tp_sftp_lost_handle(t, h);
+			libssh2_sftp_close_handle(h);
+			return gs_tp_sftp_fx_fail(t, "list", rp, fx);
+		}
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (gs_tp_entry_add(&v, &n, &cap, name,
+		                    (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0,
+		                    (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
+		                        LIBSSH2_SFTP_S_ISDIR(a.permissions))) {
+			gs_tp_list_free(v, n);
+			libssh2_sftp_close_handle(h);
+			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+		}
+	}
+	if ((rc = libssh2_sftp_close_handle(h)) != 0 && gs_tp_sftp_status(t, rc, &fx) == LOST) {
+		gs_tp_list_free(v, n);
+		return LOST;
+	}
+	gs_tp_entry_sort(v, n);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int
+sftp_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, size_t *ret_n)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	int rc, attempt = 0;
+	char *rp;
+
+	if ((rp = gs_tp_sftp_rpath(t, dir)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : do_list(t, rp, ret, ret_n);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, "list", rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(rp);
+	return rc;
+}
+
+/* do_rename: retried says an earlier attempt may have done it already. */
+static int
+do_rename(struct tp_sftp *t, const char *from, const char *to, int retried)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	unsigned long fx;
+	int rc, rc_to, rc_from;
+
+	/* flags 0: the plain SSH_FXP_RENAME of version 3 (libssh2 sends no
+	 * flags below version 5), which never overwrites on OpenSSH */
+	rc = libssh2_sftp_rename_ex(t->sftp, from, (unsigned)strlen(from), to, (unsigned)strlen(to),
+	                            0);
+	if (rc == 0)
+		return 0;
+	if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+		return LOST;
+	if (gs_tp_sftp_fx_kind(fx) == GS_TP_ERR_REFUSED)
+		return gs_tp_sftp_fx_fail(t, "rename", from, fx);
+	/* Why did it fail?  "to" exists, or "from" does not. */
+	if ((rc_to = gs_tp_sftp_do_stat(t, to, &a)) == LOST || rc_to == -1)
+		return rc_to;
+	if ((rc_from = gs_tp_sftp_do_stat(t, from, &a)) == LOST || rc_from == -1)
+		return rc_from;
+	if (rc_to == 0) {
+		/* an earlier attempt renamed it before the connection broke */
+		if (retried && rc_from == 1)
+			return 0;
+		return 1;
+	}
+	if (rc_from == 1 && !gs_tp_sftp_missing(fx))
+		fx = LIBSSH2_FX_NO_SUCH_FILE;
+	gs_warn("%s: rename %s to %s: %s (SFTP status %lu)", t->base.name, from, to,
+	        gs_tp_sftp_fx_str(fx), fx);
+	return gs_tp_fail(&t->base, gs_tp_sftp_fx_kind(fx));
+}
+
+static int
+sftp_rename(struct gs_transport *bt, const char *from, const char *to)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	int rc = -1, attempt = 0;
+	char *rf, *rt = NULL;
+
+	if ((rf = gs_tp_sftp_rpath(t, from)) == NULL || (rt = gs_tp_sftp_rpath(t, to)) == NULL) {
+		rc = gs_tp_fail(bt, GS_TP_ERR_IO);
+		goto out;
+	}
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : do_rename(t, rf, rt, attempt > 0);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, "rename", rf) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+out:
+	free(rf);
+	free(rt);
+	return rc;
+}
+
+static int
+do_delete(struct tp_sftp *t, const char *rp, int retried)
+{
+	unsigned long fx;
+	int rc;
+
+	rc = libssh2_sftp_unlink_ex(t->sftp, rp, (unsigned)strlen(rp));
+	if (rc == 0)
+		return 0;
+	if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+		return LOST;
+	if (gs_tp_sftp_missing(fx))
+		return retried ? 0 : 1; /* an earlier attempt may have done it */
+	return gs_tp_sftp_fx_fail(t, "delete", rp, fx);
+}
+
+static int
+sftp_delete(struct gs_transport *bt, const char *path)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	int rc, attempt = 0;
+	char *rp;
+
+	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : do_delete(t, rp, attempt > 0);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, "delete", rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(rp);
+	return rc;
+}
+
+static int
+do_rmdir(struct tp_sftp *t, const char *rp, int retried)
+{
+	unsigned long fx;
+	int rc;
+
+	rc = libssh2_sftp_rmdir_ex(t->sftp, rp, (unsigned)strlen(rp));
+	if (rc == 0)
+		return 0;
+	if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+		return LOST;
+	if (gs_tp_sftp_missing(fx))
+		return retried ? 0 : 1;
+	return gs_tp_sftp_fx_fail(t, "rmdir", rp, fx);
+}
+
+static int
+sftp_rmdir(struct gs_transport *bt, const char *path)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	int rc, attempt = 0;
+	char *rp;
+
+	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : do_rmdir(t, rp, attempt > 0);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, "rmdir", rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(rp);
+	return rc;
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+static int
+do_read(struct tp_sftp *t, const char *rp, uint64_t off, size_t len, uint8_t *buf)
+{
+	LIBSSH2_SFTP_HANDLE *h;
+	unsigned long fx;
+	size_t got = 0, ask;
+	ssize_t r;
+
+	h = libssh2_sftp_open_ex(t->sftp, rp, (unsigned)strlen(rp), LIBSSH2_FXF_READ, 0,
+	                         LIBSSH2_SFTP_OPENFILE);
+	if (h == NULL) {
+		if (gs_tp_sftp_status(t, libssh2_session_last_errno(t->sess), &fx) == LOST)
+			return LOST;
+		if (gs_tp_sftp_missing(fx))
+			return 1;
+		return gs_tp_sftp_fx_fail(t, "open", rp, fx);
+	}
+	libssh2_sftp_seek64(h, off);
+	while (got < len) {
+		/* libssh2 asks for 4x what we ask for ahead of us: ask for a
+		 * quarter of the rest so it does not read far past it */
+		ask = (len - got) / 4;
+		if (ask < 32768)
+			ask = 32768;
+		if (ask > READ_PIECE)
+			ask = READ_PIECE;
+		if (ask > len - got)
+			ask = len - got;
+		r = libssh2_sftp_read(h, (char *)buf + got, ask);
+		if (r == 0) {
+			libssh2_sftp_close_handle(h);
+			gs_warn("%s: read %s: short file (%zu of %zu bytes at offset %llu)",
+			        t->base.name, rp, got, len, (unsigned long long)off);
+			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+		}
+		if (r < 0) {
+			if (gs_tp_sftp_status(t, (int)r, &fx) == LOST)
+				return gs_tp_sftp_lost_handle(t, h);
+			libssh2_sftp_close_handle(h);
+			return gs_tp_sftp_fx_fail(t, "read", rp, fx);
+		}
+		got += (size_t)r;
+	}
+	libssh2_sftp_close_handle(h);
+	return 0;
+}
+
+static int
+sftp_read(struct gs_transport *bt, const char *path, uint64_t off, size_t len, uint8_t *buf)
+{
+	struct tp_sftp *t = (struct tp_sftp *)bt;
+	int rc, attempt = 0;
+	char *rp;
+
+	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : do_read(t, rp, off, len, buf);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, "read", rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(rp);
+	return rc;
+}
+
+const struct gs_tp_ops gs_tp_sftp_ops = {
+    .close = sftp_close,
+    .mkdir = sftp_mkdir,
+    .create = gs_tp_sftp_create,
+    .write = gs_tp_sftp_write,
+    .commit = gs_tp_sftp_commit,
+    .abort = gs_tp_sftp_abort,
+    .read = sftp_read,
+    .stat = sftp_stat,
+    .list = sftp_list,
+    .rename = sftp_rename,
+    .delete = sftp_delete,
+    .rmdir = sftp_rmdir,
+};

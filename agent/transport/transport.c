@@ -1,0 +1,547 @@
+/*
+ * transport.c -- the transport interface: dispatch to the local-directory
+ * and SFTP implementations, and what they share (path checks, url parsing,
+ * the bandwidth limit, sorted listings, error kinds).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "geosnap/transport.h"
+#include "geosnap/util.h"
+#include "transport/transport_internal.h"
+
+/* The kind of this thread's last failed gs_tp_open (there is no transport
+ * to keep it in); like gs_last_error(), per thread. */
+static _Thread_local int open_errkind;
+
+/* Longest relative path accepted (PATH_MAX of the remote, roughly). */
+#define MAX_PATH_LEN 4000
+
+/* Pacing: a write is cut into pieces of at most this much... */
+#define BW_PIECE_MAX (1024 * 1024)
+/* ...and idle time earns at most this much credit (a burst). */
+#define BW_BURST_NS (250 * 1000 * 1000LL)
+
+void
+gs_tp_set_open_errkind(int kind)
+{
+	open_errkind = kind;
+}
+
+int
+gs_tp_fail(struct gs_transport *t, int kind)
+{
+	t->errkind = kind;
+	return -1;
+}
+
+int
+gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const char *name)
+{
+	t->ops = ops;
+	t->errkind = GS_TP_ERR_NONE;
+	t->bwlim = 0;
+	t->bw_due = 0;
+	if ((t->name = gs_strdup(name)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+gs_tp_base_free(struct gs_transport *t)
+{
+	free(t->name);
+	t->name = NULL;
+}
+
+int
+gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path)
+{
+	f->t = t;
+	f->off = 0;
+	f->failed = 0;
+	if ((f->path = gs_strdup(path)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+gs_tp_file_free(struct gs_tp_file *f)
+{
+	free(f->path);
+	f->path = NULL;
+}
+
+/*
+ * check_path(t, what, path, empty_ok): paths are relative, '/'-separated,
+ * with no empty, "." or ".." component; "" (the base directory) only where
+ * empty_ok.  0, or -1 (warned: a programmer error or a hostile name).
+ */
+static int
+check_path(struct gs_transport *t, const char *what, const char *path, int empty_ok)
+{
+	const char *p, *c;
+	size_t n;
+
+	if (path == NULL) {
+		gs_warn("%s: %s: no path", t->name, what);
+		return gs_tp_fail(t, GS_TP_ERR_REFUSED);
+	}
+	if (*path == '\0') {
+		if (empty_ok)
+			return 0;
+		gs_warn("%s: %s: empty path", t->name, what);
+		return gs_tp_fail(t, GS_TP_ERR_REFUSED);
+	}
+	if (strlen(path) > MAX_PATH_LEN) {
+		gs_warn("%s: %s: path longer than %d bytes", t->name, what, MAX_PATH_LEN);
+		return gs_tp_fail(t, GS_TP_ERR_REFUSED);
+	}
+	for (p = path;; p = c + 1) {
+		c = strchr(p, '/');
+		n = c ? (size_t)(c - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			gs_warn("%s: %s %s: not a clean relative path", t->name, what, path);
+			return gs_tp_fail(t, GS_TP_ERR_REFUSED);
+		}
+		if (c == NULL)
+			break;
+	}
+	return 0;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct gs_tp_entry *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+void
+gs_tp_entry_sort(struct gs_tp_entry *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_entry);
+}
+
+int
+gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name, uint64_t size,
+                int is_dir)
+{
+	struct gs_tp_entry *nv;
+	size_t ncap;
+
+	if (*n == *cap) {
+		ncap = *cap ? *cap * 2 : 16;
+		if (ncap > SIZE_MAX / sizeof(**v) ||
+		    (nv = realloc(*v, ncap * sizeof(**v))) == NULL) {
+			gs_warn("out of memory listing a directory");
+			return -1;
+		}
+		*v = nv;
+		*cap = ncap;
+	}
+	if (((*v)[*n].name = gs_strdup(name)) == NULL)
+		return -1;
+	(*v)[*n].size = size;
+	(*v)[*n].is_dir = is_dir;
+	(*n)++;
+	return 0;
+}
+
+/* ---- urls ---------------------------------------------------------- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* decode(s, n): malloc'd copy of s[0..n) with %XX decoded; NULL when an
+ * escape is malformed, decodes to a control character, or on ENOMEM. */
+static char *
+decode(const char *s, size_t n)
+{
+	char *out, *o;
+	size_t i;
+	int hi, lo;
+
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= n)
+				goto bad;
+			if ((hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+				goto bad;
+			c = (unsigned char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			goto bad;
+		*o++ = (char)c;
+	}
+	*o = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+void
+gs_tp_url_free(struct gs_tp_url *u)
+{
+	if (u == NULL)
+		return;
+	free(u->user);
+	free(u->host);
+	free(u->path);
+	u->user = u->host = u->path = NULL;
+}
+
+int
+gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen)
+{
+	struct gs_tp_url u = {NULL, NULL, 22, NULL};
+	const char *auth, *slash, *at, *host, *hend, *port;
+	size_t n;
+
+	if (strncmp(url, "sftp://", 7) != 0) {
+		snprintf(err, errlen, "not an sftp:// url");
+		return -1;
+	}
+	auth = url + 7;
+	if ((slash = strchr(auth, '/')) == NULL) {
+		snprintf(err, errlen, "no path (sftp://[user@]host[:port]/path)");
+		return -1;
+	}
+	/* user@ */
+	at = memchr(auth, '@', (size_t)(slash - auth));
+	host = auth;
+	if (at != NULL) {
+		if (memchr(auth, ':', (size_t)(at - auth)) != NULL) {
+			snprintf(err, errlen,
+			         "passwords in urls are not supported (key files only)");
+			return -1;
+		}
+		if (at == auth || (u.user = decode(auth, (size_t)(at - auth))) == NULL ||
+		    *u.user == '\0') {
+			snprintf(err, errlen, "bad user name");
+			goto err0;
+		}
+		host = at + 1;
+	}
+	/* host, [v6 literal] */
+	if (*host == '[') {
+		if ((hend = memchr(host, ']', (size_t)(slash - host))) == NULL) {
+			snprintf(err, errlen, "unterminated [ in the host");
+			goto err0;
+		}
+		n = (size_t)(hend - host - 1);
+		if (n == 0 || memchr(host + 1, '%', n) != NULL) {
+			snprintf(err, errlen, "bad IPv6 address");
+			goto err0;
+		}
+		u.host = decode(host + 1, n);
+		port = hend + 1;
+		if (port != slash && *port != ':') {
+			snprintf(err, errlen, "junk after the IPv6 address");
+			goto err0;
+		}
+	} else {
+		hend = memchr(host, ':', (size_t)(slash - host));
+		port = hend ? hend : slash;
+		n = (size_t)(port - host);
+		if (n == 0 || memchr(host, '%', n) != NULL || memchr(host, '@', n) != NULL) {
+			snprintf(err, errlen, "bad or missing host name");
+			goto err0;
+		}
+		u.host = decode(host, n);
+	}
+	if (u.host == NULL) {
+		snprintf(err, errlen, "bad host name");
+		goto err0;
+	}
+	/* :port */
+	if (port != slash) {
+		unsigned long v = 0;
+		const char *p;
+
+		for (p = port + 1; p < slash; p++) {
+			if (*p < '0' || *p > '9' || v > 65535)
+				break;
+			v = v * 10 + (unsigned long)(*p - '0');
+		}
+		if (p != slash || p == port + 1 || v == 0 || v > 65535) {
+			snprintf(err, errlen, "bad port (1-65535)");
+			goto err0;
+		}
+		u.port = (unsigned)v;
+	}
+	/* /path */
+	if ((u.path = decode(slash, strlen(slash))) == NULL) {
+		snprintf(err, errlen, "bad path (malformed %%XX escape or control character)");
+		goto err0;
+	}
+	n = strlen(u.path);
+	while (n > 1 && u.path[n - 1] == '/')
+		u.path[--n] = '\0';
+	*ret = u;
+	return 0;
+err0:
+	gs_tp_url_free(&u);
+	return -1;
+}
+
+/* ---- the interface ------------------------------------------------- */
+
+struct gs_transport *
+gs_tp_open(const struct gs_remote_conf *rc)
+{
+	struct gs_transport *t;
+	struct gs_tp_url u;
+	const char *name = rc->name ? rc->name : "remote";
+	char err[200];
+	char *dir;
+
+	if (rc->url == NULL) {
+		gs_warn("remote %s: no url", name);
+		gs_tp_set_open_errkind(GS_TP_ERR_REFUSED);
+		return NULL;
+	}
+	if (strncmp(rc->url, "file://", 7) == 0) {
+		if (rc->url[7] != '/' || (dir = decode(rc->url + 7, strlen(rc->url + 7))) == NULL) {
+			gs_warn("remote %s: url %s: expected file:///absolute/path", name, rc->url);
+			gs_tp_set_open_errkind(GS_TP_ERR_REFUSED);
+			return NULL;
+		}
+		t = gs_tp_local_open(name, dir);
+		free(dir);
+	} else if (strncmp(rc->url, "sftp://", 7) == 0) {
+		if (gs_tp_url_parse(rc->url, &u, err, sizeof(err))) {
+			gs_warn("remote %s: url %s: %s", name, rc->url, err);
+			gs_tp_set_open_errkind(GS_TP_ERR_REFUSED);
+			return NULL;
+		}
+		t = gs_tp_sftp_open(rc, &u);
+		gs_tp_url_free(&u);
+	} else {
+		gs_warn("remote %s: url %s: unsupported scheme (sftp:// or file://)", name,
+		        rc->url);
+		gs_tp_set_open_errkind(GS_TP_ERR_REFUSED);
+		return NULL;
+	}
+	if (t != NULL)
+		t->bwlim = rc->bandwidth_limit;
+	return t;
+}
+
+struct gs_transport *
+gs_tp_open_local(const char *name, const char *dir)
+{
+	return gs_tp_local_open(name, dir);
+}
+
+void
+gs_tp_close(struct gs_transport *t)
+{
+	if (t != NULL)
+		t->ops->close(t);
+}
+
+const char *
+gs_tp_name(const struct gs_transport *t)
+{
+	return t->name;
+}
+
+int
+gs_tp_last_errkind(const struct gs_transport *t)
+{
+	return t ? t->errkind : open_errkind;
+}
+
+int
+gs_tp_mkdir(struct gs_transport *t, const char *path)
+{
+	if (check_path(t, "mkdir", path, 1))
+		return -1;
+	return t->ops->mkdir(t, path);
+}
+
+struct gs_tp_file *
+gs_tp_create(struct gs_transport *t, const char *path)
+{
+	if (check_path(t, "create", path, 0))
+		return NULL;
+	return t->ops->create(t, path);
+}
+
+/* pace(t, n): sleep until n more bytes fit the bandwidth limit. */
+static void
+pace(struct gs_transport *t, size_t n)
+{
+	int64_t now = gs_mono_ns();
+	struct timespec ts;
+
+	if (t->bw_due < now - BW_BURST_NS)
+		t->bw_due = now - BW_BURST_NS;
+	t->bw_due += (int64_t)((uint64_t)n * 1000000000ULL / t->bwlim);
+	while ((now = gs_mono_ns()) < t->bw_due) {
+		ts.tv_sec = (time_t)((t->bw_due - now) / 1000000000LL);
+		ts.tv_nsec = (long)((t->bw_due - now) % 1000000000LL);
+		if (nanosleep(&ts, NULL) && errno != EINTR)
+			break;
+	}
+}
+
+int
+gs_tp_write(struct gs_tp_file *f, const void *buf, size_t len)
+{
+	struct gs_transport *t = f->t;
+	const uint8_t *p = buf;
+	size_t piece, n;
+
+	if (f->failed)
+		return -1;
+	if (t->bwlim == 0) {
+		if (len > 0 && t->ops->write(f, buf, len)) {
+			f->failed = 1;
+			return -1;
+		}
+		f->off += len;
+		return 0;
+	}
+	/* Pieces of about 1/8 s at the limit keep the pace smooth. */
+	piece = t->bwlim / 8;
+	if (piece < 16384)
+		piece = 16384;
+	if (piece > BW_PIECE_MAX)
+		piece = BW_PIECE_MAX;
+	while (len > 0) {
+		n = len < piece ? len : piece;
+		pace(t, n);
+		if (t->ops->write(f, p, n)) {
+			f->failed = 1;
+			return -1;
+		}
+		f->off += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+gs_tp_commit(struct gs_tp_file *f)
+{
+	return f->t->ops->commit(f);
+}
+
+void
+gs_tp_abort(struct gs_tp_file *f)
+{
+	if (f != NULL)
+		f->t->ops->abort(f);
+}
+
+int
+gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t len, uint8_t *buf)
+{
+	if (check_path(t, "read", path, 0))
+		return -1;
+	return t->ops->read(t, path, off, len, buf);
+}
+
+int
+gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+	uint64_t size;
+	uint8_t *buf;
+	int rc;
+
+	if (check_path(t, "read", path, 0))
+		return -1;
+	/* Objects are immutable: the size cannot change between the calls. */
+	if ((rc = t->ops->stat(t, path, &size)) != 0)
+		return rc;
+	if (size > max) {
+		gs_warn("%s: %s: too large (%llu bytes, limit %zu)", t->name, path,
+		        (unsigned long long)size, max);
+		return gs_tp_fail(t, GS_TP_ERR_IO);
+	}
+	if ((buf = malloc((size_t)size + 1)) == NULL) {
+		gs_warnp("%s: %s: malloc", t->name, path);
+		return gs_tp_fail(t, GS_TP_ERR_IO);
+	}
+	if (size > 0 && (rc = t->ops->read(t, path, 0, (size_t)size, buf)) != 0) {
+		free(buf);
+		return rc;
+	}
+	*ret = buf;
+	*ret_len = (size_t)size;
+	return 0;
+}
+
+int
+gs_tp_stat(struct gs_transport *t, const char *path, uint64_t *ret_size)
+{
+	if (check_path(t, "stat", path, 0))
+		return -1;
+	return t->ops->stat(t, path, ret_size);
+}
+
+int
+gs_tp_list(struct gs_transport *t, const char *dir, struct gs_tp_entry **ret, size_t *ret_n)
+{
+	if (check_path(t, "list", dir, 1))
+		return -1;
+	return t->ops->list(t, dir, ret, ret_n);
+}
+
+void
+gs_tp_list_free(struct gs_tp_entry *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+int
+gs_tp_rename(struct gs_transport *t, const char *from, const char *to)
+{
+	if (check_path(t, "rename", from, 0) || check_path(t, "rename", to, 0))
+		return -1;
+	return t->ops->rename(t, from, to);
+}
+
+int
+gs_tp_delete(struct gs_transport *t, const char *path)
+{
+	if (check_path(t, "delete", path, 0))
+		return -1;
+	return t->ops->delete (t, path);
+}
+
+int
+gs_tp_rmdir(struct gs_transport *t, const char *path)
+{
+	if (check_path(t, "rmdir", path, 0))
+		return -1;
+	return t->ops->rmdir(t, path);
+}

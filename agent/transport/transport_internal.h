@@ -1,0 +1,141 @@
+/*
+ * transport_internal.h -- what the transports (local.c, sftp.c) share with
+ * the dispatch in transport.c.  Private to agent/transport/.
+ *
+ * Each implementation embeds struct gs_transport (and struct gs_tp_file)
+ * as the first member of its own struct and fills in an ops table.  The
+ * dispatch checks paths, applies the bandwidth limit and keeps errkind, so
+ * an implementation only sees valid relative paths ("" = the base
+ * directory, where allowed).
+ */
+#ifndef GS_TRANSPORT_INTERNAL_H
+#define GS_TRANSPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libssh2.h>
+
+#include "geosnap/transport.h"
+
+struct gs_tp_ops {
+	void (*close)(struct gs_transport *t);
+	int (*mkdir)(struct gs_transport *t, const char *path);
+	struct gs_tp_file *(*create)(struct gs_transport *t, const char *path);
+	int (*write)(struct gs_tp_file *f, const void *buf, size_t len);
+	int (*commit)(struct gs_tp_file *f);
+	void (*abort)(struct gs_tp_file *f);
+	int (*read)(struct gs_transport *t, const char *path, uint64_t off, size_t len,
+	            uint8_t *buf);
+	int (*stat)(struct gs_transport *t, const char *path, uint64_t *ret_size);
+	int (*list)(struct gs_transport *t, const char *dir, struct gs_tp_entry **ret,
+	            size_t *ret_n);
+	int (*rename)(struct gs_transport *t, const char *from, const char *to);
+	int (*delete)(struct gs_transport *t, const char *path);
+	int (*rmdir)(struct gs_transport *t, const char *path);
+};
+
+struct gs_transport {
+	const struct gs_tp_ops *ops;
+	char *name;     /* the remote's name, for messages */
+	int errkind;    /* GS_TP_ERR_* of the last failed call */
+	uint64_t bwlim; /* bytes per second, 0 = unlimited */
+	int64_t bw_due; /* token bucket: CLOCK_MONOTONIC ns when the bytes
+	                   written so far are "paid for" */
+};
+
+struct gs_tp_file {
+	struct gs_transport *t;
+	char *path;   /* relative path, for messages */
+	uint64_t off; /* bytes accepted by gs_tp_write so far */
+	int failed;   /* a write failed: every later call fails */
+};
+
+/* Dirs are created private: the remote holds only ciphertext, but names
+ * and sizes are nobody else's business either. */
+#define GS_TP_DIR_MODE 0700
+/* Published objects are read-only. */
+#define GS_TP_FILE_MODE 0444
+
+/* gs_tp_base_init(t, ops, name): fill in the common part; 0 or -1. */
+int gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const char *name);
+/* gs_tp_base_free(t): free what gs_tp_base_init allocated. */
+void gs_tp_base_free(struct gs_transport *t);
+/* gs_tp_file_init(f, t, path): 0 or -1 (warned). */
+int gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path);
+void gs_tp_file_free(struct gs_tp_file *f);
+
+/* gs_tp_fail(t, kind): record kind as the last error of t; returns -1. */
+int gs_tp_fail(struct gs_transport *t, int kind);
+/* gs_tp_set_open_errkind(kind): what gs_tp_last_errkind(NULL) reports. */
+void gs_tp_set_open_errkind(int kind);
+
+/* gs_tp_entry_sort(v, n): sort list entries by name (bytewise). */
+void gs_tp_entry_sort(struct gs_tp_entry *v, size_t n);
+/* gs_tp_entry_add(v, n, cap, name, size, is_dir): append to a growing
+ * array (copies name); 0 or -1 (warned). */
+int gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name, uint64_t size,
+                    int is_dir);
+
+/* A parsed "sftp://[user@]host[:port]/path" (all malloc'd, %XX decoded;
+ * user NULL when the url names none; path absolute, without a trailing
+ * '/' except for "/" itself). */
+struct gs_tp_url {
+	char *user;
+	char *host; /* without the brackets of an IPv6 literal */
+	unsigned port;
+	char *path;
+};
+
+/* gs_tp_url_parse(url, ret): 0 or -1 (the reason in err). */
+int gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen);
+void gs_tp_url_free(struct gs_tp_url *u);
+
+/* Implementations. */
+struct gs_transport *gs_tp_local_open(const char *name, const char *dir);
+struct gs_transport *gs_tp_sftp_open(const struct gs_remote_conf *rc, const struct gs_tp_url *u);
+
+/*
+ * knownhosts.c: host-key checking for sftp.c.
+ *
+ * struct gs_tp_kh is an OpenSSH known_hosts file loaded into a libssh2
+ * session.  Lines libssh2 cannot parse (certificate authorities, key types
+ * it lacks, host patterns with wildcards) are skipped as OpenSSH skips
+ * what it does not understand; "@revoked" keys are refused for any host.
+ */
+struct gs_tp_kh;
+
+/* gs_tp_kh_load(s, path, err, errlen): NULL on error (reason in err). */
+struct gs_tp_kh *gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen);
+void gs_tp_kh_free(struct gs_tp_kh *kh);
+
+/* gs_tp_kh_prefer(kh, s, hostname): before the handshake, ask for the host
+ * key types known_hosts has for hostname first (as OpenSSH does), so that
+ * a server with several host keys shows one we can check. */
+void gs_tp_kh_prefer(struct gs_tp_kh *kh, LIBSSH2_SESSION *s, const char *hostname);
+
+/*
+ * gs_tp_hostkey_verify(s, kh, pin, hostname, err, errlen): after the
+ * handshake and before any authentication, check the server's host key
+ * against kh (when not NULL) and the pinned fingerprint pin (when not
+ * NULL).  hostname is "host" for port 22, else "[host]:port".  0 when
+ * accepted; -1 when refused, err saying why with the fingerprint seen and
+ * the one(s) expected.
+ */
+int gs_tp_hostkey_verify(LIBSSH2_SESSION *s, struct gs_tp_kh *kh, const char *pin,
+                         const char *hostname, char *err, size_t errlen);
+
+/* gs_tp_ssh_method_pref(s, type, want): prefer the algorithms of the comma
+ * list want (best first) that this libssh2 has, leaving out the others
+ * (libssh2 1.10 would strip unknown names itself, but with an overlapping
+ * memcpy).  0, or -1 when it has none of them.  (sftp_conn.c) */
+int gs_tp_ssh_method_pref(LIBSSH2_SESSION *s, int type, const char *want);
+
+/* Length of "SHA256:" + 43 base64 characters + NUL. */
+#define GS_TP_FPR_LEN 51
+
+/* gs_tp_fingerprint(blob, len, out): "SHA256:<base64 without padding>" of
+ * a public key blob, as ssh-keygen -l prints it. */
+void gs_tp_fingerprint(const uint8_t *blob, size_t len, char out[GS_TP_FPR_LEN]);
+
+#endif
