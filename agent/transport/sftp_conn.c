@@ -320,20 +320,20 @@ check_identity(struct tp_sftp *t, int *ret_rsa)
 
 	*ret_rsa = 0;
 	if (id == NULL) {
-		gs_tp_sftp_why(t, GS_TP_ERR_REFUSED, "no identity (key file) configured");
+		gs_tp_sftp_why(t, GS_TP_ERR_CONFIG, "no identity (key file) configured");
 		return -1;
 	}
 	if (stat(id, &st) != 0) {
-		gs_tp_sftp_why(t, GS_TP_ERR_REFUSED, "identity %s: %s", id, strerror(errno));
+		gs_tp_sftp_why(t, GS_TP_ERR_CONFIG, "identity %s: %s", id, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		gs_tp_sftp_why(t, GS_TP_ERR_REFUSED, "identity %s: not a regular file", id);
+		gs_tp_sftp_why(t, GS_TP_ERR_CONFIG, "identity %s: not a regular file", id);
 		return -1;
 	}
 	if (st.st_mode & 077) {
 		gs_tp_sftp_why(
-		    t, GS_TP_ERR_REFUSED,
+		    t, GS_TP_ERR_CONFIG,
 		    "identity %s is accessible by group or others (mode %04o): refusing to use "
 		    "it (chmod 600 %s)",
 		    id, (unsigned)(st.st_mode & 07777), id);
@@ -341,7 +341,7 @@ check_identity(struct tp_sftp *t, int *ret_rsa)
 	}
 	/* Which kind of key: only the public header, never shown. */
 	if ((f = fopen(id, "re")) == NULL) {
-		gs_tp_sftp_why(t, GS_TP_ERR_REFUSED, "identity %s: %s", id, strerror(errno));
+		gs_tp_sftp_why(t, GS_TP_ERR_CONFIG, "identity %s: %s", id, strerror(errno));
 		return -1;
 	}
 	if ((buf = sodium_malloc(KEYFILE_MAX + 1)) == NULL) {
@@ -446,7 +446,7 @@ connect_once(struct tp_sftp *t, int first)
 	libssh2_session_set_timeout(t->sess, (long)t->timeout_s * 1000);
 	if (t->rc->known_hosts != NULL &&
 	    (kh = gs_tp_kh_load(t->sess, t->rc->known_hosts, err, sizeof(err))) == NULL) {
-		gs_tp_sftp_why(t, GS_TP_ERR_REFUSED, "%s", err);
+		gs_tp_sftp_why(t, GS_TP_ERR_CONFIG, "%s", err);
 		goto err1;
 	}
 	gs_tp_kh_prefer(kh, t->sess, t->khname);
@@ -481,7 +481,7 @@ connect_once(struct tp_sftp *t, int first)
 		case LIBSSH2_ERROR_FILE:
 		case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
 			gs_tp_sftp_why(
-			    t, GS_TP_ERR_REFUSED,
+			    t, GS_TP_ERR_CONFIG,
 			    "identity %s cannot be used: passphrase-protected (not supported: "
 			    "the agent runs unattended) or an unsupported key format (libssh2 "
 			    "error %d)",
@@ -677,7 +677,7 @@ gs_tp_sftp_open(const struct gs_remote_conf *rc, const struct gs_tp_url *u)
 		gs_warn("%s: neither known_hosts nor fingerprint is configured: host keys are "
 		        "checked strictly, refusing to connect",
 		        name);
-		gs_tp_set_open_errkind(GS_TP_ERR_REFUSED);
+		gs_tp_set_open_errkind(GS_TP_ERR_CONFIG);
 		return NULL;
 	}
 	if ((user = u->user) == NULL && (user = current_user(ubuf, sizeof(ubuf))) == NULL) {

@@ -50,6 +50,10 @@ struct gs_tp_entry {
 #define GS_TP_ERR_REFUSED 2 /* host key, authentication, permission: config */
 #define GS_TP_ERR_SPACE 3   /* remote filesystem full or quota */
 #define GS_TP_ERR_EXISTS 4  /* gs_tp_create: the name is already taken */
+#define GS_TP_ERR_CONFIG                                                                           \
+	5 /* our side's setup: identity or known_hosts file                                        \
+	     missing, unsafe or unusable; no host key                                              \
+	     configured (exit 2 rather than 3) */
 
 /*
  * gs_tp_open(rc): connect to a remote.  "file:///path" opens a local

@@ -22,14 +22,14 @@ tp_run 0 "the user defaults to the current user" ls_with "$GS_SSHD_ID_ED25519" \
 tp_run 3 "a missing identity is refused" ls_with "$T/no-such-key"
 keep_err
 tp_err_has 'identity .*no-such-key: No such file' "missing identity: named in the message"
-tp_err_has 'errkind=REFUSED' "missing identity: errkind REFUSED"
+tp_err_has 'errkind=CONFIG' "missing identity: errkind CONFIG (our setup, not the server)"
 
 cp "$GS_SSHD_ID_ED25519" "$T/id_group" && chmod 640 "$T/id_group"
 before=$(grep -c 'Connection from' "$GS_SSHD_LOG")
 tp_run 3 "a group-readable identity is refused" ls_with "$T/id_group"
 keep_err
 tp_err_has 'accessible by group or others \(mode 0640\)' "group-readable identity: the message says so"
-tp_err_has 'errkind=REFUSED' "group-readable identity: errkind REFUSED"
+tp_err_has 'errkind=CONFIG' "group-readable identity: errkind CONFIG"
 after=$(grep -c 'Connection from' "$GS_SSHD_LOG")
 [ "$before" = "$after" ] && tp_pass "group-readable identity: not even a connection was made" ||
 	tp_fail "group-readable identity: a connection was made"

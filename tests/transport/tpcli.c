@@ -52,6 +52,8 @@ kind_name(int k)
 		return "IO";
 	case GS_TP_ERR_REFUSED:
 		return "REFUSED";
+	case GS_TP_ERR_CONFIG:
+		return "CONFIG";
 	case GS_TP_ERR_SPACE:
 		return "SPACE";
 	case GS_TP_ERR_EXISTS:
