@@ -43,7 +43,7 @@ enum {
 /* What a command needs to reach a tenant's repository. */
 struct gs_target {
 	const char *tenant;
-	const char *from; /* NULL or "local" */
+	const char *from; /* NULL, "local" or a configured remote */
 	const char *repo; /* --repo */
 	const char *key;  /* --key */
 };

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "geosnap/config.h"
 #include "geosnap/repo.h"
+#include "geosnap/transport.h"
 #include "geosnap/util.h"
 #include "read/pass.h"
 #include "read/reader.h"
@@ -104,9 +105,10 @@ int
 gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s)
 {
 	const struct gs_tenant_conf *tc = NULL;
+	const struct gs_remote_conf *rc_remote = NULL;
 	const char *cpath, *repo, *key;
 	char prompt[128];
-	struct gs_repo *r;
+	struct gs_repo *r = NULL;
 	size_t plen;
 	char *pass;
 	int fd, why, rc = GS_EXIT_USAGE;
@@ -122,14 +124,22 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 		tc = gs_config_tenant(s->cfg, t->tenant);
 	}
 	if (t->from != NULL && strcmp(t->from, "local") != 0) {
-		if (s->cfg != NULL && gs_config_remote(s->cfg, t->from) == NULL)
+		if (s->cfg == NULL) {
+			gs_warn("--from %s needs a configuration naming that remote (-c FILE)",
+			        t->from);
+			goto err0;
+		}
+		if ((rc_remote = gs_config_remote(s->cfg, t->from)) == NULL) {
 			gs_warn("%s: no remote named %s", cpath, t->from);
-		else
-			gs_warn("remote %s: SFTP transport not available yet", t->from);
-		goto err0;
+			goto err0;
+		}
+		if (t->repo != NULL) {
+			gs_warn("--repo and --from %s exclude each other", t->from);
+			goto err0;
+		}
 	}
 	repo = t->repo != NULL ? t->repo : s->cfg != NULL ? s->cfg->repository : NULL;
-	if (repo == NULL) {
+	if (repo == NULL && rc_remote == NULL) {
 		gs_warn("no repository: give --repo PATH or a configuration (-c FILE)");
 		goto err0;
 	}
@@ -143,18 +153,30 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 			        t->tenant);
 		goto err0;
 	}
-	/* Absolute, because restore changes into the target directory. */
-	if ((s->repo_path = realpath(repo, NULL)) == NULL) {
-		gs_warnp("%s: repository", repo);
-		rc = GS_EXIT_FAIL;
-		goto err0;
+	if (rc_remote != NULL) {
+		/* Connect (host key, identity) before asking for the passphrase. */
+		if ((r = gs_repo_open_remote(rc_remote)) == NULL) {
+			rc = gs_tp_last_errkind(NULL) == GS_TP_ERR_REFUSED ? GS_EXIT_USAGE
+			                                                   : GS_EXIT_FAIL;
+			goto err0;
+		}
+		if ((s->repo_path = gs_strdup(rc_remote->name)) == NULL) {
+			rc = GS_EXIT_FAIL;
+			goto err1;
+		}
+	} else {
+		/* Absolute, because restore changes into the target directory. */
+		if ((s->repo_path = realpath(repo, NULL)) == NULL) {
+			gs_warnp("%s: repository", repo);
+			rc = GS_EXIT_FAIL;
+			goto err0;
+		}
+		/* Cheap checks before asking for the passphrase. */
+		if ((r = gs_repo_open(s->repo_path)) == NULL) {
+			rc = GS_EXIT_FAIL;
+			goto err1;
+		}
 	}
-	/* Cheap checks before asking for the passphrase. */
-	if ((r = gs_repo_open(s->repo_path)) == NULL) {
-		rc = GS_EXIT_FAIL;
-		goto err1;
-	}
-	gs_repo_free(r);
 	if ((fd = gs_keyfile_open(key)) < 0)
 		goto err1;
 	close(fd);
@@ -166,7 +188,9 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 	gs_pass_free(pass);
 	if (s->key == NULL)
 		goto err1;
-	if ((s->rd = gs_reader_open(s->repo_path, s->key, flags, &why)) == NULL) {
+	s->rd = gs_reader_open_repo(r, s->key, flags, &why);
+	r = NULL; /* the reader took it */
+	if (s->rd == NULL) {
 		rc = why == 1 ? GS_EXIT_PROBLEM : GS_EXIT_FAIL;
 		goto err2;
 	}
@@ -176,6 +200,7 @@ err2:
 	gs_rkey_free(s->key);
 	s->key = NULL;
 err1:
+	gs_repo_free(r);
 	free(s->repo_path);
 	s->repo_path = NULL;
 err0:

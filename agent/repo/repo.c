@@ -18,11 +18,15 @@
 #include <xxhash.h>
 
 #include "geosnap/repo.h"
+#include "geosnap/transport.h"
 
 #define REPO_MAGIC "GSRP"
 
+/* A repository is a local directory (path) or, read-only, a remote reached
+ * through a transport (tp; path is then the remote's name, for messages). */
 struct gs_repo {
 	char *path;
+	struct gs_transport *tp;
 };
 
 static const char *kind_names[] = {"packs", "index", "snapshots"};
@@ -31,6 +35,14 @@ const char *
 gs_repo_kind_name(int kind)
 {
 	return (kind >= 0 && kind <= GS_OBJ_SNAP) ? kind_names[kind] : "?";
+}
+
+const char *
+gs_repo_kind_noun(int kind)
+{
+	static const char *nouns[] = {"pack", "index", "snapshot"};
+
+	return (kind >= 0 && kind <= GS_OBJ_SNAP) ? nouns[kind] : "?";
 }
 
 int
@@ -68,10 +80,38 @@ gs_repo_init(const char *path)
 	return rc;
 }
 
+/* Check a repository config object's bytes; where names it for messages. */
+static int
+check_config(const char *where, const uint8_t *buf, size_t len)
+{
+	if (len != 24 || memcmp(buf, REPO_MAGIC, 4) != 0) {
+		gs_warn("%s/config: not a geosnap repository config", where);
+		return -1;
+	}
+	if (gs_get_le32(buf + 4) != GS_FORMAT_VERSION) {
+		gs_warn("%s/config: unsupported repository version %u", where,
+		        gs_get_le32(buf + 4));
+		return -1;
+	}
+	return 0;
+}
+
+static struct gs_repo *
+repo_new(const char *path, struct gs_transport *tp)
+{
+	struct gs_repo *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = gs_strdup(path)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->tp = tp;
+	return r;
+}
+
 struct gs_repo *
 gs_repo_open(const char *path)
 {
-	struct gs_repo *r;
 	uint8_t *buf;
 	size_t len;
 	char *cfg;
@@ -85,21 +125,33 @@ gs_repo_open(const char *path)
 	free(cfg);
 	if (rc)
 		return NULL;
-	if (len != 24 || memcmp(buf, REPO_MAGIC, 4) != 0) {
-		gs_warn("%s/config: not a geosnap repository config", path);
-		free(buf);
-		return NULL;
-	}
-	if (gs_get_le32(buf + 4) != GS_FORMAT_VERSION) {
-		gs_warn("%s/config: unsupported repository version %u", path, gs_get_le32(buf + 4));
-		free(buf);
-		return NULL;
-	}
+	rc = check_config(path, buf, len);
 	free(buf);
-	if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = gs_strdup(path)) == NULL) {
-		free(r);
+	return rc ? NULL : repo_new(path, NULL);
+}
+
+struct gs_repo *
+gs_repo_open_remote(const struct gs_remote_conf *rc)
+{
+	struct gs_transport *tp;
+	struct gs_repo *r = NULL;
+	uint8_t *buf;
+	size_t len;
+	int st;
+
+	if ((tp = gs_tp_open(rc)) == NULL)
 		return NULL;
+	st = gs_tp_read_all(tp, "config", 4096, &buf, &len);
+	if (st == 1)
+		gs_warn("remote %s: no repository here (nothing was shipped to %s)", rc->name,
+		        rc->url);
+	if (st == 0) {
+		if (check_config(rc->name, buf, len) == 0)
+			r = repo_new(rc->name, tp);
+		free(buf);
 	}
+	if (r == NULL)
+		gs_tp_close(tp);
 	return r;
 }
 
@@ -108,6 +160,7 @@ gs_repo_free(struct gs_repo *r)
 {
 	if (r == NULL)
 		return;
+	gs_tp_close(r->tp);
 	free(r->path);
 	free(r);
 }
@@ -130,6 +183,14 @@ gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const ch
 	if (kind == GS_OBJ_PACK)
 		return gs_asprintf("%s/tenants/%s/packs/%.2s/%s", r->path, tenant, name, name);
 	return gs_asprintf("%s/tenants/%s/%s/%s", r->path, tenant, gs_repo_kind_name(kind), name);
+}
+
+char *
+gs_repo_obj_relpath(const char *tenant, int kind, const char *name)
+{
+	if (kind == GS_OBJ_PACK)
+		return gs_asprintf("tenants/%s/packs/%.2s/%s", tenant, name, name);
+	return gs_asprintf("tenants/%s/%s/%s", tenant, gs_repo_kind_name(kind), name);
 }
 
 int
@@ -207,6 +268,75 @@ list_dir(const char *dir, char (**v)[GS_NAME_HEX], size_t *n, size_t *cap)
 	return 0;
 }
 
+/* Append the object names of a remote directory to *v. */
+static int
+list_remote(struct gs_transport *tp, const char *dir, char (**v)[GS_NAME_HEX], size_t *n,
+            size_t *cap)
+{
+	struct gs_tp_entry *e;
+	size_t ne;
+
+	if (gs_tp_list(tp, dir, &e, &ne) < 0)
+		return -1;
+	for (size_t i = 0; i < ne; i++) {
+		if (e[i].is_dir || !gs_valid_objname(e[i].name))
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 256;
+			void *nv = realloc(*v, nc * GS_NAME_HEX);
+
+			if (nv == NULL) {
+				gs_warnp("realloc");
+				gs_tp_list_free(e, ne);
+				return -1;
+			}
+			*v = nv;
+			*cap = nc;
+		}
+		memcpy((*v)[(*n)++], e[i].name, GS_NAME_HEX);
+	}
+	gs_tp_list_free(e, ne);
+	return 0;
+}
+
+/* gs_repo_list through a transport: packs live in 2-hex subdirectories. */
+static int
+list_remote_kind(const struct gs_repo *r, const char *tenant, int kind, char (**v)[GS_NAME_HEX],
+                 size_t *n, size_t *cap)
+{
+	struct gs_tp_entry *e;
+	size_t ne;
+	char *dir;
+	int rc = 0;
+
+	if ((dir = gs_asprintf("tenants/%s/%s", tenant, gs_repo_kind_name(kind))) == NULL)
+		return -1;
+	if (kind != GS_OBJ_PACK) {
+		rc = list_remote(r->tp, dir, v, n, cap);
+		free(dir);
+		return rc;
+	}
+	if (gs_tp_list(r->tp, dir, &e, &ne) < 0) {
+		free(dir);
+		return -1;
+	}
+	for (size_t i = 0; i < ne && rc == 0; i++) {
+		char *sub;
+
+		if (!e[i].is_dir || strlen(e[i].name) != 2)
+			continue;
+		if ((sub = gs_asprintf("%s/%s", dir, e[i].name)) == NULL) {
+			rc = -1;
+			break;
+		}
+		rc = list_remote(r->tp, sub, v, n, cap);
+		free(sub);
+	}
+	gs_tp_list_free(e, ne);
+	free(dir);
+	return rc;
+}
+
 int
 gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
              size_t *ret_n)
@@ -216,9 +346,12 @@ gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)
 	char *dir;
 	int rc = 0;
 
-	if ((dir = gs_repo_kind_dir(r, tenant, kind)) == NULL)
+	if (r->tp != NULL) {
+		dir = NULL;
+		rc = list_remote_kind(r, tenant, kind, &v, &n, &cap);
+	} else if ((dir = gs_repo_kind_dir(r, tenant, kind)) == NULL) {
 		return -1;
-	if (kind == GS_OBJ_PACK) {
+	} else if (kind == GS_OBJ_PACK) {
 		for (int i = 0; i < 256 && rc == 0; i++) {
 			char *sub = gs_asprintf("%s/%02x", dir, i);
 
@@ -244,16 +377,28 @@ gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)
 	return 0;
 }
 
+/* The object's path: relative through a transport, else absolute. */
+static char *
+obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name)
+{
+	if (r->tp != NULL)
+		return gs_repo_obj_relpath(tenant, kind, name);
+	return gs_repo_obj_path(r, tenant, kind, name);
+}
+
 int
 gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name, uint8_t **ret,
              size_t *ret_len)
 {
-	char *p = gs_repo_obj_path(r, tenant, kind, name);
+	char *p = obj_path(r, tenant, kind, name);
 	int rc;
 
 	if (p == NULL)
 		return -1;
-	rc = gs_read_file(p, GS_MAX_OBJECT, ret, ret_len);
+	if (r->tp != NULL)
+		rc = gs_tp_read_all(r->tp, p, GS_MAX_OBJECT, ret, ret_len);
+	else
+		rc = gs_read_file(p, GS_MAX_OBJECT, ret, ret_len);
 	free(p);
 	return rc;
 }
@@ -262,13 +407,15 @@ int
 gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
              uint64_t *ret_size)
 {
-	char *p = gs_repo_obj_path(r, tenant, kind, name);
+	char *p = obj_path(r, tenant, kind, name);
 	struct stat st;
 	int rc = 0;
 
 	if (p == NULL)
 		return -1;
-	if (stat(p, &st)) {
+	if (r->tp != NULL) {
+		rc = gs_tp_stat(r->tp, p, ret_size);
+	} else if (stat(p, &st)) {
 		if (errno == ENOENT) {
 			rc = 1;
 		} else {
@@ -534,12 +681,21 @@ int
 gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                    uint64_t off, size_t len, uint8_t *buf)
 {
-	char *p = gs_repo_obj_path(r, tenant, kind, name);
+	char *p = obj_path(r, tenant, kind, name);
 	size_t got = 0;
 	int fd;
 
 	if (p == NULL)
 		return -1;
+	if (r->tp != NULL) {
+		int rc = gs_tp_read(r->tp, p, off, len, buf);
+
+		if (rc == 1)
+			gs_warn("remote %s: %s %s: missing", r->path, gs_repo_kind_name(kind),
+			        name);
+		free(p);
+		return rc ? -1 : 0;
+	}
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
 		gs_warnp("%s %s", gs_repo_kind_name(kind), name);
 		free(p);

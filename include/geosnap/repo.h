@@ -33,17 +33,30 @@ int gs_repo_init(const char *path);
 /* gs_repo_open(path): open an existing repository (checks its config
  * object's magic and version).  NULL (warned) if missing or malformed. */
 struct gs_repo *gs_repo_open(const char *path);
+struct gs_remote_conf;
+/* gs_repo_open_remote(rc): a read-only view of the copy on a remote (SFTP
+ * or file://), for restore, check and verify.  list, read, stat,
+ * read_range and read_pack_header work on it; nothing else does.  NULL
+ * (warned) when it cannot connect or holds no repository. */
+struct gs_repo *gs_repo_open_remote(const struct gs_remote_conf *rc);
 void gs_repo_free(struct gs_repo *r);
+/* gs_repo_path(r): the local path, or the remote's name. */
 const char *gs_repo_path(const struct gs_repo *r);
 
 /* gs_repo_kind_name(kind): "packs", "index" or "snapshots". */
 const char *gs_repo_kind_name(int kind);
+/* gs_repo_kind_noun(kind): "pack", "index" or "snapshot", for messages. */
+const char *gs_repo_kind_noun(int kind);
 
 /* gs_repo_tenant_init(r, tenant): create the tenant's directories. 0/-1. */
 int gs_repo_tenant_init(const struct gs_repo *r, const char *tenant);
 
 /* gs_repo_obj_path(r, tenant, kind, name): malloc'd path of an object. */
 char *gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name);
+
+/* gs_repo_obj_relpath(tenant, kind, name): malloc'd path of an object
+ * relative to a repository's base (the same on every copy). */
+char *gs_repo_obj_relpath(const char *tenant, int kind, const char *name);
 
 /* gs_repo_kind_dir(r, tenant, kind): malloc'd path of a kind's directory. */
 char *gs_repo_kind_dir(const struct gs_repo *r, const char *tenant, int kind);

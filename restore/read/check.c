@@ -37,63 +37,55 @@ struct ctx {
 	struct gs_buf refs; /* the current snapshot's reference stream, sorted */
 };
 
-#define IO_LEN (1u << 20)
+#define IO_LEN (8u << 20)
 
-/* Hash the object's file and compare with its name; 0 ok, -1 wrong (warned). */
+/* Hash the object and compare with its name; 0 ok, -1 wrong (warned).
+ * Through gs_repo_read_range, so the same for a local and a remote copy. */
 static int
 check_name(struct ctx *c, int kind, const char *name, uint64_t *ret_size)
 {
-	const char *what = kind == GS_OBJ_PACK    ? "pack"
-	                   : kind == GS_OBJ_INDEX ? "index"
-	                                          : "snapshot";
+	const struct gs_repo *r = gs_reader_repo(c->rd);
+	const char *what = gs_repo_kind_noun(kind);
 	XXH3_state_t *xs;
 	XXH128_canonical_t canon;
 	char hex[GS_NAME_HEX];
-	uint64_t size = 0;
-	char *path;
-	ssize_t n;
-	int fd, rc = -1;
+	uint64_t size, off = 0;
+	int rc = -1;
 
-	if ((path = gs_repo_obj_path(gs_reader_repo(c->rd), c->tenant, kind, name)) == NULL)
+	switch (gs_repo_stat(r, c->tenant, kind, name, &size)) {
+	case 0:
+		break;
+	case 1:
+		gs_warn("tenant %s: %s %s: missing", c->tenant, what, name);
 		return -1;
+	default:
+		return -1;
+	}
 	if ((xs = XXH3_createState()) == NULL) {
 		gs_warn("cannot allocate a hash state");
-		goto err0;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		gs_warnp("tenant %s: %s %s: open", c->tenant, what, name);
-		goto err1;
+		return -1;
 	}
 	XXH3_128bits_reset(xs);
-	for (;;) {
-		n = read(fd, c->io, IO_LEN);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			gs_warnp("tenant %s: %s %s: read", c->tenant, what, name);
-			goto err2;
-		}
-		if (n == 0)
-			break;
-		XXH3_128bits_update(xs, c->io, (size_t)n);
-		size += (uint64_t)n;
+	while (off < size) {
+		size_t n = size - off < IO_LEN ? (size_t)(size - off) : IO_LEN;
+
+		if (gs_repo_read_range(r, c->tenant, kind, name, off, n, c->io))
+			goto out;
+		XXH3_128bits_update(xs, c->io, n);
+		off += n;
 	}
 	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(xs));
 	gs_hex(hex, canon.digest, 16);
 	if (strcmp(hex, name) != 0) {
 		gs_warn("tenant %s: %s %s: content does not match its name (xxh128 %s)", c->tenant,
 		        what, name, hex);
-		goto err2;
+		goto out;
 	}
 	if (ret_size != NULL)
 		*ret_size = size;
 	rc = 0;
-err2:
-	close(fd);
-err1:
+out:
 	XXH3_freeState(xs);
-err0:
-	free(path);
 	return rc;
 }
 

@@ -86,15 +86,31 @@ load_index(struct gs_reader *rd)
 struct gs_reader *
 gs_reader_open(const char *repo_path, const struct gs_rkey *k, int flags, int *ret_why)
 {
+	struct gs_repo *r = gs_repo_open(repo_path);
+
+	if (r == NULL) {
+		if (ret_why != NULL)
+			*ret_why = 3;
+		return NULL;
+	}
+	return gs_reader_open_repo(r, k, flags, ret_why);
+}
+
+/*
+ * gs_reader_open_repo(r, k, flags, ret_why): see reader.h.
+ */
+struct gs_reader *
+gs_reader_open_repo(struct gs_repo *r, const struct gs_rkey *k, int flags, int *ret_why)
+{
 	struct gs_reader *rd;
 
 	if ((rd = calloc(1, sizeof(*rd))) == NULL) {
 		gs_warnp("calloc");
+		gs_repo_free(r);
 		goto err0;
 	}
 	rd->k = k;
-	if ((rd->repo = gs_repo_open(repo_path)) == NULL)
-		goto err1;
+	rd->repo = r;
 	if ((rd->ci = gs_cindex_new()) == NULL)
 		goto err2;
 	if ((rd->dctx = ZSTD_createDCtx()) == NULL) {
@@ -111,7 +127,6 @@ err3:
 	gs_cindex_free(rd->ci);
 err2:
 	gs_repo_free(rd->repo);
-err1:
 	free(rd);
 err0:
 	if (ret_why != NULL)

@@ -41,6 +41,11 @@ struct gs_rsnap {
  */
 struct gs_reader *gs_reader_open(const char *repo_path, const struct gs_rkey *k, int flags,
                                  int *ret_why);
+/* gs_reader_open_repo(r, k, flags, ret_why): the same on an opened
+ * repository (local or gs_repo_open_remote()), which the reader takes over
+ * (freed on failure too). */
+struct gs_reader *gs_reader_open_repo(struct gs_repo *r, const struct gs_rkey *k, int flags,
+                                      int *ret_why);
 /*
  * gs_reader_damaged(rd): 1 when an index segment or a pack header had to be
  * skipped so far (each was named), 0 otherwise.  Commands turn this into
