@@ -11,6 +11,9 @@ struct agent_opts {
 	int quiet, verbose, json;
 	const char **tenants; /* --tenant, may repeat */
 	size_t ntenants;
+	const char **remotes; /* --remote, may repeat */
+	size_t nremotes;
+	int repair, full; /* ship --repair, verify --full */
 	struct gs_config *cfg;
 };
 
@@ -21,6 +24,8 @@ int cmd_backup(struct agent_opts *o, int argc, char **argv);
 int cmd_snapshots(struct agent_opts *o, int argc, char **argv);
 int cmd_run(struct agent_opts *o, int argc, char **argv);
 int cmd_status(struct agent_opts *o, int argc, char **argv);
+int cmd_ship(struct agent_opts *o, int argc, char **argv);
+int cmd_verify(struct agent_opts *o, int argc, char **argv);
 
 struct gs_step;
 /* agent_record_step(o, s): status table and audit log; 0 or -1 (warned). */
@@ -29,6 +34,20 @@ int agent_record_step(struct agent_opts *o, const struct gs_step *s);
  * returns its exit status. */
 int agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r,
                         const struct gs_tenant_conf *t);
+
+/* agent_ship_tenant(o, r, t, rc): ship (o->repair: repair first) one
+ * tenant to one remote, after the region check, and record the step;
+ * its exit status. */
+int agent_ship_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
+                      const struct gs_remote_conf *rc);
+/* agent_verify_tenant(o, r, t, rc): verify one tenant on one remote (or,
+ * with rc NULL, the volume parity of its latest snapshot) and record the
+ * step; its exit status. */
+int agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r,
+                        const struct gs_tenant_conf *t, const struct gs_remote_conf *rc);
+/* agent_remote_selected(o, name): 1 when no --remote was given or name was
+ * one of them. */
+int agent_remote_selected(const struct agent_opts *o, const char *name);
 
 /* agent_tenant_selected(o, name): 1 when no --tenant was given or name was
  * one of them. */
@@ -39,6 +58,11 @@ int agent_check_tenants(const struct agent_opts *o);
 /* agent_parse_common(o, argc, argv, usage): handle --tenant/--json/--help
  * for a command; returns -1 to continue, or an exit status. */
 int agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *usage);
+/* Extra options a command accepts (agent_parse_opts flags). */
+#define AO_REMOTE 1 /* --remote R, may repeat */
+#define AO_REPAIR 2 /* --repair */
+#define AO_FULL 4   /* --full */
+int agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *usage, int flags);
 /* worst(a, b): the exit status to report when two steps ended a and b. */
 int worst(int a, int b);
 

@@ -19,10 +19,12 @@
 #include "geosnap/audit.h"
 #include "geosnap/util.h"
 
-static const char usage[] = "usage: geosnap-agent run\n"
-                            "The nightly job: back up every tenant, each step recorded in the\n"
-                            "audit log and the status table; metrics written when configured.\n"
-                            "Quiet on success; exit status the worst of the steps.\n";
+static const char usage[] =
+    "usage: geosnap-agent run\n"
+    "The nightly job: for every tenant, back up, ship to every remote, verify\n"
+    "every remote and the new snapshot's volume parity; each step recorded in\n"
+    "the audit log and the status table; metrics written when configured.\n"
+    "Quiet on success; exit status the worst of the steps.\n";
 
 /* Take state_dir/run.lock: an fd, or -1 (warned; *ret_busy set when held). */
 static int
@@ -80,6 +82,25 @@ release_lock(int fd)
 	close(fd);
 }
 
+/* One tenant's night: backup, then ship to and verify every remote (a
+ * remote that could not be shipped to is not verified: the ship step's
+ * record says why), then the volume parity of the new snapshot. */
+static int
+run_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
+{
+	int rc = agent_backup_tenant(o, r, t);
+
+	for (size_t j = 0; j < o->cfg->nremotes; j++) {
+		const struct gs_remote_conf *rc_remote = &o->cfg->remotes[j];
+		int s = agent_ship_tenant(o, r, t, rc_remote);
+
+		rc = worst(rc, s);
+		if (s == GS_EXIT_OK || s == GS_EXIT_PROBLEM)
+			rc = worst(rc, agent_verify_tenant(o, r, t, rc_remote));
+	}
+	return worst(rc, agent_verify_tenant(o, r, t, NULL));
+}
+
 int
 cmd_run(struct agent_opts *o, int argc, char **argv)
 {
@@ -105,7 +126,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		rc = GS_EXIT_FAIL;
 	} else {
 		for (size_t i = 0; i < o->cfg->ntenants; i++)
-			rc = worst(rc, agent_backup_tenant(o, r, &o->cfg->tenants[i]));
+			rc = worst(rc, run_tenant(o, r, &o->cfg->tenants[i]));
 		gs_repo_free(r);
 	}
 	s.status = rc;

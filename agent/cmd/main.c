@@ -18,9 +18,13 @@ static const char usage[] =
     "commands:\n"
     "  init                       create the local repository and check keys\n"
     "  backup [--tenant T]...     snapshot each tenant's sources\n"
+    "  ship [--tenant T]... [--remote R]... [--repair]\n"
+    "                             copy what each remote lacks over SFTP\n"
+    "  verify [--tenant T]... [--remote R]... [--full]\n"
+    "                             volume, object and checksum parity\n"
     "  snapshots [--tenant T] [--json]\n"
     "                             list what the agent may see of each snapshot\n"
-    "  run                        the nightly job (cron): every step, logged\n"
+    "  run                        the nightly job (cron): backup, ship, verify\n"
     "  status [--json]            last result of each step; exit status = worst\n"
     "\n"
     "Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
@@ -62,32 +66,74 @@ agent_check_tenants(const struct agent_opts *o)
 }
 
 int
-agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *cusage)
+agent_remote_selected(const struct agent_opts *o, const char *name)
+{
+	if (o->nremotes == 0)
+		return 1;
+	for (size_t i = 0; i < o->nremotes; i++)
+		if (strcmp(o->remotes[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append s to a NULL-less array of strings. */
+static int
+push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (nv == NULL)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int
+agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *cusage, int flags)
 {
 	static const struct option lo[] = {{"tenant", required_argument, NULL, 't'},
 	                                   {"json", no_argument, NULL, 'j'},
+	                                   {"remote", required_argument, NULL, 'r'},
+	                                   {"repair", no_argument, NULL, 'R'},
+	                                   {"full", no_argument, NULL, 'F'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {NULL, 0, NULL, 0}};
 	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "t:h", lo, NULL)) != -1) {
+		int allowed =
+		    (ch == 'r' && (flags & AO_REMOTE)) || (ch == 'R' && (flags & AO_REPAIR)) ||
+		    (ch == 'F' && (flags & AO_FULL)) || ch == 't' || ch == 'j' || ch == 'h';
+
+		if (!allowed) {
+			if (ch != '?')
+				gs_warn("%s takes no %s", argv[0], argv[optind - 1]);
+			fputs(cusage, stderr);
+			return GS_EXIT_USAGE;
+		}
 		switch (ch) {
 		case 't':
-			o->tenants = realloc(o->tenants, (o->ntenants + 1) * sizeof(*o->tenants));
-			if (o->tenants == NULL)
+			if (push(&o->tenants, &o->ntenants, optarg))
 				return GS_EXIT_FAIL;
-			o->tenants[o->ntenants++] = optarg;
+			break;
+		case 'r':
+			if (push(&o->remotes, &o->nremotes, optarg))
+				return GS_EXIT_FAIL;
+			break;
+		case 'R':
+			o->repair = 1;
+			break;
+		case 'F':
+			o->full = 1;
 			break;
 		case 'j':
 			o->json = 1;
 			break;
-		case 'h':
+		default: /* 'h' */
 			fputs(cusage, stdout);
 			return GS_EXIT_OK;
-		default:
-			fputs(cusage, stderr);
-			return GS_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -95,15 +141,27 @@ agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *cusa
 		fputs(cusage, stderr);
 		return GS_EXIT_USAGE;
 	}
+	for (size_t i = 0; o->cfg != NULL && i < o->nremotes; i++)
+		if (gs_config_remote(o->cfg, o->remotes[i]) == NULL) {
+			gs_warn("%s: no remote '%s' is configured", o->cfg->path, o->remotes[i]);
+			return GS_EXIT_USAGE;
+		}
 	return -1;
+}
+
+int
+agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *cusage)
+{
+	return agent_parse_opts(o, argc, argv, cusage, 0);
 }
 
 static const struct {
 	const char *name;
 	int (*fn)(struct agent_opts *, int, char **);
 } commands[] = {
-    {"init", cmd_init}, {"backup", cmd_backup}, {"snapshots", cmd_snapshots},
-    {"run", cmd_run},   {"status", cmd_status},
+    {"init", cmd_init},     {"backup", cmd_backup}, {"snapshots", cmd_snapshots},
+    {"ship", cmd_ship},     {"verify", cmd_verify}, {"run", cmd_run},
+    {"status", cmd_status},
 };
 
 int
@@ -162,6 +220,7 @@ main(int argc, char **argv)
 		rc = commands[i].fn(&o, argc - optind, argv + optind);
 		gs_config_free(o.cfg);
 		free(o.tenants);
+		free(o.remotes);
 		return rc;
 	}
 	gs_warn("unknown command '%s'", argv[optind]);

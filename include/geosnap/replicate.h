@@ -1,0 +1,72 @@
+/*
+ * replicate.h -- copies of the local repository on remotes: ship what a
+ * remote lacks, verify that it holds the same objects with the same bytes,
+ * and repair it from the local copy.  docs/REPLICATION.md is the contract.
+ *
+ * Every function here works on one tenant and one remote, returns an exit
+ * status of CLI.md (0 ok, 1 problem found, 2 configuration, 3 could not
+ * run), warns one line per problem naming the remote, tenant, kind and
+ * object, and fills a result for the step's record.
+ */
+#ifndef GEOSNAP_REPLICATE_H
+#define GEOSNAP_REPLICATE_H
+
+#include <stdint.h>
+
+#include "geosnap/config.h"
+#include "geosnap/keys.h"
+#include "geosnap/repo.h"
+
+struct gs_repl_result {
+	uint64_t objects;  /* shipped (ship) or read back (verify) */
+	uint64_t bytes;    /* their bytes */
+	uint64_t compared; /* verify: objects compared by name and size */
+	uint64_t repaired; /* ship --repair: objects moved aside or re-sent */
+	unsigned problems;
+	char message[512]; /* the first problem, for the step record */
+};
+
+/*
+ * gs_region_check(cfg, t, rc): R10.  The remote must name a region other
+ * than the agent's own, and one the tenant (or, when the tenant lists none,
+ * the policy) allows.  0, or GS_EXIT_USAGE warned naming the config file
+ * and the remote's line.  Nothing is contacted.
+ */
+int gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
+                    const struct gs_remote_conf *rc);
+
+/*
+ * gs_ship(cfg, local, rc, tenant, repair, res): copy every object of the
+ * tenant that the remote lacks, packs and index oldest first, snapshot
+ * records last; rc->connections uploads in parallel.  With repair, first
+ * read back everything on the remote and move each bad or unknown object
+ * into the tenant's quarantine/ directory (never overwriting or deleting
+ * an object), remove stale temporaries, then ship.  Each published object
+ * is appended to state_dir/pending-verify/<tenant>@<remote>.
+ */
+int gs_ship(const struct gs_config *cfg, const struct gs_repo *local,
+            const struct gs_remote_conf *rc, const char *tenant, int repair,
+            struct gs_repl_result *res);
+
+/*
+ * gs_verify(cfg, local, rc, tenant, full, res): object parity (names and
+ * sizes, nothing missing, nothing extra but temporaries) and checksum
+ * parity (the objects shipped since the last verify, plus the next bucket
+ * of the rotating verify_sample, or everything with full, read back on the
+ * remote and locally and hashed).
+ */
+int gs_verify(const struct gs_config *cfg, const struct gs_repo *local,
+              const struct gs_remote_conf *rc, const char *tenant, int full,
+              struct gs_repl_result *res);
+
+/*
+ * gs_verify_volume(local, tenant, k, res): volume parity of the latest
+ * snapshot: the entries and bytes it stores against what its scan saw,
+ * less what vanished or could not be read.  GS_EXIT_OK, GS_EXIT_WARN when
+ * the scan had vanished/changed/unreadable files (counted in the message),
+ * GS_EXIT_PROBLEM on a mismatch, GS_EXIT_FAIL when unreadable.
+ */
+int gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
+                     struct gs_repl_result *res);
+
+#endif
