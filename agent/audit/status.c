@@ -195,6 +195,15 @@ metric(FILE *f, const char *name, const struct gs_status_line *l, double value)
 	fprintf(f, "} %.17g\n", value);
 }
 
+static void
+parity_metric(FILE *f, const char *name, const struct gs_status_line *l, double value)
+{
+	fprintf(f, "%s{", name);
+	label(f, "tenant", l->tenant, 1);
+	label(f, "remote", l->remote, 0);
+	fprintf(f, "} %.17g\n", value);
+}
+
 int
 gs_metrics_write(const char *path, const struct gs_status_line *v, size_t n, int64_t now_ns)
 {
@@ -253,6 +262,21 @@ gs_metrics_write(const char *path, const struct gs_status_line *v, size_t n, int
 			metric(f, m[k].name, l, val);
 		}
 	}
+	/* Parity per tenant and remote (remote "" = the volume parity of the
+	 * latest snapshot), from the last verify. */
+	fputs("# HELP geosnap_parity_ok 1 when the last verify found parity (remote \"\": volume "
+	      "parity of the latest snapshot), else 0.\n# TYPE geosnap_parity_ok gauge\n",
+	      f);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].step, "verify") == 0)
+			parity_metric(f, "geosnap_parity_ok", &v[i],
+			              v[i].status == 0 || v[i].status == 4 ? 1 : 0);
+	fputs("# HELP geosnap_objects_verified Objects read back and hashed by the last verify "
+	      "of a remote.\n# TYPE geosnap_objects_verified gauge\n",
+	      f);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].step, "verify") == 0 && v[i].remote != NULL)
+			parity_metric(f, "geosnap_objects_verified", &v[i], (double)v[i].files);
 	fprintf(f,
 	        "# HELP geosnap_metrics_written_timestamp_seconds When this file was written.\n"
 	        "# TYPE geosnap_metrics_written_timestamp_seconds gauge\n"
