@@ -8,6 +8,7 @@ PKGS=(
   libarchive-dev libsodium-dev libssh2-1-dev libxxhash-dev libinih-dev libzstd-dev
   xxhash attr acl libarchive-tools tar python3 util-linux binutils coreutils diffutils findutils
   openssh-server openssh-client
+  prometheus  # promtool, which checks the metrics file (tests/ship/01-nightly.sh)
 )
 
 SUDO=
