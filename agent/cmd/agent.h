@@ -14,6 +14,7 @@ struct agent_opts {
 	const char **remotes; /* --remote, may repeat */
 	size_t nremotes;
 	int repair, full; /* ship --repair, verify --full */
+	int in_run;       /* the steps run inside `run` */
 	struct gs_config *cfg;
 };
 

@@ -121,6 +121,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		return GS_EXIT_FAIL;
 	if ((lockfd = take_lock(o->cfg->state_dir, &busy)) < 0)
 		return GS_EXIT_FAIL;
+	o->in_run = 1;
 	rc = GS_EXIT_OK;
 	if ((r = gs_repo_open(o->cfg->repository)) == NULL) {
 		rc = GS_EXIT_FAIL;

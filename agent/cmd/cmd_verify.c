@@ -33,7 +33,9 @@ agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 			s.status = GS_EXIT_USAGE;
 			snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
 		} else {
-			s.status = gs_verify_volume(r, t->name, k, &res);
+			/* run's backup step has just named them */
+			s.status =
+			    gs_verify_volume(r, t->name, k, o->cfg->state_dir, !o->in_run, &res);
 			gs_wkey_free(k);
 		}
 		s.files = res.compared;

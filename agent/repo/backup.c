@@ -12,6 +12,7 @@
  * next run adopts (adopt_orphans()).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -88,10 +89,56 @@ struct ctx {
 	struct gs_backup_result res;
 	uint64_t bytes_done;   /* read, or reused from the files cache */
 	struct gs_progress pg; /* main thread only */
+	/* Source files that vanished, changed or could not be read, one line
+	 * each, kept in state_dir/<tenant>.scan for verify to list. */
+	pthread_mutex_t notes_mu;
+	struct gs_buf notes;
 };
 
 #define QUEUE_MAX 256
+
+/* scan_note(c, fmt, ...): warn about a source file ("tenant T: ...") and
+ * keep the line for the scan report. */
+static void GS_PRINTF(2, 3) scan_note(struct ctx *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	gs_warn("tenant %s: %s", c->t->name, msg);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	pthread_mutex_lock(&c->notes_mu);
+	gs_buf_put(&c->notes, msg, strlen(msg));
+	gs_buf_u8(&c->notes, '\n');
+	pthread_mutex_unlock(&c->notes_mu);
+}
 static const uint8_t pending_pack[GS_NAME_LEN];
+
+/* state_dir/<tenant>.scan: "snapshot ID" then the scan's notes.  Losing
+ * it loses only the names verify lists, so failures are warned, not fatal. */
+static void
+write_scan_report(const struct gs_config *cfg, const char *tenant, const char *snap,
+                  const struct gs_buf *notes)
+{
+	struct gs_buf b = {0};
+	char *path = gs_asprintf("%s/%s.scan", cfg->state_dir, tenant);
+	char head[64];
+	int n = snprintf(head, sizeof(head), "snapshot %s\n", snap);
+
+	gs_buf_put(&b, head, (size_t)n);
+	gs_buf_put(&b, notes->p, notes->len);
+	if (path != NULL && !b.oom)
+		gs_write_file_replace(path, b.p, b.len, 0600, 0);
+	gs_buf_free(&b);
+	free(path);
+}
 
 static int
 add_newpack(struct ctx *c, struct gs_index_pack *p)
@@ -381,12 +428,11 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 		fd = open(j->srcpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT) {
-			gs_warn("tenant %s: %s: vanished during the backup", c->t->name,
-			        j->srcpath);
+			scan_note(c, "%s: vanished during the backup", j->srcpath);
 			pthread_mutex_lock(&c->mu);
 			c->res.vanished++;
 		} else {
-			gs_warnp("tenant %s: %s: cannot read", c->t->name, j->srcpath);
+			scan_note(c, "%s: cannot read: %s", j->srcpath, strerror(errno));
 			pthread_mutex_lock(&c->mu);
 			c->res.unreadable++;
 		}
@@ -394,7 +440,7 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 		return 1;
 	}
 	if (fstat(fd, &st) || st.st_ino != j->st.st_ino || st.st_dev != j->st.st_dev) {
-		gs_warn("tenant %s: %s: replaced during the backup", c->t->name, j->srcpath);
+		scan_note(c, "%s: replaced during the backup", j->srcpath);
 		*ret_changed = 1;
 	}
 	if ((s.xs = XXH3_createState()) == NULL) {
@@ -412,7 +458,7 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				gs_warnp("tenant %s: %s: read error", c->t->name, j->srcpath);
+				scan_note(c, "%s: read error: %s", j->srcpath, strerror(errno));
 				pthread_mutex_lock(&c->mu);
 				c->res.unreadable++;
 				pthread_mutex_unlock(&c->mu);
@@ -443,8 +489,8 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 	if (fstat(fd, &st) == 0 &&
 	    (st.st_size != j->st.st_size || st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
 	     st.st_mtim.tv_nsec != j->st.st_mtim.tv_nsec || (uint64_t)st.st_size != total)) {
-		gs_warn("tenant %s: %s: changed while being read (stored %llu bytes as read)",
-		        c->t->name, j->srcpath, (unsigned long long)total);
+		scan_note(c, "%s: changed while being read (stored %llu bytes as read)", j->srcpath,
+		          (unsigned long long)total);
 		*ret_changed = 1;
 	}
 	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(s.xs));
@@ -796,7 +842,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 		goto out;
 	archive_entry_copy_sourcepath(full, srcpath);
 	if (archive_read_disk_entry_from_file(wk->meta, full, -1, st) < ARCHIVE_WARN) {
-		gs_warn("tenant %s: %s: %s", c->t->name, srcpath, archive_error_string(wk->meta));
+		scan_note(c, "%s: %s", srcpath, archive_error_string(wk->meta));
 		c->res.unreadable++;
 		rc = 0;
 		goto out;
@@ -849,7 +895,7 @@ report_vanished(struct ctx *c, const char *msg, const char *source, size_t srcle
 	uint32_t n = 0;
 
 	if (len < tl || strcmp(msg + len - tl, tail) != 0 || strncmp(msg, source, srclen) != 0) {
-		gs_warn("tenant %s: %s (vanished during the backup)", c->t->name, msg);
+		scan_note(c, "%s (vanished during the backup)", msg);
 		return 1;
 	}
 	end = msg + len - tl;
@@ -860,8 +906,7 @@ report_vanished(struct ctx *c, const char *msg, const char *source, size_t srcle
 			    strncmp(next + 1, source, srclen) == 0 &&
 			    (next[1 + srclen] == '/' || source[srclen - 1] == '/'))
 				break;
-		gs_warn("tenant %s: %.*s: vanished during the backup", c->t->name, (int)(next - p),
-		        p);
+		scan_note(c, "%.*s: vanished during the backup", (int)(next - p), p);
 		n++;
 		if (next >= end)
 			break;
@@ -945,7 +990,7 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 				c->res.vanished +=
 				    report_vanished(c, archive_error_string(a), source, srclen);
 			else {
-				gs_warn("tenant %s: %s", c->t->name, archive_error_string(a));
+				scan_note(c, "%s", archive_error_string(a));
 				c->res.unreadable++;
 			}
 			if (r != ARCHIVE_WARN)
@@ -1244,6 +1289,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		c.alg = gs_aead_default();
 	}
 	pthread_mutex_init(&c.mu, NULL);
+	pthread_mutex_init(&c.notes_mu, NULL);
 	pthread_cond_init(&c.cv_job, NULL);
 	pthread_cond_init(&c.cv_space, NULL);
 	pthread_cond_init(&c.cv_commit, NULL);
@@ -1367,6 +1413,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	if (gs_snap_encode(k, &info, &sealed, &snap) ||
 	    gs_repo_put(r, t->name, GS_OBJ_SNAP, snap.p, snap.len, c.res.snapshot))
 		goto err1;
+	write_scan_report(cfg, t->name, c.res.snapshot, &c.notes);
 
 	c.res.duration_ns = gs_mono_ns() - t0;
 	*ret = c.res;
@@ -1391,6 +1438,8 @@ err0:
 	free(fcp);
 	gs_repo_unlock(lockfd);
 	pthread_mutex_destroy(&c.mu);
+	pthread_mutex_destroy(&c.notes_mu);
+	gs_buf_free(&c.notes);
 	pthread_cond_destroy(&c.cv_job);
 	pthread_cond_destroy(&c.cv_space);
 	pthread_cond_destroy(&c.cv_commit);

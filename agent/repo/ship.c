@@ -357,7 +357,7 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	struct inv li = {0}, ri = {0};
 	size_t ntp, nobj = 0, nsnap = 0;
 	char *pend = NULL, *dir;
-	int st, kind;
+	int st, kind, held = 0;
 
 	memset(res, 0, sizeof(*res));
 	if ((tps[0] = repl_open_check(local, rc, 1, &st)) == NULL)
@@ -413,16 +413,18 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 		}
 	}
 	pthread_mutex_init(&c.mu, NULL);
-	if (repl_pool_run(tps, ntp, todo, nobj, upload, &c, &kind) == 0 && res->problems == 0)
-		st = repl_pool_run(tps, ntp, todo + nobj, nsnap, upload, &c, &kind) ? -1 : 0;
-	else
-		st = res->problems ? GS_EXIT_PROBLEM : -1;
+	/* Snapshot records only once every pack and index segment is there. */
+	st = repl_pool_run(tps, ntp, todo, nobj, upload, &c, &kind);
+	if (st == 0 && res->problems == 0)
+		st = repl_pool_run(tps, ntp, todo + nobj, nsnap, upload, &c, &kind);
+	else if (st == 0)
+		held = 1;
 	pthread_mutex_destroy(&c.mu);
 	if (st < 0)
 		st = repl_fail_status(kind);
-	else if (res->problems)
-		st = GS_EXIT_PROBLEM;
-	if (res->problems && nsnap)
+	else
+		st = res->problems ? GS_EXIT_PROBLEM : GS_EXIT_OK;
+	if (held && nsnap)
 		gs_warn("remote %s: tenant %s: %zu snapshot record(s) held back until their "
 		        "objects are there",
 		        rc->name, tenant, nsnap);

@@ -288,9 +288,43 @@ out:
 	return st;
 }
 
+/* Warn each line of state_dir/<tenant>.scan when it is the report of
+ * snapshot `name`. */
+static void
+list_scan_report(const char *state_dir, const char *tenant, const char *name)
+{
+	char *path = gs_asprintf("%s/%s.scan", state_dir, tenant), *p, *nl;
+	char head[64];
+	uint8_t *buf;
+	size_t len;
+
+	if (path == NULL || gs_read_file(path, 16u << 20, &buf, &len) != 0) {
+		free(path);
+		return;
+	}
+	free(path);
+	snprintf(head, sizeof(head), "snapshot %s\n", name);
+	if (len >= strlen(head) && memcmp(buf, head, strlen(head)) == 0) {
+		char *text = malloc(len + 1);
+
+		if (text != NULL) {
+			memcpy(text, buf, len);
+			text[len] = 0;
+			for (p = text + strlen(head); *p; p = nl + 1) {
+				if ((nl = strchr(p, '\n')) == NULL)
+					break;
+				*nl = 0;
+				gs_warn("tenant %s: snapshot %.12s: %s", tenant, name, p);
+			}
+			free(text);
+		}
+	}
+	free(buf);
+}
+
 int
 gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
-                 struct gs_repl_result *res)
+                 const char *state_dir, int list, struct gs_repl_result *res)
 {
 	char(*names)[GS_NAME_HEX] = NULL, latest[GS_NAME_HEX] = "";
 	struct gs_snap_info best = {0};
@@ -355,10 +389,12 @@ gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct g
 	else if (best.vanished + best.unreadable + best.changed) {
 		snprintf(res->message, sizeof(res->message),
 		         "snapshot %.12s: %u vanished, %u changed, %u unreadable during the scan "
-		         "(each named by that backup on stderr)",
+		         "(each named by that backup)",
 		         latest, best.vanished, best.changed, best.unreadable);
 		if (st == GS_EXIT_OK)
 			st = GS_EXIT_WARN;
+		if (list)
+			list_scan_report(state_dir, tenant, latest);
 	}
 	gs_snap_info_free(&best);
 	return res->problems ? GS_EXIT_PROBLEM : st;

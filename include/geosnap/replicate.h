@@ -60,13 +60,15 @@ int gs_verify(const struct gs_config *cfg, const struct gs_repo *local,
               struct gs_repl_result *res);
 
 /*
- * gs_verify_volume(local, tenant, k, res): volume parity of the latest
- * snapshot: the entries and bytes it stores against what its scan saw,
- * less what vanished or could not be read.  GS_EXIT_OK, GS_EXIT_WARN when
- * the scan had vanished/changed/unreadable files (counted in the message),
- * GS_EXIT_PROBLEM on a mismatch, GS_EXIT_FAIL when unreadable.
+ * gs_verify_volume(local, tenant, k, state_dir, list, res): volume parity
+ * of the latest snapshot: the entries and bytes it stores against what its
+ * scan saw, less what vanished or could not be read.  GS_EXIT_OK,
+ * GS_EXIT_WARN when the scan had vanished/changed/unreadable files (counted
+ * in the message; with list, each named on stderr from the backup's
+ * state_dir/<tenant>.scan), GS_EXIT_PROBLEM on a mismatch, GS_EXIT_FAIL
+ * when unreadable.
  */
 int gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
-                     struct gs_repl_result *res);
+                     const char *state_dir, int list, struct gs_repl_result *res);
 
 #endif

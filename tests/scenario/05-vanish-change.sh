@@ -82,6 +82,9 @@ gs_err_has "unreadable" "A: the summary counts unreadable files"
 valid_snapshot A "$T/A/src.json" --exclude secret --exclude writeonly --exclude closed-dir/hidden
 gs_check "A: no unreadable file was recorded as an empty or partial file" \
 	test ! -e "$T/A/out/secret" -a ! -e "$T/A/out/writeonly" -a ! -e "$T/A/out/closed-dir/hidden"
+gs_run 4 "A: verify (volume parity) of the snapshot made with warnings exits 4" AN verify
+gs_err_has "snapshot [0-9a-f]{12}: .*secret" "A: verify lists the unreadable file 'secret' from the scan"
+gs_err_has "snapshot [0-9a-f]{12}: .*closed-dir" "A: verify lists the closed directory from the scan"
 
 # ---- B: vanished and replaced -------------------------------------------
 # 600 files; with threads = 1 the first in directory order (made an 8 GiB
