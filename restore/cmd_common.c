@@ -156,8 +156,10 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 	if (rc_remote != NULL) {
 		/* Connect (host key, identity) before asking for the passphrase. */
 		if ((r = gs_repo_open_remote(rc_remote)) == NULL) {
-			rc = gs_tp_last_errkind(NULL) == GS_TP_ERR_REFUSED ? GS_EXIT_USAGE
-			                                                   : GS_EXIT_FAIL;
+			/* our identity or known_hosts: 2; the server or the
+			 * link (host key, authentication, unreachable): 3 */
+			rc = gs_tp_last_errkind(NULL) == GS_TP_ERR_CONFIG ? GS_EXIT_USAGE
+			                                                  : GS_EXIT_FAIL;
 			goto err0;
 		}
 		if ((s->repo_path = gs_strdup(rc_remote->name)) == NULL) {

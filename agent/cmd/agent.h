@@ -50,6 +50,10 @@ int agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r,
  * one of them. */
 int agent_remote_selected(const struct agent_opts *o, const char *name);
 
+/* agent_write_metrics(o): the metrics file from the status table, when
+ * metrics_file is set.  0 or -1 (warned). */
+int agent_write_metrics(struct agent_opts *o);
+
 /* agent_tenant_selected(o, name): 1 when no --tenant was given or name was
  * one of them. */
 int agent_tenant_selected(const struct agent_opts *o, const char *name);

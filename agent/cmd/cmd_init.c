@@ -1,14 +1,19 @@
 /*
- * cmd_init.c -- create the local repository and check every tenant's key.
+ * cmd_init.c -- create the local repository, check every tenant's key, and
+ * connect to every remote and create its layout.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "agent.h"
+#include "geosnap/replicate.h"
 #include "geosnap/util.h"
 
-static const char usage[] = "usage: geosnap-agent init\n"
-                            "Create the local repository (idempotent) and check each tenant's\n"
-                            "write key and its file permissions.\n";
+static const char usage[] =
+    "usage: geosnap-agent init [--tenant T]... [--remote R]...\n"
+    "Create the local repository (idempotent), check each tenant's write key\n"
+    "and its file permissions, check each remote's region for every tenant,\n"
+    "connect to it (host key, identity) and create its layout.\n";
 
 int
 cmd_init(struct agent_opts *o, int argc, char **argv)
@@ -16,7 +21,7 @@ cmd_init(struct agent_opts *o, int argc, char **argv)
 	struct gs_repo *r;
 	int rc;
 
-	if ((rc = agent_parse_common(o, argc, argv, usage)) >= 0)
+	if ((rc = agent_parse_opts(o, argc, argv, usage, AO_REMOTE)) >= 0)
 		return rc;
 	if ((rc = agent_check_tenants(o)) != 0)
 		return rc;
@@ -38,6 +43,33 @@ cmd_init(struct agent_opts *o, int argc, char **argv)
 		gs_wkey_free(k);
 		if (gs_repo_tenant_init(r, t->name))
 			rc = worst(rc, GS_EXIT_FAIL);
+	}
+	for (size_t j = 0; j < o->cfg->nremotes; j++) {
+		const struct gs_remote_conf *rc_remote = &o->cfg->remotes[j];
+		const char **names;
+		size_t n = 0;
+		int bad = 0;
+
+		if (!agent_remote_selected(o, rc_remote->name))
+			continue;
+		if ((names = calloc(o->cfg->ntenants + 1, sizeof(*names))) == NULL) {
+			rc = worst(rc, GS_EXIT_FAIL);
+			break;
+		}
+		for (size_t i = 0; i < o->cfg->ntenants; i++) {
+			const struct gs_tenant_conf *t = &o->cfg->tenants[i];
+
+			if (!agent_tenant_selected(o, t->name))
+				continue;
+			if (gs_region_check(o->cfg, t, rc_remote) != GS_EXIT_OK)
+				bad = 1;
+			else
+				names[n++] = t->name;
+		}
+		if (bad)
+			rc = worst(rc, GS_EXIT_USAGE);
+		rc = worst(rc, gs_remote_init(r, rc_remote, names, n));
+		free(names);
 	}
 	gs_repo_free(r);
 	return rc;

@@ -102,14 +102,28 @@ run_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant
 }
 
 int
+agent_write_metrics(struct agent_opts *o)
+{
+	struct gs_status_line *lines;
+	size_t n;
+	int rc;
+
+	if (o->cfg->metrics_file == NULL)
+		return 0;
+	if (gs_status_load(o->cfg->state_dir, &lines, &n))
+		return -1;
+	rc = gs_metrics_write(o->cfg->metrics_file, lines, n, gs_now_ns());
+	gs_status_free(lines, n);
+	return rc;
+}
+
+int
 cmd_run(struct agent_opts *o, int argc, char **argv)
 {
 	struct gs_step s = {.step = "run", .start_ns = gs_now_ns()};
-	struct gs_status_line *lines;
 	struct gs_repo *r;
 	int64_t t0 = gs_mono_ns();
 	int busy, lockfd, rc;
-	size_t n;
 
 	if ((rc = agent_parse_common(o, argc, argv, usage)) >= 0)
 		return rc;
@@ -136,15 +150,8 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		s.message = "see the step records of this run";
 	if (agent_record_step(o, &s))
 		rc = worst(rc, GS_EXIT_FAIL);
-	if (o->cfg->metrics_file) {
-		if (gs_status_load(o->cfg->state_dir, &lines, &n) == 0) {
-			if (gs_metrics_write(o->cfg->metrics_file, lines, n, gs_now_ns()))
-				rc = worst(rc, GS_EXIT_FAIL);
-			gs_status_free(lines, n);
-		} else {
-			rc = worst(rc, GS_EXIT_FAIL);
-		}
-	}
+	if (agent_write_metrics(o))
+		rc = worst(rc, GS_EXIT_FAIL);
 	release_lock(lockfd);
 	return rc;
 }

@@ -81,5 +81,7 @@ cmd_ship(struct agent_opts *o, int argc, char **argv)
 				                                 &o->cfg->remotes[j]));
 	}
 	gs_repo_free(r);
+	if (agent_write_metrics(o))
+		rc = worst(rc, GS_EXIT_FAIL);
 	return rc;
 }

@@ -96,5 +96,7 @@ cmd_verify(struct agent_opts *o, int argc, char **argv)
 				rc = worst(rc, agent_verify_tenant(o, r, t, &o->cfg->remotes[j]));
 	}
 	gs_repo_free(r);
+	if (agent_write_metrics(o))
+		rc = worst(rc, GS_EXIT_FAIL);
 	return rc;
 }

@@ -335,12 +335,13 @@ again:
 		gs_warn("remote %s: %s holds a different repository (its config object differs "
 		        "from %s): is the url's path right?",
 		        rc->name, rc->url, path);
-		*ret_status = GS_EXIT_PROBLEM;
+		*ret_status = GS_EXIT_FAIL;
 		goto err;
 	}
 	free(mine);
 	free(theirs);
 	free(path);
+	*ret_status = GS_EXIT_OK;
 	return tp;
 err_kind:
 	*ret_status = repl_fail_status(gs_tp_last_errkind(tp));
@@ -511,4 +512,25 @@ char *
 repl_pending_path(const struct gs_config *cfg, const char *tenant, const struct gs_remote_conf *rc)
 {
 	return gs_asprintf("%s/pending-verify/%s@%s", cfg->state_dir, tenant, rc->name);
+}
+
+int
+gs_remote_init(const struct gs_repo *local, const struct gs_remote_conf *rc,
+               const char *const *tenants, size_t n)
+{
+	struct gs_transport *tp;
+	int st = GS_EXIT_OK;
+
+	if ((tp = repl_open_check(local, rc, 1, &st)) == NULL)
+		return st;
+	for (size_t i = 0; i < n && st == GS_EXIT_OK; i++)
+		for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP && st == GS_EXIT_OK; k++) {
+			char *dir = gs_asprintf("tenants/%s/%s", tenants[i], gs_repo_kind_name(k));
+
+			if (dir == NULL || gs_tp_mkdir(tp, dir))
+				st = dir ? repl_fail_status(gs_tp_last_errkind(tp)) : GS_EXIT_FAIL;
+			free(dir);
+		}
+	gs_tp_close(tp);
+	return st;
 }

@@ -360,8 +360,10 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	int st, kind, held = 0;
 
 	memset(res, 0, sizeof(*res));
-	if ((tps[0] = repl_open_check(local, rc, 1, &st)) == NULL)
+	if ((tps[0] = repl_open_check(local, rc, 1, &st)) == NULL) {
+		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
 		return st;
+	}
 	ntp = rc->connections ? rc->connections : 1;
 	if (ntp > sizeof(tps) / sizeof(tps[0]))
 		ntp = sizeof(tps) / sizeof(tps[0]);

@@ -36,6 +36,14 @@ int gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
                     const struct gs_remote_conf *rc);
 
 /*
+ * gs_remote_init(local, rc, tenants, n): connect (host key, identity),
+ * copy the repository's config object or check that the remote's is the
+ * same, and create each tenant's directories.  Exit status.
+ */
+int gs_remote_init(const struct gs_repo *local, const struct gs_remote_conf *rc,
+                   const char *const *tenants, size_t n);
+
+/*
  * gs_ship(cfg, local, rc, tenant, repair, res): copy every object of the
  * tenant that the remote lacks, packs and index oldest first, snapshot
  * records last; rc->connections uploads in parallel.  With repair, first

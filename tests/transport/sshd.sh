@@ -91,14 +91,15 @@ gs_sshd_kill_sftp() {
 gs_sshd_stop() {
 	local i
 	[ -n "$GS_SSHD_PID" ] || return 0
-	gs_sshd_kill_sessions
-	kill -TERM "$GS_SSHD_PID" 2>/dev/null
+	# every step may "fail" harmlessly (nothing left to kill): safe under set -e
+	gs_sshd_kill_sessions || true
+	kill -TERM "$GS_SSHD_PID" 2>/dev/null || true
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$GS_SSHD_PID" 2>/dev/null || break
 		sleep 0.025
 	done
-	kill -KILL "$GS_SSHD_PID" 2>/dev/null
-	wait "$GS_SSHD_PID" 2>/dev/null
+	kill -KILL "$GS_SSHD_PID" 2>/dev/null || true
+	wait "$GS_SSHD_PID" 2>/dev/null || true
 	GS_SSHD_PID=
 }
 
