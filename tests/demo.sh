@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# The README's first command: install, build, and run a demo on a throwaway
-# tenant: make keys, back up, change some files, back up again, restore both
-# snapshots and show that each matches the tree as it was.
-set -euo pipefail
+# The README's first command: install, build, and run a full nightly cycle on
+# a throwaway tenant against a throwaway OpenSSH server on 127.0.0.1:
+# make keys; `geosnap-agent run` (backup, ship to the remote "secondary" in
+# another region, verify); change some files; run again; status; verify
+# --full; then restore both snapshots FROM THE REMOTE and show that each
+# matches the tree as it was, and check the remote copy with the read key.
+#
+# Runs as root without a terminal (CI): the read key's passphrase comes from
+# GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
+# stopped on exit by the trap of tests/transport/sshd.sh.
+set -eEuo pipefail
+# Say where it failed; the EXIT trap of sshd.sh then stops the server.
+# shellcheck disable=SC2317  # invoked by the ERR trap
+demo_failed() {
+  trap - ERR
+  echo "demo: FAILED (exit $1) at line $2 of tests/demo.sh" >&2
+  exit "$1"
+}
+trap 'demo_failed $? $LINENO' ERR
 cd "$(dirname "$0")/.."
 src=$PWD
 
@@ -16,9 +31,16 @@ demo=$(mktemp -d /tmp/geosnap-demo.XXXXXX)
 echo "== demo directory: $demo"
 cd "$demo"
 umask 077
-mkdir -p keys data/demo
+mkdir -p keys data/demo remote
 printf 'demo passphrase %s\n' "$RANDOM$RANDOM" > passphrase
 export GEOSNAP_PASSPHRASE_FILE=$demo/passphrase
+
+echo "== the backup host: a throwaway sshd on 127.0.0.1 (own host key, authorized_keys)"
+# shellcheck source=tests/transport/sshd.sh
+. "$src/tests/transport/sshd.sh"
+gs_sshd_start "$demo/sshd" || { echo "demo: the throwaway sshd did not start (see above)" >&2; demo_failed 3 "$LINENO"; }
+echo "sshd pid $GS_SSHD_PID on 127.0.0.1:$GS_SSHD_PORT, host key $GS_SSHD_FPR"
+echo "remote base directory: $demo/remote (region eu-north)"
 
 echo "== keygen: write key for the agent, passphrase-sealed read key for restores"
 "$restore" keygen --tenant demo --out keys
@@ -29,6 +51,17 @@ cat > geosnap.ini <<INI
 region = eu-central
 repository = $demo/repo
 state_dir = $demo/state
+audit_log = $demo/audit.jsonl
+metrics_file = $demo/metrics.prom
+
+[policy]
+allowed_regions = eu-central, eu-north
+
+[remote "secondary"]
+url = sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$demo/remote
+identity = $GS_SSHD_ID_ED25519
+known_hosts = $GS_SSHD_KNOWN_HOSTS
+region = eu-north
 
 [tenant "demo"]
 source = $demo/data/demo
@@ -36,6 +69,8 @@ write_key = $demo/keys/demo.write
 read_key = $demo/keys/demo.read
 INI
 export GEOSNAP_CONFIG=$demo/geosnap.ini
+echo "== configuration ($GEOSNAP_CONFIG)"
+cat geosnap.ini
 
 echo "== a demo tenant: documentation, a few generated files"
 cp -a /usr/share/doc/bash /usr/share/doc/tar data/demo/ 2>/dev/null || true
@@ -48,9 +83,32 @@ ln -s reports/report-1.txt data/demo/latest-report
 
 snapshot_tree() { (cd "$1" && find . -printf '%y %m %s %p %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 
+# objects DIR: "path size" of every object of the tenant under DIR (a
+# repository or the remote's base), without temporaries and quarantine.
+objects() {
+  (cd "$1" && find tenants/demo \( -path tenants/demo/quarantine -prune \) -o \
+    -type f ! -name '.gstmp-*' ! -name lock -printf '%p %s\n' | sort)
+}
+
+# nightly N: the cron job, which must print nothing when all is well.
+nightly() {
+  echo "== nightly run $1: geosnap-agent run (backup, ship, verify; quiet on success)"
+  local rc=0 l r
+  "$agent" run > "run$1.out" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ] || [ -s "run$1.out" ]; then
+    echo "run $1 exited $rc and printed (cron would mail this):"; cat "run$1.out"
+    "$agent" status || true
+    return 1
+  fi
+  l=$(objects repo) r=$(objects remote)
+  if [ -z "$l" ] || [ "$l" != "$r" ]; then
+    echo "the remote does not hold the local objects:"; diff <(echo "$l") <(echo "$r") | head -20; return 1
+  fi
+  echo "run $1 printed nothing; the remote holds the same $(echo "$r" | wc -l) objects as the local repository"
+}
+
 "$agent" init
-echo "== backup 1"
-"$agent" -v backup
+nightly 1
 snapshot_tree data/demo > tree1.txt
 
 echo "== change some files"
@@ -59,26 +117,41 @@ rm data/demo/reports/report-5.txt
 head -c 1M /dev/urandom | dd of=data/demo/blob.bin bs=1M seek=3 conv=notrunc status=none
 mkdir data/demo/new && seq 1 1000 > data/demo/new/numbers.txt
 
-echo "== backup 2"
-"$agent" -v backup
+nightly 2
 snapshot_tree data/demo > tree2.txt
-"$agent" snapshots
 
-ids=$("$restore" snapshots --tenant demo --json | python3 -c '
+echo "== geosnap-agent snapshots (what the write key may see)"
+"$agent" snapshots
+echo "== geosnap-agent status (exit status for monitoring: worst of the last steps)"
+"$agent" status
+echo "== parity metrics, written by run 2 ($demo/metrics.prom)"
+grep -E '^geosnap_(parity_ok|objects_verified)\{' metrics.prom
+echo "== geosnap-agent verify --full (read back every object on the remote)"
+"$agent" -v verify --full
+
+echo "== snapshots on the remote (read key)"
+"$restore" snapshots --tenant demo --from secondary
+ids=$("$restore" snapshots --tenant demo --from secondary --json | python3 -c '
 import json, sys
 for s in sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda s: s["time_ns"]):
     print(s["id"])')
 n=0
 for id in $ids; do
   n=$((n + 1))
-  echo "== restore snapshot $n ($id)"
-  "$restore" restore --tenant demo --snapshot "$id" --target "restore$n"
+  echo "== restore snapshot $n ($id) from the remote"
+  "$restore" restore --tenant demo --from secondary --snapshot "$id" --target "restore$n"
   snapshot_tree "restore$n" > "restored$n.txt"
   if cmp -s "tree$n.txt" "restored$n.txt"; then
-    echo "snapshot $n matches the tree as it was at backup $n"
+    echo "snapshot $n matches the tree as it was at run $n"
   else
-    echo "snapshot $n DIFFERS:"; diff "tree$n.txt" "restored$n.txt" | head -20; exit 1
+    echo "snapshot $n DIFFERS:"; diff "tree$n.txt" "restored$n.txt" | head -20; false
   fi
 done
-"$restore" check --tenant demo --read-data
-echo "== demo done; everything is in $demo"
+[ "$n" -eq 2 ] || { echo "expected 2 snapshots on the remote, found $n"; false; }
+
+echo "== geosnap-restore check --read-data of the remote copy"
+"$restore" check --tenant demo --from secondary --read-data
+echo "== demo done; everything is in $demo (sshd stops now)"
+set +e
+trap - ERR
+exit 0
