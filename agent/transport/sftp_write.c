@@ -317,9 +317,15 @@ gs_tp_sftp_abort(struct gs_tp_file *bf)
 	unsigned long fx;
 	int rc;
 
+	/* libssh2 1.10 does not forget writes in flight: closing the handle
+	 * with some outstanding waits for the I/O timeout and leaks them.  So
+	 * a healthy upload is drained first (the bytes land in the temporary,
+	 * which is abandoned anyway). */
+	while (!bf->failed && f->inflight > 0 && f->h != NULL && f->gen == t->gen &&
+	       t->sess != NULL)
+		if (pump(t, f))
+			break;
 	if (f->h != NULL && t->sess != NULL && f->gen == t->gen) {
-		/* the server forgets the outstanding writes; their answers are
-		 * dropped by libssh2 */
 		if ((rc = libssh2_sftp_close_handle(f->h)) != 0 &&
 		    gs_tp_sftp_status(t, rc, &fx) == LOST) {
 			f->h = NULL;
