@@ -327,7 +327,7 @@ repair(const struct gs_repo *local, struct gs_transport **tps, size_t ntp,
 		char *p = gs_repo_obj_relpath(tenant, b.bad[i]->kind, b.bad[i]->name);
 
 		if (p == NULL ||
-		    quarantine(tps[0], tenant, p, gs_repo_kind_name(b.bad[i]->kind), res, rc))
+		    quarantine(tps[0], tenant, p, gs_repo_kind_noun(b.bad[i]->kind), res, rc))
 			st = repl_fail_status(gs_tp_last_errkind(tps[0]));
 		free(p);
 	}
