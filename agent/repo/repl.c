@@ -360,6 +360,7 @@ struct pool {
 	const struct inv_obj **items;
 	size_t n, next;
 	int stop, errkind;
+	char msg[512]; /* the fatal error's message, from its worker thread */
 	repl_fn fn;
 	void *ctx;
 };
@@ -392,6 +393,7 @@ pool_main(void *arg)
 			if (!p->stop) {
 				p->stop = 1;
 				p->errkind = a->w.errkind;
+				snprintf(p->msg, sizeof(p->msg), "%s", gs_last_error());
 			}
 			pthread_mutex_unlock(&p->mu);
 			break;
@@ -402,7 +404,7 @@ pool_main(void *arg)
 
 int
 repl_pool_run(struct gs_transport **tps, size_t ntp, const struct inv_obj **items, size_t n,
-              repl_fn fn, void *ctx, int *ret_errkind)
+              repl_fn fn, void *ctx, int *ret_errkind, struct gs_repl_result *res)
 {
 	struct pool p = {.items = items, .n = n, .fn = fn, .ctx = ctx};
 	struct pool_arg *args;
@@ -450,6 +452,8 @@ repl_pool_run(struct gs_transport **tps, size_t ntp, const struct inv_obj **item
 	if (rc == 0 && p.stop) {
 		rc = -1;
 		*ret_errkind = p.errkind;
+		if (res != NULL && res->message[0] == 0)
+			snprintf(res->message, sizeof(res->message), "%s", p.msg);
 	}
 	for (size_t i = 0; i < ntp; i++) {
 		free(args[i].w.buf);

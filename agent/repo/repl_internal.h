@@ -73,10 +73,11 @@ struct repl_worker {
 };
 typedef int (*repl_fn)(struct repl_worker *w, const struct inv_obj *o);
 
-/* repl_pool_run(tps, ntp, items, n, fn, ctx, ret_errkind): 0 when every
- * call returned 0 or 1, -1 when one was fatal (*ret_errkind). */
+/* repl_pool_run(tps, ntp, items, n, fn, ctx, ret_errkind, res): 0 when
+ * every call returned 0 or 1, -1 when one was fatal (*ret_errkind; its
+ * message, warned on the worker's thread, into res->message if empty). */
 int repl_pool_run(struct gs_transport **tps, size_t ntp, const struct inv_obj **items, size_t n,
-                  repl_fn fn, void *ctx, int *ret_errkind);
+                  repl_fn fn, void *ctx, int *ret_errkind, struct gs_repl_result *res);
 
 /* repl_hash_local(local, tenant, o, w, ret_hex): XXH3-128 of the local
  * object's bytes (exactly o->size of them).  0, or -1 warned. */

@@ -316,7 +316,7 @@ repair(const struct gs_repo *local, struct gs_transport **tps, size_t ntp,
 			items[n++] = &ri.v[i];
 	}
 	pthread_mutex_init(&b.mu, NULL);
-	if (repl_pool_run(tps, ntp, items, n, check_one, &b, &kind)) {
+	if (repl_pool_run(tps, ntp, items, n, check_one, &b, &kind, res)) {
 		pthread_mutex_destroy(&b.mu);
 		st = repl_fail_status(kind);
 		goto out;
@@ -416,9 +416,9 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	}
 	pthread_mutex_init(&c.mu, NULL);
 	/* Snapshot records only once every pack and index segment is there. */
-	st = repl_pool_run(tps, ntp, todo, nobj, upload, &c, &kind);
+	st = repl_pool_run(tps, ntp, todo, nobj, upload, &c, &kind, res);
 	if (st == 0 && res->problems == 0)
-		st = repl_pool_run(tps, ntp, todo + nobj, nsnap, upload, &c, &kind);
+		st = repl_pool_run(tps, ntp, todo + nobj, nsnap, upload, &c, &kind, res);
 	else if (st == 0)
 		held = 1;
 	pthread_mutex_destroy(&c.mu);

@@ -262,7 +262,7 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 	if (ntp > n)
 		ntp = n ? n : 1;
 	pthread_mutex_init(&v.mu, NULL);
-	rb = repl_pool_run(tps, ntp, todo, n, readback, &v, &kind);
+	rb = repl_pool_run(tps, ntp, todo, n, readback, &v, &kind, res);
 	pthread_mutex_destroy(&v.mu);
 	if (rb) {
 		st = repl_fail_status(kind);

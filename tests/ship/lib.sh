@@ -19,6 +19,7 @@
 #       REMOTE_KH       known_hosts file ($T/known_hosts)
 #       REMOTE_REGION   eu-north        AGENT_REGION   eu-central
 #       ALLOWED         "eu-central, eu-north" (policy allowed_regions)
+#       REMOTE_TIMEOUT  the remote's timeout (10s)
 #       REMOTE_EXTRA    more lines for the [remote "fi1"] section
 #       TENANT_EXTRA    more lines for the [tenant "acme"] section
 #   ship_data_more N   add N MiB of random data (a new file) to the source
@@ -57,7 +58,7 @@ identity = $REMOTE_ID
 known_hosts = $REMOTE_KH
 region = $REMOTE_REGION
 connections = 2
-timeout = 10s
+timeout = ${REMOTE_TIMEOUT:-10s}
 $REMOTE_EXTRA
 
 [tenant "acme"]
