@@ -1,7 +1,7 @@
 /*
  * sftp.c -- the SFTP transport's operations other than uploads: stat,
  * mkdir, list, rename, delete, rmdir, read; each repeated on a new session
- * when the connection drops under it.  See sftp_internal.h.
+ * when the connection drops under it (with_retry).  See sftp_internal.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,37 @@ sftp_close(struct gs_transport *bt)
 	free(t->user);
 	gs_tp_base_free(&t->base);
 	free(t);
+}
+
+/*
+ * with_retry(t, what, path, op, arg): run op(t, rp, arg, retried) on a live
+ * session, rp being the remote path of path (writable: op may cut it, but
+ * restores it before returning); when the session dies under op (LOST),
+ * drop it and run op again on a new one (gs_tp_sftp_begin reconnects with
+ * a bounded backoff), up to OP_ATTEMPTS times.  retried: an earlier attempt
+ * was cut off, and may have done the work already.  op's result (0, 1 or
+ * -1), or -1 (warned, errkind set).
+ */
+static int
+with_retry(struct tp_sftp *t, const char *what, const char *path,
+           int (*op)(struct tp_sftp *t, char *rp, void *arg, int retried), void *arg)
+{
+	int rc, attempt = 0;
+	char *rp;
+
+	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
+		return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+	for (;;) {
+		rc = gs_tp_sftp_begin(t) ? -1 : op(t, rp, arg, attempt > 0);
+		if (rc != LOST)
+			break;
+		if (gs_tp_sftp_again(t, &attempt, what, rp) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(rp);
+	return rc;
 }
 
 /* ---- metadata operations -------------------------------------------- */
@@ -41,39 +72,55 @@ gs_tp_sftp_do_stat(struct tp_sftp *t, const char *rp, LIBSSH2_SFTP_ATTRIBUTES *r
 	return gs_tp_sftp_fx_fail(t, "stat", rp, fx);
 }
 
+/* do_stat: arg is the LIBSSH2_SFTP_ATTRIBUTES to fill. */
+static int
+do_stat(struct tp_sftp *t, char *rp, void *arg, int retried)
+{
+	return gs_tp_sftp_do_stat(t, rp, arg);
+}
+
 static int
 sftp_stat(struct gs_transport *bt, const char *path, uint64_t *ret_size)
 {
-	struct tp_sftp *t = (struct tp_sftp *)bt;
 	LIBSSH2_SFTP_ATTRIBUTES a;
-	int rc, attempt = 0;
-	char *rp;
+	int rc;
 
-	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
-		return gs_tp_fail(bt, GS_TP_ERR_IO);
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : gs_tp_sftp_do_stat(t, rp, &a);
-		if (rc != LOST)
-			break;
-		if (gs_tp_sftp_again(t, &attempt, "stat", rp) < 0) {
-			rc = -1;
-			break;
-		}
-	}
+	rc = with_retry((struct tp_sftp *)bt, "stat", path, do_stat, &a);
 	if (rc == 0)
 		*ret_size = (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0;
-	free(rp);
 	return rc;
 }
 
-/* do_mkdir(t, rp): mkdir -p of the relative part of rp below the root. */
+/* mkdir_one(t, rp): create the directory rp unless it is there already. */
 static int
-do_mkdir(struct tp_sftp *t, char *rp)
+mkdir_one(struct tp_sftp *t, const char *rp)
 {
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	unsigned long fx;
+	int rc;
+
+	rc = libssh2_sftp_mkdir_ex(t->sftp, rp, (unsigned)strlen(rp), GS_TP_DIR_MODE);
+	if (rc == 0)
+		return 0;
+	if (gs_tp_sftp_status(t, rc, &fx) == LOST)
+		return LOST;
+	/* exists already (OpenSSH says FAILURE)? */
+	if ((rc = gs_tp_sftp_do_stat(t, rp, &a)) == LOST || rc == -1)
+		return rc;
+	if (rc != 0 ||
+	    ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !LIBSSH2_SFTP_S_ISDIR(a.permissions)))
+		return gs_tp_sftp_fx_fail(t, "mkdir", rp, fx);
+	return 0;
+}
+
+/* do_mkdir: mkdir -p of the relative part of rp below the root (rp is cut
+ * at each '/' in turn, and restored). */
+static int
+do_mkdir(struct tp_sftp *t, char *rp, void *arg, int retried)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a;
 	char *s;
-	int rc, last;
+	int rc;
 
 	/* usually it is there already: one round trip */
 	if ((rc = gs_tp_sftp_do_stat(t, rp, &a)) != 1) {
@@ -85,58 +132,35 @@ do_mkdir(struct tp_sftp *t, char *rp)
 		return rc;
 	}
 	for (s = rp + strlen(t->root) + 1;; s++) {
-		if (*s != '/' && *s != '\0')
+		if (*s == '\0')
+			return mkdir_one(t, rp);
+		if (*s != '/')
 			continue;
-		last = *s == '\0';
 		*s = '\0';
-		rc = libssh2_sftp_mkdir_ex(t->sftp, rp, (unsigned)strlen(rp), GS_TP_DIR_MODE);
-		if (rc != 0) {
-			if (gs_tp_sftp_status(t, rc, &fx) == LOST)
-				return LOST;
-			/* exists already (OpenSSH says FAILURE)? */
-			if ((rc = gs_tp_sftp_do_stat(t, rp, &a)) == LOST || rc == -1)
-				return rc;
-			if (rc != 0 || ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
-			                !LIBSSH2_SFTP_S_ISDIR(a.permissions)))
-				return gs_tp_sftp_fx_fail(t, "mkdir", rp, fx);
-		}
-		if (last)
-			break;
+		rc = mkdir_one(t, rp);
 		*s = '/';
+		if (rc != 0)
+			return rc;
 	}
-	return 0;
 }
 
 static int
 sftp_mkdir(struct gs_transport *bt, const char *path)
 {
-	struct tp_sftp *t = (struct tp_sftp *)bt;
-	int rc, attempt = 0;
-	char *rp;
-
 	if (*path == '\0')
 		return 0;
-	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
-		return gs_tp_fail(bt, GS_TP_ERR_IO);
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : do_mkdir(t, rp);
-		if (rc != LOST)
-			break;
-		free(rp);
-		if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
-			return gs_tp_fail(bt, GS_TP_ERR_IO);
-		if (gs_tp_sftp_again(t, &attempt, "mkdir", rp) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	free(rp);
-	return rc;
+	return with_retry((struct tp_sftp *)bt, "mkdir", path, do_mkdir, NULL);
 }
 
+struct list_arg {
+	struct gs_tp_entry **ret;
+	size_t *ret_n;
+};
+
 static int
-do_list(struct tp_sftp *t, const char *rp, struct gs_tp_entry **ret, size_t *ret_n)
+do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 {
+	const struct list_arg *l = arg;
 	LIBSSH2_SFTP_HANDLE *h;
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	struct gs_tp_entry *v = NULL;
@@ -150,8 +174,8 @@ do_list(struct tp_sftp *t, const char *rp, struct gs_tp_entry **ret, size_t *ret
 		if (gs_tp_sftp_status(t, libssh2_session_last_errno(t->sess), &fx) == LOST)
 			return LOST;
 		if (gs_tp_sftp_missing(fx)) {
-			*ret = NULL;
-			*ret_n = 0;
+			*l->ret = NULL;
+			*l->ret_n = 0;
 			return 1;
 		}
 		return gs_tp_sftp_fx_fail(t, "list", rp, fx);
@@ -188,37 +212,25 @@ do_list(struct tp_sftp *t, const char *rp, struct gs_tp_entry **ret, size_t *ret
 		return LOST;
 	}
 	gs_tp_entry_sort(v, n);
-	*ret = v;
-	*ret_n = n;
+	*l->ret = v;
+	*l->ret_n = n;
 	return 0;
 }
 
 static int
 sftp_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, size_t *ret_n)
 {
-	struct tp_sftp *t = (struct tp_sftp *)bt;
-	int rc, attempt = 0;
-	char *rp;
+	struct list_arg l = {ret, ret_n};
 
-	if ((rp = gs_tp_sftp_rpath(t, dir)) == NULL)
-		return gs_tp_fail(bt, GS_TP_ERR_IO);
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : do_list(t, rp, ret, ret_n);
-		if (rc != LOST)
-			break;
-		if (gs_tp_sftp_again(t, &attempt, "list", rp) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	free(rp);
-	return rc;
+	return with_retry((struct tp_sftp *)bt, "list", dir, do_list, &l);
 }
 
-/* do_rename: retried says an earlier attempt may have done it already. */
+/* do_rename: arg is the remote path to rename rp to; retried says an
+ * earlier attempt may have done it already. */
 static int
-do_rename(struct tp_sftp *t, const char *from, const char *to, int retried)
+do_rename(struct tp_sftp *t, char *from, void *arg, int retried)
 {
+	const char *to = arg;
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	unsigned long fx;
 	int rc, rc_to, rc_from;
@@ -255,30 +267,18 @@ static int
 sftp_rename(struct gs_transport *bt, const char *from, const char *to)
 {
 	struct tp_sftp *t = (struct tp_sftp *)bt;
-	int rc = -1, attempt = 0;
-	char *rf, *rt = NULL;
+	char *rt;
+	int rc;
 
-	if ((rf = gs_tp_sftp_rpath(t, from)) == NULL || (rt = gs_tp_sftp_rpath(t, to)) == NULL) {
-		rc = gs_tp_fail(bt, GS_TP_ERR_IO);
-		goto out;
-	}
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : do_rename(t, rf, rt, attempt > 0);
-		if (rc != LOST)
-			break;
-		if (gs_tp_sftp_again(t, &attempt, "rename", rf) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-out:
-	free(rf);
+	if ((rt = gs_tp_sftp_rpath(t, to)) == NULL)
+		return gs_tp_fail(bt, GS_TP_ERR_IO);
+	rc = with_retry(t, "rename", from, do_rename, rt);
 	free(rt);
 	return rc;
 }
 
 static int
-do_delete(struct tp_sftp *t, const char *rp, int retried)
+do_delete(struct tp_sftp *t, char *rp, void *arg, int retried)
 {
 	unsigned long fx;
 	int rc;
@@ -296,27 +296,11 @@ do_delete(struct tp_sftp *t, const char *rp, int retried)
 static int
 sftp_delete(struct gs_transport *bt, const char *path)
 {
-	struct tp_sftp *t = (struct tp_sftp *)bt;
-	int rc, attempt = 0;
-	char *rp;
-
-	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
-		return gs_tp_fail(bt, GS_TP_ERR_IO);
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : do_delete(t, rp, attempt > 0);
-		if (rc != LOST)
-			break;
-		if (gs_tp_sftp_again(t, &attempt, "delete", rp) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	free(rp);
-	return rc;
+	return with_retry((struct tp_sftp *)bt, "delete", path, do_delete, NULL);
 }
 
 static int
-do_rmdir(struct tp_sftp *t, const char *rp, int retried)
+do_rmdir(struct tp_sftp *t, char *rp, void *arg, int retried)
 {
 	unsigned long fx;
 	int rc;
@@ -334,34 +318,26 @@ do_rmdir(struct tp_sftp *t, const char *rp, int retried)
 static int
 sftp_rmdir(struct gs_transport *bt, const char *path)
 {
-	struct tp_sftp *t = (struct tp_sftp *)bt;
-	int rc, attempt = 0;
-	char *rp;
-
-	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
-		return gs_tp_fail(bt, GS_TP_ERR_IO);
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : do_rmdir(t, rp, attempt > 0);
-		if (rc != LOST)
-			break;
-		if (gs_tp_sftp_again(t, &attempt, "rmdir", rp) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	free(rp);
-	return rc;
+	return with_retry((struct tp_sftp *)bt, "rmdir", path, do_rmdir, NULL);
 }
 
 /* ---- reading ------------------------------------------------------- */
 
+struct read_arg {
+	uint64_t off;
+	size_t len;
+	uint8_t *buf;
+};
+
 static int
-do_read(struct tp_sftp *t, const char *rp, uint64_t off, size_t len, uint8_t *buf)
+do_read(struct tp_sftp *t, char *rp, void *arg, int retried)
 {
+	const struct read_arg *ra = arg;
+	uint64_t off = ra->off;
+	size_t len = ra->len, got = 0;
+	uint8_t *buf = ra->buf;
 	LIBSSH2_SFTP_HANDLE *h;
 	unsigned long fx;
-	size_t got = 0, ask;
-	ssize_t r;
 
 	h = libssh2_sftp_open_ex(t->sftp, rp, (unsigned)strlen(rp), LIBSSH2_FXF_READ, 0,
 	                         LIBSSH2_SFTP_OPENFILE);
@@ -376,7 +352,9 @@ do_read(struct tp_sftp *t, const char *rp, uint64_t off, size_t len, uint8_t *bu
 	while (got < len) {
 		/* libssh2 asks for 4x what we ask for ahead of us: ask for a
 		 * quarter of the rest so it does not read far past it */
-		ask = (len - got) / 4;
+		size_t ask = (len - got) / 4;
+		ssize_t r;
+
 		if (ask < 32768)
 			ask = 32768;
 		if (ask > READ_PIECE)
@@ -405,23 +383,9 @@ do_read(struct tp_sftp *t, const char *rp, uint64_t off, size_t len, uint8_t *bu
 static int
 sftp_read(struct gs_transport *bt, const char *path, uint64_t off, size_t len, uint8_t *buf)
 {
-	struct tp_sftp *t = (struct tp_sftp *)bt;
-	int rc, attempt = 0;
-	char *rp;
+	struct read_arg ra = {off, len, buf};
 
-	if ((rp = gs_tp_sftp_rpath(t, path)) == NULL)
-		return gs_tp_fail(bt, GS_TP_ERR_IO);
-	for (;;) {
-		rc = gs_tp_sftp_begin(t) ? -1 : do_read(t, rp, off, len, buf);
-		if (rc != LOST)
-			break;
-		if (gs_tp_sftp_again(t, &attempt, "read", rp) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	free(rp);
-	return rc;
+	return with_retry((struct tp_sftp *)bt, "read", path, do_read, &ra);
 }
 
 const struct gs_tp_ops gs_tp_sftp_ops = {
