@@ -25,10 +25,11 @@ agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 	                    .start_ns = gs_now_ns()};
 	struct gs_repl_result res = {0};
 	int64_t t0 = gs_mono_ns();
-	struct gs_wkey *k;
 	int lock;
 
 	if (rc == NULL) {
+		struct gs_wkey *k;
+
 		if ((k = gs_wkey_load(t->write_key, t->name)) == NULL) {
 			s.status = GS_EXIT_USAGE;
 			snprintf(res.message, sizeof(res.message), "%s", gs_last_error());

@@ -362,7 +362,6 @@ struct pool {
 	int stop, errkind;
 	char msg[512]; /* the fatal error's message, from its worker thread */
 	repl_fn fn;
-	void *ctx;
 };
 
 struct pool_arg {
@@ -378,7 +377,6 @@ pool_main(void *arg)
 
 	for (;;) {
 		const struct inv_obj *o;
-		int rc;
 
 		pthread_mutex_lock(&p->mu);
 		if (p->stop || p->next == p->n) {
@@ -388,7 +386,7 @@ pool_main(void *arg)
 		o = p->items[p->next++];
 		pthread_mutex_unlock(&p->mu);
 		a->w.errkind = GS_TP_ERR_NONE;
-		if ((rc = p->fn(&a->w, o)) < 0) {
+		if (p->fn(&a->w, o) < 0) {
 			pthread_mutex_lock(&p->mu);
 			if (!p->stop) {
 				p->stop = 1;
@@ -406,7 +404,7 @@ int
 repl_pool_run(struct gs_transport **tps, size_t ntp, const struct inv_obj **items, size_t n,
               repl_fn fn, void *ctx, int *ret_errkind, struct gs_repl_result *res)
 {
-	struct pool p = {.items = items, .n = n, .fn = fn, .ctx = ctx};
+	struct pool p = {.items = items, .n = n, .fn = fn};
 	struct pool_arg *args;
 	pthread_t *th;
 	size_t started = 0;

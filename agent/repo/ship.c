@@ -260,12 +260,10 @@ out:
 }
 
 struct readback {
-	const struct gs_remote_conf *rc;
 	const char *tenant;
 	pthread_mutex_t mu;
 	const struct inv_obj **bad;
 	size_t nbad;
-	struct gs_repl_result *res;
 };
 
 static int
@@ -293,7 +291,7 @@ repair(const struct gs_repo *local, struct gs_transport **tps, size_t ntp,
        const struct gs_remote_conf *rc, const char *tenant, struct gs_repl_result *res)
 {
 	struct inv li, ri;
-	struct readback b = {.rc = rc, .tenant = tenant, .res = res};
+	struct readback b = {.tenant = tenant};
 	const struct inv_obj **items = NULL;
 	size_t n = 0;
 	int st = GS_EXIT_FAIL, kind;

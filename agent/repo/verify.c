@@ -293,7 +293,7 @@ out:
 static void
 list_scan_report(const char *state_dir, const char *tenant, const char *name)
 {
-	char *path = gs_asprintf("%s/%s.scan", state_dir, tenant), *p, *nl;
+	char *path = gs_asprintf("%s/%s.scan", state_dir, tenant), *nl;
 	char head[64];
 	uint8_t *buf;
 	size_t len;
@@ -310,7 +310,7 @@ list_scan_report(const char *state_dir, const char *tenant, const char *name)
 		if (text != NULL) {
 			memcpy(text, buf, len);
 			text[len] = 0;
-			for (p = text + strlen(head); *p; p = nl + 1) {
+			for (char *p = text + strlen(head); *p; p = nl + 1) {
 				if ((nl = strchr(p, '\n')) == NULL)
 					break;
 				*nl = 0;
