@@ -14,19 +14,6 @@ ship_begin "verify_sample: rotating read-back of old objects, full read-back of 
 
 BUCKETS=10 # ceil(1 / 10%): lib.sh's verify_sample
 
-# flip_byte FILE: invert the byte in the middle of FILE, in place (the
-# file may be read-only: we are root).
-flip_byte() {
-	local f=$1 n off b
-	n=$(stat -c %s "$f") || return 1
-	off=$((n / 2))
-	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ') || return 1
-	[ -n "$b" ] || return 1
-	# shellcheck disable=SC2059
-	printf "\\$(printf '%03o' $((b ^ 255)))" |
-		dd of="$f" bs=1 seek="$off" count=1 conv=notrunc status=none
-}
-
 # verify_rec: "COUNT FILES" -- how many verify records for remote fi1 the
 # audit log holds, and the files of the last one (-1 when none).
 verify_rec() {

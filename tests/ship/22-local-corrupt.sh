@@ -7,19 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 ship_begin "a corrupt local pack is not shipped, nor any snapshot record"
 
-# flip_byte FILE: invert the byte in the middle of FILE, in place (the
-# file may be read-only: we are root).
-flip_byte() {
-	local f=$1 n off b
-	n=$(stat -c %s "$f") || return 1
-	off=$((n / 2))
-	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ') || return 1
-	[ -n "$b" ] || return 1
-	# shellcheck disable=SC2059
-	printf "\\$(printf '%03o' $((b ^ 255)))" |
-		dd of="$f" bs=1 seek="$off" count=1 conv=notrunc status=none
-}
-
 gs_run 0 "backup" "$GS_AGENT" backup
 [ -z "$(remote_objects)" ] || gs_fatal "the remote holds objects before the first ship"
 mapfile -t snaps < <(gs_snaps acme)

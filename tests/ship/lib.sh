@@ -27,6 +27,7 @@
 #   local_objects      the local repository's object files, same form
 #   ship_parity WHAT   pass when the remote holds exactly the local objects
 #                      (names under tenants/acme, sizes and xxh128sum)
+#   flip_byte FILE     invert the byte in the middle of FILE, in place
 #   obj_pick KIND      the relative path of one remote object of KIND
 #                      (packs, index, snapshots)
 #
@@ -134,4 +135,17 @@ ship_parity() {
 
 obj_pick() {
 	(cd "$T/remote" && find "tenants/acme/$1" -type f ! -name '.gstmp-*' | sort | head -n 1)
+}
+
+# flip_byte FILE: invert the byte in the middle of FILE, in place (the
+# file may be read-only: we are root).
+flip_byte() {
+	local f=$1 n off b
+	n=$(stat -c %s "$f") || return 1
+	off=$((n / 2))
+	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ') || return 1
+	[ -n "$b" ] || return 1
+	# shellcheck disable=SC2059
+	printf "\\$(printf '%03o' $((b ^ 255)))" |
+		dd of="$f" bs=1 seek="$off" count=1 conv=notrunc status=none
 }
