@@ -30,15 +30,29 @@ gs_aead_default(void)
 }
 
 static void
-meta_ad(uint8_t ad[8], const char *magic)
+meta_ad(uint8_t ad[8], const char *magic, uint32_t version)
 {
 	memcpy(ad, magic, 4);
-	gs_le32(ad + 4, GS_FORMAT_VERSION);
+	gs_le32(ad + 4, version);
 }
 
 void
 gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *out,
              const uint8_t *pt, size_t len)
+{
+	gs_meta_seal_v(key, magic, GS_FORMAT_VERSION, out, pt, len);
+}
+
+int
+gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name, const uint8_t *ct,
+             size_t len, struct gs_buf *out)
+{
+	return gs_meta_open_v(key, magic, GS_FORMAT_VERSION, name, ct, len, out);
+}
+
+void
+gs_meta_seal_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version,
+               struct gs_buf *out, const uint8_t *pt, size_t len)
 {
 	const size_t nl = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	const size_t tl = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -47,7 +61,7 @@ gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *ou
 
 	if (gs_buf_reserve(out, nl + len + tl))
 		return;
-	meta_ad(ad, magic);
+	meta_ad(ad, magic, version);
 	randombytes_buf(out->p + out->len, nl);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out->p + out->len + nl, &clen, pt, len, ad,
 	                                           sizeof(ad), NULL, out->p + out->len, key);
@@ -55,8 +69,8 @@ gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *ou
 }
 
 int
-gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name, const uint8_t *ct,
-             size_t len, struct gs_buf *out)
+gs_meta_open_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version, const char *name,
+               const uint8_t *ct, size_t len, struct gs_buf *out)
 {
 	const size_t nl = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	const size_t tl = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -72,7 +86,7 @@ gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
 		gs_warn("object %s: out of memory", name);
 		return -1;
 	}
-	meta_ad(ad, magic);
+	meta_ad(ad, magic, version);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->p, &plen, NULL, ct + nl, len - nl, ad,
 	                                               sizeof(ad), ct, key) != 0) {
 		gs_warn("object %s: authentication failed (corrupt, or not this tenant's)", name);

@@ -12,6 +12,32 @@
 #define SEALED_MAGIC "GSSR"
 #define MAX_SEALED (64u << 20)
 
+/* gs_snap_ref_len(version): bytes of one reference stream entry. */
+size_t
+gs_snap_ref_len(uint32_t version)
+{
+	return version >= 2 ? GS_PIN_LEN : GS_ID_LEN;
+}
+
+/* gs_pin_decode(p, version, ret): one reference stream entry. */
+void
+gs_pin_decode(const uint8_t *p, uint32_t version, struct gs_pin *ret)
+{
+	memcpy(ret->id, p, GS_ID_LEN);
+	if (version >= 2)
+		memcpy(ret->pack, p + GS_ID_LEN, GS_NAME_LEN);
+	else
+		memset(ret->pack, 0, GS_NAME_LEN);
+}
+
+/* gs_pin_encode(out, pin): append a version 2 entry. */
+void
+gs_pin_encode(struct gs_buf *out, const struct gs_pin *pin)
+{
+	gs_buf_put(out, pin->id, GS_ID_LEN);
+	gs_buf_put(out, pin->pack, GS_NAME_LEN);
+}
+
 int
 gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s, struct gs_snap_sealed *sealed,
                struct gs_buf *out)
@@ -36,10 +62,11 @@ gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s, struct gs_
 	gs_buf_u64(&pub, (uint64_t)s->duration_ns);
 	gs_buf_u64(&pub, s->nrefs);
 	gs_buf_u32(&pub, s->nrefchunks);
-	gs_buf_put(&pub, s->refchunks, (size_t)s->nrefchunks * GS_ID_LEN);
+	for (uint32_t i = 0; i < s->nrefchunks; i++)
+		gs_pin_encode(&pub, &s->refchunks[i]);
 	if (pub.oom)
 		goto out;
-	gs_meta_seal(k->index_key, GS_SNAP_MAGIC, &pubct, pub.p, pub.len);
+	gs_meta_seal_v(k->index_key, GS_SNAP_MAGIC, GS_SNAP_VERSION, &pubct, pub.p, pub.len);
 	if (pubct.oom)
 		goto out;
 	crypto_generichash(sealed->pub_hash, 32, pubct.p, pubct.len, NULL, 0);
@@ -57,7 +84,7 @@ gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s, struct gs_
 		goto out;
 
 	gs_buf_put(out, GS_SNAP_MAGIC, 4);
-	gs_buf_u32(out, GS_FORMAT_VERSION);
+	gs_buf_u32(out, GS_SNAP_VERSION);
 	gs_buf_u32(out, (uint32_t)pubct.len);
 	gs_buf_put(out, pubct.p, pubct.len);
 	gs_buf_u32(out, (uint32_t)(sp.len + crypto_box_SEALBYTES));
@@ -82,7 +109,8 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 	struct gs_buf pt = {0};
 	struct gs_rd r, p;
 	const uint8_t *pubct, *sct;
-	uint32_t publen, slen;
+	uint32_t publen, slen, version;
+	size_t elen;
 
 	gs_rd_init(&r, buf, len);
 	if (len < 8 || memcmp(buf, GS_SNAP_MAGIC, 4) != 0) {
@@ -90,10 +118,12 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 		return -1;
 	}
 	gs_rd_bytes(&r, 4);
-	if (gs_rd_u32(&r) != GS_FORMAT_VERSION) {
-		gs_warn("snapshot %s: unknown version %u", name, gs_get_le32(buf + 4));
+	version = gs_rd_u32(&r);
+	if (version != 1 && version != GS_SNAP_VERSION) {
+		gs_warn("snapshot %s: unknown version %u", name, version);
 		return -1;
 	}
+	elen = gs_snap_ref_len(version);
 	publen = gs_rd_u32(&r);
 	pubct = gs_rd_bytes(&r, publen);
 	slen = gs_rd_u32(&r);
@@ -103,11 +133,12 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 		gs_warn("snapshot %s: truncated or bad length field", name);
 		return -1;
 	}
-	if (gs_meta_open(index_key, GS_SNAP_MAGIC, name, pubct, publen, &pt)) {
+	if (gs_meta_open_v(index_key, GS_SNAP_MAGIC, version, name, pubct, publen, &pt)) {
 		gs_buf_free(&pt);
 		return -1;
 	}
 	gs_rd_init(&p, pt.p, pt.len);
+	s.version = version;
 	s.time_ns = (int64_t)gs_rd_u64(&p);
 	s.host = gs_rd_str16(&p);
 	s.tenant = gs_rd_str16(&p);
@@ -124,15 +155,16 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 	s.duration_ns = (int64_t)gs_rd_u64(&p);
 	s.nrefs = gs_rd_u64(&p);
 	s.nrefchunks = gs_rd_u32(&p);
-	if (p.err || (uint64_t)s.nrefchunks * GS_ID_LEN != pt.len - p.off) {
+	if (p.err || (uint64_t)s.nrefchunks * elen != pt.len - p.off) {
 		gs_warn("snapshot %s: malformed public part", name);
 		goto err;
 	}
-	if (s.nrefchunks && (s.refchunks = malloc((size_t)s.nrefchunks * GS_ID_LEN)) == NULL) {
+	if (s.nrefchunks && (s.refchunks = calloc(s.nrefchunks, sizeof(*s.refchunks))) == NULL) {
 		gs_warn("snapshot %s: out of memory", name);
 		goto err;
 	}
-	gs_rd_copy(&p, s.refchunks, (size_t)s.nrefchunks * GS_ID_LEN);
+	for (uint32_t i = 0; i < s.nrefchunks; i++)
+		gs_pin_decode(gs_rd_bytes(&p, elen), version, &s.refchunks[i]);
 	crypto_generichash(ret_pub_hash, 32, pubct, publen, NULL, 0);
 	gs_buf_free(&pt);
 	*ret = s;

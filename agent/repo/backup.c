@@ -86,6 +86,11 @@ struct ctx {
 	struct gs_pack_writer *cq[4];
 	size_t cqhead, cqlen;
 	int commit_done;
+	/* Set once the workers and the committer have stopped: the manifest
+	 * and reference streams are then committed by the main thread as
+	 * their packs fill, so every chunk's pack is named before the
+	 * reference stream pins it. */
+	int sync;
 	struct gs_backup_result res;
 	uint64_t bytes_done;   /* read, or reused from the files cache */
 	struct gs_progress pg; /* main thread only */
@@ -119,6 +124,8 @@ static void GS_PRINTF(2, 3) scan_note(struct ctx *c, const char *fmt, ...)
 	gs_buf_u8(&c->notes, '\n');
 	pthread_mutex_unlock(&c->notes_mu);
 }
+/* The location of a chunk claimed by a pack that is not published yet
+ * (record_pack() relocates it to the pack's name). */
 static const uint8_t pending_pack[GS_NAME_LEN];
 
 /* state_dir/<tenant>.scan: "snapshot ID" then the scan's notes.  Losing
@@ -185,7 +192,26 @@ writer_init(struct writer *w, struct ctx *c)
 
 #define CQ_MAX (sizeof(((struct ctx *)0)->cq) / sizeof(((struct ctx *)0)->cq[0]))
 
-/* Hand the current pack to the committer thread. */
+/* A pack is published: its chunks' locations become its name, and it goes
+ * into the new index segment.  Called with c->mu held; takes p's chunks.
+ * 0 or -1 (warned). */
+static int
+record_pack(struct ctx *c, struct gs_index_pack *p)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		if (gs_cindex_relocate(c->ci, pending_pack, p->name, &p->chunks[i])) {
+			free(p->chunks);
+			return -1;
+		}
+	if (add_newpack(c, p)) {
+		free(p->chunks);
+		return -1;
+	}
+	return 0;
+}
+
+/* Hand the current pack to the committer thread (or, once c->sync is set,
+ * publish it here). */
 static int
 writer_flush(struct writer *w)
 {
@@ -198,6 +224,19 @@ writer_flush(struct writer *w)
 		gs_pack_writer_free(w->pw);
 		w->pw = NULL;
 		return 0;
+	}
+	if (c->sync) {
+		struct gs_index_pack p;
+
+		rc = gs_pack_writer_commit(w->pw, &p);
+		gs_pack_writer_free(w->pw);
+		w->pw = NULL;
+		if (rc == 0) {
+			pthread_mutex_lock(&c->mu);
+			rc = record_pack(c, &p);
+			pthread_mutex_unlock(&c->mu);
+		}
+		return rc;
 	}
 	pthread_mutex_lock(&c->mu);
 	while (c->cqlen == CQ_MAX && !c->failed)
@@ -249,10 +288,8 @@ committer_main(void *arg)
 			ok = gs_pack_writer_commit(pw, &p) == 0;
 		gs_pack_writer_free(pw);
 		pthread_mutex_lock(&c->mu);
-		if (ok && add_newpack(c, &p)) {
-			free(p.chunks);
+		if (ok && record_pack(c, &p))
 			ok = 0;
-		}
 		if (!ok)
 			set_failed(c);
 	}
@@ -310,7 +347,7 @@ put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type, uint8_
 	memset(&pend, 0, sizeof(pend));
 	memcpy(pend.id, ret_id, GS_ID_LEN);
 	pthread_mutex_lock(&c->mu);
-	isnew = gs_cindex_add(c->ci, pending_pack, &pend);
+	isnew = gs_cindex_claim(c->ci, pending_pack, &pend);
 	pthread_mutex_unlock(&c->mu);
 	if (isnew < 0)
 		return -1;
@@ -1149,20 +1186,47 @@ ss_close(struct sstream *ss, struct idlist *ret)
 	return rc;
 }
 
+/* Append the pin (ID, pack that holds it) of each of n chunk IDs to out.
+ * Single-threaded (workers and committer stopped).  0 or -1 (warned). */
+static int
+pin_ids(struct ctx *c, const uint8_t *ids, uint32_t n, struct gs_buf *out)
+{
+	struct gs_pin pin;
+	const uint8_t *pack;
+
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(pin.id, ids + (size_t)i * GS_ID_LEN, GS_ID_LEN);
+		if (gs_cindex_get(c->ci, pin.id, &pack) == NULL ||
+		    memcmp(pack, pending_pack, GS_NAME_LEN) == 0) {
+			gs_warn("internal error: tenant %s: a chunk has no published pack",
+			        c->t->name);
+			return -1;
+		}
+		memcpy(pin.pack, pack, GS_NAME_LEN);
+		gs_pin_encode(out, &pin);
+	}
+	return out->oom ? -1 : 0;
+}
+
 /*
  * Store the manifest (the slots in walk order; dropped entries are empty)
- * and then the reference stream: every chunk ID the manifest names, in
- * manifest order (so a change in one file changes only a local stretch of
- * it, and the chunks around it dedup against the last snapshot's), then the
- * manifest's own chunks.  Fills the counts of info.
+ * and then the reference stream: the pin (ID and pack) of every chunk the
+ * manifest names, in manifest order (so a change in one file changes only
+ * a local stretch of it, and the chunks around it dedup against the last
+ * snapshot's), then the pins of the manifest's own chunks.  The pins of
+ * the reference chunks themselves go to refchunks.  Runs after the workers
+ * and the committer have stopped (c->sync), so every pack is named.  Fills
+ * the counts of info.
  */
 static int
 store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *sealed,
-               struct idlist *meta, struct idlist *refchunks)
+               struct idlist *meta, struct gs_buf *refpins)
 {
 	struct sstream ms, rs;
+	struct idlist refchunks = {0};
+	struct gs_buf pins = {0};
 	uint8_t head[8], end[4] = {0};
-	int rc;
+	int rc = -1;
 
 	memcpy(head, GS_MANIFEST_MAGIC, 4);
 	gs_le32(head + 4, GS_FORMAT_VERSION);
@@ -1183,8 +1247,9 @@ store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *
 		return -1;
 
 	info->bytes = 0;
+	info->nrefs = 0;
 	ss_open(&rs, c, GS_CT_REFS);
-	for (size_t i = 0; i < c->nslots; i++) {
+	for (size_t i = 0; i < c->nslots && !rs.err; i++) {
 		const uint8_t *p, *ids;
 		struct gs_rd r;
 		uint64_t size;
@@ -1202,11 +1267,26 @@ store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *
 		}
 		if (type == GS_FT_FILE)
 			info->bytes += size;
-		ss_feed(&rs, ids, (size_t)n * GS_ID_LEN);
+		pins.len = 0;
+		if (pin_ids(c, ids, n, &pins)) {
+			rs.err = 1;
+			break;
+		}
+		ss_feed(&rs, pins.p, pins.len);
+		info->nrefs += n;
 	}
-	ss_feed(&rs, meta->v, (size_t)meta->n * GS_ID_LEN);
-	info->nrefs = rs.total / GS_ID_LEN;
-	rc = ss_close(&rs, refchunks);
+	pins.len = 0;
+	if (!rs.err && pin_ids(c, meta->v[0], meta->n, &pins))
+		rs.err = 1;
+	ss_feed(&rs, pins.p, pins.len);
+	info->nrefs += meta->n;
+	if (ss_close(&rs, &refchunks) == 0) {
+		refpins->len = 0;
+		rc = pin_ids(c, refchunks.v[0], refchunks.n, refpins);
+		info->nrefchunks = refchunks.n;
+	}
+	free(refchunks.v);
+	gs_buf_free(&pins);
 	return rc;
 }
 
@@ -1259,7 +1339,8 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	struct ctx c;
 	struct walk wk = {0};
 	struct gs_fcache *fc = NULL;
-	struct idlist meta = {0}, refchunks = {0};
+	struct idlist meta = {0};
+	struct gs_buf refpins = {0};
 	struct gs_snap_info info = {0};
 	struct gs_snap_sealed sealed = {0};
 	struct gs_buf snap = {0};
@@ -1352,8 +1433,11 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 		pthread_join(th[i], NULL);
 	gs_progress_add(&c.pg, c.bytes_done - c.pg.bytes, 0);
 	gs_progress_done(&c.pg);
+	/* Every data pack is durable and named before anything pins it; from
+	 * here on this thread is the only one. */
+	stop_committer(&c, committer);
+	c.sync = 1;
 	if (rc || c.failed) {
-		stop_committer(&c, committer);
 		rc = -1;
 		goto err1;
 	}
@@ -1379,16 +1463,11 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	}
 
 	rc = -1;
-	if (store_manifest(&c, &info, &sealed, &meta, &refchunks)) {
-		stop_committer(&c, committer);
+	if (store_manifest(&c, &info, &sealed, &meta, &refpins))
 		goto err1;
-	}
 	gs_fcache_free(fc);
 	fc = NULL;
 	/* Every pack is durable and named before the index names it. */
-	stop_committer(&c, committer);
-	if (c.failed)
-		goto err1;
 	if (publish_index(&c))
 		goto err1;
 
@@ -1405,8 +1484,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	info.changed = c.res.changed;
 	info.unreadable = c.res.unreadable;
 	info.duration_ns = gs_mono_ns() - t0;
-	info.nrefchunks = refchunks.n;
-	info.refchunks = refchunks.v;
+	info.refchunks = (struct gs_pin *)refpins.p;
 	c.res.bytes_stored = info.bytes;
 	sealed.nmeta = meta.n;
 	sealed.meta = meta.v;
@@ -1434,7 +1512,7 @@ err0:
 	gs_fcache_free(fc);
 	gs_buf_free(&snap);
 	free(meta.v);
-	free(refchunks.v);
+	gs_buf_free(&refpins);
 	free(fcp);
 	gs_repo_unlock(lockfd);
 	pthread_mutex_destroy(&c.mu);

@@ -429,6 +429,35 @@ gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *
 	return rc;
 }
 
+/*
+ * gs_repo_mtime(r, tenant, kind, name, ret_ns): when this copy received the
+ * object (its file's mtime: objects are never modified).  0; 1 when the
+ * copy cannot tell (a remote) or the object is missing; -1 on error
+ * (warned).
+ */
+int
+gs_repo_mtime(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+              int64_t *ret_ns)
+{
+	struct stat st;
+	char *p;
+	int rc = 0;
+
+	if (r->tp != NULL)
+		return 1;
+	if ((p = gs_repo_obj_path(r, tenant, kind, name)) == NULL)
+		return -1;
+	if (stat(p, &st) != 0) {
+		rc = errno == ENOENT ? 1 : -1;
+		if (rc < 0)
+			gs_warnp("stat %s", p);
+	} else {
+		*ret_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	}
+	free(p);
+	return rc;
+}
+
 int
 gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf, size_t len,
             char ret_name[GS_NAME_HEX])

@@ -22,10 +22,11 @@
 #include "geosnap/keys.h"
 #include "geosnap/util.h"
 
-#define GS_FORMAT_VERSION 1
-#define GS_ID_LEN 32   /* chunk ID: keyed BLAKE2b-256 */
-#define GS_NAME_LEN 16 /* object name: XXH3-128, binary */
-#define GS_NAME_HEX 33 /* 32 hex digits + NUL */
+#define GS_FORMAT_VERSION 1 /* packs, index segments, the repository config */
+#define GS_SNAP_VERSION 2   /* snapshots written now; version 1 is still read */
+#define GS_ID_LEN 32        /* chunk ID: keyed BLAKE2b-256 */
+#define GS_NAME_LEN 16      /* object name: XXH3-128, binary */
+#define GS_NAME_HEX 33      /* 32 hex digits + NUL */
 
 #define GS_PACK_MAGIC "GSPK"
 #define GS_PACK_END_MAGIC "GSPE"
@@ -77,11 +78,16 @@ uint8_t gs_aead_default(void);
  * (pt) to out, with the 4-byte magic and GS_FORMAT_VERSION as associated
  * data.  gs_meta_open(key, magic, name, ct, len, out): the inverse into out
  * (reset first); returns 0 or -1 ("object NAME: authentication failed").
+ * The _v forms take the object's version for the associated data.
  */
 void gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *out,
                   const uint8_t *pt, size_t len);
 int gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
                  const uint8_t *ct, size_t len, struct gs_buf *out);
+void gs_meta_seal_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version,
+                    struct gs_buf *out, const uint8_t *pt, size_t len);
+int gs_meta_open_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version,
+                   const char *name, const uint8_t *ct, size_t len, struct gs_buf *out);
 
 /* gs_chunk_id(k, buf, len, ret): keyed BLAKE2b-256 chunk ID. */
 void gs_chunk_id(const uint8_t id_key[GS_KEY_LEN], const uint8_t *buf, size_t len,
@@ -148,21 +154,40 @@ void gs_index_free(struct gs_index *idx);
 
 /* ---- snapshots --------------------------------------------------------
  *
- *   "GSSN" u32 version
- *   u32 pub_len, nonce[24] || XChaCha20-Poly1305(index key) of the public part
+ *   "GSSN" u32 version (2; 1 is still read)
+ *   u32 pub_len, nonce[24] || XChaCha20-Poly1305(index key, AD "GSSN" ||
+ *     version) of the public part
  *   u32 sealed_len, crypto_box_seal(pk) of the sealed part
  *
  * public part (agent-readable): i64 time_ns, str16 host, str16 tenant,
  *   u64 files, u64 bytes, u64 new_bytes, u64 stored_new_bytes, u64 new_chunks,
  *   u64 files_seen, u64 bytes_seen, u32 vanished, u32 changed, u32 unreadable,
- *   i64 duration_ns, u64 nrefs, u32 nrefchunks, nrefchunks x id[32]
- * The reference stream (every chunk ID the manifest names, in manifest
- * order, then the manifest's own chunks) is stored as GS_CT_REFS chunks, so
- * an unchanged snapshot adds no new reference bytes.
+ *   i64 duration_ns, u64 nrefs, u32 nrefchunks, nrefchunks x pin
+ * The reference stream (every chunk the manifest names, in manifest order,
+ * then the manifest's own chunks) is stored as GS_CT_REFS chunks, so an
+ * unchanged snapshot adds no new reference bytes.  In version 2 each of its
+ * entries, and each of the reference chunks listed above, is a pin: the
+ * chunk ID and the pack that held the chunk when the snapshot was made.  A
+ * restore reads each chunk from its pinned pack first, so nothing written
+ * to the repository later can change what the snapshot restores.  Version
+ * 1 entries are the bare ID (pack all zero).
  * sealed part (read key only): "GSSR", u8 hash of public ciphertext [32],
  *   u64 manifest_len, u32 nmeta, nmeta x id[32] (the manifest's chunks)
  */
+struct gs_pin {
+	uint8_t id[GS_ID_LEN];
+	uint8_t pack[GS_NAME_LEN]; /* all zero: not pinned (version 1) */
+};
+#define GS_PIN_LEN (GS_ID_LEN + GS_NAME_LEN)
+/* gs_snap_ref_len(version): bytes of one reference stream entry. */
+size_t gs_snap_ref_len(uint32_t version);
+/* gs_pin_decode(p, version, ret): one reference stream entry. */
+void gs_pin_decode(const uint8_t *p, uint32_t version, struct gs_pin *ret);
+/* gs_pin_encode(out, pin): append a version 2 entry. */
+void gs_pin_encode(struct gs_buf *out, const struct gs_pin *pin);
+
 struct gs_snap_info {
+	uint32_t version; /* GS_SNAP_VERSION when encoding */
 	int64_t time_ns;
 	char *host;
 	char *tenant;
@@ -175,9 +200,9 @@ struct gs_snap_info {
 	uint64_t bytes_seen;                    /* regular-file bytes the scan saw */
 	uint32_t vanished, changed, unreadable; /* source files, each warned */
 	int64_t duration_ns;
-	uint64_t nrefs;      /* chunk IDs in the reference stream */
+	uint64_t nrefs;      /* entries in the reference stream */
 	uint32_t nrefchunks; /* the GS_CT_REFS chunks holding that stream */
-	uint8_t (*refchunks)[GS_ID_LEN];
+	struct gs_pin *refchunks;
 };
 struct gs_snap_sealed {
 	uint8_t pub_hash[32];

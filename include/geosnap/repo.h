@@ -82,6 +82,12 @@ int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const ch
 int gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint64_t *ret_size);
 
+/* gs_repo_mtime(r, tenant, kind, name, ret_ns): when this copy received the
+ * object (the file's mtime; objects are never modified).  0; 1 when the
+ * copy cannot tell (a remote) or the object is missing; -1 (warned). */
+int gs_repo_mtime(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+                  int64_t *ret_ns);
+
 /* gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
  * named by its XXH3-128.  0 (also when it already existed) or -1. */
 int gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf,
@@ -109,22 +115,48 @@ void gs_repo_unlock(int fd);
 /* gs_repo_sweep(r, tenant): remove temporary files older than an hour. */
 void gs_repo_sweep(const struct gs_repo *r, const char *tenant);
 
-/* ---- chunk index: ID -> (pack, chunk ref) ------------------------------ */
+/* ---- chunk index: ID -> every (pack, chunk ref) holding it ------------
+ *
+ * Anyone with the write key can add packs and index segments that claim any
+ * chunk ID, so the index keeps every location of an ID in the order they
+ * were added: the first is the preferred one, and a reader that finds a
+ * location unusable tries the next (see agent/repo/cindex.c). */
 struct gs_cindex;
 
 struct gs_cindex *gs_cindex_new(void);
 void gs_cindex_free(struct gs_cindex *ci);
-/* gs_cindex_add(ci, pack, ref): 0 added, 1 already present, -1 no memory. */
+/* gs_cindex_add(ci, pack, ref): add the location (pack, ref) of ref->id
+ * after any it has.  0 added, 1 when the ID already has a location in that
+ * pack (the first is kept), -1 no memory (warned). */
 int gs_cindex_add(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
                   const struct gs_chunk_ref *ref);
-/* gs_cindex_get(ci, id, ret_pack): the ref (borrowed, valid until the next
- * gs_cindex_add) or NULL. */
+/* gs_cindex_claim(ci, pack, ref): add (pack, ref) only when ref->id has no
+ * location yet: 0 added, 1 the ID is known (nothing added), -1 no memory. */
+int gs_cindex_claim(struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN],
+                    const struct gs_chunk_ref *ref);
+/* gs_cindex_relocate(ci, from, to, ref): the location of ref->id in pack
+ * from becomes ref in pack to (a pack's name is known once it is written).
+ * 0, or -1 when the ID has no location in from (warned). */
+int gs_cindex_relocate(struct gs_cindex *ci, const uint8_t from[GS_NAME_LEN],
+                       const uint8_t to[GS_NAME_LEN], const struct gs_chunk_ref *ref);
+/* gs_cindex_get(ci, id, ret_pack): the preferred (first added) location of
+ * id: its ref, its pack's name in *ret_pack (may be NULL); both borrowed,
+ * valid until the next add.  NULL when id is unknown. */
 const struct gs_chunk_ref *gs_cindex_get(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN],
                                          const uint8_t **ret_pack);
+/* gs_cindex_locations(ci, id, ret_refs, ret_packs, max): up to max
+ * locations of id in preference order (borrowed, valid until the next
+ * add); returns how many, 0 when id is unknown. */
+size_t gs_cindex_locations(const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN],
+                           const struct gs_chunk_ref **ret_refs, const uint8_t **ret_packs,
+                           size_t max);
+/* gs_cindex_count(ci): distinct chunk IDs. */
 size_t gs_cindex_count(const struct gs_cindex *ci);
 /*
  * gs_cindex_load(ci, r, tenant, index_key): add every entry of every index
- * segment of the tenant.  0 or -1 (a corrupt segment is named).
+ * segment of the tenant, the segment the copy received first first (file
+ * mtime, then name), so a segment written later never takes precedence
+ * over an earlier one.  0 or -1 (a corrupt segment is named).
  */
 int gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant,
                    const uint8_t index_key[GS_KEY_LEN]);

@@ -30,12 +30,24 @@ struct ctx {
 	/* (pack, chunk) -> ref from the pack headers, keyed by hdr_key(): a chunk
 	 * may legitimately be stored in more than one pack. */
 	struct gs_cindex *hdr;
+	struct gs_cindex *ids;    /* chunk ID -> the packs whose header holds it */
+	struct gs_cindex *badhdr; /* (pack, chunk) keyed like hdr: failed to read */
 	struct gs_progress pg;
 	uint8_t *io;
 	int bad;
 	uint64_t nchunks, nbad_chunks;
-	struct gs_buf refs; /* the current snapshot's reference stream, sorted */
+	struct gs_buf aside; /* "kind/name\n" of each forged or damaged object */
 };
+
+/* Remember an object that should be set aside (listed once at the end). */
+static void
+aside_add(struct ctx *c, int kind, const char *name)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "%s/%s\n", gs_repo_kind_name(kind), name);
+	gs_buf_put(&c->aside, line, strlen(line));
+}
 
 #define IO_LEN (8u << 20)
 
@@ -108,9 +120,10 @@ check_pack(struct ctx *c, const char *name)
 {
 	struct gs_pack_header h;
 	struct gs_buf buf = {0};
-	uint8_t head[8], bin[GS_NAME_LEN];
+	uint8_t head[8], bin[GS_NAME_LEN], shadowed[GS_NAME_LEN];
+	char shex[GS_NAME_HEX];
 	uint64_t size;
-	uint32_t i, nbad = 0;
+	uint32_t i, nbad = 0, nshadow = 0;
 	int r;
 
 	if (check_name(c, GS_OBJ_PACK, name, NULL) != 0)
@@ -132,6 +145,19 @@ check_pack(struct ctx *c, const char *name)
 	gs_unhex(bin, name, GS_NAME_LEN);
 	for (i = 0; i < h.nchunks; i++) {
 		struct gs_chunk_ref keyed = h.chunks[i];
+		const uint8_t *other;
+
+		/* A chunk ID another pack holds too: a second copy, or a pack
+		 * forged to shadow the first. */
+		if (gs_cindex_get(c->ids, h.chunks[i].id, &other) != NULL &&
+		    memcmp(other, bin, GS_NAME_LEN) != 0) {
+			if (nshadow++ == 0)
+				memcpy(shadowed, other, GS_NAME_LEN);
+		}
+		if (gs_cindex_add(c->ids, bin, &h.chunks[i]) < 0) {
+			c->bad = 1;
+			break;
+		}
 
 		hdr_key(bin, h.chunks[i].id, keyed.id);
 		r = gs_cindex_add(c->hdr, bin, &keyed);
@@ -147,10 +173,26 @@ check_pack(struct ctx *c, const char *name)
 		}
 	}
 	c->nchunks += h.nchunks;
+	if (nshadow > 0) {
+		gs_hex(shex, shadowed, GS_NAME_LEN);
+		gs_warn("tenant %s: pack %s: %u of its %u chunks are also in pack %s%s: a second "
+		        "copy, or a pack written to shadow the first%s",
+		        c->tenant, name, (unsigned)nshadow, (unsigned)h.nchunks, shex,
+		        nshadow > 1 ? " (or others)" : "",
+		        c->o->read_data ? "" : "; check --read-data tells which copy is bad");
+		if (!c->o->read_data)
+			c->bad = 1;
+	}
 	if (c->o->read_data) {
 		for (i = 0; i < h.nchunks; i++) {
-			if (gs_reader_chunk_at(c->rd, name, &h.chunks[i], &buf) != 0)
+			if (gs_reader_chunk_at(c->rd, name, &h.chunks[i], &buf) != 0) {
+				struct gs_chunk_ref keyed = h.chunks[i];
+
 				nbad++;
+				hdr_key(bin, h.chunks[i].id, keyed.id);
+				if (gs_cindex_add(c->badhdr, bin, &keyed) < 0)
+					c->bad = 1;
+			}
 			gs_progress_add(&c->pg, h.chunks[i].stored_len, 0);
 		}
 		if (nbad > 0) {
@@ -158,6 +200,7 @@ check_pack(struct ctx *c, const char *name)
 			        (unsigned)nbad, (unsigned)h.nchunks);
 			c->bad = 1;
 			c->nbad_chunks += nbad;
+			aside_add(c, GS_OBJ_PACK, name);
 		}
 	}
 	gs_buf_free(&buf);
@@ -215,6 +258,8 @@ check_index(struct ctx *c, const char *name)
 				why = "is not in that pack's header (or the pack is missing)";
 			else if (!same_ref(href, &keyed))
 				why = "differs from the pack header";
+			else if (gs_cindex_get(c->badhdr, keyed.id, NULL) != NULL)
+				why = "fails authentication in that pack";
 			if (why != NULL) {
 				nwrong++;
 				if (named++ < MAX_NAMED) {
@@ -232,8 +277,10 @@ check_index(struct ctx *c, const char *name)
 		}
 	}
 	if (nwrong > 0) {
-		gs_warn("%s: %u entries disagree with the packs", label, (unsigned)nwrong);
+		gs_warn("%s: %u entries disagree with the packs or name bad chunks", label,
+		        (unsigned)nwrong);
 		c->bad = 1;
+		aside_add(c, GS_OBJ_INDEX, name);
 	}
 done:
 	gs_index_free(&idx);
@@ -241,69 +288,92 @@ done:
 
 /* ---- snapshots --------------------------------------------------------- */
 
-static int
-ref_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, GS_ID_LEN);
-}
+static const uint8_t no_pack[GS_NAME_LEN];
 
-/* Is id among the snapshot's (sorted) references? */
-static int
-in_refs(const struct ctx *c, const uint8_t id[GS_ID_LEN])
+/* The pin of id among the snapshot's (sorted) pins, or NULL. */
+static const struct gs_pin *
+find_pin(const struct gs_pin *pins, size_t n, const uint8_t id[GS_ID_LEN])
 {
-	return bsearch(id, c->refs.p, c->refs.len / GS_ID_LEN, GS_ID_LEN, ref_cmp) != NULL;
-}
+	size_t lo = 0, hi = n;
 
-/* Read the snapshot's reference stream (GS_CT_REFS chunks) into c->refs,
- * sorted; 0, or -1 when a chunk is unreadable or the count is wrong. */
-static int
-load_refs(struct ctx *c, const struct gs_rsnap *s)
-{
-	struct gs_buf chunk = {0};
-	int rc = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(pins[mid].id, id, GS_ID_LEN);
 
-	c->refs.len = 0;
-	for (uint32_t i = 0; i < s->info.nrefchunks && rc == 0; i++) {
-		if (gs_reader_chunk(c->rd, s->info.refchunks[i], GS_CT_REFS, &chunk) != 0 ||
-		    chunk.len % GS_ID_LEN != 0) {
-			gs_warn("tenant %s: snapshot %s: reference chunk %u is unreadable",
-			        c->tenant, s->name, i);
-			rc = -1;
-			break;
-		}
-		gs_buf_put(&c->refs, chunk.p, chunk.len);
+		if (r == 0)
+			return &pins[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	free(chunk.p);
-	if (rc == 0 && c->refs.len / GS_ID_LEN != s->info.nrefs) {
-		gs_warn("tenant %s: snapshot %s: reference stream holds %zu IDs, %llu recorded",
-		        c->tenant, s->name, c->refs.len / GS_ID_LEN,
-		        (unsigned long long)s->info.nrefs);
-		rc = -1;
-	}
-	if (c->refs.len)
-		qsort(c->refs.p, c->refs.len / GS_ID_LEN, GS_ID_LEN, ref_cmp);
-	return rc;
+	return NULL;
 }
 
-/* One referenced chunk; counts and names problems. */
+/* Does an index segment (that agrees with the packs) list id in pack? */
+static int
+indexed_in(struct ctx *c, const uint8_t id[GS_ID_LEN], const uint8_t pack[GS_NAME_LEN])
+{
+	const struct gs_chunk_ref *refs[16];
+	const uint8_t *packs[16];
+	size_t n = gs_cindex_locations(gs_reader_cindex(c->rd), id, refs, packs, 16);
+
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(packs[i], pack, GS_NAME_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/* One referenced chunk, pinned to pack (all zero: not pinned, version 1);
+ * counts and names problems. */
 static void
-check_ref(struct ctx *c, const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN], int listed,
-          uint32_t *named, uint64_t *nmissing)
+check_pin(struct ctx *c, const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN],
+          const uint8_t pack[GS_NAME_LEN], uint32_t *named, uint64_t *nmissing)
 {
-	const uint8_t *pack;
-	char idhex[2 * GS_ID_LEN + 1];
+	char idhex[2 * GS_ID_LEN + 1], phex[GS_NAME_HEX];
+	uint8_t key[GS_ID_LEN];
 	const char *why = NULL;
 
-	if (gs_cindex_get(gs_reader_cindex(c->rd), id, &pack) == NULL)
-		why = "is not in the index";
-	else if (!listed && !in_refs(c, id))
-		why = "is missing from the snapshot's reference list";
+	if (memcmp(pack, no_pack, GS_NAME_LEN) == 0) {
+		if (gs_cindex_get(c->ids, id, NULL) == NULL)
+			why = "is in no pack";
+	} else {
+		hdr_key(pack, id, key);
+		if (gs_cindex_get(c->hdr, key, NULL) == NULL)
+			why = "is pinned to a pack that does not hold it (or is missing)";
+		else if (gs_cindex_get(c->badhdr, key, NULL) != NULL)
+			why = "is pinned to a pack where it fails authentication";
+		else if (!indexed_in(c, id, pack))
+			why = "is pinned to a pack that no index segment lists it in (the agent's "
+			      "next backup indexes it again)";
+	}
 	if (why == NULL)
 		return;
 	(*nmissing)++;
 	if ((*named)++ < MAX_NAMED) {
 		gs_reader_idhex(id, idhex);
-		gs_warn("tenant %s: snapshot %s: chunk %s %s", c->tenant, s->name, idhex, why);
+		gs_hex(phex, pack, GS_NAME_LEN);
+		gs_warn("tenant %s: snapshot %s: chunk %s %s%s%s", c->tenant, s->name, idhex, why,
+		        memcmp(pack, no_pack, GS_NAME_LEN) ? ": pack " : "",
+		        memcmp(pack, no_pack, GS_NAME_LEN) ? phex : "");
+	}
+}
+
+/* A chunk the manifest names must be in the reference stream. */
+static void
+check_listed(struct ctx *c, const struct gs_rsnap *s, const struct gs_pin *pins, size_t npins,
+             const uint8_t id[GS_ID_LEN], uint32_t *named, uint64_t *nmissing)
+{
+	char idhex[2 * GS_ID_LEN + 1];
+
+	if (find_pin(pins, npins, id) != NULL)
+		return;
+	(*nmissing)++;
+	if ((*named)++ < MAX_NAMED) {
+		gs_reader_idhex(id, idhex);
+		gs_warn("tenant %s: snapshot %s: chunk %s is missing from the snapshot's "
+		        "reference list",
+		        c->tenant, s->name, idhex);
 	}
 }
 
@@ -313,6 +383,8 @@ check_snap(struct ctx *c, const char *name)
 	struct gs_manifest *m;
 	struct gs_mentry e;
 	struct gs_rsnap s;
+	const struct gs_pin *pins;
+	size_t npins;
 	uint64_t nmissing = 0;
 	uint32_t i, named = 0;
 	int rc;
@@ -326,22 +398,24 @@ check_snap(struct ctx *c, const char *name)
 		return;
 	}
 	for (i = 0; i < s.info.nrefchunks; i++)
-		check_ref(c, &s, s.info.refchunks[i], 1, &named, &nmissing);
-	if (load_refs(c, &s) != 0) {
+		check_pin(c, &s, s.info.refchunks[i].id, s.info.refchunks[i].pack, &named,
+		          &nmissing);
+	if (gs_reader_pin(c->rd, &s) != 0) {
 		c->bad = 1;
 		goto done;
 	}
-	for (i = 0; i < c->refs.len / GS_ID_LEN; i++)
-		check_ref(c, &s, c->refs.p + (size_t)i * GS_ID_LEN, 1, &named, &nmissing);
+	pins = gs_reader_pins(c->rd, &npins);
+	for (size_t j = 0; j < npins; j++)
+		check_pin(c, &s, pins[j].id, pins[j].pack, &named, &nmissing);
 	for (i = 0; i < s.sealed.nmeta; i++)
-		check_ref(c, &s, s.sealed.meta[i], 0, &named, &nmissing);
+		check_listed(c, &s, pins, npins, s.sealed.meta[i], &named, &nmissing);
 	if ((m = gs_reader_manifest_open(c->rd, &s)) == NULL) {
 		c->bad = 1;
 		goto done;
 	}
 	while ((rc = gs_reader_manifest_next(m, &e)) == 0) {
 		for (i = 0; i < e.nchunks; i++)
-			check_ref(c, &s, e.chunks[i], 0, &named, &nmissing);
+			check_listed(c, &s, pins, npins, e.chunks[i], &named, &nmissing);
 		gs_mentry_clear(&e);
 	}
 	if (rc < 0)
@@ -383,8 +457,9 @@ gs_check(struct gs_reader *rd, const struct gs_check_opts *o)
 		gs_warnp("malloc");
 		goto err0;
 	}
-	if ((c.hdr = gs_cindex_new()) == NULL)
-		goto err1;
+	if ((c.hdr = gs_cindex_new()) == NULL || (c.ids = gs_cindex_new()) == NULL ||
+	    (c.badhdr = gs_cindex_new()) == NULL)
+		goto err2;
 	if (gs_repo_list(gs_reader_repo(rd), c.tenant, GS_OBJ_PACK, &packs, &npacks) != 0 ||
 	    gs_repo_list(gs_reader_repo(rd), c.tenant, GS_OBJ_INDEX, &index, &nindex) != 0 ||
 	    gs_repo_list(gs_reader_repo(rd), c.tenant, GS_OBJ_SNAP, &snaps, &nsnaps) != 0)
@@ -421,6 +496,16 @@ gs_check(struct gs_reader *rd, const struct gs_check_opts *o)
 		gs_progress_add(&c.pg, 0, 1);
 	}
 	gs_progress_done(&c.pg);
+	if (c.aside.len > 0 && !c.aside.oom) {
+		char *line = (char *)c.aside.p, *nl;
+
+		gs_warn("tenant %s: forged or damaged objects to set aside on every copy (see "
+		        "\"The production host was compromised\" in docs/OPERATIONS.md):",
+		        c.tenant);
+		for (; (nl = memchr(line, '\n', (size_t)((char *)c.aside.p + c.aside.len - line)));
+		     line = nl + 1)
+			gs_warn("tenant %s: set aside: %.*s", c.tenant, (int)(nl - line), line);
+	}
 	if (o->verbose)
 		fprintf(stderr,
 		        "tenant %s: %zu packs, %zu index segments, %zu snapshots, %llu chunks%s: "
@@ -434,9 +519,10 @@ err2:
 	free(index);
 	free(snaps);
 	gs_cindex_free(c.hdr);
-err1:
+	gs_cindex_free(c.ids);
+	gs_cindex_free(c.badhdr);
+	gs_buf_free(&c.aside);
 	free(c.io);
-	free(c.refs.p);
 err0:
 	return rc;
 }

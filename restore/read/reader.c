@@ -150,7 +150,10 @@ gs_reader_free(struct gs_reader *rd)
 	if (rd->keys != NULL)
 		sodium_free(rd->keys); /* sodium_free wipes */
 	free(rd->keyok);
+	for (size_t i = 0; i < rd->npacks; i++)
+		free(rd->packs[i].chunks);
 	free(rd->packs);
+	free(rd->pins);
 	free(rd->tab);
 	gs_buf_free(&rd->blob);
 	gs_buf_free(&rd->mid);
@@ -271,6 +274,33 @@ keys_grow(struct gs_reader *rd, size_t n)
 	return 0;
 }
 
+static int
+ref_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct gs_chunk_ref *)a)->id, ((const struct gs_chunk_ref *)b)->id,
+	              GS_ID_LEN);
+}
+
+/* The ref of chunk id in pack pe's own header, or NULL. */
+static const struct gs_chunk_ref *
+pack_find(const struct pack_ent *pe, const uint8_t id[GS_ID_LEN])
+{
+	size_t lo = 0, hi = pe->nchunks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(pe->chunks[mid].id, id, GS_ID_LEN);
+
+		if (c == 0)
+			return &pe->chunks[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /*
  * The cache entry of pack name (hex), reading its header and unsealing its
  * data keys on first use.  NULL only when out of memory; an unreadable
@@ -316,6 +346,11 @@ pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex)
 			                         rd->k->sk) == 0;
 		}
 		rd->nkeys += h.nkeys;
+		pe->chunks = h.chunks;
+		pe->nchunks = h.nchunks;
+		h.chunks = NULL;
+		if (pe->nchunks > 1)
+			qsort(pe->chunks, pe->nchunks, sizeof(*pe->chunks), ref_cmp);
 		gs_pack_header_free(&h);
 	}
 	tab_insert(rd->tab, rd->tabcap, rd->packs, rd->npacks);
@@ -465,36 +500,245 @@ scan_packs(struct gs_reader *rd)
 	free(names);
 }
 
+/* Most locations of one chunk tried before giving up (a write-key holder
+ * can add any number). */
+#define MAX_LOCATIONS 16
+
+/* Read chunk id from pack (binary name) by the pack's own header; 0 or -1
+ * (warned). */
+static int
+chunk_in(struct gs_reader *rd, const uint8_t pack[GS_NAME_LEN], const uint8_t id[GS_ID_LEN],
+         uint8_t type, struct gs_buf *out)
+{
+	const struct gs_chunk_ref *ref;
+	char hex[GS_NAME_HEX], idhex[2 * GS_ID_LEN + 1];
+	struct pack_ent *pe;
+
+	gs_hex(hex, pack, GS_NAME_LEN);
+	if ((pe = pack_get(rd, pack, hex)) == NULL)
+		return -1;
+	if (pe->bad) {
+		gs_reader_idhex(id, idhex);
+		gs_warn("tenant %s pack %s chunk %s: the pack is missing or its header cannot be "
+		        "read",
+		        rd->k->w.tenant, hex, idhex);
+		return -1;
+	}
+	if ((ref = pack_find(pe, id)) == NULL) {
+		gs_reader_idhex(id, idhex);
+		gs_warn("tenant %s pack %s chunk %s: not in the pack's header", rd->k->w.tenant,
+		        hex, idhex);
+		return -1;
+	}
+	return chunk_open(rd, pe, hex, ref, type, out);
+}
+
+static const uint8_t no_pack[GS_NAME_LEN];
+
+/* The pinned pack of id in the current snapshot, or NULL (not in the
+ * reference stream, or a version 1 entry, which pins nothing). */
+static const uint8_t *
+pinned_pack(const struct gs_reader *rd, const uint8_t id[GS_ID_LEN], int *ret_listed)
+{
+	size_t lo = 0, hi = rd->npins;
+
+	*ret_listed = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(rd->pins[mid].id, id, GS_ID_LEN);
+
+		if (c == 0) {
+			*ret_listed = 1;
+			if (memcmp(rd->pins[mid].pack, no_pack, GS_NAME_LEN) == 0)
+				return NULL;
+			return rd->pins[mid].pack;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Try each location of id that ci knows and that is not in tried[]; 0 when
+ * one works. */
+static int
+try_locations(struct gs_reader *rd, const struct gs_cindex *ci, const uint8_t id[GS_ID_LEN],
+              uint8_t type, struct gs_buf *out, const uint8_t **tried, size_t *ntried)
+{
+	const struct gs_chunk_ref *refs[MAX_LOCATIONS];
+	const uint8_t *packs[MAX_LOCATIONS];
+	size_t n = gs_cindex_locations(ci, id, refs, packs, MAX_LOCATIONS);
+
+	for (size_t i = 0; i < n && *ntried < MAX_LOCATIONS; i++) {
+		size_t j;
+
+		for (j = 0; j < *ntried; j++)
+			if (memcmp(tried[j], packs[i], GS_NAME_LEN) == 0)
+				break;
+		if (j < *ntried)
+			continue;
+		tried[(*ntried)++] = packs[i];
+		if (chunk_in(rd, packs[i], id, type, out) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 /*
  * gs_reader_chunk(rd, id, type, out): fetch chunk id of type GS_CT_*,
  * decrypt, decompress and verify it against its keyed ID.  out is reset and
- * receives the plaintext.  Returns 0, or -1 (warned, naming tenant, pack and
- * chunk).
+ * receives the plaintext.  The chunk is read from the pack the current
+ * snapshot pins it to (gs_reader_pin()); only when that fails, or the
+ * snapshot pins nothing, are the other locations the index segments and
+ * then the pack headers know tried, at most MAX_LOCATIONS of them, each
+ * checked the same way.  A chunk found only that way marks the reader
+ * damaged.  Returns 0, or -1 (warned, naming tenant, pack and chunk).
  */
 int
 gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type, struct gs_buf *out)
 {
-	const struct gs_chunk_ref *ref;
-	const uint8_t *pack;
-	char idhex[2 * GS_ID_LEN + 1];
-	char hex[GS_NAME_HEX];
-	struct pack_ent *pe;
+	const uint8_t *tried[MAX_LOCATIONS];
+	char idhex[2 * GS_ID_LEN + 1], hex[GS_NAME_HEX];
+	int listed;
+	const uint8_t *pin = pinned_pack(rd, id, &listed);
+	size_t ntried = 0;
+	int failed = 0;
 
-	if ((ref = gs_cindex_get(rd->ci, id, &pack)) == NULL) {
+	if (pin != NULL) {
+		if (chunk_in(rd, pin, id, type, out) == 0)
+			return 0;
+		tried[ntried++] = pin;
+		failed = 1;
+	} else if (rd->npins > 0 && !listed) {
+		gs_reader_idhex(id, idhex);
+		gs_warn("tenant %s snapshot %s chunk %s: not in the snapshot's reference stream",
+		        rd->k->w.tenant, rd->pinned_for, idhex);
+		failed = 1;
+	}
+	if (try_locations(rd, rd->ci, id, type, out, tried, &ntried) != 0) {
 		/* Index segments are a cache of the pack headers: ask those. */
 		if (!rd->scanned)
 			scan_packs(rd);
-		if (rd->pci == NULL || (ref = gs_cindex_get(rd->pci, id, &pack)) == NULL) {
+		if (rd->pci == NULL ||
+		    try_locations(rd, rd->pci, id, type, out, tried, &ntried) != 0) {
 			gs_reader_idhex(id, idhex);
-			gs_warn("tenant %s chunk %s: in no index segment and no pack header",
-			        rd->k->w.tenant, idhex);
+			if (ntried == 0)
+				gs_warn(
+				    "tenant %s chunk %s: in no index segment and no pack header",
+				    rd->k->w.tenant, idhex);
+			else
+				gs_warn("tenant %s chunk %s: none of its %zu locations holds it",
+				        rd->k->w.tenant, idhex, ntried);
 			return -1;
 		}
+		failed |= ntried > 1;
+	} else {
+		failed |= ntried > 1;
 	}
-	gs_hex(hex, pack, GS_NAME_LEN);
-	if ((pe = pack_get(rd, pack, hex)) == NULL)
-		return -1;
-	return chunk_open(rd, pe, hex, ref, type, out);
+	if (failed) {
+		gs_reader_idhex(id, idhex);
+		gs_hex(hex, tried[ntried - 1], GS_NAME_LEN);
+		gs_warn("tenant %s chunk %s: read from pack %s after the locations above failed",
+		        rd->k->w.tenant, idhex, hex);
+		rd->damaged = 1;
+	}
+	return 0;
+}
+
+static int
+pin_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, GS_ID_LEN);
+}
+
+/*
+ * gs_reader_pin(rd, s): read the reference stream of snapshot s and make
+ * its pins the ones gs_reader_chunk() follows.  A snapshot of version 1
+ * has entries without a pack, which pin nothing.  When the stream cannot be read the snapshot is
+ * read unpinned and the reader is marked damaged.  Returns 0, or -1 (warned, naming the snapshot)
+ * when the stream is unreadable or malformed.
+ */
+int
+gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s)
+{
+	struct gs_buf stream = {0}, chunk = {0};
+	size_t elen = gs_snap_ref_len(s->info.version), n;
+	struct gs_pin *pins = NULL;
+	int rc = -1;
+
+	if (strcmp(rd->pinned_for, s->name) == 0)
+		return 0;
+	free(rd->pins);
+	rd->pins = NULL;
+	rd->npins = 0;
+	rd->pinned_for[0] = 0;
+	for (uint32_t i = 0; i < s->info.nrefchunks; i++) {
+		const struct gs_pin *p = &s->info.refchunks[i];
+
+		if (s->info.version < 2) {
+			/* Version 1 pins nothing: look the chunk up by ID. */
+			if (gs_reader_chunk(rd, p->id, GS_CT_REFS, &chunk) != 0) {
+				gs_warn("tenant %s: snapshot %s: reference chunk %u is unreadable",
+				        rd->k->w.tenant, s->name, i);
+				goto out;
+			}
+		} else if (chunk_in(rd, p->pack, p->id, GS_CT_REFS, &chunk) != 0) {
+			rd->damaged = 1; /* the pinned location failed (warned) */
+			if (gs_reader_chunk(rd, p->id, GS_CT_REFS, &chunk) != 0) {
+				gs_warn("tenant %s: snapshot %s: reference chunk %u is unreadable",
+				        rd->k->w.tenant, s->name, i);
+				goto out;
+			}
+		}
+		gs_buf_put(&stream, chunk.p, chunk.len);
+	}
+	if (stream.oom) {
+		gs_warn("tenant %s: snapshot %s: out of memory", rd->k->w.tenant, s->name);
+		goto out;
+	}
+	n = stream.len / elen;
+	if (stream.len % elen != 0 || n != s->info.nrefs) {
+		gs_warn("tenant %s: snapshot %s: the reference stream holds %zu bytes for %llu "
+		        "references",
+		        rd->k->w.tenant, s->name, stream.len, (unsigned long long)s->info.nrefs);
+		goto out;
+	}
+	if (n && (pins = calloc(n, sizeof(*pins))) == NULL) {
+		gs_warnp("calloc");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		gs_pin_decode(stream.p + i * elen, s->info.version, &pins[i]);
+	if (n > 1)
+		qsort(pins, n, sizeof(*pins), pin_cmp);
+	rd->pins = pins;
+	rd->npins = n;
+	memcpy(rd->pinned_for, s->name, GS_NAME_HEX);
+	rc = 0;
+out:
+	if (rc != 0) {
+		gs_warn("tenant %s: snapshot %s: reading its chunks by ID instead", rd->k->w.tenant,
+		        s->name);
+		rd->damaged = 1;
+		memcpy(rd->pinned_for, s->name, GS_NAME_HEX);
+	}
+	gs_buf_free(&stream);
+	gs_buf_free(&chunk);
+	return rc;
+}
+
+/*
+ * gs_reader_pins(rd, ret_n): the current snapshot's pins, sorted by chunk
+ * ID (borrowed until the next gs_reader_pin()); NULL with *ret_n 0 when it
+ * has none.
+ */
+const struct gs_pin *
+gs_reader_pins(const struct gs_reader *rd, size_t *ret_n)
+{
+	*ret_n = rd->npins;
+	return rd->pins;
 }
 
 /*

@@ -104,11 +104,33 @@ int gs_reader_resolve(struct gs_reader *rd, const char *spec, struct gs_rsnap *r
 /*
  * gs_reader_chunk(rd, id, type, out): fetch chunk id of type GS_CT_*,
  * decrypt, decompress and verify it against its keyed ID.  out is reset and
- * receives the plaintext.  Returns 0, or -1 (warned, naming tenant, pack and
- * chunk).
+ * receives the plaintext.  The chunk is read from the pack the current
+ * snapshot pins it to (gs_reader_pin()); only when that fails, or the
+ * snapshot pins nothing, are the other locations the index segments and
+ * then the pack headers know tried (a bounded number), each checked the
+ * same way.  A chunk found only that way marks the reader damaged.
+ * Returns 0, or -1 (warned, naming tenant, pack and chunk).
  */
 int gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
                     struct gs_buf *out);
+
+/*
+ * gs_reader_pin(rd, s): read the reference stream of snapshot s and make
+ * its pins (chunk ID -> the pack that held it when s was made) the ones
+ * gs_reader_chunk() follows; gs_reader_manifest_open() calls it.  A
+ * snapshot of version 1 lists bare IDs, which pin nothing.  When the
+ * stream cannot be read the snapshot is read unpinned and the reader is
+ * marked damaged.  Returns 0, or -1 (warned, naming the snapshot) when the
+ * stream is unreadable or malformed.
+ */
+int gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s);
+
+/*
+ * gs_reader_pins(rd, ret_n): the current snapshot's pins, sorted by chunk
+ * ID (borrowed until the next gs_reader_pin()); NULL with *ret_n 0 when it
+ * has none.
+ */
+const struct gs_pin *gs_reader_pins(const struct gs_reader *rd, size_t *ret_n);
 
 /*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described

@@ -19,6 +19,10 @@ struct pack_ent {
 	size_t key_off; /* first key of this pack in rd->keys */
 	uint16_t nkeys;
 	int bad; /* the header could not be read (already warned) */
+	/* The header's chunk refs, sorted by ID: the pack's own word on where
+	 * its chunks are, which no later object can change. */
+	struct gs_chunk_ref *chunks;
+	uint32_t nchunks;
 };
 
 struct gs_reader {
@@ -37,6 +41,12 @@ struct gs_reader {
 	struct gs_cindex *pci; /* from pack headers, built on the first index miss */
 	int scanned;
 	int damaged;
+
+	/* The pins of the snapshot being read (its reference stream), sorted
+	 * by ID; npins 0 when it has none (version 1, or unreadable). */
+	struct gs_pin *pins;
+	size_t npins;
+	char pinned_for[GS_NAME_HEX]; /* the snapshot they belong to, or "" */
 
 	struct gs_buf blob; /* stored bytes of the current chunk */
 	struct gs_buf mid;  /* decrypted, still compressed */

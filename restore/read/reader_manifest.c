@@ -42,6 +42,10 @@ gs_reader_manifest_open(struct gs_reader *rd, const struct gs_rsnap *s)
 	}
 	m->rd = rd;
 	m->s = s;
+	/* Read the snapshot as it was made: its chunks from the packs it pins.
+	 * A failure is warned and marks the reader damaged; the chunks are
+	 * then looked up by ID. */
+	(void)gs_reader_pin(rd, s);
 	if ((m->label = gs_asprintf("tenant %s snapshot %s manifest", rd->k->w.tenant, s->name)) ==
 	    NULL) {
 		free(m);

@@ -66,15 +66,18 @@ evil_snapshot(struct evil *e, struct evil_entry *v, size_t n, int64_t time_ns, c
 {
 	struct gs_pack_writer *pw;
 	struct gs_buf man = {0}, refs = {0}, snap = {0}, ib = {0};
-	struct gs_index_pack ip;
+	struct gs_index_pack ip[2];
 	struct gs_index idx;
 	struct gs_snap_info info = {0};
 	struct gs_snap_sealed sealed = {0};
-	uint8_t metaid[GS_ID_LEN], refid[GS_ID_LEN];
+	struct gs_pin pin, refpin;
+	uint8_t metaid[GS_ID_LEN];
 	uint8_t(*ids)[GS_ID_LEN] = calloc(n ? n : 1, GS_ID_LEN);
 	char iname[GS_NAME_HEX];
 	uint64_t bytes = 0, nrefs = 0;
 
+	/* The data and the manifest go into one pack, the reference stream
+	 * (which pins them to that pack) into a second. */
 	if (ids == NULL || (pw = gs_pack_writer_new(e->r, e->tenant, e->k, GS_ALG_XCHACHA)) == NULL)
 		evil_die("cannot start a pack");
 	gs_buf_put(&man, GS_MANIFEST_MAGIC, 4);
@@ -99,20 +102,33 @@ evil_snapshot(struct evil *e, struct evil_entry *v, size_t n, int64_t time_ns, c
 		if (m->type == GS_FT_FILE)
 			bytes += m->size;
 		gs_mentry_encode(&man, m);
-		gs_buf_put(&refs, m->chunks, (size_t)m->nchunks * GS_ID_LEN);
-		nrefs += m->nchunks;
 	}
 	gs_buf_u32(&man, 0);
 	add_chunk(e, pw, man.p, man.len, GS_CT_META, metaid);
-	gs_buf_put(&refs, metaid, GS_ID_LEN);
-	nrefs++;
-	add_chunk(e, pw, refs.p, refs.len, GS_CT_REFS, refid);
-	if (man.oom || refs.oom || gs_pack_writer_commit(pw, &ip))
-		evil_die("cannot write the pack");
+	if (man.oom || gs_pack_writer_commit(pw, &ip[0]))
+		evil_die("cannot write the data pack");
 	gs_pack_writer_free(pw);
 
-	idx.npacks = 1;
-	idx.packs = &ip;
+	memcpy(pin.pack, ip[0].name, GS_NAME_LEN);
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < v[i].e.nchunks; j++) {
+			memcpy(pin.id, v[i].e.chunks[j], GS_ID_LEN);
+			gs_pin_encode(&refs, &pin);
+			nrefs++;
+		}
+	memcpy(pin.id, metaid, GS_ID_LEN);
+	gs_pin_encode(&refs, &pin);
+	nrefs++;
+	if ((pw = gs_pack_writer_new(e->r, e->tenant, e->k, GS_ALG_XCHACHA)) == NULL)
+		evil_die("cannot start a pack");
+	add_chunk(e, pw, refs.p, refs.len, GS_CT_REFS, refpin.id);
+	if (refs.oom || gs_pack_writer_commit(pw, &ip[1]))
+		evil_die("cannot write the reference pack");
+	gs_pack_writer_free(pw);
+	memcpy(refpin.pack, ip[1].name, GS_NAME_LEN);
+
+	idx.npacks = 2;
+	idx.packs = ip;
 	gs_index_encode(e->k->index_key, &idx, &ib);
 	if (ib.oom || gs_repo_put(e->r, e->tenant, GS_OBJ_INDEX, ib.p, ib.len, iname))
 		evil_die("cannot write the index segment");
@@ -126,14 +142,15 @@ evil_snapshot(struct evil *e, struct evil_entry *v, size_t n, int64_t time_ns, c
 	info.bytes_seen = bytes;
 	info.nrefs = nrefs;
 	info.nrefchunks = 1;
-	info.refchunks = &refid;
+	info.refchunks = &refpin;
 	sealed.manifest_len = man.len;
 	sealed.nmeta = 1;
 	sealed.meta = &metaid;
 	if (gs_snap_encode(e->k, &info, &sealed, &snap) ||
 	    gs_repo_put(e->r, e->tenant, GS_OBJ_SNAP, snap.p, snap.len, ret_name))
 		evil_die("cannot write the snapshot");
-	free(ip.chunks);
+	free(ip[0].chunks);
+	free(ip[1].chunks);
 	free(ids);
 	gs_buf_free(&man);
 	gs_buf_free(&refs);
