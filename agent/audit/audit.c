@@ -144,6 +144,12 @@ gs_audit_append(const char *path, const char *host, const struct gs_step *s)
 	        (unsigned long long)s->new_bytes);
 	json_kv_str(m, "snapshot", s->snapshot);
 	json_kv_str(m, "message", s->message);
+	if (s->action != NULL) {
+		json_kv_str(m, "object", s->object);
+		json_kv_str(m, "action", s->action);
+		json_kv_str(m, "to", s->to);
+		json_kv_str(m, "reason", s->reason);
+	}
 	fputs("}\n", m);
 	if (fclose(m) != 0) {
 		gs_warnp("open_memstream");

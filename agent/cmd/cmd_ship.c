@@ -5,6 +5,7 @@
 
 #include "agent.h"
 #include "geosnap/audit.h"
+#include "geosnap/keys.h"
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
 
@@ -14,7 +15,34 @@ static const char usage[] =
     "records last; resumable.  A remote outside the tenant's allowed regions,\n"
     "or in the primary's own region, is refused before connecting (exit 2).\n"
     "--repair reads back everything on the remote, moves bad or unknown files\n"
-    "into tenants/T/quarantine/ and re-sends from the local copy.\n";
+    "into tenants/T/quarantine/, puts back temporaries that hold a whole object\n"
+    "the remote lacks, quarantines other temporaries older than 24 h, and\n"
+    "re-sends from the local copy.  It deletes nothing; each action is one line\n"
+    "on stderr and one \"repair\" record in the audit log.\n";
+
+struct repair_rec {
+	struct agent_opts *o;
+	const char *tenant, *remote;
+};
+
+/* One audit record per action of ship --repair (gs_repair.record). */
+static int
+record_repair(void *arg, const struct gs_repair_action *a)
+{
+	const struct repair_rec *r = arg;
+	struct gs_step s = {.step = "repair",
+	                    .tenant = r->tenant,
+	                    .remote = r->remote,
+	                    .start_ns = gs_now_ns(),
+	                    .files = 1,
+	                    .bytes = a->size,
+	                    .object = a->path,
+	                    .action = a->action,
+	                    .to = a->to,
+	                    .reason = a->reason};
+
+	return gs_audit_append(r->o->cfg->audit_log, r->o->cfg->host, &s);
+}
 
 int
 agent_ship_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
@@ -23,18 +51,27 @@ agent_ship_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs
 	struct gs_step s = {
 	    .step = "ship", .tenant = t->name, .remote = rc->name, .start_ns = gs_now_ns()};
 	struct gs_repl_result res = {0};
+	struct repair_rec rr = {.o = o, .tenant = t->name, .remote = rc->name};
+	struct gs_repair rp = {.record = record_repair, .arg = &rr};
+	struct gs_wkey *k = NULL;
 	int64_t t0 = gs_mono_ns();
 	int lock;
 
 	if ((s.status = gs_region_check(o->cfg, t, rc)) != GS_EXIT_OK) {
 		snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
+	} else if (o->repair && (k = gs_wkey_load(t->write_key, t->name)) == NULL) {
+		/* repair tells whole objects from partial uploads with the index key */
+		s.status = GS_EXIT_USAGE;
+		snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
 	} else if (gs_repo_tenant_init(r, t->name) || (lock = gs_repo_lock(r, t->name)) < 0) {
 		s.status = GS_EXIT_FAIL;
 		snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
 	} else {
-		s.status = gs_ship(o->cfg, r, rc, t->name, o->repair, &res);
+		rp.key = k;
+		s.status = gs_ship(o->cfg, r, rc, t->name, o->repair ? &rp : NULL, &res);
 		gs_repo_unlock(lock);
 	}
+	gs_wkey_free(k);
 	s.duration_ns = gs_mono_ns() - t0;
 	s.files = res.objects;
 	s.bytes = res.bytes;

@@ -64,13 +64,34 @@ strv_add(char ***v, size_t *n, char *s)
 	return 0;
 }
 
+/* Take ownership of path (freed on failure). */
+static int
+temp_add(struct inv *iv, char *path, int kind, const char *fanout, const struct gs_tp_entry *e)
+{
+	struct inv_temp *nv;
+
+	if (path == NULL || (nv = realloc(iv->temps, (iv->ntemps + 1) * sizeof(*nv))) == NULL) {
+		free(path);
+		return -1;
+	}
+	iv->temps = nv;
+	nv += iv->ntemps++;
+	memset(nv, 0, sizeof(*nv));
+	nv->path = path;
+	nv->kind = (uint8_t)kind;
+	snprintf(nv->fanout, sizeof(nv->fanout), "%s", fanout ? fanout : "");
+	nv->size = e->size;
+	nv->mtime = e->mtime;
+	return 0;
+}
+
 void
 inv_free(struct inv *iv)
 {
 	for (size_t i = 0; i < iv->nextras; i++)
 		free(iv->extras[i]);
 	for (size_t i = 0; i < iv->ntemps; i++)
-		free(iv->temps[i]);
+		free(iv->temps[i].path);
 	free(iv->extras);
 	free(iv->temps);
 	free(iv->v);
@@ -148,7 +169,8 @@ is_hex2(const char *s)
 	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
 }
 
-/* Sort one remote directory's entries into objects, temporaries, extras.
+/* Sort one remote directory's entries into objects, temporaries, extras
+ * (a directory named like a temporary is an extra: no upload makes one).
  * prefix: the pack directory's two hex digits, or NULL. */
 static int
 inv_remote_dir(struct gs_transport *tp, struct inv *iv, int kind, const char *dir,
@@ -166,8 +188,8 @@ inv_remote_dir(struct gs_transport *tp, struct inv *iv, int kind, const char *di
 		const char *nm = e[i].name;
 		char *p = gs_asprintf("%s/%s", dir, nm);
 
-		if (strncmp(nm, GS_TMP_PREFIX, strlen(GS_TMP_PREFIX)) == 0) {
-			rc = strv_add(&iv->temps, &iv->ntemps, p);
+		if (strncmp(nm, GS_TMP_PREFIX, strlen(GS_TMP_PREFIX)) == 0 && !e[i].is_dir) {
+			rc = temp_add(iv, p, kind, prefix, &e[i]);
 		} else if (kind == GS_OBJ_PACK && prefix == NULL && e[i].is_dir && is_hex2(nm)) {
 			free(p);
 			iv->pack_dir[strtoul(nm, NULL, 16)] = 1;

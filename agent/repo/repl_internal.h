@@ -23,13 +23,22 @@ struct inv_obj {
 	int64_t mtime_ns; /* local copy only */
 };
 
+/* A temporary (".gstmp-*") in one of a tenant's kind directories. */
+struct inv_temp {
+	char *path;     /* relative to the remote's base */
+	uint8_t kind;   /* GS_OBJ_* of the directory it lies in */
+	char fanout[3]; /* packs/<xx>/: xx; "" for the kind's own directory */
+	uint64_t size;  /* as listed */
+	int64_t mtime;  /* as listed (server clock, s); 0 unknown */
+};
+
 /* What a copy of one tenant holds. */
 struct inv {
 	struct inv_obj *v; /* sorted by (kind, name) */
 	size_t n, cap;
 	char **extras; /* relative paths of files that are neither objects nor temporaries */
 	size_t nextras;
-	char **temps; /* relative paths of temporaries */
+	struct inv_temp *temps; /* temporaries (remote listings only) */
 	size_t ntemps;
 	uint8_t kind_dir[3];   /* the kind's directory exists */
 	uint8_t pack_dir[256]; /* packs/<xx> exists */
@@ -88,6 +97,12 @@ int repl_hash_local(const struct gs_repo *local, const char *tenant, const struc
  * first o->size bytes (read through w->tp).  0, or -1 (errkind on w->tp). */
 int repl_hash_remote(struct repl_worker *w, const char *tenant, const struct inv_obj *o,
                      char ret_hex[GS_NAME_HEX]);
+
+/* repl_hash_remote_path(w, path, size, ret_hex): XXH3-128 of the first size
+ * bytes of the remote file path.  0; 1 when the file vanished while being
+ * read (ret_hex then covers what was read); -1 (errkind on w->tp). */
+int repl_hash_remote_path(struct repl_worker *w, const char *path, uint64_t size,
+                          char ret_hex[GS_NAME_HEX]);
 
 /* repl_pending_path(cfg, tenant, rc): state_dir/pending-verify/T@R. */
 char *repl_pending_path(const struct gs_config *cfg, const char *tenant,

@@ -17,34 +17,45 @@
 #include "repl_internal.h"
 
 int
+repl_hash_remote_path(struct repl_worker *w, const char *path, uint64_t size,
+                      char ret_hex[GS_NAME_HEX])
+{
+	XXH128_canonical_t c;
+	uint64_t off = 0;
+	int gone = 0;
+
+	XXH3_128bits_reset(w->xs);
+	while (off < size) {
+		size_t want = size - off < REPL_PIECE ? (size_t)(size - off) : REPL_PIECE;
+		int rc = gs_tp_read(w->tp, path, off, want, w->buf);
+
+		if (rc == 1) { /* deleted since the listing: hashes to nothing */
+			gone = 1;
+			break;
+		}
+		if (rc < 0)
+			return -1;
+		XXH3_128bits_update(w->xs, w->buf, want);
+		off += want;
+	}
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->xs));
+	for (int i = 0; i < 16; i++)
+		snprintf(ret_hex + 2 * i, 3, "%02x", c.digest[i]);
+	return gone;
+}
+
+int
 repl_hash_remote(struct repl_worker *w, const char *tenant, const struct inv_obj *o,
                  char hex[GS_NAME_HEX])
 {
 	char *p = gs_repo_obj_relpath(tenant, o->kind, o->name);
-	XXH128_canonical_t c;
-	uint64_t off = 0;
+	int rc;
 
 	if (p == NULL)
 		return -1;
-	XXH3_128bits_reset(w->xs);
-	while (off < o->size) {
-		size_t want = o->size - off < REPL_PIECE ? (size_t)(o->size - off) : REPL_PIECE;
-		int rc = gs_tp_read(w->tp, p, off, want, w->buf);
-
-		if (rc == 1) /* deleted since the listing: hashes to nothing */
-			break;
-		if (rc < 0) {
-			free(p);
-			return -1;
-		}
-		XXH3_128bits_update(w->xs, w->buf, want);
-		off += want;
-	}
+	rc = repl_hash_remote_path(w, p, o->size, hex);
 	free(p);
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->xs));
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 struct vctx {

@@ -363,7 +363,7 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 			goto err;
 		}
 		if (gs_tp_entry_add(&v, &n, &cap, de->d_name, (uint64_t)st.st_size,
-		                    S_ISDIR(st.st_mode))) {
+		                    S_ISDIR(st.st_mode), (int64_t)st.st_mtim.tv_sec)) {
 			gs_tp_fail(bt, GS_TP_ERR_IO);
 			goto err;
 		}

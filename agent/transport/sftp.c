@@ -167,6 +167,7 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 	size_t n = 0, cap = 0;
 	unsigned long fx;
 	char name[4096];
+	int64_t mtime;
 	int rc;
 
 	h = libssh2_sftp_open_ex(t->sftp, rp, (unsigned)strlen(rp), 0, 0, LIBSSH2_SFTP_OPENDIR);
@@ -198,10 +199,12 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 		}
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
+		mtime = (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime : 0;
 		if (gs_tp_entry_add(&v, &n, &cap, name,
 		                    (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0,
 		                    (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
-		                        LIBSSH2_SFTP_S_ISDIR(a.permissions))) {
+		                        LIBSSH2_SFTP_S_ISDIR(a.permissions),
+		                    mtime)) {
 			gs_tp_list_free(v, n);
 			libssh2_sftp_close_handle(h);
 			return gs_tp_fail(&t->base, GS_TP_ERR_IO);

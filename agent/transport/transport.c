@@ -129,7 +129,7 @@ gs_tp_entry_sort(struct gs_tp_entry *v, size_t n)
 
 int
 gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name, uint64_t size,
-                int is_dir)
+                int is_dir, int64_t mtime)
 {
 	struct gs_tp_entry *nv;
 	size_t ncap;
@@ -148,6 +148,7 @@ gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name
 		return -1;
 	(*v)[*n].size = size;
 	(*v)[*n].is_dir = is_dir;
+	(*v)[*n].mtime = mtime;
 	(*n)++;
 	return 0;
 }

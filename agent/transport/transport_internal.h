@@ -72,10 +72,10 @@ void gs_tp_set_open_errkind(int kind);
 
 /* gs_tp_entry_sort(v, n): sort list entries by name (bytewise). */
 void gs_tp_entry_sort(struct gs_tp_entry *v, size_t n);
-/* gs_tp_entry_add(v, n, cap, name, size, is_dir): append to a growing
- * array (copies name); 0 or -1 (warned). */
+/* gs_tp_entry_add(v, n, cap, name, size, is_dir, mtime): append to a
+ * growing array (copies name); 0 or -1 (warned). */
 int gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name, uint64_t size,
-                    int is_dir);
+                    int is_dir, int64_t mtime);
 
 /* A parsed "sftp://[user@]host[:port]/path" (all malloc'd, %XX decoded;
  * user NULL when the url names none; path absolute, without a trailing

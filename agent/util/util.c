@@ -25,10 +25,13 @@ gs_set_progname(const char *name)
 	progname = name;
 }
 
-void
+int
 gs_set_quiet(int q)
 {
+	int old = quiet;
+
 	quiet = q;
+	return old;
 }
 
 const char *

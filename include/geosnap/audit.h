@@ -2,7 +2,8 @@
  * audit.h -- what each step did: the audit log (JSON Lines, append-only,
  * hash-chained), the status table in state_dir, and Prometheus metrics.
  *
- * One record per step per tenant (and remote): backup, ship, verify, run.
+ * One record per step per tenant (and remote): backup, ship, verify, run;
+ * and one "repair" record (audit log only) per action of ship --repair.
  * Every record carries "seq" and "prev", the SHA-256 of the previous line,
  * so a later signature over the file covers the whole chain (docs/AUDIT.md).
  */
@@ -25,6 +26,12 @@ struct gs_step {
 	uint64_t new_bytes;   /* backup: new plaintext bytes */
 	const char *snapshot; /* backup: snapshot id, or NULL */
 	const char *message;  /* first problem, or NULL */
+	/* "repair" records, one per action of ship --repair (NULL otherwise:
+	 * then the record has none of these fields) */
+	const char *object; /* the file on the remote, relative to its base */
+	const char *action; /* "restored", "left", "kept" or "quarantined" */
+	const char *to;     /* where it was renamed to, or NULL */
+	const char *reason;
 };
 
 /* gs_step_result(status): "ok", "problem", "usage", "failed" or "warnings". */

@@ -43,6 +43,8 @@ struct gs_tp_entry {
 	char *name; /* file name within the listed directory (malloc'd) */
 	uint64_t size;
 	int is_dir;
+	int64_t mtime; /* last modification, seconds since the epoch; 0 when
+	                  the server did not say */
 };
 
 #define GS_TP_ERR_NONE 0
@@ -127,7 +129,8 @@ int gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t
 int gs_tp_stat(struct gs_transport *t, const char *path, uint64_t *ret_size);
 
 /* gs_tp_list(t, dir, ret, ret_n): entries of dir ("" = the base directory)
- * except "." and "..", sorted by name (bytewise), with their sizes.  A
+ * except "." and "..", sorted by name (bytewise), with their sizes and
+ * modification times (by the server's clock).  A
  * missing dir gives 0 entries and returns 1.  0, 1, -1.  Free with
  * gs_tp_list_free(). */
 int gs_tp_list(struct gs_transport *t, const char *dir, struct gs_tp_entry **ret, size_t *ret_n);

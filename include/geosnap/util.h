@@ -31,8 +31,10 @@ void gs_warnp(const char *fmt, ...) GS_PRINTF(1, 2);
 /* gs_set_progname(name): name used as the prefix of messages (borrows). */
 void gs_set_progname(const char *name);
 
-/* gs_set_quiet(q): when q is non-zero, gs_warn() only records, not prints. */
-void gs_set_quiet(int q);
+/* gs_set_quiet(q): when q is non-zero, gs_warn() only records, not prints
+ * (process-wide: call it while no other thread warns).  Returns the
+ * previous setting. */
+int gs_set_quiet(int q);
 
 /* gs_last_error(): the last message recorded on this thread ("" if none). */
 const char *gs_last_error(void);

@@ -9,8 +9,9 @@
 # and unknown files into tenants/acme/quarantine/ (nothing deleted: each
 # is there, by content), re-sends from the local copy and exits 0; then
 # verify --full exits 0 and the remote holds exactly the local objects.
-# A leftover .gstmp-* temporary is not reported by verify and is removed
-# by ship --repair.
+# Leftover .gstmp-* temporaries of random bytes are not reported by
+# verify; ship --repair leaves them alone while they are younger than 24 h
+# (one line each) and moves them into the quarantine once older.
 . "$(dirname "$0")/lib.sh"
 ship_begin "remote damage: verify --full names it, ship --repair quarantines and re-sends"
 
@@ -130,11 +131,24 @@ grep -q 'gstmp' "$GS_ERR" && gs_fail "verify named a temporary" || gs_pass "veri
 gs_run 0 "verify --full with leftover .gstmp- temporaries on the remote" "$GS_AGENT" verify --full
 grep -q 'gstmp' "$GS_ERR" && gs_fail "verify --full named a temporary" ||
 	gs_pass "verify --full does not report the temporaries"
-gs_run 0 "ship --repair with leftover temporaries" "$GS_AGENT" ship --repair
-[ ! -e "$tmp1" ] && [ ! -e "$tmp2" ] && gs_pass "ship --repair removed the temporaries" ||
-	gs_fail "temporaries left: $(find "$R" -name '.gstmp-*' | tr '\n' ' ')"
-[ -z "$(find "$R" -name '.gstmp-*')" ] && gs_pass "no temporary anywhere on the remote" ||
-	gs_fail "temporaries on the remote: $(find "$R" -name '.gstmp-*' | tr '\n' ' ')"
+cp "$tmp1" "$T/damaged/tmp1"
+cp "$tmp2" "$T/damaged/tmp2"
+gs_run 0 "ship --repair with fresh leftover temporaries" "$GS_AGENT" ship --repair
+[ -e "$tmp1" ] && [ -e "$tmp2" ] && gs_pass "ship --repair left the fresh temporaries alone" ||
+	gs_fail "a fresh temporary was moved or removed"
+[ "$(count_err 'gstmp.*: left alone: .*less than 24 h')" = 2 ] &&
+	gs_pass "one 'left alone' line for each fresh temporary" ||
+	{ gs_fail "wanted two 'left alone' lines"; gs_show "$GS_ERR"; }
+touch -d '2 days ago' "$tmp1" "$tmp2" || gs_fatal "touch -d"
+gs_run 0 "ship --repair with old leftover temporaries" "$GS_AGENT" ship --repair
+[ "$(count_err 'gstmp.*: moved aside to tenants/acme/quarantine/')" = 2 ] &&
+	gs_pass "one 'moved aside' line for each old temporary" ||
+	{ gs_fail "wanted two 'moved aside' lines"; gs_show "$GS_ERR"; }
+in_quarantine "the old temporary in the pack directory" "$T/damaged/tmp1" "^temporary-\.gstmp-"
+in_quarantine "the old temporary in the snapshot directory" "$T/damaged/tmp2" "^temporary-\.gstmp-"
+[ -z "$(find "$A" -path "$Q" -prune -o -name '.gstmp-*' -print)" ] &&
+	gs_pass "no temporary left outside the quarantine" ||
+	gs_fail "temporaries on the remote: $(find "$A" -path "$Q" -prune -o -name '.gstmp-*' -print | tr '\n' ' ')"
 ship_parity "after the second repair the remote holds exactly the local objects"
 gs_run 0 "verify --full at the end" "$GS_AGENT" verify --full
 gs_finish

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -308,6 +309,7 @@ c_list(struct gs_transport *t)
 	static const uint64_t sizes[] = {0, 1, 2, 3, 0};
 	struct gs_tp_entry *v = NULL;
 	size_t n = 0, i;
+	int64_t now = (int64_t)time(NULL);
 
 	CHECK(gs_tp_mkdir(t, P("ls/d")) == 0);
 	CHECK(put(t, P("ls/b"), (const uint8_t *)"bb", 2, 10) == 0);
@@ -321,6 +323,8 @@ c_list(struct gs_transport *t)
 		CHECK(v[i].is_dir == (i == 4));
 		if (i < 4)
 			CHECK(v[i].size == sizes[i]);
+		/* modification times by the server's clock (the same host here) */
+		CHECK(v[i].mtime > now - 600 && v[i].mtime < now + 600);
 	}
 	gs_tp_list_free(v, n);
 	/* the base directory itself lists too, and has our prefix */
