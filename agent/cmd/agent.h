@@ -14,7 +14,9 @@ struct agent_opts {
 	const char **remotes; /* --remote, may repeat */
 	size_t nremotes;
 	int repair, full; /* ship --repair, verify --full */
-	int in_run;       /* the steps run inside `run` */
+	char **args;      /* operands after the options (AO_ARGS) */
+	size_t nargs;
+	int in_run; /* the steps run inside `run` */
 	struct gs_config *cfg;
 };
 
@@ -27,6 +29,7 @@ int cmd_run(struct agent_opts *o, int argc, char **argv);
 int cmd_status(struct agent_opts *o, int argc, char **argv);
 int cmd_ship(struct agent_opts *o, int argc, char **argv);
 int cmd_verify(struct agent_opts *o, int argc, char **argv);
+int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
 
 struct gs_step;
 /* agent_record_step(o, s): status table and audit log; 0 or -1 (warned). */
@@ -67,6 +70,7 @@ int agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *
 #define AO_REMOTE 1 /* --remote R, may repeat */
 #define AO_REPAIR 2 /* --repair */
 #define AO_FULL 4   /* --full */
+#define AO_ARGS 8   /* operands after the options, into o->args */
 int agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *usage, int flags);
 /* worst(a, b): the exit status to report when two steps ended a and b. */
 int worst(int a, int b);

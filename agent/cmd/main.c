@@ -26,6 +26,8 @@ static const char usage[] =
     "                             list what the agent may see of each snapshot\n"
     "  run                        the nightly job (cron): backup, ship, verify\n"
     "  status [--json]            last result of each step; exit status = worst\n"
+    "  quarantine --tenant T [--remote R]... KIND/NAME...\n"
+    "                             set forged objects aside on every copy\n"
     "\n"
     "Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
     "Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
@@ -136,7 +138,10 @@ agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *cusage
 			return GS_EXIT_OK;
 		}
 	}
-	if (optind != argc) {
+	if (flags & AO_ARGS) {
+		o->args = argv + optind;
+		o->nargs = (size_t)(argc - optind);
+	} else if (optind != argc) {
 		gs_warn("unexpected argument '%s'", argv[optind]);
 		fputs(cusage, stderr);
 		return GS_EXIT_USAGE;
@@ -159,9 +164,9 @@ static const struct {
 	const char *name;
 	int (*fn)(struct agent_opts *, int, char **);
 } commands[] = {
-    {"init", cmd_init},     {"backup", cmd_backup}, {"snapshots", cmd_snapshots},
-    {"ship", cmd_ship},     {"verify", cmd_verify}, {"run", cmd_run},
-    {"status", cmd_status},
+    {"init", cmd_init},     {"backup", cmd_backup},         {"snapshots", cmd_snapshots},
+    {"ship", cmd_ship},     {"verify", cmd_verify},         {"run", cmd_run},
+    {"status", cmd_status}, {"quarantine", cmd_quarantine},
 };
 
 int

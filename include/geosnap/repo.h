@@ -106,6 +106,18 @@ uint64_t gs_objfile_size(const struct gs_objfile *f);
 int gs_objfile_commit(struct gs_objfile *f, char ret_name[GS_NAME_HEX]);
 void gs_objfile_free(struct gs_objfile *f);
 
+struct gs_transport;
+/*
+ * gs_repo_set_aside(tp, tenant, kind, name, ret_to): rename the object
+ * tenants/T/<kind>/<name> of the copy behind tp (a remote, or the local
+ * repository through gs_tp_open_local()) to
+ * tenants/T/quarantine/<noun>-<name>-<unix time>[-N], never over another
+ * file; *ret_to (malloc'd) is where it went.  0, 1 when the copy does not
+ * hold the object, -1 (warned, naming the copy).
+ */
+int gs_repo_set_aside(struct gs_transport *tp, const char *tenant, int kind, const char *name,
+                      char **ret_to);
+
 /* gs_repo_lock(r, tenant): take the tenant's writer lock (flock, released
  * when the process dies).  Returns an fd, -1 on error, -2 when another
  * process holds it (warned naming the holder's pid). */
