@@ -1208,15 +1208,22 @@ pin_ids(struct ctx *c, const uint8_t *ids, uint32_t n, struct gs_buf *out)
 	return out->oom ? -1 : 0;
 }
 
+static int
+pin_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, GS_PIN_LEN);
+}
+
 /*
  * Store the manifest (the slots in walk order; dropped entries are empty)
  * and then the reference stream: the pin (ID and pack) of every chunk the
- * manifest names, in manifest order (so a change in one file changes only
- * a local stretch of it, and the chunks around it dedup against the last
- * snapshot's), then the pins of the manifest's own chunks.  The pins of
- * the reference chunks themselves go to refchunks.  Runs after the workers
- * and the committer have stopped (c->sync), so every pack is named.  Fills
- * the counts of info.
+ * manifest names and of the manifest's own chunks, sorted by ID, each once.
+ * Sorted, the stream tells the agent which chunks the snapshot uses but not
+ * in which order or how often, and a change in one file still changes
+ * only the stretches of the stream around its chunks' IDs, so the rest
+ * dedups against the last snapshot's.  The pins of the reference chunks
+ * themselves go to refpins.  Runs after the workers and the committer have
+ * stopped (c->sync), so every pack is named.  Fills the counts of info.
  */
 static int
 store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *sealed,
@@ -1226,6 +1233,7 @@ store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *
 	struct idlist refchunks = {0};
 	struct gs_buf pins = {0};
 	uint8_t head[8], end[4] = {0};
+	size_t n = 0;
 	int rc = -1;
 
 	memcpy(head, GS_MANIFEST_MAGIC, 4);
@@ -1247,44 +1255,46 @@ store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *
 		return -1;
 
 	info->bytes = 0;
-	info->nrefs = 0;
-	ss_open(&rs, c, GS_CT_REFS);
-	for (size_t i = 0; i < c->nslots && !rs.err; i++) {
+	for (size_t i = 0; i < c->nslots; i++) {
 		const uint8_t *p, *ids;
 		struct gs_rd r;
 		uint64_t size;
-		uint32_t n;
+		uint32_t nids;
 		uint8_t type;
 		size_t len;
 
 		if ((p = slot_bytes(&c->slots[i], &len)) == NULL)
 			continue;
 		gs_rd_init(&r, p, len);
-		if (gs_mentry_peek(&r, &type, &size, &ids, &n) != 0) {
+		if (gs_mentry_peek(&r, &type, &size, &ids, &nids) != 0) {
 			gs_warn("internal error: manifest entry does not parse");
-			rs.err = 1;
-			break;
+			goto out;
 		}
 		if (type == GS_FT_FILE)
 			info->bytes += size;
-		pins.len = 0;
-		if (pin_ids(c, ids, n, &pins)) {
-			rs.err = 1;
-			break;
-		}
-		ss_feed(&rs, pins.p, pins.len);
-		info->nrefs += n;
+		if (pin_ids(c, ids, nids, &pins))
+			goto out;
 	}
-	pins.len = 0;
-	if (!rs.err && pin_ids(c, meta->v[0], meta->n, &pins))
-		rs.err = 1;
-	ss_feed(&rs, pins.p, pins.len);
-	info->nrefs += meta->n;
+	if (pin_ids(c, meta->v[0], meta->n, &pins))
+		goto out;
+	/* A set: sorted, each ID once (an ID has one preferred location). */
+	if (pins.len > 0) {
+		qsort(pins.p, pins.len / GS_PIN_LEN, GS_PIN_LEN, pin_cmp);
+		for (size_t i = 0; i < pins.len / GS_PIN_LEN; i++)
+			if (n == 0 || memcmp(pins.p + (n - 1) * GS_PIN_LEN, pins.p + i * GS_PIN_LEN,
+			                     GS_ID_LEN) != 0)
+				memmove(pins.p + n++ * GS_PIN_LEN, pins.p + i * GS_PIN_LEN,
+				        GS_PIN_LEN);
+	}
+	info->nrefs = n;
+	ss_open(&rs, c, GS_CT_REFS);
+	ss_feed(&rs, pins.p, n * GS_PIN_LEN);
 	if (ss_close(&rs, &refchunks) == 0) {
 		refpins->len = 0;
 		rc = pin_ids(c, refchunks.v[0], refchunks.n, refpins);
 		info->nrefchunks = refchunks.n;
 	}
+out:
 	free(refchunks.v);
 	gs_buf_free(&pins);
 	return rc;

@@ -163,10 +163,11 @@ void gs_index_free(struct gs_index *idx);
  *   u64 files, u64 bytes, u64 new_bytes, u64 stored_new_bytes, u64 new_chunks,
  *   u64 files_seen, u64 bytes_seen, u32 vanished, u32 changed, u32 unreadable,
  *   i64 duration_ns, u64 nrefs, u32 nrefchunks, nrefchunks x pin
- * The reference stream (every chunk the manifest names, in manifest order,
- * then the manifest's own chunks) is stored as GS_CT_REFS chunks, so an
- * unchanged snapshot adds no new reference bytes.  In version 2 each of its
- * entries, and each of the reference chunks listed above, is a pin: the
+ * The reference stream (the chunks the manifest names and the manifest's
+ * own chunks; version 2: sorted by ID, each once) is stored as GS_CT_REFS
+ * chunks, so an unchanged snapshot adds no new reference bytes.  In version
+ * 2 each of its entries, and each of the reference chunks listed above, is
+ * a pin: the
  * chunk ID and the pack that held the chunk when the snapshot was made.  A
  * restore reads each chunk from its pinned pack first, so nothing written
  * to the repository later can change what the snapshot restores.  Version
