@@ -1,5 +1,5 @@
 /*
- * manifest.c -- encoding of one manifest entry.
+ * manifest.c -- the manifest stream: its framing and its entries.
  *
  *   u32 len, then: u8 type, str16 path, u32 mode, u32 uid, u32 gid,
  *   str16 uname, str16 gname, i64 mtime_sec, u32 mtime_nsec, u64 size,
@@ -16,6 +16,33 @@
 #define MAX_ACL (1u << 20)
 #define MAX_XATTRS 65536u
 #define MAX_XATTR_VALUE (16u << 20)
+
+void
+gs_manifest_start(uint8_t out[GS_MANIFEST_START_LEN])
+{
+	memcpy(out, GS_MANIFEST_MAGIC, 4);
+	gs_le32(out + 4, GS_FORMAT_VERSION);
+}
+
+void
+gs_manifest_end(uint8_t out[GS_MANIFEST_END_LEN])
+{
+	gs_le32(out, 0);
+}
+
+int
+gs_manifest_check_start(const char *label, const uint8_t *p)
+{
+	if (memcmp(p, GS_MANIFEST_MAGIC, 4) != 0) {
+		gs_warn("%s: bad magic", label);
+		return -1;
+	}
+	if (gs_get_le32(p + 4) != GS_FORMAT_VERSION) {
+		gs_warn("%s: unsupported version %u", label, (unsigned)gs_get_le32(p + 4));
+		return -1;
+	}
+	return 0;
+}
 
 void
 gs_mentry_encode(struct gs_buf *out, const struct gs_mentry *e)

@@ -48,8 +48,8 @@ gs_ref_decode(struct gs_rd *r, struct gs_chunk_ref *c, uint64_t blob_end, uint16
 		return -1;
 	if (c->type == GS_CT_REFS && (c->alg != GS_ALG_XCHACHA || c->flags != 0))
 		return -1;
-	if (c->raw_len > GS_MAX_CHUNK || c->stored_len < nl + 16 ||
-	    c->stored_len > GS_MAX_CHUNK + nl + 16 + GS_MAX_CHUNK / 64)
+	if (c->raw_len > GS_MAX_CHUNK || c->stored_len < nl + GS_TAG_LEN ||
+	    c->stored_len > GS_MAX_STORED)
 		return -1;
 	if (c->offset < 8 || c->offset > blob_end || c->stored_len > blob_end - c->offset)
 		return -1;
@@ -139,6 +139,35 @@ err:
 	gs_buf_free(&pt);
 	gs_pack_header_free(&h);
 	return -1;
+}
+
+void
+gs_pack_start(uint8_t out[GS_PACK_START_LEN])
+{
+	memcpy(out, GS_PACK_MAGIC, 4);
+	gs_le32(out + 4, GS_FORMAT_VERSION);
+}
+
+void
+gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_pack_header *h,
+                      struct gs_buf *out)
+{
+	struct gs_buf pt = {0};
+	size_t start = out->len;
+
+	gs_buf_u16(&pt, h->nkeys);
+	gs_buf_put(&pt, h->sealed, (size_t)h->nkeys * GS_SEALED_KEY_LEN);
+	gs_buf_u32(&pt, h->nchunks);
+	for (uint32_t i = 0; i < h->nchunks; i++)
+		gs_ref_encode(&pt, &h->chunks[i]);
+	if (pt.oom) {
+		out->oom = 1;
+	} else {
+		gs_meta_seal(index_key, GS_PACK_MAGIC, out, pt.p, pt.len);
+		gs_buf_u32(out, (uint32_t)(out->len - start));
+		gs_buf_put(out, GS_PACK_END_MAGIC, 4);
+	}
+	gs_buf_free(&pt);
 }
 
 void

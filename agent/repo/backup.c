@@ -371,7 +371,7 @@ put_chunk(struct writer *w, const uint8_t *buf, size_t len, uint8_t type, uint8_
 	pthread_mutex_lock(&c->mu);
 	c->res.new_chunks++;
 	c->res.new_bytes += len;
-	c->res.stored_new_bytes += ptlen + gs_aead_nonce_len(c->alg) + 16;
+	c->res.stored_new_bytes += ptlen + gs_aead_nonce_len(c->alg) + GS_TAG_LEN;
 	pthread_mutex_unlock(&c->mu);
 	if (gs_pack_writer_size(w->pw) >= c->cfg->pack_size)
 		return writer_flush(w);
@@ -1232,12 +1232,12 @@ store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed *
 	struct sstream ms, rs;
 	struct idlist refchunks = {0};
 	struct gs_buf pins = {0};
-	uint8_t head[8], end[4] = {0};
+	uint8_t head[GS_MANIFEST_START_LEN], end[GS_MANIFEST_END_LEN];
 	size_t n = 0;
 	int rc = -1;
 
-	memcpy(head, GS_MANIFEST_MAGIC, 4);
-	gs_le32(head + 4, GS_FORMAT_VERSION);
+	gs_manifest_start(head);
+	gs_manifest_end(end);
 	ss_open(&ms, c, GS_CT_META);
 	ss_feed(&ms, head, sizeof(head));
 	for (size_t i = 0; i < c->nslots; i++) {

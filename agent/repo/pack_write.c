@@ -26,7 +26,7 @@ gs_pack_writer_new(const struct gs_repo *r, const char *tenant, const struct gs_
                    uint8_t alg)
 {
 	struct gs_pack_writer *w;
-	uint8_t head[8];
+	uint8_t head[GS_PACK_START_LEN];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		gs_warnp("calloc");
@@ -45,9 +45,8 @@ gs_pack_writer_new(const struct gs_repo *r, const char *tenant, const struct gs_
 	}
 	if ((w->f = gs_objfile_new(r, tenant, GS_OBJ_PACK)) == NULL)
 		goto err;
-	memcpy(head, GS_PACK_MAGIC, 4);
-	gs_le32(head + 4, GS_FORMAT_VERSION);
-	if (gs_objfile_write(w->f, head, 8))
+	gs_pack_start(head);
+	if (gs_objfile_write(w->f, head, GS_PACK_START_LEN))
 		goto err;
 	return w;
 err:
@@ -62,11 +61,17 @@ gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], uint8_
 	/* The reference stream is sealed under the index key, see format.h. */
 	int idx = type == GS_CT_REFS;
 	uint8_t alg = idx ? GS_ALG_XCHACHA : w->alg;
-	size_t nl = gs_aead_nonce_len(alg), need = nl + pt_len + 16;
+	size_t nl = gs_aead_nonce_len(alg), need = nl + pt_len + GS_TAG_LEN;
 	uint8_t ad[GS_ID_LEN + 1];
 	unsigned long long clen;
 	struct gs_chunk_ref *c;
 
+	if (need > GS_MAX_STORED || raw_len > GS_MAX_CHUNK) {
+		gs_warn("internal error: a chunk of %u bytes (%zu stored) exceeds the format's "
+		        "limits",
+		        (unsigned)raw_len, need);
+		return -1;
+	}
 	if (need > w->scratch_cap) {
 		uint8_t *ns = realloc(w->scratch, need);
 
@@ -127,31 +132,18 @@ gs_pack_writer_count(const struct gs_pack_writer *w)
 int
 gs_pack_writer_commit(struct gs_pack_writer *w, struct gs_index_pack *ret)
 {
-	struct gs_buf hdr = {0}, ct = {0};
+	struct gs_pack_header h = {
+	    .nkeys = 1, .sealed = &w->sealed, .nchunks = w->n, .chunks = w->refs};
+	struct gs_buf ct = {0};
 	char name[GS_NAME_HEX];
 	int rc = -1;
 
-	gs_buf_u16(&hdr, 1);
-	gs_buf_put(&hdr, w->sealed, GS_SEALED_KEY_LEN);
-	gs_buf_u32(&hdr, w->n);
-	for (uint32_t i = 0; i < w->n; i++) {
-		gs_buf_put(&hdr, w->refs[i].id, GS_ID_LEN);
-		gs_buf_u64(&hdr, w->refs[i].offset);
-		gs_buf_u32(&hdr, w->refs[i].stored_len);
-		gs_buf_u32(&hdr, w->refs[i].raw_len);
-		gs_buf_u16(&hdr, w->refs[i].key_idx);
-		gs_buf_u8(&hdr, w->refs[i].flags);
-		gs_buf_u8(&hdr, w->refs[i].alg);
-		gs_buf_u8(&hdr, w->refs[i].type);
-	}
-	if (hdr.oom) {
+	gs_pack_header_encode(w->k->index_key, &h, &ct);
+	if (ct.oom) {
 		gs_warn("pack header: out of memory");
 		goto out;
 	}
-	gs_meta_seal(w->k->index_key, GS_PACK_MAGIC, &ct, hdr.p, hdr.len);
-	gs_buf_u32(&ct, (uint32_t)ct.len);
-	gs_buf_put(&ct, GS_PACK_END_MAGIC, 4);
-	if (ct.oom || gs_objfile_write(w->f, ct.p, ct.len))
+	if (gs_objfile_write(w->f, ct.p, ct.len))
 		goto out;
 	if (gs_objfile_commit(w->f, name))
 		goto out;
@@ -163,7 +155,6 @@ gs_pack_writer_commit(struct gs_pack_writer *w, struct gs_index_pack *ret)
 	w->n = w->cap = 0;
 	rc = 0;
 out:
-	gs_buf_free(&hdr);
 	gs_buf_free(&ct);
 	return rc;
 }

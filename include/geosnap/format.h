@@ -40,6 +40,12 @@
 #define GS_MAX_OBJECT ((uint64_t)4 << 30)
 #define GS_MAX_ENTRY (256u << 20) /* one manifest entry */
 #define GS_SEALED_KEY_LEN 80      /* crypto_box_SEALBYTES + 32 */
+#define GS_TAG_LEN 16             /* AEAD tag of a chunk (both algorithms) */
+#define GS_MAX_NONCE_LEN 24       /* XChaCha20-Poly1305; AES-256-GCM has 12 */
+/* Largest stored blob (nonce || ciphertext || tag) writer and reader
+ * accept: a maximal chunk, stored compressed only when that is smaller,
+ * with room to spare for a worst-case zstd frame. */
+#define GS_MAX_STORED ((size_t)GS_MAX_CHUNK + GS_MAX_CHUNK / 64 + GS_MAX_NONCE_LEN + GS_TAG_LEN)
 
 /* Chunk data AEADs. */
 #define GS_ALG_XCHACHA 0 /* XChaCha20-Poly1305-IETF, 24-byte nonce */
@@ -123,6 +129,16 @@ struct gs_pack_header {
  */
 int gs_pack_header_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *tail,
                          size_t tail_len, uint64_t pack_len, struct gs_pack_header *ret);
+#define GS_PACK_START_LEN 8 /* "GSPK" u32 version */
+/* gs_pack_start(out): the first GS_PACK_START_LEN bytes of a pack. */
+void gs_pack_start(uint8_t out[GS_PACK_START_LEN]);
+/*
+ * gs_pack_header_encode(index_key, h, out): append a pack's tail to out:
+ * nonce || the header h encrypted under the index key, u32 its length,
+ * "GSPE".  On out of memory out->oom is set.
+ */
+void gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_pack_header *h,
+                           struct gs_buf *out);
 /* gs_pack_header_len(name, trailer8, pack_len, ret): from the last 8 bytes
  * of a pack, the number of tail bytes to read (header + trailer); 0 or -1. */
 int gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len, size_t *ret);
@@ -272,6 +288,16 @@ struct gs_mentry {
 	uint8_t (*chunks)[GS_ID_LEN];
 	uint32_t nchunks;
 };
+
+#define GS_MANIFEST_START_LEN 8 /* "GSMF" u32 version */
+#define GS_MANIFEST_END_LEN 4   /* u32 0 */
+/* gs_manifest_start(out) / gs_manifest_end(out): the stream's first and
+ * last bytes. */
+void gs_manifest_start(uint8_t out[GS_MANIFEST_START_LEN]);
+void gs_manifest_end(uint8_t out[GS_MANIFEST_END_LEN]);
+/* gs_manifest_check_start(label, p): p holds GS_MANIFEST_START_LEN bytes;
+ * 0, or -1 (warned, naming label) on a wrong magic or version. */
+int gs_manifest_check_start(const char *label, const uint8_t *p);
 
 /* gs_mentry_encode(out, e): append u32 len + entry to out. */
 void gs_mentry_encode(struct gs_buf *out, const struct gs_mentry *e);

@@ -18,10 +18,6 @@
 #include "read/reader.h"
 #include "read/reader_internal.h"
 
-/* Largest stored blob we accept: a worst-case zstd frame of a maximal chunk. */
-#define MAX_STORED ((size_t)GS_MAX_CHUNK + GS_MAX_CHUNK / 128 + 4096)
-#define TAG_LEN 16
-
 /*
  * gs_reader_idhex(id, out): the 64 hex digits of a chunk ID.
  */
@@ -394,7 +390,7 @@ chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
 		CHUNK_ERR("unknown flags 0x%x", (unsigned)ref->flags);
 	if (ref->raw_len > GS_MAX_CHUNK)
 		CHUNK_ERR("length %u exceeds the limit", (unsigned)ref->raw_len);
-	if (ref->stored_len < nlen + TAG_LEN || ref->stored_len > MAX_STORED)
+	if (ref->stored_len < nlen + GS_TAG_LEN || ref->stored_len > GS_MAX_STORED)
 		CHUNK_ERR("stored length %u out of range", (unsigned)ref->stored_len);
 	if (ref->key_idx == GS_KEYIDX_INDEX) {
 		/* The reference stream: under the index key (format.h). */
@@ -425,7 +421,7 @@ chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
 
 	dst = (ref->flags & GS_CF_ZSTD) ? &rd->mid : out;
 	dst->len = 0;
-	if (gs_buf_reserve(dst, ctlen - TAG_LEN + 1) != 0)
+	if (gs_buf_reserve(dst, ctlen - GS_TAG_LEN + 1) != 0)
 		CHUNK_ERR("out of memory");
 	gs_chunk_ad(ad, ref->id, ref->type);
 	if (ref->alg == GS_ALG_AESGCM)

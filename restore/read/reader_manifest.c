@@ -135,16 +135,9 @@ gs_reader_manifest_next(struct gs_manifest *m, struct gs_mentry *ret)
 		if (fill(m, 8) != 0)
 			return -1;
 		p = m->win.p + m->pos;
-		if (memcmp(p, GS_MANIFEST_MAGIC, 4) != 0) {
-			gs_warn("%s: bad magic", m->label);
+		if (gs_manifest_check_start(m->label, p) != 0)
 			return -1;
-		}
-		if (gs_get_le32(p + 4) != GS_FORMAT_VERSION) {
-			gs_warn("%s: unsupported version %u", m->label,
-			        (unsigned)gs_get_le32(p + 4));
-			return -1;
-		}
-		m->pos += 8;
+		m->pos += GS_MANIFEST_START_LEN;
 		m->started = 1;
 	}
 	if (fill(m, 4) != 0)

@@ -162,13 +162,15 @@ finish(struct builder *b, int64_t time_ns)
 static void
 start(struct builder *b, struct gs_repo *r, const struct gs_wkey *k)
 {
+	uint8_t mstart[GS_MANIFEST_START_LEN];
+
 	memset(b, 0, sizeof(*b));
 	b->r = r;
 	b->k = k;
 	if ((b->pw = gs_pack_writer_new(r, k->tenant, k, gs_aead_default())) == NULL)
 		abort();
-	gs_buf_put(&b->man, GS_MANIFEST_MAGIC, 4);
-	gs_buf_u32(&b->man, GS_FORMAT_VERSION);
+	gs_manifest_start(mstart);
+	gs_buf_put(&b->man, mstart, sizeof(mstart));
 }
 
 static int

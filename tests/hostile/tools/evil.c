@@ -75,13 +75,14 @@ evil_snapshot(struct evil *e, struct evil_entry *v, size_t n, int64_t time_ns, c
 	uint8_t(*ids)[GS_ID_LEN] = calloc(n ? n : 1, GS_ID_LEN);
 	char iname[GS_NAME_HEX];
 	uint64_t bytes = 0, nrefs = 0;
+	uint8_t mstart[GS_MANIFEST_START_LEN];
 
 	/* The data and the manifest go into one pack, the reference stream
 	 * (which pins them to that pack) into a second. */
 	if (ids == NULL || (pw = gs_pack_writer_new(e->r, e->tenant, e->k, GS_ALG_XCHACHA)) == NULL)
 		evil_die("cannot start a pack");
-	gs_buf_put(&man, GS_MANIFEST_MAGIC, 4);
-	gs_buf_u32(&man, GS_FORMAT_VERSION);
+	gs_manifest_start(mstart);
+	gs_buf_put(&man, mstart, sizeof(mstart));
 	for (size_t i = 0; i < n; i++) {
 		struct gs_mentry *m = &v[i].e;
 
