@@ -63,7 +63,8 @@ gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 		goto err0;
 	}
 	if ((uint64_t)st.st_size > max) {
-		gs_warn("%s: too large (%lld bytes, limit %zu)", path, (long long)st.st_size, max);
+		gs_warn("%s: %lld bytes, more than the %zu this file may have; refused, not read",
+		        path, (long long)st.st_size, max);
 		goto err0;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
