@@ -668,8 +668,7 @@ gs_repo_lock(const struct gs_repo *r, const char *tenant)
 
 	if (p == NULL)
 		return -1;
-	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		gs_warnp("open %s", p);
+	if ((fd = gs_open_private(p, O_RDWR | O_CREAT, 0600)) < 0) {
 		free(p);
 		return -1;
 	}
@@ -715,9 +714,15 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 		char *dir = gs_repo_kind_dir(r, tenant, k);
 		struct dirent *de;
 		struct stat st;
-		DIR *d;
+		DIR *d = NULL;
+		int fd = -1;
 
-		if (dir == NULL || (d = opendir(dir)) == NULL) {
+		/* not through a link: it would sweep some other directory */
+		if (dir == NULL ||
+		    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		    (d = fdopendir(fd)) == NULL) {
+			if (fd >= 0)
+				close(fd);
 			free(dir);
 			continue;
 		}
@@ -725,7 +730,7 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 			if (strncmp(de->d_name, GS_TMP_PREFIX, strlen(GS_TMP_PREFIX)) != 0)
 				continue;
 			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    now - st.st_mtime > 3600)
+			    S_ISREG(st.st_mode) && now - st.st_mtime > 3600)
 				unlinkat(dirfd(d), de->d_name, 0);
 		}
 		closedir(d);
@@ -752,7 +757,7 @@ gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const 
 		free(p);
 		return rc ? -1 : 0;
 	}
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		gs_warnp("%s %s", gs_repo_kind_name(kind), name);
 		free(p);
 		return -1;
