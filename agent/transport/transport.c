@@ -114,6 +114,8 @@ check_path(struct gs_transport *t, const char *what, const char *path, int empty
 	return 0;
 }
 
+/* gs_tp_set_list_limits(t, max_entries, max_name_bytes): for tests only:
+ * lower t's listing caps (0 = the default cap). */
 void
 gs_tp_set_list_limits(struct gs_transport *t, size_t max_entries, size_t max_name_bytes)
 {
@@ -129,6 +131,8 @@ cmp_entry(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* gs_tp_listing_init(l, t, dir): start an empty listing of dir (borrows
+ * both for the listing's life). */
 void
 gs_tp_listing_init(struct gs_tp_listing *l, struct gs_transport *t, const char *dir)
 {
@@ -137,6 +141,9 @@ gs_tp_listing_init(struct gs_tp_listing *l, struct gs_transport *t, const char *
 	l->dir = dir;
 }
 
+/* gs_tp_listing_add(l, name, size, is_dir): append an entry (copies name).
+ * 0, or -1 (warned, errkind set) when out of memory or over a cap: the
+ * listing is then refused as a whole. */
 int
 gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int is_dir,
                   int64_t mtime)
@@ -178,6 +185,8 @@ gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int 
 	return 0;
 }
 
+/* gs_tp_listing_done(l, ret, ret_n): sort the entries by name (bytewise)
+ * and hand them over (ret owns them; l is left empty). */
 void
 gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *ret_n)
 {
@@ -189,6 +198,7 @@ gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *re
 	l->n = l->cap = l->name_bytes = 0;
 }
 
+/* gs_tp_listing_free(l): drop the entries of an abandoned listing. */
 void
 gs_tp_listing_free(struct gs_tp_listing *l)
 {
@@ -509,6 +519,9 @@ gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t len, u
 	return t->ops->read(t, path, off, len, buf);
 }
 
+/* gs_tp_read_all(t, path, max, ret, ret_len): a whole file of at most max
+ * bytes, malloc'd; a larger one is refused by its size before anything is
+ * allocated (warned naming the remote and path).  0, 1 if missing, -1. */
 int
 gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
