@@ -499,7 +499,7 @@ repl_hash_local(const struct gs_repo *local, const char *tenant, const struct in
 
 	if (p == NULL)
 		return -1;
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		gs_warnp("%s", p);
 		free(p);
 		return -1;

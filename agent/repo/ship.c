@@ -192,7 +192,7 @@ upload(struct repl_worker *w, const struct inv_obj *o)
 	}
 	if ((p = gs_repo_obj_path(c->local, c->tenant, o->kind, o->name)) == NULL)
 		return -1;
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		repl_problem(c->res, &c->mu, "tenant %s: local %s %s: %s; not shipped", c->tenant,
 		             gs_repo_kind_noun(o->kind), o->name, strerror(errno));
 		free(p);
