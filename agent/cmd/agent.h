@@ -63,6 +63,16 @@ int agent_tenant_selected(const struct agent_opts *o, const char *name);
 /* agent_check_tenants(o): every --tenant names a configured tenant; 0 or
  * GS_EXIT_USAGE (warned). */
 int agent_check_tenants(const struct agent_opts *o);
+/* Directories agent_check_dirs() checks. */
+#define AD_STATE 1 /* state_dir */
+#define AD_REPO 2  /* the local repository */
+#define AD_AUDIT 4 /* the directory of audit_log, when one is set */
+/* agent_check_dirs(o, which): each directory of which that exists must be
+ * the agent's own and closed to others (gs_dir_check_private), since the
+ * agent, often root, writes its state, locks and log there; a missing one
+ * passes (the command creates it or says it is missing).  0, or
+ * GS_EXIT_USAGE (warned naming the directory, its owner, mode and fix). */
+int agent_check_dirs(const struct agent_opts *o, int which);
 /* agent_parse_common(o, argc, argv, usage): handle --tenant/--json/--help
  * for a command; returns -1 to continue, or an exit status. */
 int agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *usage);

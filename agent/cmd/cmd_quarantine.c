@@ -122,6 +122,9 @@ cmd_quarantine(struct agent_opts *o, int argc, char **argv)
 			return GS_EXIT_USAGE;
 		}
 
+	/* It moves objects in the repository and appends to the audit log. */
+	if ((rc = agent_check_dirs(o, AD_REPO | AD_AUDIT)) != 0)
+		goto out;
 	/* No backup or ship of the tenant may run meanwhile. */
 	if ((r = gs_repo_open(o->cfg->repository)) == NULL ||
 	    (lock = gs_repo_lock(r, t->name)) < 0) {

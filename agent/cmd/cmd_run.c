@@ -38,8 +38,8 @@ take_lock(const char *state_dir, int *ret_busy)
 	*ret_busy = 0;
 	if (path == NULL)
 		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		gs_warnp("%s", path);
+	/* never through a link: root would truncate whatever it points to */
+	if ((fd = gs_open_private(path, O_RDWR | O_CREAT, 0600)) < 0) {
 		free(path);
 		return -1;
 	}
@@ -133,6 +133,8 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	}
 	if (gs_mkdir_p(o->cfg->state_dir, 0700))
 		return GS_EXIT_FAIL;
+	if ((rc = agent_check_dirs(o, AD_STATE | AD_REPO | AD_AUDIT)) != 0)
+		return rc;
 	if ((lockfd = take_lock(o->cfg->state_dir, &busy)) < 0)
 		return GS_EXIT_FAIL;
 	o->in_run = 1;

@@ -106,6 +106,8 @@ cmd_ship(struct agent_opts *o, int argc, char **argv)
 	}
 	if (gs_mkdir_p(o->cfg->state_dir, 0700))
 		return GS_EXIT_FAIL;
+	if ((rc = agent_check_dirs(o, AD_STATE | AD_REPO | AD_AUDIT)) != 0)
+		return rc;
 	if ((r = gs_repo_open(o->cfg->repository)) == NULL)
 		return GS_EXIT_FAIL;
 	rc = GS_EXIT_OK;

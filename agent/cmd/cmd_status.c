@@ -37,6 +37,8 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 
 	if ((rc = agent_parse_common(o, argc, argv, usage)) >= 0)
 		return rc;
+	if ((rc = agent_check_dirs(o, AD_STATE)) != 0)
+		return rc;
 	if (gs_status_load(o->cfg->state_dir, &v, &n))
 		return GS_EXIT_FAIL;
 	if (n == 0) {

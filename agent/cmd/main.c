@@ -78,6 +78,36 @@ agent_remote_selected(const struct agent_opts *o, const char *name)
 	return 0;
 }
 
+/*
+ * agent_check_dirs(o, which): each directory of which that exists must be
+ * the agent's own and closed to others (gs_dir_check_private); a missing
+ * one passes.  0, or GS_EXIT_USAGE (warned).
+ */
+int
+agent_check_dirs(const struct agent_opts *o, int which)
+{
+	const struct gs_config *c = o->cfg;
+	char *dir;
+	int rc = 0;
+
+	if ((which & AD_STATE) && gs_dir_check_private("state_dir", c->state_dir) < 0)
+		rc = GS_EXIT_USAGE;
+	if ((which & AD_REPO) && gs_dir_check_private("repository", c->repository) < 0)
+		rc = GS_EXIT_USAGE;
+	if ((which & AD_AUDIT) && c->audit_log != NULL && strrchr(c->audit_log, '/') != NULL) {
+		if ((dir = gs_strdup(c->audit_log)) == NULL)
+			return GS_EXIT_FAIL;
+		if (strrchr(dir, '/') == dir)
+			dir[1] = '\0';
+		else
+			*strrchr(dir, '/') = '\0';
+		if (gs_dir_check_private("audit log directory", dir) < 0)
+			rc = GS_EXIT_USAGE;
+		free(dir);
+	}
+	return rc;
+}
+
 /* Append s to a NULL-less array of strings. */
 static int
 push(const char ***v, size_t *n, const char *s)

@@ -1300,24 +1300,41 @@ out:
 	return rc;
 }
 
+/* The index segment(s) naming this run's packs.  A segment holds packs
+ * whose records add up to at most GS_MAX_PACK_HEADER bytes, so with its
+ * few bytes of framing it stays under GS_MAX_INDEX_SEGMENT, which readers
+ * enforce; a big first backup gets several segments. */
 static int
 publish_index(struct ctx *c)
 {
-	struct gs_index idx = {.npacks = c->nnewpacks, .packs = c->newpacks};
-	struct gs_buf b = {0};
+	struct gs_index idx;
 	char name[GS_NAME_HEX];
-	int rc;
+	uint32_t first = 0, end;
+	uint64_t sum, rec;
+	int rc = 0;
 
-	if (c->nnewpacks == 0)
-		return 0;
-	gs_index_encode(c->k->index_key, &idx, &b);
-	if (b.oom) {
-		gs_warn("tenant %s: index: out of memory", c->t->name);
+	while (rc == 0 && first < c->nnewpacks) {
+		struct gs_buf b = {0};
+
+		sum = 0;
+		for (end = first; end < c->nnewpacks; end++) {
+			rec = GS_NAME_LEN + 4 + (uint64_t)c->newpacks[end].n * GS_CHUNK_REF_LEN;
+			if (end > first && sum + rec > GS_MAX_PACK_HEADER)
+				break;
+			sum += rec;
+		}
+		idx.npacks = end - first;
+		idx.packs = c->newpacks + first;
+		gs_index_encode(c->k->index_key, &idx, &b);
+		if (b.oom) {
+			gs_warn("tenant %s: index: out of memory", c->t->name);
+			rc = -1;
+		} else {
+			rc = gs_repo_put(c->r, c->t->name, GS_OBJ_INDEX, b.p, b.len, name);
+		}
 		gs_buf_free(&b);
-		return -1;
+		first = end;
 	}
-	rc = gs_repo_put(c->r, c->t->name, GS_OBJ_INDEX, b.p, b.len, name);
-	gs_buf_free(&b);
 	return rc;
 }
 

@@ -323,10 +323,10 @@ repl_open_check(const struct gs_repo *local, const struct gs_remote_conf *rc, in
 		return NULL;
 	}
 	if ((path = gs_path_join(gs_repo_path(local), "config")) == NULL ||
-	    gs_read_file(path, 4096, &mine, &mlen) != 0)
+	    gs_read_file(path, GS_MAX_CONFIG_OBJECT, &mine, &mlen) != 0)
 		goto err;
 again:
-	st = gs_tp_read_all(tp, "config", 4096, &theirs, &tlen);
+	st = gs_tp_read_all(tp, "config", GS_MAX_CONFIG_OBJECT, &theirs, &tlen);
 	if (st < 0)
 		goto err;
 	if (st == 1 && !create) {
@@ -499,7 +499,7 @@ repl_hash_local(const struct gs_repo *local, const char *tenant, const struct in
 
 	if (p == NULL)
 		return -1;
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		gs_warnp("%s", p);
 		free(p);
 		return -1;

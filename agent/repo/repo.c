@@ -119,7 +119,7 @@ gs_repo_open(const char *path)
 
 	if ((cfg = gs_path_join(path, "config")) == NULL)
 		return NULL;
-	rc = gs_read_file(cfg, 4096, &buf, &len);
+	rc = gs_read_file(cfg, GS_MAX_CONFIG_OBJECT, &buf, &len);
 	if (rc == 1)
 		gs_warn("%s: no repository here (run geosnap-agent init)", path);
 	free(cfg);
@@ -141,7 +141,7 @@ gs_repo_open_remote(const struct gs_remote_conf *rc)
 
 	if ((tp = gs_tp_open(rc)) == NULL)
 		return NULL;
-	st = gs_tp_read_all(tp, "config", 4096, &buf, &len);
+	st = gs_tp_read_all(tp, "config", GS_MAX_CONFIG_OBJECT, &buf, &len);
 	if (st == 1)
 		gs_warn("remote %s: no repository here (nothing was shipped to %s)", rc->name,
 		        rc->url);
@@ -386,6 +386,27 @@ obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name
 	return gs_repo_obj_path(r, tenant, kind, name);
 }
 
+/* The largest object of a kind that may be read whole or published
+ * (format.h). */
+static size_t
+kind_max(int kind)
+{
+	switch (kind) {
+	case GS_OBJ_INDEX:
+		return GS_MAX_INDEX_SEGMENT;
+	case GS_OBJ_SNAP:
+		return GS_MAX_SNAP_OBJECT;
+	default:
+		return (size_t)(GS_MAX_OBJECT < SIZE_MAX ? GS_MAX_OBJECT : SIZE_MAX);
+	}
+}
+
+/*
+ * gs_repo_read(r, tenant, kind, name, ret, ret_len): the whole object, of
+ * at most its kind's cap (format.h); a larger one is refused before any
+ * allocation for it, warned naming the copy, tenant and object.  0, 1 if
+ * missing, -1 (warned).
+ */
 int
 gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name, uint8_t **ret,
              size_t *ret_len)
@@ -396,9 +417,9 @@ gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *
 	if (p == NULL)
 		return -1;
 	if (r->tp != NULL)
-		rc = gs_tp_read_all(r->tp, p, GS_MAX_OBJECT, ret, ret_len);
+		rc = gs_tp_read_all(r->tp, p, kind_max(kind), ret, ret_len);
 	else
-		rc = gs_read_file(p, GS_MAX_OBJECT, ret, ret_len);
+		rc = gs_read_file(p, kind_max(kind), ret, ret_len);
 	free(p);
 	return rc;
 }
@@ -465,6 +486,12 @@ gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t
 	char name[GS_NAME_HEX], *dir;
 	int rc;
 
+	if (len > kind_max(kind)) {
+		gs_warn("tenant %s: %s of %zu bytes: more than the %zu bytes a reader accepts; "
+		        "not published",
+		        tenant, gs_repo_kind_noun(kind), len, kind_max(kind));
+		return -1;
+	}
 	gs_xxh128_hex(buf, len, name);
 	if (kind == GS_OBJ_PACK)
 		dir = gs_asprintf("%s/tenants/%s/packs/%.2s", r->path, tenant, name);
@@ -641,8 +668,7 @@ gs_repo_lock(const struct gs_repo *r, const char *tenant)
 
 	if (p == NULL)
 		return -1;
-	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		gs_warnp("open %s", p);
+	if ((fd = gs_open_private(p, O_RDWR | O_CREAT, 0600)) < 0) {
 		free(p);
 		return -1;
 	}
@@ -688,9 +714,15 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 		char *dir = gs_repo_kind_dir(r, tenant, k);
 		struct dirent *de;
 		struct stat st;
-		DIR *d;
+		DIR *d = NULL;
+		int fd = -1;
 
-		if (dir == NULL || (d = opendir(dir)) == NULL) {
+		/* not through a link: it would sweep some other directory */
+		if (dir == NULL ||
+		    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		    (d = fdopendir(fd)) == NULL) {
+			if (fd >= 0)
+				close(fd);
 			free(dir);
 			continue;
 		}
@@ -698,7 +730,7 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 			if (strncmp(de->d_name, GS_TMP_PREFIX, strlen(GS_TMP_PREFIX)) != 0)
 				continue;
 			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    now - st.st_mtime > 3600)
+			    S_ISREG(st.st_mode) && now - st.st_mtime > 3600)
 				unlinkat(dirfd(d), de->d_name, 0);
 		}
 		closedir(d);
@@ -725,7 +757,7 @@ gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const 
 		free(p);
 		return rc ? -1 : 0;
 	}
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		gs_warnp("%s %s", gs_repo_kind_name(kind), name);
 		free(p);
 		return -1;

@@ -192,7 +192,7 @@ upload(struct repl_worker *w, const struct inv_obj *o)
 	}
 	if ((p = gs_repo_obj_path(c->local, c->tenant, o->kind, o->name)) == NULL)
 		return -1;
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		repl_problem(c->res, &c->mu, "tenant %s: local %s %s: %s; not shipped", c->tenant,
 		             gs_repo_kind_noun(o->kind), o->name, strerror(errno));
 		free(p);
@@ -639,7 +639,7 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	struct inv li = {0}, ri = {0};
 	size_t ntp, nobj = 0, nsnap = 0;
 	char *pend = NULL, *dir;
-	int st, kind, held = 0;
+	int st, kind, held = 0, pfd;
 
 	memset(res, 0, sizeof(*res));
 	if ((tps[0] = repl_open_check(local, rc, 1, &st)) == NULL) {
@@ -695,8 +695,12 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 			goto out;
 		kind = gs_mkdir_p(dir, 0700);
 		free(dir);
-		if (kind || (c.pending = fopen(pend, "ae")) == NULL) {
+		/* mode 0600 whatever the umask; never through a link */
+		if (kind || (pfd = gs_open_private(pend, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0)
+			goto out;
+		if ((c.pending = fdopen(pfd, "a")) == NULL) {
 			gs_warnp("%s", pend);
+			close(pfd);
 			goto out;
 		}
 	}

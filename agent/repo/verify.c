@@ -8,6 +8,7 @@
  * hashes, so buckets are even.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,12 +106,23 @@ load_pending(const char *path, struct inv *ret)
 {
 	char line[128];
 	FILE *f;
+	int fd;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno == ENOENT)
+	/* a state file: never read through a link */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (e == ENOENT)
 			return 0;
-		gs_warnp("%s", path);
+		errno = e;
+		if (e == ELOOP)
+			gs_warn("%s: is a symbolic link; refused, not followed", path);
+		else
+			gs_warnp("%s", path);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {

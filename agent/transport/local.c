@@ -330,8 +330,7 @@ static int
 local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, size_t *ret_n)
 {
 	struct tp_local *t = (struct tp_local *)bt;
-	struct gs_tp_entry *v = NULL;
-	size_t n = 0, cap = 0;
+	struct gs_tp_listing l;
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
@@ -350,6 +349,9 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 		close(fd);
 		return -1;
 	}
+	/* the same caps as over SFTP: a copied or mounted directory may be
+	 * as hostile as a server */
+	gs_tp_listing_init(&l, bt, dir);
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL)
@@ -362,24 +364,20 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 			fail(t, "stat in", dir);
 			goto err;
 		}
-		if (gs_tp_entry_add(&v, &n, &cap, de->d_name, (uint64_t)st.st_size,
-		                    S_ISDIR(st.st_mode), (int64_t)st.st_mtim.tv_sec)) {
-			gs_tp_fail(bt, GS_TP_ERR_IO);
+		if (gs_tp_listing_add(&l, de->d_name, (uint64_t)st.st_size, S_ISDIR(st.st_mode),
+		                      (int64_t)st.st_mtim.tv_sec))
 			goto err;
-		}
 	}
 	if (errno != 0) {
 		fail(t, "list", dir);
 		goto err;
 	}
 	closedir(d);
-	gs_tp_entry_sort(v, n);
-	*ret = v;
-	*ret_n = n;
+	gs_tp_listing_done(&l, ret, ret_n);
 	return 0;
 err:
 	closedir(d);
-	gs_tp_list_free(v, n);
+	gs_tp_listing_free(&l);
 	return -1;
 }
 

@@ -153,18 +153,20 @@ sftp_mkdir(struct gs_transport *bt, const char *path)
 }
 
 struct list_arg {
+	const char *dir; /* relative, for messages */
 	struct gs_tp_entry **ret;
 	size_t *ret_n;
 };
 
+/* do_list: the entries of rp into a listing capped by the transport's
+ * limits (a server can send any number of names). */
 static int
 do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 {
-	const struct list_arg *l = arg;
+	const struct list_arg *la = arg;
+	struct gs_tp_listing l;
 	LIBSSH2_SFTP_HANDLE *h;
 	LIBSSH2_SFTP_ATTRIBUTES a;
-	struct gs_tp_entry *v = NULL;
-	size_t n = 0, cap = 0;
 	unsigned long fx;
 	char name[4096];
 	int64_t mtime;
@@ -175,18 +177,19 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 		if (gs_tp_sftp_status(t, libssh2_session_last_errno(t->sess), &fx) == LOST)
 			return LOST;
 		if (gs_tp_sftp_missing(fx)) {
-			*l->ret = NULL;
-			*l->ret_n = 0;
+			*la->ret = NULL;
+			*la->ret_n = 0;
 			return 1;
 		}
 		return gs_tp_sftp_fx_fail(t, "list", rp, fx);
 	}
+	gs_tp_listing_init(&l, &t->base, la->dir);
 	for (;;) {
 		rc = libssh2_sftp_readdir_ex(h, name, sizeof(name), NULL, 0, &a);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			gs_tp_list_free(v, n);
+			gs_tp_listing_free(&l);
 			if (rc == LIBSSH2_ERROR_BUFFER_TOO_SMALL) {
 				libssh2_sftp_close_handle(h);
 				gs_warn("%s: list %s: a name is too long", t->base.name, rp);
@@ -200,32 +203,29 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
 		mtime = (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime : 0;
-		if (gs_tp_entry_add(&v, &n, &cap, name,
-		                    (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0,
-		                    (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
-		                        LIBSSH2_SFTP_S_ISDIR(a.permissions),
-		                    mtime)) {
-			gs_tp_list_free(v, n);
+		if (gs_tp_listing_add(&l, name, (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0,
+		                      (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
+		                          LIBSSH2_SFTP_S_ISDIR(a.permissions),
+		                      mtime)) {
+			gs_tp_listing_free(&l);
 			libssh2_sftp_close_handle(h);
-			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+			return -1;
 		}
 	}
 	if ((rc = libssh2_sftp_close_handle(h)) != 0 && gs_tp_sftp_status(t, rc, &fx) == LOST) {
-		gs_tp_list_free(v, n);
+		gs_tp_listing_free(&l);
 		return LOST;
 	}
-	gs_tp_entry_sort(v, n);
-	*l->ret = v;
-	*l->ret_n = n;
+	gs_tp_listing_done(&l, la->ret, la->ret_n);
 	return 0;
 }
 
 static int
 sftp_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, size_t *ret_n)
 {
-	struct list_arg l = {ret, ret_n};
+	struct list_arg la = {dir, ret, ret_n};
 
-	return with_retry((struct tp_sftp *)bt, "list", dir, do_list, &l);
+	return with_retry((struct tp_sftp *)bt, "list", dir, do_list, &la);
 }
 
 /* do_rename: arg is the remote path to rename rp to; retried says an

@@ -42,6 +42,8 @@ gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const char 
 {
 	t->ops = ops;
 	t->errkind = GS_TP_ERR_NONE;
+	t->list_max_entries = GS_TP_LIST_MAX_ENTRIES;
+	t->list_max_bytes = GS_TP_LIST_MAX_NAME_BYTES;
 	t->bwlim = 0;
 	t->bw_due = 0;
 	if ((t->name = gs_strdup(name)) == NULL)
@@ -112,6 +114,15 @@ check_path(struct gs_transport *t, const char *what, const char *path, int empty
 	return 0;
 }
 
+/* gs_tp_set_list_limits(t, max_entries, max_name_bytes): for tests only:
+ * lower t's listing caps (0 = the default cap). */
+void
+gs_tp_set_list_limits(struct gs_transport *t, size_t max_entries, size_t max_name_bytes)
+{
+	t->list_max_entries = max_entries ? max_entries : GS_TP_LIST_MAX_ENTRIES;
+	t->list_max_bytes = max_name_bytes ? max_name_bytes : GS_TP_LIST_MAX_NAME_BYTES;
+}
+
 static int
 cmp_entry(const void *a, const void *b)
 {
@@ -120,37 +131,80 @@ cmp_entry(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* gs_tp_listing_init(l, t, dir): start an empty listing of dir (borrows
+ * both for the listing's life). */
 void
-gs_tp_entry_sort(struct gs_tp_entry *v, size_t n)
+gs_tp_listing_init(struct gs_tp_listing *l, struct gs_transport *t, const char *dir)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_entry);
+	memset(l, 0, sizeof(*l));
+	l->t = t;
+	l->dir = dir;
 }
 
+/* gs_tp_listing_add(l, name, size, is_dir): append an entry (copies name).
+ * 0, or -1 (warned, errkind set) when out of memory or over a cap: the
+ * listing is then refused as a whole. */
 int
-gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name, uint64_t size,
-                int is_dir, int64_t mtime)
+gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int is_dir,
+                  int64_t mtime)
 {
+	struct gs_transport *t = l->t;
 	struct gs_tp_entry *nv;
-	size_t ncap;
+	size_t ncap, len = strlen(name);
 
-	if (*n == *cap) {
-		ncap = *cap ? *cap * 2 : 16;
-		if (ncap > SIZE_MAX / sizeof(**v) ||
-		    (nv = realloc(*v, ncap * sizeof(**v))) == NULL) {
-			gs_warn("out of memory listing a directory");
-			return -1;
-		}
-		*v = nv;
-		*cap = ncap;
+	/* Refuse before allocating: the server decides how much it sends. */
+	if (l->n >= t->list_max_entries) {
+		gs_warn("%s: list %s: more than %zu entries; refused (no repository directory "
+		        "holds that many: a broken or hostile server?)",
+		        t->name, *l->dir ? l->dir : "(base directory)", t->list_max_entries);
+		return gs_tp_fail(t, GS_TP_ERR_IO);
 	}
-	if (((*v)[*n].name = gs_strdup(name)) == NULL)
-		return -1;
-	(*v)[*n].size = size;
-	(*v)[*n].is_dir = is_dir;
-	(*v)[*n].mtime = mtime;
-	(*n)++;
+	if (len > t->list_max_bytes - l->name_bytes) {
+		gs_warn("%s: list %s: more than %zu bytes of names (after %zu entries); refused "
+		        "(a broken or hostile server?)",
+		        t->name, *l->dir ? l->dir : "(base directory)", t->list_max_bytes, l->n);
+		return gs_tp_fail(t, GS_TP_ERR_IO);
+	}
+	if (l->n == l->cap) {
+		ncap = l->cap ? l->cap * 2 : 16;
+		if (ncap > SIZE_MAX / sizeof(*l->v) ||
+		    (nv = realloc(l->v, ncap * sizeof(*l->v))) == NULL) {
+			gs_warn("%s: list %s: out of memory", t->name, l->dir);
+			return gs_tp_fail(t, GS_TP_ERR_IO);
+		}
+		l->v = nv;
+		l->cap = ncap;
+	}
+	if ((l->v[l->n].name = gs_strdup(name)) == NULL)
+		return gs_tp_fail(t, GS_TP_ERR_IO);
+	l->v[l->n].size = size;
+	l->v[l->n].is_dir = is_dir;
+	l->v[l->n].mtime = mtime;
+	l->n++;
+	l->name_bytes += len;
 	return 0;
+}
+
+/* gs_tp_listing_done(l, ret, ret_n): sort the entries by name (bytewise)
+ * and hand them over (ret owns them; l is left empty). */
+void
+gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *ret_n)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
+	*ret = l->v;
+	*ret_n = l->n;
+	l->v = NULL;
+	l->n = l->cap = l->name_bytes = 0;
+}
+
+/* gs_tp_listing_free(l): drop the entries of an abandoned listing. */
+void
+gs_tp_listing_free(struct gs_tp_listing *l)
+{
+	gs_tp_list_free(l->v, l->n);
+	l->v = NULL;
+	l->n = l->cap = l->name_bytes = 0;
 }
 
 /* ---- urls ---------------------------------------------------------- */
@@ -465,6 +519,9 @@ gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t len, u
 	return t->ops->read(t, path, off, len, buf);
 }
 
+/* gs_tp_read_all(t, path, max, ret, ret_len): a whole file of at most max
+ * bytes, malloc'd; a larger one is refused by its size before anything is
+ * allocated (warned naming the remote and path).  0, 1 if missing, -1. */
 int
 gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
@@ -477,9 +534,11 @@ gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **r
 	/* Objects are immutable: the size cannot change between the calls. */
 	if ((rc = t->ops->stat(t, path, &size)) != 0)
 		return rc;
+	/* Refuse before allocating: the size is whatever the server says. */
 	if (size > max) {
-		gs_warn("%s: %s: too large (%llu bytes, limit %zu)", t->name, path,
-		        (unsigned long long)size, max);
+		gs_warn("%s: %s: %llu bytes, more than the %zu this object may have; refused, "
+		        "not read",
+		        t->name, path, (unsigned long long)size, max);
 		return gs_tp_fail(t, GS_TP_ERR_IO);
 	}
 	if ((buf = malloc((size_t)size + 1)) == NULL) {

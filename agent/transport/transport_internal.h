@@ -37,11 +37,13 @@ struct gs_tp_ops {
 
 struct gs_transport {
 	const struct gs_tp_ops *ops;
-	char *name;     /* the remote's name, for messages */
-	int errkind;    /* GS_TP_ERR_* of the last failed call */
-	uint64_t bwlim; /* bytes per second, 0 = unlimited */
-	int64_t bw_due; /* token bucket: CLOCK_MONOTONIC ns when the bytes
-	                   written so far are "paid for" */
+	char *name;              /* the remote's name, for messages */
+	int errkind;             /* GS_TP_ERR_* of the last failed call */
+	size_t list_max_entries; /* GS_TP_LIST_MAX_ENTRIES unless a test lowered it */
+	size_t list_max_bytes;   /* GS_TP_LIST_MAX_NAME_BYTES, likewise */
+	uint64_t bwlim;          /* bytes per second, 0 = unlimited */
+	int64_t bw_due;          /* token bucket: CLOCK_MONOTONIC ns when the bytes
+	                            written so far are "paid for" */
 };
 
 struct gs_tp_file {
@@ -70,12 +72,45 @@ int gs_tp_fail(struct gs_transport *t, int kind);
 /* gs_tp_set_open_errkind(kind): what gs_tp_last_errkind(NULL) reports. */
 void gs_tp_set_open_errkind(int kind);
 
-/* gs_tp_entry_sort(v, n): sort list entries by name (bytewise). */
-void gs_tp_entry_sort(struct gs_tp_entry *v, size_t n);
-/* gs_tp_entry_add(v, n, cap, name, size, is_dir, mtime): append to a
- * growing array (copies name); 0 or -1 (warned). */
-int gs_tp_entry_add(struct gs_tp_entry **v, size_t *n, size_t *cap, const char *name, uint64_t size,
-                    int is_dir, int64_t mtime);
+/*
+ * Caps on one directory listing, so that a hostile server cannot make us
+ * allocate without bound.  No repository directory comes near them: packs
+ * fan out over 256 directories (a million packs each would be 8 PiB at the
+ * default pack size), and a tenant gains an index segment or a few and one
+ * snapshot per run.  Names of objects are 32 bytes.
+ */
+#define GS_TP_LIST_MAX_ENTRIES 1000000
+#define GS_TP_LIST_MAX_NAME_BYTES (64u << 20)
+
+/* A listing under construction (gs_tp_listing_*): entries of one
+ * directory, counted against the transport's caps. */
+struct gs_tp_listing {
+	struct gs_transport *t;
+	const char *dir; /* relative path, for messages (borrowed) */
+	struct gs_tp_entry *v;
+	size_t n, cap;
+	size_t name_bytes; /* sum of the names' lengths so far */
+};
+
+/* gs_tp_listing_init(l, t, dir): start an empty listing of dir (borrows
+ * both for the listing's life). */
+void gs_tp_listing_init(struct gs_tp_listing *l, struct gs_transport *t, const char *dir);
+/* gs_tp_listing_add(l, name, size, is_dir, mtime): append an entry (copies
+ * name).  0, or -1 (warned, errkind set) when out of memory or when the
+ * directory has more entries or more bytes of names than the caps allow:
+ * the listing is then refused as a whole. */
+int gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int is_dir,
+                      int64_t mtime);
+/* gs_tp_listing_done(l, ret, ret_n): sort the entries by name (bytewise)
+ * and hand them over (ret owns them; l is left empty). */
+void gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *ret_n);
+/* gs_tp_listing_free(l): drop the entries of an abandoned listing. */
+void gs_tp_listing_free(struct gs_tp_listing *l);
+
+/* gs_tp_set_list_limits(t, max_entries, max_name_bytes): for tests only:
+ * lower t's listing caps so that the refusal can be shown without a
+ * million files (0 = the default cap). */
+void gs_tp_set_list_limits(struct gs_transport *t, size_t max_entries, size_t max_name_bytes);
 
 /* A parsed "sftp://[user@]host[:port]/path" (all malloc'd, %XX decoded;
  * user NULL when the url names none; path absolute, without a trailing

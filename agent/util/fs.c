@@ -1,8 +1,12 @@
 /*
- * fs.c -- crash-safe file publication and small file helpers.
+ * fs.c -- crash-safe file publication and small file helpers, and the
+ * checks that keep the agent's own files out of other users' reach.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +44,11 @@ out:
 	return rc;
 }
 
+/*
+ * gs_read_file(path, max, ret, ret_len): see util.h.  A symbolic link is
+ * refused, not followed (O_NOFOLLOW): the agent's state files and
+ * repository objects are never links, so one is somebody's plant.
+ */
 int
 gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
@@ -48,10 +57,13 @@ gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 	size_t off = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return 1;
-		gs_warnp("open %s", path);
+		if (errno == ELOOP)
+			gs_warn("%s: is a symbolic link; refused, not followed", path);
+		else
+			gs_warnp("open %s", path);
 		return -1;
 	}
 	if (fstat(fd, &st)) {
@@ -63,7 +75,8 @@ gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 		goto err0;
 	}
 	if ((uint64_t)st.st_size > max) {
-		gs_warn("%s: too large (%lld bytes, limit %zu)", path, (long long)st.st_size, max);
+		gs_warn("%s: %lld bytes, more than the %zu this file may have; refused, not read",
+		        path, (long long)st.st_size, max);
 		goto err0;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -143,7 +156,7 @@ write_temp(const char *dir, const void *buf, size_t len, unsigned mode, int dura
 	gs_hex(hex, rnd, sizeof(rnd));
 	if ((tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s", dir, hex)) == NULL)
 		return NULL;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
 		gs_warnp("create %s", tmp);
 		goto err0;
 	}
@@ -224,4 +237,126 @@ gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mo
 out:
 	free(dir);
 	return rc;
+}
+
+/* user_name(uid, buf, cap): the user's name, or "uid N". */
+static const char *
+user_name(uid_t uid, char *buf, size_t cap)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[1024];
+
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res != NULL)
+		snprintf(buf, cap, "%s", res->pw_name);
+	else
+		snprintf(buf, cap, "uid %lu", (unsigned long)uid);
+	return buf;
+}
+
+/*
+ * gs_dir_check_private(what, path): path must be a directory (lstat: not
+ * a symbolic link to one), owned by the effective uid and not writable by
+ * group or others.  what names the setting in messages.  0 when it is; 1
+ * when path does not exist (not warned); -1 when refused (warned naming
+ * the directory, its owner and mode, and the fix).
+ */
+int
+gs_dir_check_private(const char *what, const char *path)
+{
+	char target[256], owner[64], me[64];
+	struct stat st;
+	size_t n = strlen(path);
+	char *p;
+	ssize_t tl;
+	int rc = -1;
+
+	/* "dir/" would make lstat follow a link named dir */
+	if ((p = gs_strdup(path)) == NULL)
+		return -1;
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (lstat(p, &st)) {
+		if (errno == ENOENT)
+			rc = 1;
+		else
+			gs_warnp("%s %s", what, p);
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		tl = readlink(p, target, sizeof(target) - 1);
+		target[tl > 0 ? tl : 0] = '\0';
+		gs_warn("%s %s is a symbolic link (to %s); refused: set %s to the directory "
+		        "itself",
+		        what, p, tl > 0 ? target : "?", what);
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		gs_warn("%s %s is not a directory", what, p);
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		gs_warn("%s %s is owned by %s (mode %04o), not by %s, whom the agent runs as; "
+		        "refused: chown %s %s",
+		        what, p, user_name(st.st_uid, owner, sizeof(owner)),
+		        (unsigned)(st.st_mode & 07777), user_name(geteuid(), me, sizeof(me)), me,
+		        p);
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		gs_warn("%s %s (owner %s) has mode %04o: group or others may write into it; "
+		        "refused: chmod go-w %s",
+		        what, p, user_name(st.st_uid, owner, sizeof(owner)),
+		        (unsigned)(st.st_mode & 07777), p);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}
+
+/*
+ * gs_open_private(path, flags, mode): open a state, lock or log file of the
+ * agent with O_NOFOLLOW and O_CLOEXEC added to flags (never O_TRUNC:
+ * truncate after the checks), creating it with mode; it must be a regular
+ * file owned by the effective uid with a single link (a hard link to a
+ * victim is refused too).  An fd, or -1 (warned naming the file).
+ */
+int
+gs_open_private(const char *path, int flags, unsigned mode)
+{
+	char owner[64];
+	struct stat st;
+	int fd;
+
+	assert((flags & O_TRUNC) == 0);
+	if ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+		if (errno == ELOOP)
+			gs_warn("%s: is a symbolic link; refused, not followed (remove it)", path);
+		else
+			gs_warnp("open %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		gs_warnp("stat %s", path);
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		gs_warn("%s: not a regular file; refused (remove it)", path);
+		goto err;
+	}
+	if (st.st_uid != geteuid()) {
+		gs_warn("%s: owned by %s, not by the agent's user; refused (remove it)", path,
+		        user_name(st.st_uid, owner, sizeof(owner)));
+		goto err;
+	}
+	if (st.st_nlink != 1) {
+		gs_warn("%s: has %lu links (a hard link to another file?); refused (remove it)",
+		        path, (unsigned long)st.st_nlink);
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
 }

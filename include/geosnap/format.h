@@ -47,6 +47,24 @@
  * with room to spare for a worst-case zstd frame. */
 #define GS_MAX_STORED ((size_t)GS_MAX_CHUNK + GS_MAX_CHUNK / 64 + GS_MAX_NONCE_LEN + GS_TAG_LEN)
 
+/*
+ * Whole-object caps per kind: a reader refuses a larger object, naming it,
+ * before allocating anything for it (a copy or a server may be hostile),
+ * and gs_repo_put() refuses to publish one, so writer and reader agree.
+ * Packs are never read whole (ranges, and a header of at most
+ * GS_MAX_PACK_HEADER): their cap is GS_MAX_OBJECT.
+ *   config: version 1 is 24 bytes; room for a later version, so that one
+ *     is reported as an unknown version rather than as oversized.
+ *   index segment: the agent splits a run's segment between packs to stay
+ *     below it, and one pack's record (20 + 53 bytes a chunk) is smaller
+ *     than that pack's header.  256 MiB is about 5 million chunk refs.
+ *   snapshot: a sealed part of at most 64 MiB, a public part of a few KiB
+ *     plus 32 bytes per reference-stream chunk; a real one is a few KiB.
+ */
+#define GS_MAX_CONFIG_OBJECT 4096u
+#define GS_MAX_INDEX_SEGMENT (GS_MAX_PACK_HEADER + 4096u)
+#define GS_MAX_SNAP_OBJECT ((128u << 20) + 4096u)
+
 /* Chunk data AEADs. */
 #define GS_ALG_XCHACHA 0 /* XChaCha20-Poly1305-IETF, 24-byte nonce */
 #define GS_ALG_AESGCM 1  /* AES-256-GCM, 12-byte nonce */

@@ -73,8 +73,10 @@ int gs_valid_objname(const char *s);
 int gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
                  size_t *ret_n);
 
-/* gs_repo_read(r, tenant, kind, name, ret, ret_len): whole object (at most
- * GS_MAX_OBJECT bytes).  0, 1 if missing, -1 (warned). */
+/* gs_repo_read(r, tenant, kind, name, ret, ret_len): the whole object, of
+ * at most its kind's cap (GS_MAX_INDEX_SEGMENT, GS_MAX_SNAP_OBJECT; packs
+ * GS_MAX_OBJECT); a larger one is refused before any allocation for it,
+ * warned naming the copy, tenant and object.  0, 1 if missing, -1. */
 int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint8_t **ret, size_t *ret_len);
 
@@ -89,7 +91,8 @@ int gs_repo_mtime(const struct gs_repo *r, const char *tenant, int kind, const c
                   int64_t *ret_ns);
 
 /* gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
- * named by its XXH3-128.  0 (also when it already existed) or -1. */
+ * named by its XXH3-128; one over its kind's cap (see gs_repo_read) is
+ * refused.  0 (also when it already existed) or -1. */
 int gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf,
                 size_t len, char ret_name[GS_NAME_HEX]);
 

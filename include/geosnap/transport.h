@@ -121,7 +121,9 @@ void gs_tp_abort(struct gs_tp_file *f);
 int gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t len, uint8_t *buf);
 
 /* gs_tp_read_all(t, path, max, ret, ret_len): a whole file of at most max
- * bytes, malloc'd.  0, 1 if missing, -1. */
+ * bytes, malloc'd; a larger one is refused by its size before anything is
+ * allocated (warned naming the remote and path: the size is whatever the
+ * server says).  0, 1 if missing, -1. */
 int gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **ret,
                    size_t *ret_len);
 
@@ -130,8 +132,10 @@ int gs_tp_stat(struct gs_transport *t, const char *path, uint64_t *ret_size);
 
 /* gs_tp_list(t, dir, ret, ret_n): entries of dir ("" = the base directory)
  * except "." and "..", sorted by name (bytewise), with their sizes and
- * modification times (by the server's clock).  A
- * missing dir gives 0 entries and returns 1.  0, 1, -1.  Free with
+ * modification times (by the server's clock).  A missing dir gives 0
+ * entries and returns 1.  A directory of more than 1,000,000 entries or
+ * 64 MiB of names is refused (-1, warned): no repository directory comes
+ * near that.  0, 1, -1.  Free with
  * gs_tp_list_free(). */
 int gs_tp_list(struct gs_transport *t, const char *dir, struct gs_tp_entry **ret, size_t *ret_n);
 void gs_tp_list_free(struct gs_tp_entry *v, size_t n);

@@ -102,13 +102,35 @@ char *gs_asprintf(const char *fmt, ...) GS_PRINTF(1, 2);
 /* gs_path_join(a, b): "a/b" malloc'd. */
 char *gs_path_join(const char *a, const char *b);
 
-/* gs_mkdir_p(path, mode): create path and its parents; 0 or -1. */
+/* gs_mkdir_p(path, mode): create path and its parents; 0 or -1.  An
+ * existing directory (of any owner and mode, or a link to one) is
+ * accepted: check the ones that must be private with
+ * gs_dir_check_private(). */
 int gs_mkdir_p(const char *path, unsigned mode);
 
 /*
+ * gs_dir_check_private(what, path): path must be a directory (lstat: not
+ * a symbolic link to one), owned by the effective uid and not writable by
+ * group or others.  what names the setting in messages ("state_dir").
+ * 0 when it is; 1 when path does not exist (not warned); -1 when refused
+ * (warned naming the directory, its owner and mode, and the fix).
+ */
+int gs_dir_check_private(const char *what, const char *path);
+
+/*
+ * gs_open_private(path, flags, mode): open a state, lock or log file of the
+ * agent with O_NOFOLLOW and O_CLOEXEC added to flags (never O_TRUNC:
+ * truncate after the checks), creating it with mode; it must be a regular
+ * file owned by the effective uid with a single link (a hard link to a
+ * victim is refused too).  An fd, or -1 (warned naming the file).
+ */
+int gs_open_private(const char *path, int flags, unsigned mode);
+
+/*
  * gs_read_file(path, max, ret, ret_len): read a whole file of at most max
- * bytes into a malloc'd buffer.  Returns 0, 1 if the file does not exist,
- * -1 on any other error (warned).
+ * bytes into a malloc'd buffer; a symbolic link is refused, not followed.
+ * Returns 0, 1 if the file does not exist, -1 on any other error (warned;
+ * a larger file is refused before anything is allocated for it).
  */
 int gs_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 
