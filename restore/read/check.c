@@ -20,6 +20,7 @@
 #include "read/check.h"
 #include "geosnap/progress.h"
 #include "read/reader.h"
+#include "read/refs.h"
 
 #define MAX_NAMED 10 /* chunk problems named per object before summarising */
 
@@ -241,21 +242,8 @@ done:
 
 /* ---- snapshots --------------------------------------------------------- */
 
-static int
-ref_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, GS_ID_LEN);
-}
-
-/* Is id among the snapshot's (sorted) references? */
-static int
-in_refs(const struct ctx *c, const uint8_t id[GS_ID_LEN])
-{
-	return bsearch(id, c->refs.p, c->refs.len / GS_ID_LEN, GS_ID_LEN, ref_cmp) != NULL;
-}
-
 /* Read the snapshot's reference stream (GS_CT_REFS chunks) into c->refs,
- * sorted; 0, or -1 when a chunk is unreadable or the count is wrong. */
+ * sorted; 0, or -1 when a chunk is unreadable or the stream malformed. */
 static int
 load_refs(struct ctx *c, const struct gs_rsnap *s)
 {
@@ -264,8 +252,7 @@ load_refs(struct ctx *c, const struct gs_rsnap *s)
 
 	c->refs.len = 0;
 	for (uint32_t i = 0; i < s->info.nrefchunks && rc == 0; i++) {
-		if (gs_reader_chunk(c->rd, s->info.refchunks[i], GS_CT_REFS, &chunk) != 0 ||
-		    chunk.len % GS_ID_LEN != 0) {
+		if (gs_reader_chunk(c->rd, s->info.refchunks[i], GS_CT_REFS, &chunk) != 0) {
 			gs_warn("tenant %s: snapshot %s: reference chunk %u is unreadable",
 			        c->tenant, s->name, i);
 			rc = -1;
@@ -274,14 +261,8 @@ load_refs(struct ctx *c, const struct gs_rsnap *s)
 		gs_buf_put(&c->refs, chunk.p, chunk.len);
 	}
 	free(chunk.p);
-	if (rc == 0 && c->refs.len / GS_ID_LEN != s->info.nrefs) {
-		gs_warn("tenant %s: snapshot %s: reference stream holds %zu IDs, %llu recorded",
-		        c->tenant, s->name, c->refs.len / GS_ID_LEN,
-		        (unsigned long long)s->info.nrefs);
-		rc = -1;
-	}
-	if (c->refs.len)
-		qsort(c->refs.p, c->refs.len / GS_ID_LEN, GS_ID_LEN, ref_cmp);
+	if (rc == 0)
+		rc = gs_refs_parse(c->tenant, s->name, c->refs.p, c->refs.len, s->info.nrefs);
 	return rc;
 }
 
@@ -296,7 +277,7 @@ check_ref(struct ctx *c, const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN], 
 
 	if (gs_cindex_get(gs_reader_cindex(c->rd), id, &pack) == NULL)
 		why = "is not in the index";
-	else if (!listed && !in_refs(c, id))
+	else if (!listed && !gs_refs_has(c->refs.p, c->refs.len, id))
 		why = "is missing from the snapshot's reference list";
 	if (why == NULL)
 		return;
@@ -331,8 +312,8 @@ check_snap(struct ctx *c, const char *name)
 		c->bad = 1;
 		goto done;
 	}
-	for (i = 0; i < c->refs.len / GS_ID_LEN; i++)
-		check_ref(c, &s, c->refs.p + (size_t)i * GS_ID_LEN, 1, &named, &nmissing);
+	for (i = 0; i < c->refs.len / GS_REF_LEN; i++)
+		check_ref(c, &s, c->refs.p + (size_t)i * GS_REF_LEN, 1, &named, &nmissing);
 	for (i = 0; i < s.sealed.nmeta; i++)
 		check_ref(c, &s, s.sealed.meta[i], 0, &named, &nmissing);
 	if ((m = gs_reader_manifest_open(c->rd, &s)) == NULL) {
