@@ -152,6 +152,29 @@ sftp_mkdir(struct gs_transport *bt, const char *path)
 	return with_retry((struct tp_sftp *)bt, "mkdir", path, do_mkdir, NULL);
 }
 
+/*
+ * gs_tp_sftp_entry(name, namelen, a, ret_size, ret_is_dir): judge one entry
+ * of a directory listing: name[0..namelen) and a as libssh2_sftp_readdir_ex
+ * gave them (namelen is its return value).  0 to keep it, with its size (0
+ * when the server sent none) and whether it is a directory; 1 to skip it
+ * ("." and ".."); -1 for a name no directory can hold (empty, with a '/' or
+ * a NUL byte), which only a broken or hostile server sends.
+ */
+int
+gs_tp_sftp_entry(const char *name, size_t namelen, const LIBSSH2_SFTP_ATTRIBUTES *a,
+                 uint64_t *ret_size, int *ret_is_dir)
+{
+	if (namelen == 0 || memchr(name, '\0', namelen) != NULL ||
+	    memchr(name, '/', namelen) != NULL)
+		return -1;
+	if ((namelen == 1 && name[0] == '.') || (namelen == 2 && memcmp(name, "..", 2) == 0))
+		return 1;
+	*ret_size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) ? a->filesize : 0;
+	*ret_is_dir =
+	    (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && LIBSSH2_SFTP_S_ISDIR(a->permissions);
+	return 0;
+}
+
 struct list_arg {
 	struct gs_tp_entry **ret;
 	size_t *ret_n;
@@ -166,8 +189,9 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 	struct gs_tp_entry *v = NULL;
 	size_t n = 0, cap = 0;
 	unsigned long fx;
+	uint64_t size;
 	char name[4096];
-	int rc;
+	int rc, keep, is_dir;
 
 	h = libssh2_sftp_open_ex(t->sftp, rp, (unsigned)strlen(rp), 0, 0, LIBSSH2_SFTP_OPENDIR);
 	if (h == NULL) {
@@ -196,12 +220,17 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 			libssh2_sftp_close_handle(h);
 			return gs_tp_sftp_fx_fail(t, "list", rp, fx);
 		}
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		if ((keep = gs_tp_sftp_entry(name, (size_t)rc, &a, &size, &is_dir)) == 1)
 			continue;
-		if (gs_tp_entry_add(&v, &n, &cap, name,
-		                    (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0,
-		                    (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
-		                        LIBSSH2_SFTP_S_ISDIR(a.permissions))) {
+		if (keep < 0) {
+			gs_tp_list_free(v, n);
+			libssh2_sftp_close_handle(h);
+			gs_warn("%s: list %s: the server sent a malformed name (empty, or with "
+			        "'/' or a NUL byte)",
+			        t->base.name, rp);
+			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+		}
+		if (gs_tp_entry_add(&v, &n, &cap, name, size, is_dir)) {
 			gs_tp_list_free(v, n);
 			libssh2_sftp_close_handle(h);
 			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
