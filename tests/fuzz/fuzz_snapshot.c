@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fuzz.h"
 #include "geosnap/format.h"
 
@@ -54,6 +56,23 @@ fuzz_seed(int i, struct gs_buf *out)
 		gs_buf_u32(out, 1);
 		gs_buf_put(out, id, sizeof(id));
 		return 0;
+	}
+	if (i == 2) { /* the whole object, as the agent writes it */
+		uint8_t sk[32];
+		uint8_t refs[1][GS_ID_LEN] = {{7}};
+		struct gs_wkey k = {.tenant = "fuzz"};
+		struct gs_snap_info info = {.time_ns = 1,
+		                            .host = "host",
+		                            .tenant = "fuzz",
+		                            .files = 1,
+		                            .nrefs = 1,
+		                            .nrefchunks = 1,
+		                            .refchunks = refs};
+		struct gs_snap_sealed se = {.manifest_len = 100, .nmeta = 1, .meta = refs};
+
+		memcpy(k.index_key, fuzz_key, GS_KEY_LEN);
+		crypto_box_seed_keypair(k.pk, sk, fuzz_key);
+		return gs_snap_encode(&k, &info, &se, out) ? 1 : 0;
 	}
 	if (i == 1) { /* sealed part plaintext */
 		gs_buf_put(out, "GSSR", 4);
