@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int
 fuzz_seed(int i, struct gs_buf *out)
 {
-	uint8_t id[GS_ID_LEN];
+	uint8_t ent[GS_REF_LEN];
 	int n;
 
 	if (i > 2)
@@ -54,9 +54,9 @@ fuzz_seed(int i, struct gs_buf *out)
 	n = i == 0 ? 0 : i == 1 ? 3 : 40;
 	gs_buf_u64(out, (uint64_t)n);
 	for (int j = n; j > 0; j--) {
-		memset(id, j, sizeof(id));
-		id[GS_ID_LEN - 1] = (uint8_t)(j * 7);
-		gs_buf_put(out, id, sizeof(id));
+		memset(ent, j, sizeof(ent));
+		ent[GS_ID_LEN - 1] = (uint8_t)(j * 7);
+		gs_buf_put(out, ent, sizeof(ent));
 	}
 	return 0;
 }
