@@ -99,12 +99,12 @@ rm -f "$WORK/probe"
 BUILD=$(realpath -m -- "$BUILD")
 note "building the fuzz targets in $BUILD (clang, GS_FUZZ=ON)"
 CC=clang cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_TESTS=ON \
-    -DGS_FUZZ=ON >"$BUILD.cmake.log" 2>&1 ||
-    { tail -20 "$BUILD.cmake.log" >&2; die "cmake failed (log: $BUILD.cmake.log)"; }
+    -DGS_FUZZ=ON >"$WORK/cmake.log" 2>&1 ||
+    { tail -20 "$WORK/cmake.log" >&2; die "cmake failed (log: $WORK/cmake.log)"; }
 progs=()
 for t in "${TARGETS[@]}"; do progs+=(--target "fuzz_$t"); done
-nice -n 10 cmake --build "$BUILD" -j"$JOBS" "${progs[@]}" >"$BUILD.build.log" 2>&1 ||
-    { tail -30 "$BUILD.build.log" >&2; die "build failed (log: $BUILD.build.log)"; }
+nice -n 10 cmake --build "$BUILD" -j"$JOBS" "${progs[@]}" >"$WORK/build.log" 2>&1 ||
+    { tail -30 "$WORK/build.log" >&2; die "build failed (log: $WORK/build.log)"; }
 
 # ------------------------------------------------------------ fuzz
 
