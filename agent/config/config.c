@@ -1028,6 +1028,50 @@ err0:
 	return NULL;
 }
 
+/* load(path, f): parse the stream f, named path in messages; the config,
+ * or NULL (warned). */
+static struct gs_config *
+load(const char *path, FILE *f)
+{
+	struct pstate st;
+	struct gs_config *c;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	st.path = path;
+	st.f = f;
+	if ((c = config_new(path)) == NULL)
+		return NULL;
+	st.c = c;
+
+	r = ini_parse_stream(reader, &st, handler, &st);
+	if (st.read_errno != 0) {
+		errno = st.read_errno;
+		gs_warnp("%s: cannot read", path);
+		goto err;
+	}
+	if (r == -2) {
+		gs_warn("%s: out of memory", path);
+		goto err;
+	}
+	if (r > 0 && (!st.failed || st.err_line != r)) {
+		/* inih refused a line the reader let through; should not happen. */
+		gs_warn("%s:%d: syntax error", path, r);
+		goto err;
+	}
+	if (r != 0 || st.failed) {
+		gs_warn("%s:%d: %s", path, r > 0 ? r : st.err_line, st.err);
+		goto err;
+	}
+	if (finish(&st))
+		goto err;
+	return c;
+
+err:
+	gs_config_free(c);
+	return NULL;
+}
+
 /*
  * gs_config_load(path): parse the configuration file at path.  Returns a
  * new config or NULL; every error is warned naming path, line and key.
@@ -1037,51 +1081,35 @@ err0:
 struct gs_config *
 gs_config_load(const char *path)
 {
-	struct pstate st;
 	struct gs_config *c;
-	int r;
+	FILE *f;
 
-	memset(&st, 0, sizeof(st));
-	st.path = path;
-	if ((st.f = fopen(path, "re")) == NULL) {
+	if ((f = fopen(path, "re")) == NULL) {
 		gs_warnp("%s: cannot open", path);
-		goto err0;
+		return NULL;
 	}
-	if ((c = config_new(path)) == NULL)
-		goto err1;
-	st.c = c;
-
-	r = ini_parse_stream(reader, &st, handler, &st);
-	if (st.read_errno != 0) {
-		errno = st.read_errno;
-		gs_warnp("%s: cannot read", path);
-		goto err2;
-	}
-	if (r == -2) {
-		gs_warn("%s: out of memory", path);
-		goto err2;
-	}
-	if (r > 0 && (!st.failed || st.err_line != r)) {
-		/* inih refused a line the reader let through; should not happen. */
-		gs_warn("%s:%d: syntax error", path, r);
-		goto err2;
-	}
-	if (r != 0 || st.failed) {
-		gs_warn("%s:%d: %s", path, r > 0 ? r : st.err_line, st.err);
-		goto err2;
-	}
-	if (finish(&st))
-		goto err2;
-
-	fclose(st.f);
+	c = load(path, f);
+	fclose(f);
 	return c;
+}
 
-err2:
-	gs_config_free(c);
-err1:
-	fclose(st.f);
-err0:
-	return NULL;
+/*
+ * gs_config_parse(name, buf, len): like gs_config_load() on the len bytes
+ * at buf (borrowed), named name in messages.
+ */
+struct gs_config *
+gs_config_parse(const char *name, const uint8_t *buf, size_t len)
+{
+	struct gs_config *c;
+	FILE *f;
+
+	if ((f = fmemopen((void *)buf, len, "r")) == NULL) {
+		gs_warnp("%s: cannot open", name);
+		return NULL;
+	}
+	c = load(name, f);
+	fclose(f);
+	return c;
 }
 
 /* gs_config_free(c): free c (NULL accepted). */

@@ -90,13 +90,75 @@ gs_wkey_encode(const struct gs_wkey *k, uint8_t *out, size_t cap)
 	return n + 16;
 }
 
+/*
+ * gs_wkey_decode(path, buf, len, tenant): parse and check a write key file
+ * image; path names it in messages.  tenant, when not NULL, must match the
+ * tenant recorded in it.  Returns the key or NULL (warned, naming path).
+ */
 struct gs_wkey *
-gs_wkey_load(const char *path, const char *tenant)
+gs_wkey_decode(const char *path, const uint8_t *buf, size_t len, const char *tenant)
 {
-	uint8_t buf[GS_WKEY_FILE_MAX + 1], check[16];
+	uint8_t check[16];
 	struct gs_wkey *k;
 	struct gs_rd r;
 	uint16_t tl;
+
+	if ((k = gs_wkey_new()) == NULL)
+		return NULL;
+	gs_rd_init(&r, buf, len);
+	if (len < 10 || memcmp(buf, GS_WKEY_MAGIC, 4) != 0) {
+		if (len >= 4 && memcmp(buf, "GSRK", 4) == 0)
+			gs_warn("key file %s is a read key; the agent takes the tenant's "
+			        "write key (T.write)",
+			        path);
+		else
+			gs_warn("key file %s: not a geosnap write key", path);
+		goto err;
+	}
+	gs_rd_bytes(&r, 4);
+	if (gs_rd_u32(&r) != GS_KEYFILE_VERSION) {
+		gs_warn("key file %s: unsupported version", path);
+		goto err;
+	}
+	tl = gs_rd_u16(&r);
+	if (tl == 0 || tl > GS_TENANT_MAX) {
+		gs_warn("key file %s: malformed", path);
+		goto err;
+	}
+	gs_rd_copy(&r, k->tenant, tl);
+	k->tenant[tl] = 0;
+	gs_rd_copy(&r, k->id_key, GS_KEY_LEN);
+	gs_rd_copy(&r, k->index_key, GS_KEY_LEN);
+	gs_rd_copy(&r, k->pk, GS_KEY_LEN);
+	if (r.err || r.off + 16 != len) {
+		gs_warn("key file %s: truncated or malformed", path);
+		goto err;
+	}
+	crypto_generichash(check, 16, buf, r.off, NULL, 0);
+	if (sodium_memcmp(check, buf + r.off, 16) != 0) {
+		gs_warn("key file %s: checksum mismatch (damaged)", path);
+		goto err;
+	}
+	if (tenant && strcmp(tenant, k->tenant) != 0) {
+		gs_warn("key file %s belongs to tenant '%s', not '%s'", path, k->tenant, tenant);
+		goto err;
+	}
+	return k;
+err:
+	gs_wkey_free(k);
+	return NULL;
+}
+
+/*
+ * gs_wkey_load(path, tenant): load and check a write key file.  tenant, when
+ * not NULL, must match the tenant recorded in the file.  Returns the key or
+ * NULL (warned, naming path).
+ */
+struct gs_wkey *
+gs_wkey_load(const char *path, const char *tenant)
+{
+	uint8_t buf[GS_WKEY_FILE_MAX + 1];
+	struct gs_wkey *k;
 	ssize_t len;
 	int fd;
 
@@ -108,51 +170,7 @@ gs_wkey_load(const char *path, const char *tenant)
 		gs_warnp("key file %s", path);
 		return NULL;
 	}
-	if ((k = gs_wkey_new()) == NULL)
-		goto err0;
-	gs_rd_init(&r, buf, (size_t)len);
-	if (len < 10 || memcmp(buf, GS_WKEY_MAGIC, 4) != 0) {
-		if (len >= 4 && memcmp(buf, "GSRK", 4) == 0)
-			gs_warn("key file %s is a read key; the agent takes the tenant's "
-			        "write key (T.write)",
-			        path);
-		else
-			gs_warn("key file %s: not a geosnap write key", path);
-		goto err1;
-	}
-	gs_rd_bytes(&r, 4);
-	if (gs_rd_u32(&r) != GS_KEYFILE_VERSION) {
-		gs_warn("key file %s: unsupported version", path);
-		goto err1;
-	}
-	tl = gs_rd_u16(&r);
-	if (tl == 0 || tl > GS_TENANT_MAX) {
-		gs_warn("key file %s: malformed", path);
-		goto err1;
-	}
-	gs_rd_copy(&r, k->tenant, tl);
-	k->tenant[tl] = 0;
-	gs_rd_copy(&r, k->id_key, GS_KEY_LEN);
-	gs_rd_copy(&r, k->index_key, GS_KEY_LEN);
-	gs_rd_copy(&r, k->pk, GS_KEY_LEN);
-	if (r.err || r.off + 16 != (size_t)len) {
-		gs_warn("key file %s: truncated or malformed", path);
-		goto err1;
-	}
-	crypto_generichash(check, 16, buf, r.off, NULL, 0);
-	if (sodium_memcmp(check, buf + r.off, 16) != 0) {
-		gs_warn("key file %s: checksum mismatch (damaged)", path);
-		goto err1;
-	}
-	if (tenant && strcmp(tenant, k->tenant) != 0) {
-		gs_warn("key file %s belongs to tenant '%s', not '%s'", path, k->tenant, tenant);
-		goto err1;
-	}
+	k = gs_wkey_decode(path, buf, (size_t)len, tenant);
 	sodium_memzero(buf, sizeof(buf));
 	return k;
-err1:
-	gs_wkey_free(k);
-err0:
-	sodium_memzero(buf, sizeof(buf));
-	return NULL;
 }

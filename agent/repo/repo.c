@@ -80,9 +80,13 @@ gs_repo_init(const char *path)
 	return rc;
 }
 
-/* Check a repository config object's bytes; where names it for messages. */
-static int
-check_config(const char *where, const uint8_t *buf, size_t len)
+/*
+ * gs_repo_config_check(where, buf, len): check the bytes of a repository
+ * config object (magic, version, length); where names the repository in
+ * messages.  0, or -1 (warned).
+ */
+int
+gs_repo_config_check(const char *where, const uint8_t *buf, size_t len)
 {
 	if (len != 24 || memcmp(buf, REPO_MAGIC, 4) != 0) {
 		gs_warn("%s/config: not a geosnap repository config", where);
@@ -125,7 +129,7 @@ gs_repo_open(const char *path)
 	free(cfg);
 	if (rc)
 		return NULL;
-	rc = check_config(path, buf, len);
+	rc = gs_repo_config_check(path, buf, len);
 	free(buf);
 	return rc ? NULL : repo_new(path, NULL);
 }
@@ -146,7 +150,7 @@ gs_repo_open_remote(const struct gs_remote_conf *rc)
 		gs_warn("remote %s: no repository here (nothing was shipped to %s)", rc->name,
 		        rc->url);
 	if (st == 0) {
-		if (check_config(rc->name, buf, len) == 0)
+		if (gs_repo_config_check(rc->name, buf, len) == 0)
 			r = repo_new(rc->name, tp);
 		free(buf);
 	}

@@ -204,31 +204,22 @@ add_revoked(struct gs_tp_kh *kh, const char *line, unsigned lineno)
 	return 0;
 }
 
-struct gs_tp_kh *
-gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen)
+/* fill(kh, s, err, errlen): load kh->text into a new libssh2 knownhost
+ * collection of session s, collecting @revoked keys; 0 or -1 (err). */
+static int
+fill(struct gs_tp_kh *kh, LIBSSH2_SESSION *s, char *err, size_t errlen)
 {
-	struct gs_tp_kh *kh;
 	char *line, *end, *p;
 	unsigned lineno = 0;
 	char *work;
 
-	if ((kh = calloc(1, sizeof(*kh))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if ((kh->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto err;
-	}
-	if (read_text(path, &kh->text, err, errlen))
-		goto err;
 	if ((kh->h = libssh2_knownhost_init(s)) == NULL) {
 		snprintf(err, errlen, "libssh2_knownhost_init failed");
-		goto err;
+		return -1;
 	}
 	if ((work = strdup(kh->text)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		goto err;
+		return -1;
 	}
 	for (line = work; line != NULL && *line != '\0'; line = end) {
 		lineno++;
@@ -244,7 +235,7 @@ gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen)
 				if (add_revoked(kh, p, lineno)) {
 					snprintf(err, errlen, "out of memory");
 					free(work);
-					goto err;
+					return -1;
 				}
 			}
 			continue;
@@ -254,6 +245,59 @@ gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen)
 			kh->skipped++;
 	}
 	free(work);
+	return 0;
+}
+
+/* kh_new(path, err, errlen): an empty struct gs_tp_kh named path. */
+static struct gs_tp_kh *
+kh_new(const char *path, char *err, size_t errlen)
+{
+	struct gs_tp_kh *kh;
+
+	if ((kh = calloc(1, sizeof(*kh))) == NULL || (kh->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(kh);
+		return NULL;
+	}
+	return kh;
+}
+
+struct gs_tp_kh *
+gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen)
+{
+	struct gs_tp_kh *kh;
+
+	if ((kh = kh_new(path, err, errlen)) == NULL)
+		return NULL;
+	if (read_text(path, &kh->text, err, errlen) || fill(kh, s, err, errlen)) {
+		gs_tp_kh_free(kh);
+		return NULL;
+	}
+	return kh;
+}
+
+/* gs_tp_kh_parse(s, name, text, len, err, errlen): gs_tp_kh_load() from the
+ * len bytes at text (borrowed), named name in messages. */
+struct gs_tp_kh *
+gs_tp_kh_parse(LIBSSH2_SESSION *s, const char *name, const char *text, size_t len, char *err,
+               size_t errlen)
+{
+	struct gs_tp_kh *kh;
+
+	if ((kh = kh_new(name, err, errlen)) == NULL)
+		return NULL;
+	if (len > KH_MAX_SIZE) {
+		snprintf(err, errlen, "cannot read known_hosts %s: larger than 16 MiB", name);
+		goto err;
+	}
+	if ((kh->text = malloc(len + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory reading %s", name);
+		goto err;
+	}
+	memcpy(kh->text, text, len);
+	kh->text[len] = '\0';
+	if (fill(kh, s, err, errlen))
+		goto err;
 	return kh;
 err:
 	gs_tp_kh_free(kh);
@@ -342,12 +386,10 @@ int
 gs_tp_hostkey_verify(LIBSSH2_SESSION *s, struct gs_tp_kh *kh, const char *pin, const char *hostname,
                      char *err, size_t errlen)
 {
-	const struct keytype *kt;
-	struct libssh2_knownhost *e = NULL;
-	char seen[GS_TP_FPR_LEN], want[GS_TP_FPR_LEN], others[400];
+	char seen[GS_TP_FPR_LEN];
 	const char *key, *hash;
-	size_t klen, i;
-	int type, rc;
+	size_t klen;
+	int type;
 
 	if ((key = libssh2_session_hostkey(s, &klen, &type)) == NULL) {
 		snprintf(err, errlen, "%s: the server sent no host key", hostname);
@@ -362,6 +404,22 @@ gs_tp_hostkey_verify(LIBSSH2_SESSION *s, struct gs_tp_kh *kh, const char *pin, c
 	} else {
 		gs_tp_fingerprint((const uint8_t *)key, klen, seen);
 	}
+	return gs_tp_kh_check(kh, pin, hostname, type, key, klen, seen, err, errlen);
+}
+
+/* gs_tp_kh_check(kh, pin, hostname, type, key, klen, seen, err, errlen):
+ * the check of gs_tp_hostkey_verify() on a host key blob key[0..klen) of
+ * LIBSSH2_HOSTKEY_TYPE_* type whose fingerprint is seen; same results. */
+int
+gs_tp_kh_check(struct gs_tp_kh *kh, const char *pin, const char *hostname, int type,
+               const char *key, size_t klen, const char *seen, char *err, size_t errlen)
+{
+	const struct keytype *kt;
+	struct libssh2_knownhost *e = NULL;
+	char want[GS_TP_FPR_LEN], others[400];
+	size_t i;
+	int rc;
+
 	if ((kt = by_hostkey_type(type)) == NULL) {
 		snprintf(err, errlen,
 		         "%s: the server's host key (%s) is of a type we cannot check; "

@@ -152,6 +152,29 @@ sftp_mkdir(struct gs_transport *bt, const char *path)
 	return with_retry((struct tp_sftp *)bt, "mkdir", path, do_mkdir, NULL);
 }
 
+/*
+ * gs_tp_sftp_entry(name, namelen, a, ret_size, ret_is_dir): judge one entry
+ * of a directory listing: name[0..namelen) and a as libssh2_sftp_readdir_ex
+ * gave them (namelen is its return value).  0 to keep it, with its size (0
+ * when the server sent none) and whether it is a directory; 1 to skip it
+ * ("." and ".."); -1 for a name no directory can hold (empty, with a '/' or
+ * a NUL byte), which only a broken or hostile server sends.
+ */
+int
+gs_tp_sftp_entry(const char *name, size_t namelen, const LIBSSH2_SFTP_ATTRIBUTES *a,
+                 uint64_t *ret_size, int *ret_is_dir)
+{
+	if (namelen == 0 || memchr(name, '\0', namelen) != NULL ||
+	    memchr(name, '/', namelen) != NULL)
+		return -1;
+	if ((namelen == 1 && name[0] == '.') || (namelen == 2 && memcmp(name, "..", 2) == 0))
+		return 1;
+	*ret_size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) ? a->filesize : 0;
+	*ret_is_dir =
+	    (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && LIBSSH2_SFTP_S_ISDIR(a->permissions);
+	return 0;
+}
+
 struct list_arg {
 	const char *dir; /* relative, for messages */
 	struct gs_tp_entry **ret;
@@ -168,9 +191,10 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 	LIBSSH2_SFTP_HANDLE *h;
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	unsigned long fx;
+	uint64_t size;
 	char name[4096];
 	int64_t mtime;
-	int rc;
+	int rc, keep, is_dir;
 
 	h = libssh2_sftp_open_ex(t->sftp, rp, (unsigned)strlen(rp), 0, 0, LIBSSH2_SFTP_OPENDIR);
 	if (h == NULL) {
@@ -200,13 +224,18 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 			libssh2_sftp_close_handle(h);
 			return gs_tp_sftp_fx_fail(t, "list", rp, fx);
 		}
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		if ((keep = gs_tp_sftp_entry(name, (size_t)rc, &a, &size, &is_dir)) == 1)
 			continue;
+		if (keep < 0) {
+			gs_tp_listing_free(&l);
+			libssh2_sftp_close_handle(h);
+			gs_warn("%s: list %s: the server sent a malformed name (empty, or with "
+			        "'/' or a NUL byte)",
+			        t->base.name, rp);
+			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
+		}
 		mtime = (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime : 0;
-		if (gs_tp_listing_add(&l, name, (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? a.filesize : 0,
-		                      (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
-		                          LIBSSH2_SFTP_S_ISDIR(a.permissions),
-		                      mtime)) {
+		if (gs_tp_listing_add(&l, name, size, is_dir, mtime)) {
 			gs_tp_listing_free(&l);
 			libssh2_sftp_close_handle(h);
 			return -1;

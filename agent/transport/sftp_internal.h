@@ -141,6 +141,14 @@ int gs_tp_sftp_lost_handle(struct tp_sftp *t, LIBSSH2_SFTP_HANDLE *h);
 
 /* gs_tp_sftp_do_stat(t, rp, ret_a): lstat; 0, 1 missing, -1 (warned), LOST. */
 int gs_tp_sftp_do_stat(struct tp_sftp *t, const char *rp, LIBSSH2_SFTP_ATTRIBUTES *ret_a);
+/* gs_tp_sftp_entry(name, namelen, a, ret_size, ret_is_dir): judge one entry
+ * of a directory listing: name[0..namelen) and a as libssh2_sftp_readdir_ex
+ * gave them (namelen is its return value).  0 to keep it, with its size (0
+ * when the server sent none) and whether it is a directory; 1 to skip it
+ * ("." and ".."); -1 for a name no directory can hold (empty, with a '/' or
+ * a NUL byte), which only a broken or hostile server sends. */
+int gs_tp_sftp_entry(const char *name, size_t namelen, const LIBSSH2_SFTP_ATTRIBUTES *a,
+                     uint64_t *ret_size, int *ret_is_dir);
 
 /* ---- sftp_write.c: the upload ops ---- */
 struct gs_tp_file *gs_tp_sftp_create(struct gs_transport *bt, const char *path);

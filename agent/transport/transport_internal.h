@@ -142,6 +142,10 @@ struct gs_tp_kh;
 
 /* gs_tp_kh_load(s, path, err, errlen): NULL on error (reason in err). */
 struct gs_tp_kh *gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen);
+/* gs_tp_kh_parse(s, name, text, len, err, errlen): the same from the len
+ * bytes at text (borrowed), named name in messages. */
+struct gs_tp_kh *gs_tp_kh_parse(LIBSSH2_SESSION *s, const char *name, const char *text, size_t len,
+                                char *err, size_t errlen);
 void gs_tp_kh_free(struct gs_tp_kh *kh);
 
 /* gs_tp_kh_prefer(kh, s, hostname): before the handshake, ask for the host
@@ -159,6 +163,11 @@ void gs_tp_kh_prefer(struct gs_tp_kh *kh, LIBSSH2_SESSION *s, const char *hostna
  */
 int gs_tp_hostkey_verify(LIBSSH2_SESSION *s, struct gs_tp_kh *kh, const char *pin,
                          const char *hostname, char *err, size_t errlen);
+/* gs_tp_kh_check(kh, pin, hostname, type, key, klen, seen, err, errlen):
+ * the check of gs_tp_hostkey_verify() on a host key blob key[0..klen) of
+ * LIBSSH2_HOSTKEY_TYPE_* type whose fingerprint is seen; same results. */
+int gs_tp_kh_check(struct gs_tp_kh *kh, const char *pin, const char *hostname, int type,
+                   const char *key, size_t klen, const char *seen, char *err, size_t errlen);
 
 /* gs_tp_ssh_method_pref(s, type, want): prefer the algorithms of the comma
  * list want (best first) that this libssh2 has, leaving out the others

@@ -87,6 +87,10 @@ struct gs_config {
  */
 struct gs_config *gs_config_load(const char *path);
 
+/* gs_config_parse(name, buf, len): like gs_config_load() on the len bytes
+ * at buf (borrowed), named name in messages. */
+struct gs_config *gs_config_parse(const char *name, const uint8_t *buf, size_t len);
+
 /* gs_config_free(c): free c (NULL accepted). */
 void gs_config_free(struct gs_config *c);
 

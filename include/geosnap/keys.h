@@ -52,6 +52,14 @@ void gs_wkey_free(struct gs_wkey *k);
 struct gs_wkey *gs_wkey_load(const char *path, const char *tenant);
 
 /*
+ * gs_wkey_decode(path, buf, len, tenant): parse and check a write key file
+ * image; path names it in messages.  tenant, when not NULL, must match the
+ * tenant recorded in it.  Returns the key or NULL (warned, naming path).
+ */
+struct gs_wkey *gs_wkey_decode(const char *path, const uint8_t *buf, size_t len,
+                               const char *tenant);
+
+/*
  * gs_wkey_encode(k, out, cap): serialise k as a write key file into out;
  * returns the length or 0 if cap is too small.  Used by keygen.
  */

@@ -33,6 +33,10 @@ int gs_repo_init(const char *path);
 /* gs_repo_open(path): open an existing repository (checks its config
  * object's magic and version).  NULL (warned) if missing or malformed. */
 struct gs_repo *gs_repo_open(const char *path);
+/* gs_repo_config_check(where, buf, len): check the bytes of a repository
+ * config object (magic, version, length); where names the repository in
+ * messages.  0, or -1 (warned). */
+int gs_repo_config_check(const char *where, const uint8_t *buf, size_t len);
 struct gs_remote_conf;
 /* gs_repo_open_remote(rc): a read-only view of the copy on a remote (SFTP
  * or file://), for restore, check and verify.  list, read, stat,

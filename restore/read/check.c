@@ -20,6 +20,7 @@
 #include "read/check.h"
 #include "geosnap/progress.h"
 #include "read/reader.h"
+#include "read/refs.h"
 
 #define MAX_NAMED 10 /* chunk problems named per object before summarising */
 
@@ -290,26 +291,6 @@ done:
 
 static const uint8_t no_pack[GS_NAME_LEN];
 
-/* The pin of id among the snapshot's (sorted) pins, or NULL. */
-static const struct gs_pin *
-find_pin(const struct gs_pin *pins, size_t n, const uint8_t id[GS_ID_LEN])
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = memcmp(pins[mid].id, id, GS_ID_LEN);
-
-		if (r == 0)
-			return &pins[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* Does an index segment (that agrees with the packs) list id in pack? */
 static int
 indexed_in(struct ctx *c, const uint8_t id[GS_ID_LEN], const uint8_t pack[GS_NAME_LEN])
@@ -366,7 +347,7 @@ check_listed(struct ctx *c, const struct gs_rsnap *s, const struct gs_pin *pins,
 {
 	char idhex[2 * GS_ID_LEN + 1];
 
-	if (find_pin(pins, npins, id) != NULL)
+	if (gs_refs_find(pins, npins, id) != NULL)
 		return;
 	(*nmissing)++;
 	if ((*named)++ < MAX_NAMED) {

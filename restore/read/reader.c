@@ -17,6 +17,7 @@
 #include "geosnap/util.h"
 #include "read/reader.h"
 #include "read/reader_internal.h"
+#include "read/refs.h"
 
 /*
  * gs_reader_idhex(id, out): the 64 hex digits of a chunk ID.
@@ -536,25 +537,12 @@ static const uint8_t no_pack[GS_NAME_LEN];
 static const uint8_t *
 pinned_pack(const struct gs_reader *rd, const uint8_t id[GS_ID_LEN], int *ret_listed)
 {
-	size_t lo = 0, hi = rd->npins;
+	const struct gs_pin *p = gs_refs_find(rd->pins, rd->npins, id);
 
-	*ret_listed = 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(rd->pins[mid].id, id, GS_ID_LEN);
-
-		if (c == 0) {
-			*ret_listed = 1;
-			if (memcmp(rd->pins[mid].pack, no_pack, GS_NAME_LEN) == 0)
-				return NULL;
-			return rd->pins[mid].pack;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	*ret_listed = p != NULL;
+	if (p == NULL || memcmp(p->pack, no_pack, GS_NAME_LEN) == 0)
+		return NULL;
+	return p->pack;
 }
 
 /* Try each location of id that ci knows and that is not in tried[]; 0 when
@@ -643,12 +631,6 @@ gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
 	return 0;
 }
 
-static int
-pin_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, GS_ID_LEN);
-}
-
 /*
  * gs_reader_pin(rd, s): read the reference stream of snapshot s and make
  * its pins the ones gs_reader_chunk() follows.  A snapshot of version 1
@@ -660,8 +642,8 @@ int
 gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s)
 {
 	struct gs_buf stream = {0}, chunk = {0};
-	size_t elen = gs_snap_ref_len(s->info.version), n;
 	struct gs_pin *pins = NULL;
+	size_t n = 0;
 	int rc = -1;
 
 	if (strcmp(rd->pinned_for, s->name) == 0)
@@ -694,21 +676,9 @@ gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s)
 		gs_warn("tenant %s: snapshot %s: out of memory", rd->k->w.tenant, s->name);
 		goto out;
 	}
-	n = stream.len / elen;
-	if (stream.len % elen != 0 || n != s->info.nrefs) {
-		gs_warn("tenant %s: snapshot %s: the reference stream holds %zu bytes for %llu "
-		        "references",
-		        rd->k->w.tenant, s->name, stream.len, (unsigned long long)s->info.nrefs);
+	if (gs_refs_parse(rd->k->w.tenant, s->name, stream.p, stream.len, s->info.version,
+	                  s->info.nrefs, &pins, &n) != 0)
 		goto out;
-	}
-	if (n && (pins = calloc(n, sizeof(*pins))) == NULL) {
-		gs_warnp("calloc");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		gs_pin_decode(stream.p + i * elen, s->info.version, &pins[i]);
-	if (n > 1)
-		qsort(pins, n, sizeof(*pins), pin_cmp);
 	rd->pins = pins;
 	rd->npins = n;
 	memcpy(rd->pinned_for, s->name, GS_NAME_HEX);

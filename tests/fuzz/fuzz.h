@@ -4,6 +4,9 @@
  * of the saved corpus, then every seed and systematic mutations of it
  * (each truncation, each bit flip of the first 512 bytes, seeded random
  * bytes), so the sanitizer build exercises the parsers without libFuzzer.
+ * The seeds are also the committed corpus/<parser>/seed-* files
+ * (mkcorpus.sh); with GS_FUZZ, key.c replaces replay.c and libFuzzer
+ * provides main() (bench/fuzz.sh).
  */
 #ifndef GS_FUZZ_H
 #define GS_FUZZ_H

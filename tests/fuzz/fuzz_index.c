@@ -41,7 +41,14 @@ fuzz_seed(int i, struct gs_buf *out)
 	                                .flags = GS_CF_ZSTD}};
 	struct gs_index_pack p = {.n = 2, .chunks = refs};
 
-	if (i > 0)
+	if (i == 1) {
+		/* The whole object, as the agent writes it. */
+		struct gs_index idx = {.npacks = 1, .packs = &p};
+
+		gs_index_encode(fuzz_key, &idx, out);
+		return 0;
+	}
+	if (i > 1)
 		return 1;
 	/* The plaintext the target seals: npacks, name, n, refs. */
 	gs_buf_u32(out, 1);

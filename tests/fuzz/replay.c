@@ -1,5 +1,12 @@
 /*
  * replay.c -- main() for the fuzz targets when built without libFuzzer.
+ *
+ *   fuzz_X [DIR]          run every file of DIR (the saved corpus), then
+ *                         every seed and systematic mutations of it, then
+ *                         seeded random inputs
+ *   fuzz_X --seeds DIR    write the target's seeds as DIR/seed-N, with a
+ *                         deterministic random generator so that the files
+ *                         are the same on every run (mkcorpus.sh)
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -72,11 +79,73 @@ mutate(const uint8_t *seed, size_t len)
 	free(m);
 }
 
+/* A deterministic randombytes implementation for --seeds: salts and
+ * nonces of the encoders come out the same on every run. */
+static uint64_t det_ctr;
+
+static void
+det_buf(void *buf, size_t n)
+{
+	uint8_t seed[randombytes_SEEDBYTES] = {'g', 's', 'f', 'u', 'z', 'z'};
+
+	memcpy(seed + 8, &det_ctr, sizeof(det_ctr));
+	det_ctr++;
+	randombytes_buf_deterministic(buf, n, seed);
+}
+
+static uint32_t
+det_random(void)
+{
+	uint32_t v;
+
+	det_buf(&v, sizeof(v));
+	return v;
+}
+
+static const char *
+det_name(void)
+{
+	return "fuzz-deterministic";
+}
+
+static struct randombytes_implementation det_impl = {
+    .implementation_name = det_name, .random = det_random, .buf = det_buf};
+
+/* Write seed i as dir/seed-i for every seed; 0 or -1. */
+static int
+write_seeds(const char *dir)
+{
+	for (int i = 0;; i++) {
+		struct gs_buf b = {0};
+		char *p;
+		FILE *f;
+
+		if (fuzz_seed(i, &b)) {
+			gs_buf_free(&b);
+			return 0;
+		}
+		if ((p = gs_asprintf("%s/seed-%d", dir, i)) == NULL ||
+		    (f = fopen(p, "wb")) == NULL || fwrite(b.p, 1, b.len, f) != b.len ||
+		    fclose(f) != 0) {
+			fprintf(stderr, "cannot write %s\n", p ? p : dir);
+			return -1;
+		}
+		free(p);
+		gs_buf_free(&b);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	uint8_t rnd[4096], seedk[randombytes_SEEDBYTES] = {42};
 
+	if (argc == 3 && strcmp(argv[1], "--seeds") == 0) {
+		if (randombytes_set_implementation(&det_impl) != 0 || sodium_init() < 0)
+			return 1;
+		gs_set_quiet(1);
+		return write_seeds(argv[2]) ? 1 : 0;
+	}
 	if (sodium_init() < 0)
 		return 1;
 	gs_set_quiet(1);
