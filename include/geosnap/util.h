@@ -37,7 +37,11 @@ void gs_set_quiet(int q);
 /* gs_last_error(): the last message recorded on this thread ("" if none). */
 const char *gs_last_error(void);
 
-/* Growable byte buffer.  Zero-initialise before first use. */
+/*
+ * Growable byte buffer.  Zero-initialise before first use.  It may hold
+ * decrypted plaintext: growing and shrinking copy into a new block and
+ * wipe the old one (never realloc), and gs_buf_free() wipes.
+ */
 struct gs_buf {
 	uint8_t *p;
 	size_t len;

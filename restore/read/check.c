@@ -273,7 +273,7 @@ load_refs(struct ctx *c, const struct gs_rsnap *s)
 		}
 		gs_buf_put(&c->refs, chunk.p, chunk.len);
 	}
-	free(chunk.p);
+	gs_buf_free(&chunk);
 	if (rc == 0 && c->refs.len / GS_ID_LEN != s->info.nrefs) {
 		gs_warn("tenant %s: snapshot %s: reference stream holds %zu IDs, %llu recorded",
 		        c->tenant, s->name, c->refs.len / GS_ID_LEN,
@@ -436,7 +436,7 @@ err2:
 	gs_cindex_free(c.hdr);
 err1:
 	free(c.io);
-	free(c.refs.p);
+	gs_buf_free(&c.refs);
 err0:
 	return rc;
 }
