@@ -37,46 +37,32 @@ gs_entry_type_name(uint8_t type)
 }
 
 /*
- * gs_entry_quote(path, out, cap): path with control characters and
- * backslashes written as C escapes, truncated to fit cap; returns out.
+ * gs_entry_quote(path, out, cap): path (or any string from a snapshot) made
+ * safe for a terminal and a log line; gs_quote() (util.h) says how.
+ * Returns out.
  */
 char *
 gs_entry_quote(const char *path, char *out, size_t cap)
 {
-	const unsigned char *p = (const unsigned char *)path;
-	size_t o = 0;
-
-	if (cap == 0)
-		return out;
-	for (; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
-			if (o + 5 > cap)
-				break;
-			if (*p == '\\')
-				o += (size_t)snprintf(out + o, cap - o, "\\\\");
-			else
-				o += (size_t)snprintf(out + o, cap - o, "\\%03o", *p);
-		} else {
-			if (o + 2 > cap)
-				break;
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return gs_quote(path, out, cap);
 }
 
-/* gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path quoted. */
+/*
+ * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path and
+ * message quoted (gs_entry_quote), so that names a message carries (an
+ * xattr name, a libarchive error that repeats the path) are safe too.
+ */
 void
 gs_entry_warn(const char *path, const char *fmt, ...)
 {
-	char q[1024], msg[1024];
+	char q[1024], msg[1024], qmsg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	gs_warn("%s: %s", gs_entry_quote(path, q, sizeof(q)), msg);
+	gs_warn("%s: %s", gs_entry_quote(path, q, sizeof(q)),
+	        gs_entry_quote(msg, qmsg, sizeof(qmsg)));
 }
 
 /* gs_entry_verbose(path): print the quoted path on its own line on stderr. */

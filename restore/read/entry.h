@@ -27,13 +27,16 @@
 int gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *pathname);
 
 /*
- * gs_entry_quote(path, out, cap): path with control characters and
- * backslashes written as C escapes, truncated to fit cap; returns out.
+ * gs_entry_quote(path, out, cap): path (or any string from a snapshot) made
+ * safe for a terminal and a log line; gs_quote() (util.h) says how.
+ * Returns out.
  */
 char *gs_entry_quote(const char *path, char *out, size_t cap);
 
 /*
- * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path quoted.
+ * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path and
+ * message quoted (gs_entry_quote), so that names a message carries (an
+ * xattr name, a libarchive error that repeats the path) are safe too.
  */
 void gs_entry_warn(const char *path, const char *fmt, ...) GS_PRINTF(2, 3);
 
