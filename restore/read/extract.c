@@ -311,15 +311,22 @@ existing(const struct ctx *c, const char *path, struct stat *ret)
 /*
  * Restore a regular file e under its path with content (chunks, size, hash).
  * Returns 1 when the file now exists (even with wrong content), 0 when it
- * could not be created.
+ * could not be created or was refused (a size its chunks cannot have).
  */
 static int
 put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID_LEN],
          uint32_t nchunks, uint64_t size, const uint8_t hash[16])
 {
 	struct stat before;
-	int r, old = existing(c, e->path, &before);
+	char why[160];
+	int r, old;
 
+	if (gs_entry_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
+		gs_entry_warn(e->path, "%s; not restored", why);
+		c->status = 1;
+		return 0;
+	}
+	old = existing(c, e->path, &before);
 	if (gs_entry_fill(c->ae, e, e->path) != 0)
 		c->status = 1;
 	archive_entry_set_filetype(c->ae, AE_IFREG);

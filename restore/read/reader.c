@@ -498,6 +498,29 @@ gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
 }
 
 /*
+ * gs_reader_chunk_len(rd, id, ret_len): the plaintext length of chunk id as
+ * recorded where gs_reader_chunk() would fetch it from (the index, else the
+ * pack headers), without reading the chunk, so that a manifest entry's size
+ * can be checked before anything is written.  Returns 0 with *ret_len set,
+ * or 1 when no index segment and no pack header knows the chunk.
+ */
+int
+gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t *ret_len)
+{
+	const struct gs_chunk_ref *ref;
+	const uint8_t *pack;
+
+	if ((ref = gs_cindex_get(rd->ci, id, &pack)) == NULL) {
+		if (!rd->scanned)
+			scan_packs(rd);
+		if (rd->pci == NULL || (ref = gs_cindex_get(rd->pci, id, &pack)) == NULL)
+			return 1;
+	}
+	*ret_len = ref->raw_len;
+	return 0;
+}
+
+/*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
  * by ref inside pack (hex name), without consulting the index; for check.
  */

@@ -111,6 +111,15 @@ int gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t t
                     struct gs_buf *out);
 
 /*
+ * gs_reader_chunk_len(rd, id, ret_len): the plaintext length of chunk id as
+ * recorded where gs_reader_chunk() would fetch it from (the index, else the
+ * pack headers), without reading the chunk, so that a manifest entry's size
+ * can be checked before anything is written.  Returns 0 with *ret_len set,
+ * or 1 when no index segment and no pack header knows the chunk.
+ */
+int gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t *ret_len);
+
+/*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
  * by ref inside pack (hex name), without consulting the index; for check.
  */
