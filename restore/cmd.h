@@ -31,6 +31,7 @@ enum {
 	OPT_INCLUDE,
 	OPT_TARGET,
 	OPT_OVERWRITE,
+	OPT_PRIVILEGED,
 	OPT_FORMAT,
 	OPT_OUTPUT,
 	OPT_READ_DATA,
@@ -77,8 +78,9 @@ int gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg);
 int gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s);
 /* gs_cmd_close(s): release everything gs_cmd_open() acquired. */
 void gs_cmd_close(struct gs_session *s);
-/* gs_cmd_finish(s, rc): rc, raised to GS_EXIT_PROBLEM when the reader had to
- * skip a damaged object, then gs_cmd_close(s). */
+/* gs_cmd_finish(s, rc): rc (GS_EXIT_OK or GS_EXIT_WARN raised to
+ * GS_EXIT_PROBLEM when the reader had to skip a damaged object), then
+ * gs_cmd_close(s). */
 int gs_cmd_finish(struct gs_session *s, int rc);
 
 /*

@@ -15,8 +15,9 @@ static const char usage[] =
     "                             [--read-data]\n"
     "  Check every object of the tenant: names against content (XXH3-128), pack\n"
     "  headers, index segments against the packs, snapshots and their manifests,\n"
-    "  and that every referenced chunk is indexed.  --read-data also decrypts and\n"
-    "  verifies every chunk.  Each bad object is named; exit status 1 if any.\n";
+    "  that every referenced chunk is indexed and every file's size is the sum of\n"
+    "  its chunks.  --read-data also decrypts and verifies every chunk.  Each bad\n"
+    "  object is named; exit status 1 if any.\n";
 
 /* gs_cmd_check(g, argc, argv): check a tenant's repository; returns the exit status. */
 int

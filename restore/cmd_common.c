@@ -222,12 +222,14 @@ gs_cmd_close(struct gs_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* gs_cmd_finish(s, rc): rc, raised to GS_EXIT_PROBLEM when the reader had to
- * skip a damaged object, then gs_cmd_close(s). */
+/* gs_cmd_finish(s, rc): rc (GS_EXIT_OK or GS_EXIT_WARN raised to
+ * GS_EXIT_PROBLEM when the reader had to skip a damaged object), then
+ * gs_cmd_close(s). */
 int
 gs_cmd_finish(struct gs_session *s, int rc)
 {
-	if (rc == GS_EXIT_OK && s->rd != NULL && gs_reader_damaged(s->rd))
+	/* CLI.md: a problem (1) outranks warnings (4). */
+	if ((rc == GS_EXIT_OK || rc == GS_EXIT_WARN) && s->rd != NULL && gs_reader_damaged(s->rd))
 		rc = GS_EXIT_PROBLEM;
 	gs_cmd_close(s);
 	return rc;

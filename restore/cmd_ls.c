@@ -61,17 +61,19 @@ mode_string(const struct gs_mentry *e, char out[11])
 static void
 print_text(const struct gs_mentry *e)
 {
-	char mode[12], owner[160], size[48], tm[64], q[8192];
+	char mode[12], owner[520], name[256], size[48], tm[64], q[8192];
 
 	mode_string(e, mode);
 	if (e->acl != NULL) /* as ls -l marks an ACL */
 		strcat(mode, "+");
+	/* Names come from the snapshot, which the production host wrote. */
 	if (e->uname != NULL)
-		snprintf(owner, sizeof(owner), "%s", e->uname);
+		snprintf(owner, sizeof(owner), "%s", gs_entry_quote(e->uname, name, sizeof(name)));
 	else
 		snprintf(owner, sizeof(owner), "%u", (unsigned)e->uid);
 	if (e->gname != NULL)
-		snprintf(owner + strlen(owner), sizeof(owner) - strlen(owner), "/%s", e->gname);
+		snprintf(owner + strlen(owner), sizeof(owner) - strlen(owner), "/%s",
+		         gs_entry_quote(e->gname, name, sizeof(name)));
 	else
 		snprintf(owner + strlen(owner), sizeof(owner) - strlen(owner), "/%u",
 		         (unsigned)e->gid);

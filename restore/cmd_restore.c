@@ -23,12 +23,16 @@
 static const char usage[] =
     "usage: geosnap-restore restore --tenant T [--from local] [--repo PATH] [--key FILE]\n"
     "                               [--snapshot ID|latest] [--include PATH]...\n"
-    "                               --target DIR [--overwrite]\n"
+    "                               --target DIR [--overwrite] [--privileged]\n"
     "  Restore a snapshot (default: the latest) into DIR, which must be empty or\n"
     "  missing unless --overwrite is given.  --include restores only the given\n"
     "  paths (whole components) and what lies below them.  Every file is checked\n"
     "  against its recorded XXH3-128; each wrong or skipped entry is named and the\n"
-    "  exit status is 1.\n";
+    "  exit status is 1.\n"
+    "  Device nodes, setuid/setgid bits (of anything but a directory), and the\n"
+    "  security.capability and trusted.* xattrs are restored only with\n"
+    "  --privileged (a full-system restore as root); without it each one left\n"
+    "  out is named and the exit status is 4 (if nothing worse happened).\n";
 
 #define MAX_INCLUDES 1024
 
@@ -95,6 +99,7 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 	    {"include", required_argument, NULL, OPT_INCLUDE},
 	    {"target", required_argument, NULL, OPT_TARGET},
 	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
 	    {"config", required_argument, NULL, 'c'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -139,6 +144,9 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 			break;
 		case OPT_OVERWRITE:
 			eo.overwrite = 1;
+			break;
+		case OPT_PRIVILEGED:
+			eo.privileged = 1;
 			break;
 		case OPT_HELP:
 			fputs(usage, stdout);
@@ -193,6 +201,10 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 	case 1:
 		rc = GS_EXIT_PROBLEM;
 		break;
+	case 2:
+		/* Only what --privileged restores was left out (each named). */
+		rc = others_bad ? GS_EXIT_PROBLEM : GS_EXIT_WARN;
+		break;
 	default:
 		rc = GS_EXIT_FAIL;
 	}
@@ -201,7 +213,9 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 		        "geosnap-restore: snapshot %.12s of tenant %s restored into %s in "
 		        "%.1f s: %s\n",
 		        snap.name, t.tenant, abs, (double)(gs_mono_ns() - t0) / 1e9,
-		        rc == GS_EXIT_OK ? "every file verified" : "PROBLEMS (see above)");
+		        rc == GS_EXIT_OK     ? "every file verified"
+		        : rc == GS_EXIT_WARN ? "every file verified, privileged items left out"
+		                             : "PROBLEMS (see above)");
 close:
 	free(abs);
 	gs_reader_snap_clear(&snap);

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "geosnap/util.h"
+#include "read/entry.h"
 #include "read/reader.h"
 
 static const char usage[] =
@@ -56,7 +57,7 @@ gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
 	struct gs_target t = {0};
 	struct gs_session s;
 	struct gs_rsnap *v;
-	char tm[64];
+	char tm[64], host[256];
 	size_t n, i;
 	int opt, json = 0, rc;
 
@@ -102,9 +103,10 @@ gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
 			continue;
 		}
 		gs_cmd_iso_time(tm, sizeof(tm), v[i].info.time_ns / 1000000000);
-		printf("%.12s  %-20s  %-16s %10llu %16llu %16llu\n", v[i].name, tm,
-		       v[i].info.host ? v[i].info.host : "", (unsigned long long)v[i].info.files,
-		       (unsigned long long)v[i].info.bytes,
+		/* The host name is whatever the production host wrote. */
+		gs_entry_quote(v[i].info.host ? v[i].info.host : "", host, sizeof(host));
+		printf("%.12s  %-20s  %-16s %10llu %16llu %16llu\n", v[i].name, tm, host,
+		       (unsigned long long)v[i].info.files, (unsigned long long)v[i].info.bytes,
 		       (unsigned long long)v[i].info.new_bytes);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {

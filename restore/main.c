@@ -8,6 +8,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <sodium.h>
 
@@ -34,6 +36,37 @@ static const struct {
     {"restore", gs_cmd_restore}, {"export", gs_cmd_export},       {"check", gs_cmd_check},
 };
 
+/*
+ * This program holds read keys and decrypted file content and names: a
+ * crash must not leave them in a core file (systemd-coredump keeps cores
+ * of root processes too).  Keys are in sodium_malloc memory, which is kept
+ * out of cores anyway; the rest is not.  RLIMIT_CORE 0 stops the kernel's
+ * own core files and systemd-coredump, which honours the limit;
+ * non-dumpable also stops ptrace by the same user and /proc/PID/mem.
+ * Sanitizer builds stay dumpable: LeakSanitizer stops the world with
+ * ptrace, which fails for a non-dumpable process without CAP_SYS_PTRACE.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define GS_KEEP_DUMPABLE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define GS_KEEP_DUMPABLE 1
+#endif
+#endif
+
+static void
+no_core_dumps(void)
+{
+	const struct rlimit zero = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &zero) != 0)
+		gs_warnp("setrlimit(RLIMIT_CORE)");
+#ifndef GS_KEEP_DUMPABLE
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		gs_warnp("prctl(PR_SET_DUMPABLE)");
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -46,6 +79,7 @@ main(int argc, char **argv)
 	int opt;
 
 	gs_set_progname("geosnap-restore");
+	no_core_dumps();
 	if (sodium_init() < 0) {
 		gs_warn("libsodium cannot be initialised");
 		return GS_EXIT_FAIL;

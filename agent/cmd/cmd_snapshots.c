@@ -45,7 +45,7 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 		const uint8_t *sct;
 		uint8_t *buf, ph[32];
 		size_t len, slen;
-		char when[32];
+		char when[32], host[256];
 
 		if (gs_repo_read(r, t->name, GS_OBJ_SNAP, names[i], &buf, &len)) {
 			rc = worst(rc, GS_EXIT_FAIL);
@@ -73,10 +73,11 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 			    (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
 			    (unsigned long long)s.bytes_seen, s.vanished, s.changed, s.unreadable,
 			    (double)s.duration_ns / 1e9, (unsigned long long)s.nrefs);
-		} else
+		} else /* the host name is whatever the writer put there: quoted */
 			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu\n", t->name,
-			       names[i], when, s.host, (unsigned long long)s.files,
-			       (unsigned long long)s.bytes, (unsigned long long)s.new_bytes);
+			       names[i], when, gs_quote(s.host ? s.host : "", host, sizeof(host)),
+			       (unsigned long long)s.files, (unsigned long long)s.bytes,
+			       (unsigned long long)s.new_bytes);
 		gs_snap_info_free(&s);
 		free(buf);
 	}

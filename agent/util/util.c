@@ -79,11 +79,33 @@ gs_warnp(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Move b into a new block of ncap (>= b->len) bytes: allocate, copy, wipe
+ * and free the old block.  Never realloc(): a buffer may hold decrypted
+ * plaintext, and realloc() would leave the old copy unwiped in freed heap.
+ * 0, or -1 (b unchanged).
+ */
+static int
+buf_move(struct gs_buf *b, size_t ncap)
+{
+	uint8_t *np;
+
+	if ((np = malloc(ncap)) == NULL)
+		return -1;
+	if (b->p != NULL) {
+		memcpy(np, b->p, b->len);
+		sodium_memzero(b->p, b->cap);
+		free(b->p);
+	}
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
 int
 gs_buf_reserve(struct gs_buf *b, size_t n)
 {
 	size_t ncap;
-	uint8_t *np;
 
 	if (b->oom)
 		return -1;
@@ -94,10 +116,8 @@ gs_buf_reserve(struct gs_buf *b, size_t n)
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < b->len + n)
 		ncap *= 2;
-	if ((np = realloc(b->p, ncap)) == NULL)
+	if (buf_move(b, ncap) != 0)
 		goto oom;
-	b->p = np;
-	b->cap = ncap;
 	return 0;
 oom:
 	b->oom = 1;
@@ -162,12 +182,9 @@ gs_buf_str16(struct gs_buf *b, const char *s)
 void
 gs_buf_shrink(struct gs_buf *b)
 {
-	uint8_t *np;
-
-	if (b->len == 0 || b->len == b->cap || (np = realloc(b->p, b->len)) == NULL)
+	if (b->len == 0 || b->len == b->cap)
 		return;
-	b->p = np;
-	b->cap = b->len;
+	(void)buf_move(b, b->len); /* best effort: b stays as it was */
 }
 
 void

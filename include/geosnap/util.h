@@ -39,7 +39,11 @@ int gs_set_quiet(int q);
 /* gs_last_error(): the last message recorded on this thread ("" if none). */
 const char *gs_last_error(void);
 
-/* Growable byte buffer.  Zero-initialise before first use. */
+/*
+ * Growable byte buffer.  Zero-initialise before first use.  It may hold
+ * decrypted plaintext: growing and shrinking copy into a new block and
+ * wipe the old one (never realloc), and gs_buf_free() wipes.
+ */
 struct gs_buf {
 	uint8_t *p;
 	size_t len;
@@ -179,8 +183,28 @@ int64_t gs_now_ns(void);
 int64_t gs_mono_ns(void);
 
 /* gs_json_str(f, s): write s as a JSON string literal; bytes that are not
- * UTF-8 are written as \udcXX (Python's surrogateescape convention). */
+ * UTF-8 are written as \udcXX (Python's surrogateescape convention), control
+ * characters (C0, DEL and the C1 range U+0080..U+009F) as \u00XX. */
 void gs_json_str(FILE *f, const char *s);
+
+/*
+ * gs_utf8_len(p): the length (1..4) of the well-formed UTF-8 sequence at p
+ * (shortest form, no surrogates, at most U+10FFFF), or 0 if p does not start
+ * one.  Never reads past a NUL: continuation bytes are not 0.
+ */
+size_t gs_utf8_len(const unsigned char *p);
+
+/*
+ * gs_quote(s, out, cap): s made safe for a terminal and a log line: a
+ * backslash is written as two, and every byte of a control character (C0,
+ * DEL, C1 as UTF-8 C2 80..C2 9F), of a bidirectional control, and every
+ * byte that is not part of well-formed UTF-8 (a raw 0x80..0xff byte such as
+ * 0x9b, CSI in ISO 8859) as a \ooo octal escape.  Printable UTF-8 is kept
+ * as it is.  Truncated at a character boundary to fit cap; returns out.
+ * For every string a snapshot or a server supplies (paths, host, owner and
+ * group names) before a human sees it.
+ */
+char *gs_quote(const char *s, char *out, size_t cap);
 
 /* gs_xxh128_hex(buf, len, out33): XXH3-128 of buf as xxh128sum prints it. */
 void gs_xxh128_hex(const void *buf, size_t len, char out[33]);

@@ -19,6 +19,7 @@
 #include "geosnap/util.h"
 #include "read/check.h"
 #include "geosnap/progress.h"
+#include "read/entry.h"
 #include "read/reader.h"
 #include "read/refs.h"
 
@@ -358,6 +359,23 @@ check_listed(struct ctx *c, const struct gs_rsnap *s, const struct gs_pin *pins,
 	}
 }
 
+/*
+ * A file entry whose size its chunks cannot have: export would pad it with
+ * zeros up to that size (a forged 2^50 bytes), restore refuses it.
+ */
+static void
+check_size(struct ctx *c, const struct gs_rsnap *s, const struct gs_mentry *e, uint64_t *nbad)
+{
+	char why[160], q[1024];
+
+	if (gs_entry_size_check(c->rd, (const uint8_t(*)[GS_ID_LEN])e->chunks, e->nchunks, e->size,
+	                        why, sizeof(why)) == 0)
+		return;
+	if ((*nbad)++ < MAX_NAMED)
+		gs_warn("tenant %s: snapshot %s: %s: %s", c->tenant, s->name,
+		        gs_entry_quote(e->path, q, sizeof(q)), why);
+}
+
 static void
 check_snap(struct ctx *c, const char *name)
 {
@@ -366,7 +384,7 @@ check_snap(struct ctx *c, const char *name)
 	struct gs_rsnap s;
 	const struct gs_pin *pins;
 	size_t npins;
-	uint64_t nmissing = 0;
+	uint64_t nmissing = 0, nsize = 0;
 	uint32_t i, named = 0;
 	int rc;
 
@@ -397,6 +415,8 @@ check_snap(struct ctx *c, const char *name)
 	while ((rc = gs_reader_manifest_next(m, &e)) == 0) {
 		for (i = 0; i < e.nchunks; i++)
 			check_listed(c, &s, pins, npins, e.chunks[i], &named, &nmissing);
+		if (e.type == GS_FT_FILE)
+			check_size(c, &s, &e, &nsize);
 		gs_mentry_clear(&e);
 	}
 	if (rc < 0)
@@ -409,6 +429,12 @@ check_snap(struct ctx *c, const char *name)
 	if (nmissing > 0) {
 		gs_warn("tenant %s: snapshot %s: %llu chunk references are broken", c->tenant, name,
 		        (unsigned long long)nmissing);
+		c->bad = 1;
+	}
+	if (nsize > 0) {
+		gs_warn("tenant %s: snapshot %s: %llu file entries record a size their chunks "
+		        "cannot have (refused by restore and export)",
+		        c->tenant, name, (unsigned long long)nsize);
 		c->bad = 1;
 	}
 done:

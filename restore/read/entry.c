@@ -37,46 +37,32 @@ gs_entry_type_name(uint8_t type)
 }
 
 /*
- * gs_entry_quote(path, out, cap): path with control characters and
- * backslashes written as C escapes, truncated to fit cap; returns out.
+ * gs_entry_quote(path, out, cap): path (or any string from a snapshot) made
+ * safe for a terminal and a log line; gs_quote() (util.h) says how.
+ * Returns out.
  */
 char *
 gs_entry_quote(const char *path, char *out, size_t cap)
 {
-	const unsigned char *p = (const unsigned char *)path;
-	size_t o = 0;
-
-	if (cap == 0)
-		return out;
-	for (; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
-			if (o + 5 > cap)
-				break;
-			if (*p == '\\')
-				o += (size_t)snprintf(out + o, cap - o, "\\\\");
-			else
-				o += (size_t)snprintf(out + o, cap - o, "\\%03o", *p);
-		} else {
-			if (o + 2 > cap)
-				break;
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return gs_quote(path, out, cap);
 }
 
-/* gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path quoted. */
+/*
+ * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path and
+ * message quoted (gs_entry_quote), so that names a message carries (an
+ * xattr name, a libarchive error that repeats the path) are safe too.
+ */
 void
 gs_entry_warn(const char *path, const char *fmt, ...)
 {
-	char q[1024], msg[1024];
+	char q[1024], msg[1024], qmsg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	gs_warn("%s: %s", gs_entry_quote(path, q, sizeof(q)), msg);
+	gs_warn("%s: %s", gs_entry_quote(path, q, sizeof(q)),
+	        gs_entry_quote(msg, qmsg, sizeof(qmsg)));
 }
 
 /* gs_entry_verbose(path): print the quoted path on its own line on stderr. */
@@ -168,6 +154,46 @@ gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *p
 	return rc;
 }
 
+/*
+ * gs_entry_size_check(rd, chunks, nchunks, size, why, whycap): whether a
+ * file of size bytes can be made of chunks, by the plaintext lengths that
+ * the index or the pack headers record for them (gs_reader_chunk_len), so
+ * that a forged size is refused before anything is written.  A chunk that
+ * nothing knows (it will be reported as unreadable) may hold up to
+ * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
+ * with the reason in why ("the manifest records N bytes, its chunks hold
+ * M").
+ */
+int
+gs_entry_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
+                    uint64_t size, char *why, size_t whycap)
+{
+	uint64_t held = 0;
+	uint32_t i, len, unknown = 0;
+
+	for (i = 0; i < nchunks; i++) {
+		if (gs_reader_chunk_len(rd, chunks[i], &len) == 0)
+			held += len;
+		else
+			unknown++;
+	}
+	/* held <= 2^32 * 2^32 and unknown * GS_MAX_CHUNK < 2^58: no overflow. */
+	if (unknown == 0 && held == size)
+		return 0;
+	if (unknown > 0 && size >= held && size - held <= (uint64_t)unknown * GS_MAX_CHUNK)
+		return 0;
+	if (unknown == 0)
+		snprintf(why, whycap, "the manifest records %llu bytes, its chunks hold %llu",
+		         (unsigned long long)size, (unsigned long long)held);
+	else
+		snprintf(why, whycap,
+		         "the manifest records %llu bytes, its chunks hold %llu and %u of unknown "
+		         "length at most %llu",
+		         (unsigned long long)size, (unsigned long long)held, (unsigned)unknown,
+		         (unsigned long long)unknown * GS_MAX_CHUNK);
+	return 1;
+}
+
 /* gs_entry_content_init(c, rd, pg): 0 or -1 (warned). */
 int
 gs_entry_content_init(struct gs_content *c, struct gs_reader *rd, struct gs_progress *pg)
@@ -223,24 +249,21 @@ gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
                  const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks, uint64_t size,
                  const uint8_t hash[16], int flags)
 {
-	const struct gs_chunk_ref *ref;
-	const uint8_t *pack;
 	XXH128_canonical_t canon;
 	uint64_t off = 0, len;
-	uint32_t i;
+	uint32_t i, rlen;
 	int bad = 0;
 
 	XXH3_128bits_reset(c->xs);
 	for (i = 0; i < nchunks; i++) {
 		if (gs_reader_chunk(c->rd, chunks[i], GS_CT_DATA, &c->buf) != 0) {
 			/* Leave a gap of the right size when the index knows it. */
-			ref = gs_cindex_get(gs_reader_cindex(c->rd), chunks[i], &pack);
 			gs_entry_warn(path, "chunk %u of %u unreadable; the file is incomplete",
 			              (unsigned)i + 1, (unsigned)nchunks);
 			bad = 1;
-			if (ref == NULL)
+			if (gs_reader_chunk_len(c->rd, chunks[i], &rlen) != 0)
 				break;
-			len = ref->raw_len;
+			len = rlen;
 			if (!(flags & GS_CONTENT_DISK) && off + len <= size &&
 			    write_zeros(a, len) != 0)
 				goto fail;

@@ -27,13 +27,16 @@
 int gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *pathname);
 
 /*
- * gs_entry_quote(path, out, cap): path with control characters and
- * backslashes written as C escapes, truncated to fit cap; returns out.
+ * gs_entry_quote(path, out, cap): path (or any string from a snapshot) made
+ * safe for a terminal and a log line; gs_quote() (util.h) says how.
+ * Returns out.
  */
 char *gs_entry_quote(const char *path, char *out, size_t cap);
 
 /*
- * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path quoted.
+ * gs_entry_warn(path, fmt, ...): gs_warn("PATH: message") with path and
+ * message quoted (gs_entry_quote), so that names a message carries (an
+ * xattr name, a libarchive error that repeats the path) are safe too.
  */
 void gs_entry_warn(const char *path, const char *fmt, ...) GS_PRINTF(2, 3);
 
@@ -42,6 +45,19 @@ void gs_entry_verbose(const char *path);
 
 /* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
 const char *gs_entry_type_name(uint8_t type);
+
+/*
+ * gs_entry_size_check(rd, chunks, nchunks, size, why, whycap): whether a
+ * file of size bytes can be made of chunks, by the plaintext lengths that
+ * the index or the pack headers record for them (gs_reader_chunk_len), so
+ * that a forged size is refused before anything is written.  A chunk that
+ * nothing knows (it will be reported as unreadable) may hold up to
+ * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
+ * with the reason in why ("the manifest records N bytes, its chunks hold
+ * M").
+ */
+int gs_entry_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
+                        uint64_t size, char *why, size_t whycap);
 
 /* Scratch state reused for every file's content. */
 struct gs_content {
@@ -65,7 +81,8 @@ void gs_entry_content_free(struct gs_content *c);
  * short content is padded with zeros to size.  Returns 0 when the content
  * is exact, 1 when it is not (warned, naming path: unreadable chunk, wrong
  * length, or "PATH: content does not match its checksum"), -1 when a write
- * into a failed (warned).
+ * into a failed (warned).  The padding is bounded only by size: callers
+ * refuse an entry that fails gs_entry_size_check() before its header.
  */
 int gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
                      const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks, uint64_t size,

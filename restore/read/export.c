@@ -347,13 +347,22 @@ finish(struct ctx *c, const char *path)
 
 /*
  * A regular file described by e with the content of f (e itself, or the
- * file e is a hard link of) under e->path; 1 if it was written.
+ * file e is a hard link of) under e->path; 1 if it was written.  A size
+ * the chunks cannot have is refused before the header: tar must then be
+ * given that many bytes, and a forged 2^50 would stream zeros forever.
  */
 static int
 put_file(struct ctx *c, const struct gs_mentry *e, const struct gs_mentry *f)
 {
+	char why[160];
 	int r;
 
+	if (gs_entry_size_check(c->content.rd, (const uint8_t(*)[GS_ID_LEN])f->chunks, f->nchunks,
+	                        f->size, why, sizeof(why)) != 0) {
+		gs_entry_warn(e->path, "%s; left out of the archive", why);
+		c->status = 1;
+		return 0;
+	}
 	fill(c, e);
 	archive_entry_set_filetype(c->ae, AE_IFREG);
 	archive_entry_set_size(c->ae, (la_int64_t)f->size);

@@ -25,9 +25,12 @@ int gs_export_format(const char *name);
 
 /*
  * gs_export(rd, s, o): write every entry of snapshot s into a new archive.
- * Paths are checked as for a restore (unsafe ones skipped and named), every
- * file's content is verified against its XXH3-128 and every chunk against
- * its keyed ID.  Members are written depth first in path order ('/' before
+ * Paths are checked as for a restore (unsafe ones skipped and named), a
+ * file whose recorded size its chunks cannot have (gs_entry_size_check) is
+ * left out and named, every file's content is verified against its
+ * XXH3-128 and every chunk against its keyed ID.  Privileged entries
+ * (devices, setuid files, capabilities) are kept: an archive plants nothing
+ * until someone extracts it.  Members are written depth first in path order ('/' before
  * every other byte: each directory is followed by its whole subtree); of a
  * group of hard links the first name in that order gets the content, the
  * others link to it (zip: every name gets a copy).  Names are stored as

@@ -7,6 +7,11 @@
  * in its place from the chunk list kept for exactly that case.  With
  * --overwrite, what was written over an object kept in place gets the
  * xattrs of that object that its entry does not have removed.
+ *
+ * A snapshot is written by the production host, which may be compromised,
+ * so unless o->privileged nothing that grants privileges is recreated
+ * (see unprivilege()): device nodes, setuid/setgid bits of anything but a
+ * directory, the security.capability and trusted.* xattrs.  Each is named.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +52,8 @@ struct ctx {
 	struct gs_linkmap *lm;
 	struct gs_content content;
 	struct gs_progress pg;
-	int status; /* 0, or 1 once something was wrong */
+	int status;  /* 0, or 1 once something was wrong */
+	int leftout; /* 1 once something only o->privileged restores was left out */
 	int fatal;
 };
 
@@ -61,6 +68,56 @@ included(const struct gs_extract_opts *o, const char *path)
 		if (gs_reader_path_under(path, o->includes[i]))
 			return 1;
 	return 0;
+}
+
+/* 1 for the xattrs that grant privileges: file capabilities and trusted.*. */
+static int
+privileged_xattr(const char *name)
+{
+	return strcmp(name, "security.capability") == 0 || strncmp(name, "trusted.", 8) == 0;
+}
+
+/*
+ * Unless o->privileged, take out of the entry filled from e (c->ae) what
+ * would plant a privilege: the setuid and setgid bits of anything but a
+ * directory (on a directory setgid only passes the group on, and setuid
+ * means nothing), and the privileged xattrs.  Each is named and marks the
+ * restore as left incomplete (c->leftout).
+ */
+static void
+unprivilege(struct ctx *c, const struct gs_mentry *e)
+{
+	mode_t perm = archive_entry_perm(c->ae);
+	uint32_t i, n = 0;
+
+	if (c->o->privileged)
+		return;
+	if (e->type != GS_FT_DIR && (perm & 06000) != 0) {
+		/* archive_entry_perm(), not e->mode: with an ACL its group bits
+		 * are the ACL's group:: entry (gs_entry_fill). */
+		gs_entry_warn(e->path, "mode %04o: %s not restored (only with --privileged)",
+		              (unsigned)(e->mode & 07777),
+		              (perm & 06000) == 06000 ? "setuid and setgid bits"
+		              : (perm & 04000)        ? "setuid bit"
+		                                      : "setgid bit");
+		archive_entry_set_perm(c->ae, perm & ~(mode_t)06000);
+		c->leftout = 1;
+	}
+	for (i = 0; i < e->nxattrs; i++)
+		n += (uint32_t)privileged_xattr(e->xattrs[i].name);
+	if (n == 0)
+		return;
+	archive_entry_xattr_clear(c->ae);
+	for (i = 0; i < e->nxattrs; i++) {
+		if (!privileged_xattr(e->xattrs[i].name)) {
+			archive_entry_xattr_add_entry(c->ae, e->xattrs[i].name, e->xattrs[i].value,
+			                              e->xattrs[i].len);
+			continue;
+		}
+		gs_entry_warn(e->path, "xattr %s not restored (only with --privileged)",
+		              e->xattrs[i].name);
+	}
+	c->leftout = 1;
 }
 
 /*
@@ -311,17 +368,25 @@ existing(const struct ctx *c, const char *path, struct stat *ret)
 /*
  * Restore a regular file e under its path with content (chunks, size, hash).
  * Returns 1 when the file now exists (even with wrong content), 0 when it
- * could not be created.
+ * could not be created or was refused (a size its chunks cannot have).
  */
 static int
 put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID_LEN],
          uint32_t nchunks, uint64_t size, const uint8_t hash[16])
 {
 	struct stat before;
-	int r, old = existing(c, e->path, &before);
+	char why[160];
+	int r, old;
 
+	if (gs_entry_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
+		gs_entry_warn(e->path, "%s; not restored", why);
+		c->status = 1;
+		return 0;
+	}
+	old = existing(c, e->path, &before);
 	if (gs_entry_fill(c->ae, e, e->path) != 0)
 		c->status = 1;
+	unprivilege(c, e);
 	archive_entry_set_filetype(c->ae, AE_IFREG);
 	archive_entry_set_size(c->ae, (la_int64_t)size);
 	if ((r = put_header(c, e->path)) != 0)
@@ -383,6 +448,7 @@ do_hardlink(struct ctx *c, const struct gs_mentry *e)
 		target = le->done ? e->link : le->alt;
 		if (gs_entry_fill(c->ae, e, e->path) != 0)
 			c->status = 1;
+		unprivilege(c, e);
 		archive_entry_set_filetype(c->ae, AE_IFREG);
 		archive_entry_set_size(c->ae, 0);
 		archive_entry_set_hardlink(c->ae, target);
@@ -465,6 +531,7 @@ do_other(struct ctx *c, const struct gs_mentry *e)
 	old = existing(c, e->path, &before);
 	if (gs_entry_fill(c->ae, e, e->path) != 0)
 		c->status = 1;
+	unprivilege(c, e);
 	if (put_header(c, e->path) == 0) {
 		if (finish(c, e->path) == 0 && old)
 			prune_xattrs(c, e, &before);
@@ -494,6 +561,18 @@ one(struct ctx *c, struct gs_mentry *e)
 			break;
 		case GS_FT_SOCK:
 			/* A socket is recreated by its server, not by a restore. */
+			break;
+		case GS_FT_CHR:
+		case GS_FT_BLK:
+			if (c->o->privileged) {
+				do_other(c, e);
+				break;
+			}
+			gs_entry_warn(e->path,
+			              "%s device %u,%u not restored (only with --privileged)",
+			              e->type == GS_FT_CHR ? "character" : "block",
+			              major((dev_t)e->rdev), minor((dev_t)e->rdev));
+			c->leftout = 1;
 			break;
 		default:
 			do_other(c, e);
@@ -561,7 +640,7 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	}
 	fix_dir_times(&c);
 	gs_progress_done(&c.pg);
-	rc = c.fatal ? -1 : c.status;
+	rc = c.fatal ? -1 : c.status ? 1 : c.leftout ? 2 : 0;
 
 	gs_reader_manifest_free(m);
 	while (c.ndirs > 0)

@@ -12,10 +12,13 @@
 struct gs_extract_opts {
 	const char *const *includes; /* path prefixes (whole components), or none */
 	size_t nincludes;
-	int overwrite; /* replace existing files (ARCHIVE_EXTRACT_UNLINK), write over
-	                  existing directories (dropping xattrs they no longer have) */
-	int progress;  /* draw a progress bar on stderr */
-	int verbose;   /* name every restored entry on stderr */
+	int overwrite;  /* replace existing files (ARCHIVE_EXTRACT_UNLINK), write over
+	                   existing directories (dropping xattrs they no longer have) */
+	int progress;   /* draw a progress bar on stderr */
+	int verbose;    /* name every restored entry on stderr */
+	int privileged; /* also restore what grants privileges: device nodes,
+	                   setuid/setgid bits of non-directories, the
+	                   security.capability and trusted.* xattrs */
 };
 
 /*
@@ -26,15 +29,22 @@ struct gs_extract_opts {
  * SYMLINKS checks all apply, after our own path check.  Every file is
  * verified against its XXH3-128 and every chunk against its keyed ID.
  * Content, permissions, mtime, ownership (when euid is 0), symlinks, hard
- * links, devices, FIFOs, xattrs and ACLs are restored; sockets are skipped.
+ * links, FIFOs, xattrs and ACLs are restored; sockets are skipped.  What
+ * grants privileges is restored only with o->privileged: device nodes, the
+ * setuid and setgid bits of anything but a directory, and the
+ * security.capability and trusted.* xattrs; otherwise each is named and left
+ * out (a file is restored without the bits or xattrs).  A file whose
+ * recorded size its chunks cannot have (gs_entry_size_check) is named and
+ * not written at all.
  * With o->overwrite, an object kept in place (a directory) loses the user.,
  * trusted. and security. xattrs its entry does not have (not the kernel's
  * security labels; ACLs are left to the ACL restore), without following a
  * symlink.
  * Returns 0 when everything selected was restored exactly; 1 when some
  * entries were skipped or are wrong (each warned, naming the entry; the
- * rest was restored); -1 when the restore could not run or had to stop
- * (warned).
+ * rest was restored); 2 when everything was restored but what only
+ * o->privileged restores (each warned); -1 when the restore could not run
+ * or had to stop (warned).
  */
 int gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extract_opts *o);
 

@@ -708,6 +708,52 @@ gs_reader_pins(const struct gs_reader *rd, size_t *ret_n)
 }
 
 /*
+ * gs_reader_chunk_len(rd, id, ret_len): the plaintext length of chunk id as
+ * recorded where gs_reader_chunk() will fetch it from (the header of the
+ * pack the current snapshot pins it to; unpinned, the length every known
+ * location agrees on), without reading the chunk, so that a manifest
+ * entry's size can be checked before anything is written.  Returns 0 with
+ * *ret_len set, or 1 when the length is unknown (no location knows the
+ * chunk, or the locations disagree).
+ */
+int
+gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t *ret_len)
+{
+	const struct gs_chunk_ref *refs[MAX_LOCATIONS];
+	const uint8_t *packs[MAX_LOCATIONS];
+	const struct gs_chunk_ref *ref;
+	char hex[GS_NAME_HEX];
+	struct pack_ent *pe;
+	int listed;
+	const uint8_t *pin = pinned_pack(rd, id, &listed);
+	size_t n;
+
+	/* The pinned pack's own header is where the chunk will be read. */
+	if (pin != NULL) {
+		gs_hex(hex, pin, GS_NAME_LEN);
+		if ((pe = pack_get(rd, pin, hex)) != NULL && !pe->bad &&
+		    (ref = pack_find(pe, id)) != NULL) {
+			*ret_len = ref->raw_len;
+			return 0;
+		}
+	}
+	/* Unpinned, or the pin is broken: the length is known only when every
+	 * location agrees (a forged one may record any length). */
+	if ((n = gs_cindex_locations(rd->ci, id, refs, packs, MAX_LOCATIONS)) == 0) {
+		if (!rd->scanned)
+			scan_packs(rd);
+		if (rd->pci == NULL ||
+		    (n = gs_cindex_locations(rd->pci, id, refs, packs, MAX_LOCATIONS)) == 0)
+			return 1;
+	}
+	for (size_t i = 1; i < n; i++)
+		if (refs[i]->raw_len != refs[0]->raw_len)
+			return 1;
+	*ret_len = refs[0]->raw_len;
+	return 0;
+}
+
+/*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
  * by ref inside pack (hex name), without consulting the index; for check.
  */

@@ -133,6 +133,17 @@ int gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s);
 const struct gs_pin *gs_reader_pins(const struct gs_reader *rd, size_t *ret_n);
 
 /*
+ * gs_reader_chunk_len(rd, id, ret_len): the plaintext length of chunk id as
+ * recorded where gs_reader_chunk() will fetch it from (the header of the
+ * pack the current snapshot pins it to; unpinned, the length every known
+ * location agrees on), without reading the chunk, so that a manifest
+ * entry's size can be checked before anything is written.  Returns 0 with
+ * *ret_len set, or 1 when the length is unknown (no location knows the
+ * chunk, or the locations disagree).
+ */
+int gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t *ret_len);
+
+/*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
  * by ref inside pack (hex name), without consulting the index; for check.
  */

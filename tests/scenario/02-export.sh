@@ -23,7 +23,7 @@ R() { "$GS_RESTORE" -c "$CFG" "$@"; }
 gs_run 0 "agent init" A init || gs_fatal "init failed"
 gs_run 0 "backup" A backup || gs_fatal "backup failed"
 
-gs_run 0 "restore (the reference tree)" R restore --tenant acme --target "$T/restored" ||
+gs_run 0 "restore (the reference tree)" R restore --tenant acme --privileged --target "$T/restored" ||
 	gs_fatal "restore failed; nothing to compare the archives with"
 REL=${GEN#/}
 gs_treecmp "the restore equals the generated source" "$GEN" "$T/restored/$REL"

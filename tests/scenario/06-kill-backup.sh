@@ -5,7 +5,8 @@
 # run stored instead of storing it twice, and the whole repository passes
 # check --read-data.  The kill comes once the killed run has published a
 # pack (polled, with a deadline; no fixed sleeps); it is done twice, the
-# second time to a run that is adopting the first run's leftovers.
+# second time to a run that is adopting the first run's leftovers.  The
+# restores are exact, setuid bits and trusted.* included: --privileged.
 . "$(dirname "$0")/lib.sh"
 gs_begin "SIGKILL during backup: earlier snapshots intact, next backup fine"
 gs_need head du
@@ -56,7 +57,7 @@ kill_after_new_pack "backup 2" || gs_fatal "could not kill a backup in the middl
 gs_check "no snapshot was published by the killed run" test "$(gs_snaps acme)" = "$S1"
 gs_say "leftovers: $(find "$GS_REPO" -name '.gstmp-*' | wc -l) temporary files, $(npacks) packs"
 gs_run 0 "right after the kill: check exits 0 (unreferenced packs are not damage)" R check --tenant acme
-gs_run 0 "right after the kill: snapshot 1 restores" R restore --tenant acme --snapshot "$S1" --target "$T/r1" &&
+gs_run 0 "right after the kill: snapshot 1 restores" R restore --tenant acme --snapshot "$S1" --privileged --target "$T/r1" &&
 	gs_treecmp "right after the kill: snapshot 1 is exact" "$T/m0.json" "$T/r1"
 rm -rf "$T/r1"
 gs_run 0 "right after the kill: agent snapshots" A snapshots
@@ -77,10 +78,10 @@ limit=$(((1 << 30) + (16 << 20)))
 	gs_fail "the packs hold $packbytes bytes for 1 GiB of new random data (limit $limit): the killed runs' packs were not adopted"
 gs_run 0 "check --read-data of the whole repository" R check --tenant acme --read-data
 
-gs_run 0 "restore snapshot 1" R restore --tenant acme --snapshot "$S1" --target "$T/r1" &&
+gs_run 0 "restore snapshot 1" R restore --tenant acme --snapshot "$S1" --privileged --target "$T/r1" &&
 	gs_treecmp "snapshot 1 is exact" "$T/m0.json" "$T/r1"
 rm -rf "$T/r1"
-gs_run 0 "restore snapshot 2" R restore --tenant acme --snapshot "$S2" --target "$T/r2" &&
+gs_run 0 "restore snapshot 2" R restore --tenant acme --snapshot "$S2" --privileged --target "$T/r2" &&
 	gs_treecmp "snapshot 2 is exact" "$T/m1.json" "$T/r2"
 rm -rf "$T/r2"
 

@@ -2,7 +2,8 @@
  * test_extract.c -- the read path against hand-made snapshots: hostile
  * manifest paths, symlink escapes, checksum and size mismatches, holes,
  * hard links to restored, rejected and missing names, --include, export
- * and check.  The repository is built with the public write-side API.
+ * and check, privileges (setuid, devices) left out unless asked for.  The repository is built with
+ * the public write-side API.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -54,7 +55,8 @@ chunk(struct builder *b, const void *p, size_t len, uint8_t type, uint8_t id[GS_
 	memcpy(b->refs[b->nrefs++], id, GS_ID_LEN);
 }
 
-/* An entry; data (for files) becomes one chunk per piece. */
+/* An entry; data (for files) becomes one chunk per piece.  bad_hash 1: a
+ * wrong checksum; 2: a size one byte more than the chunks hold. */
 static void
 entry(struct builder *b, uint8_t type, const char *path, uint32_t mode, const char *link,
       const void *const *pieces, const size_t *lens, uint32_t npieces, int bad_hash)
@@ -82,7 +84,9 @@ entry(struct builder *b, uint8_t type, const char *path, uint32_t mode, const ch
 	}
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(xs));
 	memcpy(e.hash, c.digest, 16);
-	if (bad_hash)
+	if (bad_hash == 2)
+		e.size++;
+	else if (bad_hash)
 		e.hash[0] ^= 1;
 	e.chunks = ids;
 	e.nchunks = npieces;
@@ -188,14 +192,15 @@ file_is(const char *path, const void *want, size_t len)
 }
 
 static int
-extract_into(struct gs_reader *rd, const struct gs_rsnap *s, const char *dir,
-             const char *const *inc, size_t ninc)
+extract_opts(struct gs_reader *rd, const struct gs_rsnap *s, const char *dir,
+             const char *const *inc, size_t ninc, int privileged)
 {
 	struct gs_extract_opts o = {0};
 	int cwd = open(".", O_RDONLY | O_DIRECTORY), rc;
 
 	o.includes = inc;
 	o.nincludes = ninc;
+	o.privileged = privileged;
 	if (mkdir(dir, 0700) != 0 || chdir(dir) != 0)
 		abort();
 	rc = gs_extract(rd, s, &o);
@@ -203,6 +208,13 @@ extract_into(struct gs_reader *rd, const struct gs_rsnap *s, const char *dir,
 		abort();
 	close(cwd);
 	return rc;
+}
+
+static int
+extract_into(struct gs_reader *rd, const struct gs_rsnap *s, const char *dir,
+             const char *const *inc, size_t ninc)
+{
+	return extract_opts(rd, s, dir, inc, ninc, 0);
 }
 
 int
@@ -392,6 +404,78 @@ main(void)
 		free(pp);
 		free(names);
 		gs_repo_free(r);
+	}
+
+	/* Snapshot 3: privileges, and a size its chunks cannot have. */
+	{
+		static const char *const some[] = {"suid", "dev"}, *const suid_only[] = {"suid"};
+		struct gs_export_opts xo = {0};
+		struct gs_reader *rd3;
+		struct gs_rsnap *v3;
+		const struct gs_rsnap *s3;
+		struct archive *a;
+		struct archive_entry *ae;
+		size_t n3;
+		int saw_suid = 0, saw_dev = 0, saw_wrong = 0;
+
+		r = gs_repo_open(repo);
+		start(&b, r, &k->w);
+		p[0] = "#!/bin/sh\n";
+		l[0] = 10;
+		entry(&b, GS_FT_FILE, "suid", 04755, NULL, p, l, 1, 0);
+		p[0] = "short";
+		l[0] = 5;
+		entry(&b, GS_FT_FILE, "wrongsize", 0644, NULL, p, l, 1, 2);
+		entry(&b, GS_FT_CHR, "dev", 0600, NULL, NULL, NULL, 0, 0);
+		finish(&b, 3000);
+		gs_repo_free(r);
+		rd3 = gs_reader_open(repo, k, 0, NULL);
+		CHECK(rd3 != NULL && gs_reader_snapshots(rd3, &v3, &n3) == 0 && n3 == 3);
+		s3 = gs_reader_find(v3, n3, "latest");
+		CHECK(s3 != NULL && s3->info.time_ns == 3000);
+
+		/* By default: the setuid bit and the device are left out and
+		 * named (2), the wrong size refused (1 wins). */
+		snprintf(path, sizeof(path), "%s/t-priv", top);
+		CHECK(extract_into(rd3, s3, path, NULL, 0) == 1);
+		snprintf(path, sizeof(path), "%s/t-priv/suid", top);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0755);
+		snprintf(path, sizeof(path), "%s/t-priv/wrongsize", top);
+		CHECK(access(path, F_OK) != 0);
+		snprintf(path, sizeof(path), "%s/t-priv/dev", top);
+		CHECK(access(path, F_OK) != 0);
+		snprintf(path, sizeof(path), "%s/t-priv2", top);
+		CHECK(extract_into(rd3, s3, path, some, 2) == 2);
+		CHECK(strstr(gs_last_error(), "dev") != NULL);
+		snprintf(path, sizeof(path), "%s/t-priv3", top);
+		CHECK(extract_opts(rd3, s3, path, suid_only, 1, 1) == 0);
+		snprintf(path, sizeof(path), "%s/t-priv3/suid", top);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 04755);
+
+		/* Export keeps the privileges (an archive plants nothing) but
+		 * leaves out the wrong size. */
+		snprintf(path, sizeof(path), "%s/priv.tar", top);
+		xo.format = GS_EXPORT_PAX;
+		xo.output = path;
+		CHECK(gs_export(rd3, s3, &xo) == 1);
+		CHECK(strstr(gs_last_error(), "wrongsize") != NULL);
+		a = archive_read_new();
+		archive_read_support_format_all(a);
+		CHECK(archive_read_open_filename(a, path, 10240) == ARCHIVE_OK);
+		while (archive_read_next_header(a, &ae) == ARCHIVE_OK) {
+			if (strcmp(archive_entry_pathname(ae), "suid") == 0 &&
+			    (archive_entry_perm(ae) & 07777) == 04755)
+				saw_suid = 1;
+			if (strcmp(archive_entry_pathname(ae), "dev") == 0 &&
+			    archive_entry_filetype(ae) == AE_IFCHR)
+				saw_dev = 1;
+			if (strcmp(archive_entry_pathname(ae), "wrongsize") == 0)
+				saw_wrong = 1;
+		}
+		archive_read_free(a);
+		CHECK(saw_suid && saw_dev && !saw_wrong);
+		gs_reader_snapshots_free(v3, n3);
+		gs_reader_free(rd3);
 	}
 
 	gs_reader_snapshots_free(v, 2);

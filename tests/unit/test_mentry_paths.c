@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "geosnap/util.h"
 #include "read/entry.h"
 #include "read/reader.h"
 #include "tap.h"
@@ -45,5 +46,27 @@ main(void)
 	                            "123456789",
 	                            q, sizeof(q))) < sizeof(q));
 	CHECK(strcmp(gs_entry_quote("abc", q, 3), "ab") == 0);
+
+	/* C1 controls, raw high bytes and bidi controls are escaped; printable
+	 * UTF-8 is kept whole, and never cut in the middle. */
+	CHECK(strcmp(gs_entry_quote("a\x9bm", q, sizeof(q)), "a\\233m") == 0);
+	CHECK(strcmp(gs_entry_quote("\xc2\x9bJ", q, sizeof(q)), "\\302\\233J") == 0);
+	CHECK(strcmp(gs_entry_quote("\xc2\x80\xc2\x9f", q, sizeof(q)), "\\302\\200\\302\\237") ==
+	      0);
+	CHECK(strcmp(gs_entry_quote("nb\xc2\xa0sp", q, sizeof(q)), "nb\xc2\xa0sp") == 0);
+	CHECK(strcmp(gs_entry_quote("\xe6\x97\xa5\xf0\x9f\x8e\x89", q, sizeof(q)),
+	             "\xe6\x97\xa5\xf0\x9f\x8e\x89") == 0);
+	CHECK(strcmp(gs_entry_quote("latin1-\xe9\xff", q, sizeof(q)), "latin1-\\351\\377") == 0);
+	CHECK(strcmp(gs_entry_quote("cut\xe6\x97", q, sizeof(q)), "cut\\346\\227") == 0);
+	CHECK(strcmp(gs_entry_quote("\xc0\xaf", q, sizeof(q)), "\\300\\257") == 0); /* overlong */
+	CHECK(strcmp(gs_entry_quote("a\xe2\x80\xaez", q, sizeof(q)), "a\\342\\200\\256z") == 0);
+	CHECK(strcmp(gs_entry_quote("\xe2\x81\xa6x", q, sizeof(q)), "\\342\\201\\246x") == 0);
+	CHECK(strcmp(gs_entry_quote("\xe6\x97\xa5\xe6\x97\xa5", q, 5), "\xe6\x97\xa5") == 0);
+	CHECK(strcmp(gs_entry_quote("a\x9b", q, 4), "a") == 0);
+
+	/* gs_entry_warn quotes the message too (an xattr name, say). */
+	gs_set_quiet(1);
+	gs_entry_warn("p\x1b", "xattr %s", "trusted.\x9b\x07");
+	CHECK(strcmp(gs_last_error(), "p\\033: xattr trusted.\\233\\007") == 0);
 	return tap_done();
 }
