@@ -16,7 +16,9 @@ static const char usage[] =
     "  Check every object of the tenant: names against content (XXH3-128), pack\n"
     "  headers, index segments against the packs, snapshots and their manifests,\n"
     "  and that every referenced chunk is indexed.  --read-data also decrypts and\n"
-    "  verifies every chunk.  Each bad object is named; exit status 1 if any.\n";
+    "  verifies every chunk.  A snapshot dated more than an hour ahead of this\n"
+    "  host's clock is a problem too (its time may be forged).  Each bad object\n"
+    "  is named; exit status 1 if any.\n";
 
 /* gs_cmd_check(g, argc, argv): check a tenant's repository; returns the exit status. */
 int

@@ -28,7 +28,11 @@ static const char usage[] =
     "  missing unless --overwrite is given.  --include restores only the given\n"
     "  paths (whole components) and what lies below them.  Every file is checked\n"
     "  against its recorded XXH3-128; each wrong or skipped entry is named and the\n"
-    "  exit status is 1.\n";
+    "  exit status is 1.\n"
+    "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
+    "  -q).  \"latest\" is refused (exit 1) when the newest snapshot is dated more\n"
+    "  than an hour ahead of this host's clock: its time may be forged; choose\n"
+    "  one with --snapshot ID (see the snapshots command).\n";
 
 #define MAX_INCLUDES 1024
 

@@ -22,7 +22,8 @@ struct gs_check_opts {
  *   index segments: parsed, and every entry agrees with its pack's header;
  *   snapshots: public and sealed parts, the manifest parsed to its end, every
  *     chunk a snapshot references present in the index and listed among the
- *     snapshot's references.
+ *     snapshot's references, and a time not ahead of this host's clock by
+ *     more than GS_SNAP_FUTURE_SKEW_S (a future-dated snapshot is a problem).
  * Each bad object is warned ("tenant T: pack NAME: ...") and the check goes
  * on.  Returns 0 when all is well, 1 when something is wrong, -1 when the
  * check could not run (warned).
