@@ -85,8 +85,11 @@ int gs_cmd_finish(struct gs_session *s, int rc);
 
 /*
  * gs_cmd_snapshot(s, spec, ret, ret_others_bad): gs_reader_resolve() with its
- * outcome as an exit status: GS_EXIT_OK with *ret filled, GS_EXIT_USAGE (no
- * such or ambiguous snapshot), GS_EXIT_PROBLEM (unreadable or corrupt).
+ * outcome as an exit status: GS_EXIT_OK with *ret filled and the chosen
+ * snapshot named on stderr (always, -q included: "PROG: tenant T: snapshot
+ * ID (TIME, host H) chosen as the latest|by its ID"), GS_EXIT_USAGE (no such
+ * or ambiguous snapshot), GS_EXIT_PROBLEM (unreadable or corrupt, or "latest"
+ * refused because the newest snapshot is dated in the future).
  */
 int gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret,
                     int *ret_others_bad);

@@ -16,8 +16,10 @@ static const char usage[] =
     "  Check every object of the tenant: names against content (XXH3-128), pack\n"
     "  headers, index segments against the packs, snapshots and their manifests,\n"
     "  that every referenced chunk is indexed and every file's size is the sum of\n"
-    "  its chunks.  --read-data also decrypts and verifies every chunk.  Each bad\n"
-    "  object is named; exit status 1 if any.\n";
+    "  its chunks.  --read-data also decrypts and verifies every chunk.  A\n"
+    "  snapshot dated more than an hour ahead of this host's clock is a problem\n"
+    "  too (its time may be forged).  Each bad object is named; exit status 1 if\n"
+    "  any.\n";
 
 /* gs_cmd_check(g, argc, argv): check a tenant's repository; returns the exit status. */
 int

@@ -15,6 +15,7 @@
 #include "geosnap/repo.h"
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
+#include "read/entry.h"
 #include "read/pass.h"
 #include "read/reader.h"
 #include "read/rkey.h"
@@ -235,18 +236,38 @@ gs_cmd_finish(struct gs_session *s, int rc)
 	return rc;
 }
 
-/* gs_cmd_snapshot(s, spec, ret, ret_others_bad): resolve spec to an exit status. */
+/*
+ * gs_cmd_snapshot(s, spec, ret, ret_others_bad): gs_reader_resolve() with its
+ * outcome as an exit status: GS_EXIT_OK with *ret filled and the chosen
+ * snapshot named on stderr (always, -q included), GS_EXIT_USAGE (no such or
+ * ambiguous snapshot), GS_EXIT_PROBLEM (unreadable or corrupt, or "latest"
+ * refused because the newest snapshot is dated in the future).
+ */
 int
 gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, int *ret_others_bad)
 {
+	int latest = spec == NULL || strcmp(spec, "latest") == 0;
+	char when[64], host[256];
+
 	switch (gs_reader_resolve(s->rd, spec, ret, ret_others_bad)) {
 	case 0:
-		return GS_EXIT_OK;
+		break;
 	case 1:
 		return GS_EXIT_USAGE;
-	default:
+	default: /* -1 unreadable, 2 a future-dated "latest" refused */
 		return GS_EXIT_PROBLEM;
 	}
+	/* The time and host are the writer's word: say which snapshot this is,
+	 * so that the operator can tell a forged "latest" from last night's. */
+	gs_cmd_iso_time(when, sizeof(when), ret->info.time_ns / 1000000000);
+	fprintf(stderr, "geosnap-restore: tenant %s: snapshot %s (%s, host %s) chosen %s%s\n",
+	        gs_reader_tenant(s->rd), ret->name, when,
+	        gs_entry_quote(ret->info.host ? ret->info.host : "", host, sizeof(host)),
+	        latest ? "as the latest" : "by its ID",
+	        gs_snap_future(&ret->info, gs_now_ns())
+	            ? "; it is dated in the future of this host's clock, its time may be forged"
+	            : "");
+	return GS_EXIT_OK;
 }
 
 /* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */

@@ -19,7 +19,11 @@ static const char usage[] =
     "  tar (GNU), pax (keeps xattrs and ACLs) or zip (hard links become copies).\n"
     "  FILE must not exist; '-' writes to standard output.  Every file is checked\n"
     "  against its recorded XXH3-128; each wrong entry is named and the exit\n"
-    "  status is 1.\n";
+    "  status is 1.\n"
+    "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
+    "  -q).  \"latest\" is refused (exit 1) when the newest snapshot is dated more\n"
+    "  than an hour ahead of this host's clock: its time may be forged; choose\n"
+    "  one with --snapshot ID (see the snapshots command).\n";
 
 /* gs_cmd_export(g, argc, argv): write a snapshot as an archive; returns the exit status. */
 int

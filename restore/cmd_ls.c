@@ -16,7 +16,11 @@ static const char usage[] =
     "                          [--json] [--snapshot ID] [SNAPSHOT] [PATH]\n"
     "  List the entries of a snapshot (default: the latest), or of the part of it\n"
     "  under PATH.  A single operand is taken as SNAPSHOT when it is 'latest' or\n"
-    "  6-32 hex digits, else as PATH.  --json prints one JSON object per line.\n";
+    "  6-32 hex digits, else as PATH.  --json prints one JSON object per line.\n"
+    "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
+    "  -q), so that stdout is only the listing.  \"latest\" is refused (exit 1)\n"
+    "  when the newest snapshot is dated more than an hour ahead of this host's\n"
+    "  clock: its time may be forged; choose one by its ID (see snapshots).\n";
 
 static void
 mode_string(const struct gs_mentry *e, char out[11])

@@ -32,7 +32,11 @@ static const char usage[] =
     "  Device nodes, setuid/setgid bits (of anything but a directory), and the\n"
     "  security.capability and trusted.* xattrs are restored only with\n"
     "  --privileged (a full-system restore as root); without it each one left\n"
-    "  out is named and the exit status is 4 (if nothing worse happened).\n";
+    "  out is named and the exit status is 4 (if nothing worse happened).\n"
+    "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
+    "  -q).  \"latest\" is refused (exit 1) when the newest snapshot is dated more\n"
+    "  than an hour ahead of this host's clock: its time may be forged; choose\n"
+    "  one with --snapshot ID (see the snapshots command).\n";
 
 #define MAX_INCLUDES 1024
 

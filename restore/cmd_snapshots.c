@@ -13,11 +13,14 @@ static const char usage[] =
     "usage: geosnap-restore snapshots --tenant T [--from local] [--repo PATH] [--key FILE]\n"
     "                                 [--json]\n"
     "  List the tenant's snapshots, oldest first: ID, time, host, entries, bytes and\n"
-    "  new bytes.  --json prints one JSON object per line with every detail.\n";
+    "  new bytes.  --json prints one JSON object per line with every detail.\n"
+    "  A snapshot dated more than an hour ahead of this host's clock is flagged\n"
+    "  FUTURE (\"future\":true) and named on stderr: its time may be forged, and\n"
+    "  \"latest\" refuses it.\n";
 
 /* The agent's "snapshots --json" fields, plus what only the read key shows. */
 static void
-print_json(const struct gs_rsnap *s)
+print_json(const struct gs_rsnap *s, int future)
 {
 	char t[64];
 
@@ -30,14 +33,14 @@ print_json(const struct gs_rsnap *s)
 	printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,\"stored_new_bytes\":%llu,"
 	       "\"new_chunks\":%llu,\"files_seen\":%llu,\"bytes_seen\":%llu,\"vanished\":%u,"
 	       "\"changed\":%u,\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu,"
-	       "\"manifest_bytes\":%llu,\"manifest_chunks\":%u}\n",
+	       "\"manifest_bytes\":%llu,\"manifest_chunks\":%u,\"future\":%s}\n",
 	       (unsigned long long)s->info.files, (unsigned long long)s->info.bytes,
 	       (unsigned long long)s->info.new_bytes, (unsigned long long)s->info.stored_new_bytes,
 	       (unsigned long long)s->info.new_chunks, (unsigned long long)s->info.files_seen,
 	       (unsigned long long)s->info.bytes_seen, s->info.vanished, s->info.changed,
 	       s->info.unreadable, (double)s->info.duration_ns / 1e9,
 	       (unsigned long long)s->info.nrefs, (unsigned long long)s->sealed.manifest_len,
-	       (unsigned)s->sealed.nmeta);
+	       (unsigned)s->sealed.nmeta, future ? "true" : "false");
 }
 
 /* gs_cmd_snapshots(g, argc, argv): list snapshots; returns the exit status. */
@@ -58,6 +61,7 @@ gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
 	struct gs_session s;
 	struct gs_rsnap *v;
 	char tm[64], host[256];
+	int64_t now;
 	size_t n, i;
 	int opt, json = 0, rc;
 
@@ -95,19 +99,22 @@ gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
 		return GS_EXIT_FAIL;
 	}
 	if (!json)
-		printf("%-12s  %-20s  %-16s %10s %16s %16s\n", "ID", "TIME", "HOST", "ENTRIES",
-		       "BYTES", "NEW BYTES");
+		printf("%-12s  %-20s  %-16s %10s %16s %16s  %s\n", "ID", "TIME", "HOST", "ENTRIES",
+		       "BYTES", "NEW BYTES", "FLAGS");
+	now = gs_now_ns();
 	for (i = 0; i < n; i++) {
+		int future = gs_reader_snap_future(&v[i], now, "\"latest\" refuses it");
+
+		gs_cmd_iso_time(tm, sizeof(tm), v[i].info.time_ns / 1000000000);
 		if (json) {
-			print_json(&v[i]);
+			print_json(&v[i], future);
 			continue;
 		}
-		gs_cmd_iso_time(tm, sizeof(tm), v[i].info.time_ns / 1000000000);
 		/* The host name is whatever the production host wrote. */
 		gs_entry_quote(v[i].info.host ? v[i].info.host : "", host, sizeof(host));
-		printf("%.12s  %-20s  %-16s %10llu %16llu %16llu\n", v[i].name, tm, host,
+		printf("%.12s  %-20s  %-16s %10llu %16llu %16llu%s\n", v[i].name, tm, host,
 		       (unsigned long long)v[i].info.files, (unsigned long long)v[i].info.bytes,
-		       (unsigned long long)v[i].info.new_bytes);
+		       (unsigned long long)v[i].info.new_bytes, future ? "  FUTURE" : "");
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		gs_warnp("stdout");

@@ -263,9 +263,9 @@ gs_metrics_write(const char *path, const struct gs_status_line *v, size_t n, int
 		}
 	}
 	/* Parity per tenant and remote (remote "" = the volume parity of the
-	 * latest snapshot), from the last verify. */
+	 * last backup's snapshot), from the last verify. */
 	fputs("# HELP geosnap_parity_ok 1 when the last verify found parity (remote \"\": volume "
-	      "parity of the latest snapshot), else 0.\n# TYPE geosnap_parity_ok gauge\n",
+	      "parity of the last backup's snapshot), else 0.\n# TYPE geosnap_parity_ok gauge\n",
 	      f);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].step, "verify") == 0)

@@ -34,21 +34,24 @@ int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
 struct gs_step;
 /* agent_record_step(o, s): status table and audit log; 0 or -1 (warned). */
 int agent_record_step(struct agent_opts *o, const struct gs_step *s);
-/* agent_backup_tenant(o, r, t): back up one tenant and record the step;
- * returns its exit status. */
+/* agent_backup_tenant(o, r, t, ret_snap): back up one tenant and record the
+ * step; returns its exit status.  ret_snap (may be NULL) receives the name
+ * of the snapshot made, or "" when none was. */
 int agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r,
-                        const struct gs_tenant_conf *t);
+                        const struct gs_tenant_conf *t, char *ret_snap);
 
 /* agent_ship_tenant(o, r, t, rc): ship (o->repair: repair first) one
  * tenant to one remote, after the region check, and record the step;
  * its exit status. */
 int agent_ship_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
                       const struct gs_remote_conf *rc);
-/* agent_verify_tenant(o, r, t, rc): verify one tenant on one remote (or,
- * with rc NULL, the volume parity of its latest snapshot) and record the
- * step; its exit status. */
+/* agent_verify_tenant(o, r, t, rc, snap): verify one tenant on one remote
+ * (or, with rc NULL, the volume parity of snapshot snap: the one this run
+ * made, or with snap NULL the last backup's, see gs_verify_volume()) and
+ * record the step; its exit status. */
 int agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r,
-                        const struct gs_tenant_conf *t, const struct gs_remote_conf *rc);
+                        const struct gs_tenant_conf *t, const struct gs_remote_conf *rc,
+                        const char *snap);
 /* agent_remote_selected(o, name): 1 when no --remote was given or name was
  * one of them. */
 int agent_remote_selected(const struct agent_opts *o, const char *name);

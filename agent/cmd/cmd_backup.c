@@ -2,6 +2,7 @@
  * cmd_backup.c -- snapshot each selected tenant into the local repository.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -26,7 +27,8 @@ agent_record_step(struct agent_opts *o, const struct gs_step *s)
 }
 
 int
-agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
+agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
+                    char *ret_snap)
 {
 	struct gs_backup_result res = {0};
 	struct gs_step s = {.step = "backup", .tenant = t->name, .start_ns = gs_now_ns()};
@@ -35,6 +37,8 @@ agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 	struct gs_wkey *k;
 	int b;
 
+	if (ret_snap != NULL)
+		ret_snap[0] = '\0';
 	if ((k = gs_wkey_load(t->write_key, t->name)) == NULL) {
 		s.status = GS_EXIT_USAGE;
 		goto out;
@@ -47,6 +51,8 @@ agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 		goto out;
 	}
 	s.snapshot = res.snapshot;
+	if (ret_snap != NULL)
+		memcpy(ret_snap, res.snapshot, GS_NAME_HEX);
 	s.files = res.files_seen;
 	s.bytes = res.bytes_seen;
 	s.new_bytes = res.new_bytes;
@@ -95,7 +101,7 @@ cmd_backup(struct agent_opts *o, int argc, char **argv)
 	rc = GS_EXIT_OK;
 	for (size_t i = 0; i < o->cfg->ntenants; i++)
 		if (agent_tenant_selected(o, o->cfg->tenants[i].name))
-			rc = worst(rc, agent_backup_tenant(o, r, &o->cfg->tenants[i]));
+			rc = worst(rc, agent_backup_tenant(o, r, &o->cfg->tenants[i], NULL));
 	gs_repo_free(r);
 	return rc;
 }

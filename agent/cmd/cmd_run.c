@@ -84,11 +84,14 @@ release_lock(int fd)
 
 /* One tenant's night: backup, then ship to and verify every remote (a
  * remote that could not be shipped to is not verified: the ship step's
- * record says why), then the volume parity of the new snapshot. */
+ * record says why), then the volume parity of the snapshot this run made
+ * (not the one with the greatest time, which a forger can choose; when the
+ * backup made none, the last backup's). */
 static int
 run_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
 {
-	int rc = agent_backup_tenant(o, r, t);
+	char snap[GS_NAME_HEX];
+	int rc = agent_backup_tenant(o, r, t, snap);
 
 	for (size_t j = 0; j < o->cfg->nremotes; j++) {
 		const struct gs_remote_conf *rc_remote = &o->cfg->remotes[j];
@@ -96,9 +99,9 @@ run_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant
 
 		rc = worst(rc, s);
 		if (s == GS_EXIT_OK || s == GS_EXIT_PROBLEM)
-			rc = worst(rc, agent_verify_tenant(o, r, t, rc_remote));
+			rc = worst(rc, agent_verify_tenant(o, r, t, rc_remote, NULL));
 	}
-	return worst(rc, agent_verify_tenant(o, r, t, NULL));
+	return worst(rc, agent_verify_tenant(o, r, t, NULL, snap[0] ? snap : NULL));
 }
 
 int

@@ -10,8 +10,11 @@
 #include "geosnap/format.h"
 #include "geosnap/util.h"
 
-static const char usage[] = "usage: geosnap-agent snapshots [--tenant T]... [--json]\n"
-                            "List each snapshot's id, time, host, entries, bytes and new bytes.\n";
+static const char usage[] =
+    "usage: geosnap-agent snapshots [--tenant T]... [--json]\n"
+    "List each snapshot's id, time, host, entries, bytes and new bytes.\n"
+    "A snapshot dated more than an hour ahead of this host's clock is flagged\n"
+    "FUTURE (\"future\":true) and named on stderr: its time may be forged.\n";
 
 static void
 iso_time(char *out, size_t cap, int64_t ns)
@@ -28,6 +31,8 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 {
 	char(*names)[GS_NAME_HEX] = NULL;
 	struct gs_wkey *k;
+	int64_t now = gs_now_ns();
+	char nowtm[32];
 	size_t n;
 	int rc = GS_EXIT_OK;
 
@@ -38,14 +43,16 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 		return GS_EXIT_FAIL;
 	}
 	if (!o->json && n > 0)
-		printf("%-8s %-12s %-20s %-12s %10s %14s %14s\n", "TENANT", "ID", "TIME", "HOST",
-		       "ENTRIES", "BYTES", "NEW BYTES");
+		printf("%-8s %-12s %-20s %-12s %10s %14s %14s  %s\n", "TENANT", "ID", "TIME",
+		       "HOST", "ENTRIES", "BYTES", "NEW BYTES", "FLAGS");
+	iso_time(nowtm, sizeof(nowtm), now);
 	for (size_t i = 0; i < n; i++) {
 		struct gs_snap_info s;
 		const uint8_t *sct;
 		uint8_t *buf, ph[32];
 		size_t len, slen;
 		char when[32], host[256];
+		int future;
 
 		if (gs_repo_read(r, t->name, GS_OBJ_SNAP, names[i], &buf, &len)) {
 			rc = worst(rc, GS_EXIT_FAIL);
@@ -57,27 +64,36 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 			continue;
 		}
 		iso_time(when, sizeof(when), s.time_ns);
+		/* The time is the writer's word (docs/SECURITY.md). */
+		if ((future = gs_snap_future(&s, now)) != 0)
+			gs_warn(
+			    "tenant %s: snapshot %s is dated %s, beyond this host's clock (%s) "
+			    "and its %d-minute allowance for clock skew: its time may be forged "
+			    "(geosnap-restore check flags it, and its \"latest\" refuses it)",
+			    t->name, names[i], when, nowtm, GS_SNAP_FUTURE_SKEW_S / 60);
 		if (o->json) {
 			printf("{\"tenant\":");
 			gs_json_str(stdout, t->name);
 			printf(",\"id\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,\"host\":",
 			       names[i], when, (long long)s.time_ns);
 			gs_json_str(stdout, s.host);
-			printf(
-			    ",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
-			    "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"files_seen\":%llu,"
-			    "\"bytes_seen\":%llu,\"vanished\":%u,\"changed\":%u,"
-			    "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu}\n",
-			    (unsigned long long)s.files, (unsigned long long)s.bytes,
-			    (unsigned long long)s.new_bytes, (unsigned long long)s.stored_new_bytes,
-			    (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
-			    (unsigned long long)s.bytes_seen, s.vanished, s.changed, s.unreadable,
-			    (double)s.duration_ns / 1e9, (unsigned long long)s.nrefs);
+			printf(",\"entries\":%llu,\"bytes\":%llu,\"new_bytes\":%llu,"
+			       "\"stored_new_bytes\":%llu,\"new_chunks\":%llu,\"files_seen\":%llu,"
+			       "\"bytes_seen\":%llu,\"vanished\":%u,\"changed\":%u,"
+			       "\"unreadable\":%u,\"duration_s\":%.3f,\"chunks\":%llu,"
+			       "\"future\":%s}\n",
+			       (unsigned long long)s.files, (unsigned long long)s.bytes,
+			       (unsigned long long)s.new_bytes,
+			       (unsigned long long)s.stored_new_bytes,
+			       (unsigned long long)s.new_chunks, (unsigned long long)s.files_seen,
+			       (unsigned long long)s.bytes_seen, s.vanished, s.changed,
+			       s.unreadable, (double)s.duration_ns / 1e9,
+			       (unsigned long long)s.nrefs, future ? "true" : "false");
 		} else /* the host name is whatever the writer put there: quoted */
-			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu\n", t->name,
+			printf("%-8s %-12.12s %-20s %-12s %10llu %14llu %14llu%s\n", t->name,
 			       names[i], when, gs_quote(s.host ? s.host : "", host, sizeof(host)),
 			       (unsigned long long)s.files, (unsigned long long)s.bytes,
-			       (unsigned long long)s.new_bytes);
+			       (unsigned long long)s.new_bytes, future ? "  FUTURE" : "");
 		gs_snap_info_free(&s);
 		free(buf);
 	}

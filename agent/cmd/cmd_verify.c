@@ -10,14 +10,16 @@
 
 static const char usage[] =
     "usage: geosnap-agent verify [--tenant T]... [--remote R]... [--full]\n"
-    "Volume parity of each tenant's latest snapshot; object parity (names,\n"
-    "sizes) with every remote; checksum parity of what was shipped since the\n"
-    "last verify plus a rotating verify_sample of the rest (--full: all).\n"
+    "Volume parity of the snapshot each tenant's last backup made (recorded in\n"
+    "state_dir/<tenant>.scan; without it, the newest not dated in the future);\n"
+    "object parity (names, sizes) with every remote; checksum parity of what was\n"
+    "shipped since the last verify plus a rotating verify_sample of the rest\n"
+    "(--full: all).\n"
     "Each mismatch is named on stderr; exit 1.\n";
 
 int
 agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
-                    const struct gs_remote_conf *rc)
+                    const struct gs_remote_conf *rc, const char *snap)
 {
 	struct gs_step s = {.step = "verify",
 	                    .tenant = t->name,
@@ -35,11 +37,14 @@ agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 			snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
 		} else {
 			/* run's backup step has just named them */
-			s.status =
-			    gs_verify_volume(r, t->name, k, o->cfg->state_dir, !o->in_run, &res);
+			s.status = gs_verify_volume(r, t->name, k, o->cfg->state_dir, snap,
+			                            !o->in_run, &res);
 			gs_wkey_free(k);
 		}
 		s.files = res.compared;
+		/* The step record names the snapshot whose parity it states. */
+		if (res.snapshot[0])
+			s.snapshot = res.snapshot;
 	} else if ((s.status = gs_region_check(o->cfg, t, rc)) != GS_EXIT_OK) {
 		snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
 	} else if (gs_repo_tenant_init(r, t->name) || (lock = gs_repo_lock(r, t->name)) < 0) {
@@ -62,7 +67,9 @@ agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 		        (unsigned long long)res.objects, (unsigned long long)res.bytes,
 		        res.problems, s.duration_ns / 1e9);
 	else if (o->verbose)
-		fprintf(stderr, "tenant %s: volume parity: %llu entries, %llu bytes: %s\n", t->name,
+		fprintf(stderr,
+		        "tenant %s: volume parity of snapshot %s: %llu entries, %llu bytes: %s\n",
+		        t->name, res.snapshot[0] ? res.snapshot : "(none)",
 		        (unsigned long long)res.compared, (unsigned long long)res.bytes,
 		        gs_step_result(s.status));
 	if (agent_record_step(o, &s))
@@ -93,10 +100,11 @@ cmd_verify(struct agent_opts *o, int argc, char **argv)
 		if (!agent_tenant_selected(o, t->name))
 			continue;
 		if (o->nremotes == 0)
-			rc = worst(rc, agent_verify_tenant(o, r, t, NULL));
+			rc = worst(rc, agent_verify_tenant(o, r, t, NULL, NULL));
 		for (size_t j = 0; j < o->cfg->nremotes; j++)
 			if (agent_remote_selected(o, o->cfg->remotes[j].name))
-				rc = worst(rc, agent_verify_tenant(o, r, t, &o->cfg->remotes[j]));
+				rc = worst(rc,
+				           agent_verify_tenant(o, r, t, &o->cfg->remotes[j], NULL));
 	}
 	gs_repo_free(r);
 	if (agent_write_metrics(o))

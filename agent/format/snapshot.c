@@ -220,3 +220,14 @@ gs_snap_sealed_free(struct gs_snap_sealed *s)
 	free(s->meta);
 	memset(s, 0, sizeof(*s));
 }
+
+/*
+ * gs_snap_future(s, now_ns): 1 when s->time_ns lies more than
+ * GS_SNAP_FUTURE_SKEW_S seconds after now_ns, else 0.
+ */
+int
+gs_snap_future(const struct gs_snap_info *s, int64_t now_ns)
+{
+	/* now_ns is this host's clock, far from INT64_MAX: no overflow. */
+	return s->time_ns > now_ns + (int64_t)GS_SNAP_FUTURE_SKEW_S * 1000000000;
+}

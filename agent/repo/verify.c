@@ -345,51 +345,177 @@ list_scan_report(const char *state_dir, const char *tenant, const char *name)
 	free(buf);
 }
 
-int
-gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
-                 const char *state_dir, int list, struct gs_repl_result *res)
+/* The public part of snapshot name: 0, 1 when it does not exist, 2 when it
+ * is corrupt (warned), -1 when it cannot be read (warned). */
+static int
+load_info(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
+          const char *name, struct gs_snap_info *ret)
 {
-	char(*names)[GS_NAME_HEX] = NULL, latest[GS_NAME_HEX] = "";
-	struct gs_snap_info best = {0};
-	int64_t best_t = -1;
-	size_t n;
-	int st = GS_EXIT_OK;
+	const uint8_t *sct;
+	uint8_t *buf, ph[32];
+	size_t len, slen;
+	int rc;
 
-	memset(res, 0, sizeof(*res));
-	if (gs_repo_list(local, tenant, GS_OBJ_SNAP, &names, &n))
-		return GS_EXIT_FAIL;
+	if ((rc = gs_repo_read(local, tenant, GS_OBJ_SNAP, name, &buf, &len)) != 0)
+		return rc;
+	rc = gs_snap_parse_public(k->index_key, name, buf, len, ret, &sct, &slen, ph) ? 2 : 0;
+	free(buf);
+	return rc;
+}
+
+/*
+ * The snapshot the last backup made: the first line, "snapshot ID", of
+ * state_dir/<tenant>.scan (backup.c writes it after publishing).  0 with
+ * ret filled; 1 when there is no such file or line (warned when the file is
+ * there but malformed); -1 when it cannot be read (warned).
+ */
+static int
+last_backup(const char *state_dir, const char *tenant, char ret[GS_NAME_HEX])
+{
+	char *path = gs_asprintf("%s/%s.scan", state_dir, tenant);
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (path == NULL)
+		return -1;
+	if ((rc = gs_read_file(path, 16u << 20, &buf, &len)) != 0) {
+		free(path);
+		return rc;
+	}
+	rc = 1;
+	if (len >= 9 + GS_NAME_HEX && memcmp(buf, "snapshot ", 9) == 0 &&
+	    buf[9 + GS_NAME_HEX - 1] == '\n') {
+		memcpy(ret, buf + 9, GS_NAME_HEX - 1);
+		ret[GS_NAME_HEX - 1] = '\0';
+		if (gs_valid_objname(ret))
+			rc = 0;
+	}
+	if (rc != 0)
+		gs_warn("%s: the first line is not \"snapshot ID\"", path);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+/*
+ * Without a record of the last backup: the newest snapshot that is not dated
+ * in the future (a forged time would otherwise choose it for ever).  0 with
+ * ret_name and ret filled, 1 when there is none; *ret_future counts the
+ * future-dated ones passed over.  Unreadable snapshots are problems in res;
+ * *st becomes GS_EXIT_FAIL when one could not be read at all.
+ */
+static int
+newest_not_future(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
+                  struct gs_repl_result *res, int *st, char ret_name[GS_NAME_HEX],
+                  struct gs_snap_info *ret, unsigned *ret_future)
+{
+	char(*names)[GS_NAME_HEX] = NULL;
+	int64_t now = gs_now_ns();
+	int have = 0;
+	size_t n;
+
+	*ret_future = 0;
+	if (gs_repo_list(local, tenant, GS_OBJ_SNAP, &names, &n)) {
+		*st = GS_EXIT_FAIL;
+		return 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct gs_snap_info s;
-		const uint8_t *sct;
-		uint8_t *buf, ph[32];
-		size_t len, slen;
 
-		if (gs_repo_read(local, tenant, GS_OBJ_SNAP, names[i], &buf, &len) != 0) {
-			st = GS_EXIT_FAIL;
+		switch (load_info(local, tenant, k, names[i], &s)) {
+		case 0:
+			break;
+		case 1: /* removed since the listing */
 			continue;
-		}
-		if (gs_snap_parse_public(k->index_key, names[i], buf, len, &s, &sct, &slen, ph)) {
+		case 2:
 			repl_problem(res, NULL, "tenant %s: snapshot %s: unreadable (see above)",
 			             tenant, names[i]);
-			free(buf);
+			continue;
+		default:
+			*st = GS_EXIT_FAIL;
 			continue;
 		}
-		free(buf);
-		if (s.time_ns > best_t) {
-			gs_snap_info_free(&best);
-			best = s;
-			best_t = s.time_ns;
-			memcpy(latest, names[i], GS_NAME_HEX);
+		if (gs_snap_future(&s, now)) {
+			(*ret_future)++;
+			gs_snap_info_free(&s);
+		} else if (!have || s.time_ns > ret->time_ns) {
+			if (have)
+				gs_snap_info_free(ret);
+			*ret = s;
+			memcpy(ret_name, names[i], GS_NAME_HEX);
+			have = 1;
 		} else {
 			gs_snap_info_free(&s);
 		}
 	}
 	free(names);
-	if (best_t < 0) {
-		if (res->problems == 0 && st == GS_EXIT_OK)
-			snprintf(res->message, sizeof(res->message), "no snapshot yet");
-		return res->problems ? GS_EXIT_PROBLEM : st;
+	return have ? 0 : 1;
+}
+
+/*
+ * gs_verify_volume(local, tenant, k, state_dir, snap, list, res): volume
+ * parity of one snapshot; see replicate.h.
+ */
+int
+gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
+                 const char *state_dir, const char *snap, int list, struct gs_repl_result *res)
+{
+	struct gs_snap_info best = {0};
+	char name[GS_NAME_HEX], whose[512];
+	unsigned future;
+	int st = GS_EXIT_OK, r;
+
+	memset(res, 0, sizeof(*res));
+	if (snap != NULL) {
+		snprintf(whose, sizeof(whose), "made by this run");
+		snprintf(name, sizeof(name), "%s", snap);
+		r = 0;
+	} else {
+		snprintf(whose, sizeof(whose), "recorded by the last backup in %s/%s.scan",
+		         state_dir, tenant);
+		r = last_backup(state_dir, tenant, name);
 	}
+	if (r < 0) {
+		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
+		return GS_EXIT_FAIL;
+	}
+	if (r == 0) {
+		switch (load_info(local, tenant, k, name, &best)) {
+		case 0:
+			break;
+		case 1:
+			repl_problem(res, NULL,
+			             "tenant %s: snapshot %s, %s, is not in the local repository",
+			             tenant, name, whose);
+			return GS_EXIT_PROBLEM;
+		case 2:
+			repl_problem(res, NULL,
+			             "tenant %s: snapshot %s, %s: unreadable (see above)", tenant,
+			             name, whose);
+			return GS_EXIT_PROBLEM;
+		default:
+			snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
+			return GS_EXIT_FAIL;
+		}
+	} else {
+		/* No record (a new state_dir): never trust the greatest time. */
+		if (newest_not_future(local, tenant, k, res, &st, name, &best, &future) != 0) {
+			if (res->problems == 0 && st == GS_EXIT_OK)
+				snprintf(res->message, sizeof(res->message), "no snapshot%s yet",
+				         future ? " that is not dated in the future" : "");
+			if (future)
+				gs_warn("tenant %s: every snapshot (%u) is dated in the future; "
+				        "volume parity not checked",
+				        tenant, future);
+			return res->problems ? GS_EXIT_PROBLEM : st;
+		}
+		gs_warn("tenant %s: no record of the last backup in %s/%s.scan: checking the "
+		        "newest snapshot not dated in the future, %s%s",
+		        tenant, state_dir, tenant, name,
+		        future ? " (passing over snapshots dated in the future)" : "");
+	}
+	memcpy(res->snapshot, name, GS_NAME_HEX);
 	res->compared = best.files;
 	res->bytes = best.bytes;
 	/* Every entry the scan saw is stored unless it vanished or could not be
@@ -400,24 +526,24 @@ gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct g
 		repl_problem(res, NULL,
 		             "tenant %s: snapshot %s: volume parity: %llu entries stored, the scan "
 		             "saw %llu (%u vanished, %u unreadable)",
-		             tenant, latest, (unsigned long long)best.files,
+		             tenant, name, (unsigned long long)best.files,
 		             (unsigned long long)best.files_seen, best.vanished, best.unreadable);
 	else if (best.bytes != best.bytes_seen &&
 	         best.vanished + best.unreadable + best.changed == 0)
 		repl_problem(res, NULL,
 		             "tenant %s: snapshot %s: volume parity: %llu bytes stored, the scan "
 		             "saw %llu",
-		             tenant, latest, (unsigned long long)best.bytes,
+		             tenant, name, (unsigned long long)best.bytes,
 		             (unsigned long long)best.bytes_seen);
 	else if (best.vanished + best.unreadable + best.changed) {
 		snprintf(res->message, sizeof(res->message),
 		         "snapshot %.12s: %u vanished, %u changed, %u unreadable during the scan "
 		         "(each named by that backup)",
-		         latest, best.vanished, best.changed, best.unreadable);
+		         name, best.vanished, best.changed, best.unreadable);
 		if (st == GS_EXIT_OK)
 			st = GS_EXIT_WARN;
 		if (list)
-			list_scan_report(state_dir, tenant, latest);
+			list_scan_report(state_dir, tenant, name);
 	}
 	gs_snap_info_free(&best);
 	return res->problems ? GS_EXIT_PROBLEM : st;

@@ -24,7 +24,7 @@ struct gs_step {
 	uint64_t files;       /* entries (backup), objects (ship/verify) */
 	uint64_t bytes;       /* bytes seen (backup), shipped or read back */
 	uint64_t new_bytes;   /* backup: new plaintext bytes */
-	const char *snapshot; /* backup: snapshot id, or NULL */
+	const char *snapshot; /* backup: snapshot made; volume verify: checked; or NULL */
 	const char *message;  /* first problem, or NULL */
 	/* "repair" records, one per action of ship --repair (NULL otherwise:
 	 * then the record has none of these fields) */

@@ -267,6 +267,22 @@ int gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len,
 void gs_snap_info_free(struct gs_snap_info *s);
 void gs_snap_sealed_free(struct gs_snap_sealed *s);
 
+/*
+ * A snapshot's time is whatever its writer put there: a write-key holder can
+ * date one in the year 2100, and it would stay the newest for ever.  Readers
+ * compare it with their own clock; more than GS_SNAP_FUTURE_SKEW_S seconds
+ * ahead (clock skew between hosts allowed) is "dated in the future", which
+ * "latest" refuses and `snapshots`, `check` and `verify` flag
+ * (docs/SECURITY.md, "Snapshot times").
+ */
+#define GS_SNAP_FUTURE_SKEW_S 3600
+/*
+ * gs_snap_future(s, now_ns): 1 when s->time_ns lies more than
+ * GS_SNAP_FUTURE_SKEW_S seconds after now_ns (CLOCK_REALTIME, gs_now_ns()),
+ * else 0.
+ */
+int gs_snap_future(const struct gs_snap_info *s, int64_t now_ns);
+
 /* ---- manifest ---------------------------------------------------------
  *
  * The manifest is a byte stream, chunked and stored like file data:

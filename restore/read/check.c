@@ -396,6 +396,11 @@ check_snap(struct ctx *c, const char *name)
 		c->bad = 1;
 		return;
 	}
+	/* M3: a time ahead of our clock would stay "latest" for ever. */
+	if (gs_reader_snap_future(&s, gs_now_ns(),
+	                          "\"latest\" refuses it; unless a clock was that wrong, the "
+	                          "host that holds the write key wrote it"))
+		c->bad = 1;
 	for (i = 0; i < s.info.nrefchunks; i++)
 		check_pin(c, &s, s.info.refchunks[i].id, s.info.refchunks[i].pack, &named,
 		          &nmissing);

@@ -73,6 +73,14 @@ int gs_reader_snap_load(struct gs_reader *rd, const char *name, struct gs_rsnap 
 void gs_reader_snap_clear(struct gs_rsnap *s);
 
 /*
+ * gs_reader_snap_future(s, now_ns, why): when s is dated more than
+ * GS_SNAP_FUTURE_SKEW_S seconds after now_ns (this host's clock), warn naming
+ * it (ID, host, claimed time, this host's time) and why it matters, and
+ * return 1; else return 0.
+ */
+int gs_reader_snap_future(const struct gs_rsnap *s, int64_t now_ns, const char *why);
+
+/*
  * gs_reader_snapshots(rd, ret, ret_n): open every snapshot of the tenant and
  * return them sorted by time (oldest first) in a malloc'd array.  Returns 0;
  * 1 when some snapshots could not be opened (each warned and left out); -1
@@ -83,9 +91,11 @@ int gs_reader_snapshots(struct gs_reader *rd, struct gs_rsnap **ret, size_t *ret
 void gs_reader_snapshots_free(struct gs_rsnap *v, size_t n);
 
 /*
- * gs_reader_find(v, n, spec): the snapshot "latest" (greatest time) or the
- * one whose name starts with spec (at least 6 hex digits, unique).  Returns
- * a pointer into v, or NULL (warned: none, ambiguous or malformed).
+ * gs_reader_find(v, n, spec): the snapshot "latest" (greatest time; refused
+ * when it is dated more than GS_SNAP_FUTURE_SKEW_S after this host's clock)
+ * or the one whose name starts with spec (at least 6 hex digits, unique).
+ * Returns a pointer into v, or NULL (warned: none, future-dated "latest",
+ * ambiguous or malformed).
  */
 const struct gs_rsnap *gs_reader_find(const struct gs_rsnap *v, size_t n, const char *spec);
 
@@ -95,8 +105,11 @@ const struct gs_rsnap *gs_reader_find(const struct gs_rsnap *v, size_t n, const 
  * it, and *ret_others_bad is set when some could not be) or 6 to 32 hex
  * digits of its ID (only that object is opened).  Returns 0 with *ret filled
  * (release with gs_reader_snap_clear()); 1 when spec is malformed, matches
- * nothing or is ambiguous (warned); -1 when the snapshot is unreadable or
- * corrupt (warned).
+ * nothing or is ambiguous (warned); 2 when spec is "latest" and the newest
+ * snapshot is dated more than GS_SNAP_FUTURE_SKEW_S after this host's clock
+ * (warned, naming it and telling to choose one by ID: its time may be
+ * forged, and the one before it is not picked silently either); -1 when the
+ * snapshot is unreadable or corrupt (warned).
  */
 int gs_reader_resolve(struct gs_reader *rd, const char *spec, struct gs_rsnap *ret,
                       int *ret_others_bad);

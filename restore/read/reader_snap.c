@@ -3,14 +3,17 @@
  * the index key, sealed part with the read key, and the binding between
  * the two; listing and resolving "latest" or an ID prefix.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "geosnap/format.h"
 #include "geosnap/repo.h"
 #include "geosnap/util.h"
+#include "read/entry.h"
 #include "read/reader.h"
 #include "read/reader_internal.h"
 
@@ -173,10 +176,52 @@ gs_reader_snapshots_free(struct gs_rsnap *v, size_t n)
 	free(v);
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" of a time in ns (UTC). */
+static void
+iso_time(char *out, size_t cap, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, cap, "@%lld", (long long)(ns / 1000000000));
+}
+
 /*
- * gs_reader_find(v, n, spec): the snapshot "latest" (greatest time) or the
- * one whose name starts with spec (at least 6 hex digits, unique).  Returns
- * a pointer into v, or NULL (warned: none, ambiguous or malformed).
+ * gs_reader_snap_future(s, now_ns, why): when s is dated more than
+ * GS_SNAP_FUTURE_SKEW_S seconds after now_ns (this host's clock), warn naming
+ * it (ID, host, claimed time, this host's time) and why it matters, and
+ * return 1; else return 0.
+ */
+int
+gs_reader_snap_future(const struct gs_rsnap *s, int64_t now_ns, const char *why)
+{
+	char when[64], now[64], host[256];
+
+	if (!gs_snap_future(&s->info, now_ns))
+		return 0;
+	iso_time(when, sizeof(when), s->info.time_ns);
+	iso_time(now, sizeof(now), now_ns);
+	gs_warn("tenant %s: snapshot %s (host %s) is dated %s, beyond this host's clock (%s) "
+	        "and its %d-minute allowance for clock skew; a snapshot's time is what its "
+	        "writer said and may be forged: %s",
+	        s->info.tenant ? s->info.tenant : "?", s->name,
+	        gs_entry_quote(s->info.host ? s->info.host : "", host, sizeof(host)), when, now,
+	        GS_SNAP_FUTURE_SKEW_S / 60, why);
+	return 1;
+}
+
+/* What a refused "latest" tells the operator. */
+#define LATEST_REFUSED                                                                             \
+	"it is the newest, so \"latest\" is refused; choose a snapshot with --snapshot ID "        \
+	"(`geosnap-restore snapshots` lists them and flags those dated in the future)"
+
+/*
+ * gs_reader_find(v, n, spec): the snapshot "latest" (greatest time; refused
+ * when it is dated more than GS_SNAP_FUTURE_SKEW_S after this host's clock)
+ * or the one whose name starts with spec (at least 6 hex digits, unique).
+ * Returns a pointer into v, or NULL (warned: none, future-dated "latest",
+ * ambiguous or malformed).
  */
 const struct gs_rsnap *
 gs_reader_find(const struct gs_rsnap *v, size_t n, const char *spec)
@@ -190,7 +235,11 @@ gs_reader_find(const struct gs_rsnap *v, size_t n, const char *spec)
 			gs_warn("no snapshots");
 			return NULL;
 		}
-		return &v[n - 1]; /* sorted by time */
+		/* Sorted by time.  Never fall back to the one before: the
+		 * operator decides which snapshot to trust. */
+		if (gs_reader_snap_future(&v[n - 1], gs_now_ns(), LATEST_REFUSED))
+			return NULL;
+		return &v[n - 1];
 	}
 	len = strlen(spec);
 	if (len < 6 || len > GS_NAME_HEX - 1) {
@@ -318,6 +367,13 @@ gs_reader_resolve(struct gs_reader *rd, const char *spec, struct gs_rsnap *ret, 
 	if (!have) {
 		gs_warn("tenant %s: no %ssnapshots", rd->k->w.tenant, bad ? "readable " : "");
 		rc = bad ? -1 : 1;
+		goto out;
+	}
+	/* A time ahead of our clock may be forged (it would stay "latest" for
+	 * ever): refuse, and never fall back to the one before it. */
+	if (gs_reader_snap_future(&best, gs_now_ns(), LATEST_REFUSED)) {
+		gs_reader_snap_clear(&best);
+		rc = 2;
 		goto out;
 	}
 	*ret = best;
