@@ -40,11 +40,11 @@ parse_obj(const char *s, struct obj *ret)
 {
 	const char *slash = strchr(s, '/');
 
-	if (slash == NULL || !gs_valid_objname(slash + 1))
+	if (slash == NULL || !gs_layout_is_objname(slash + 1))
 		return -1;
 	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++)
-		if (strlen(gs_repo_kind_name(k)) == (size_t)(slash - s) &&
-		    strncmp(s, gs_repo_kind_name(k), (size_t)(slash - s)) == 0) {
+		if (strlen(gs_layout_kind_name(k)) == (size_t)(slash - s) &&
+		    strncmp(s, gs_layout_kind_name(k), (size_t)(slash - s)) == 0) {
 			ret->kind = k;
 			memcpy(ret->name, slash + 1, GS_NAME_HEX);
 			ret->found = 0;
@@ -67,7 +67,7 @@ on_copy(struct agent_opts *o, struct gs_transport *tp, const char *where, const 
 		                    .start_ns = gs_now_ns(),
 		                    .files = 1,
 		                    .action = "quarantined"};
-		char *from = gs_repo_obj_relpath(tenant, v[i].kind, v[i].name), *to = NULL;
+		char *from = gs_layout_obj(tenant, v[i].kind, v[i].name), *to = NULL;
 		int r = from ? gs_repo_set_aside(tp, tenant, v[i].kind, v[i].name, &to) : -1;
 
 		if (r == 1) {
@@ -153,7 +153,7 @@ cmd_quarantine(struct agent_opts *o, int argc, char **argv)
 	for (size_t i = 0; i < o->nargs; i++)
 		if (!v[i].found) {
 			gs_warn("tenant %s: %s/%s is on no copy", t->name,
-			        gs_repo_kind_name(v[i].kind), v[i].name);
+			        gs_layout_kind_name(v[i].kind), v[i].name);
 			rc = worst(rc, GS_EXIT_PROBLEM);
 		}
 out:

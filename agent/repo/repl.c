@@ -163,12 +163,6 @@ err:
 	return -1;
 }
 
-static int
-is_hex2(const char *s)
-{
-	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
-}
-
 /* Sort one remote directory's entries into objects, temporaries, extras
  * (a directory named like a temporary is an extra: no upload makes one).
  * prefix: the pack directory's two hex digits, or NULL. */
@@ -188,9 +182,10 @@ inv_remote_dir(struct gs_transport *tp, struct inv *iv, int kind, const char *di
 		const char *nm = e[i].name;
 		char *p = gs_asprintf("%s/%s", dir, nm);
 
-		if (strncmp(nm, GS_TMP_PREFIX, strlen(GS_TMP_PREFIX)) == 0 && !e[i].is_dir) {
+		if (gs_layout_is_tmp(nm) && !e[i].is_dir) {
 			rc = temp_add(iv, p, kind, prefix, &e[i]);
-		} else if (kind == GS_OBJ_PACK && prefix == NULL && e[i].is_dir && is_hex2(nm)) {
+		} else if (kind == GS_OBJ_PACK && prefix == NULL && e[i].is_dir &&
+		           gs_layout_is_fanout(nm)) {
 			free(p);
 			iv->pack_dir[strtoul(nm, NULL, 16)] = 1;
 			if ((p = gs_asprintf("%s/%s", dir, nm)) == NULL)
@@ -198,7 +193,7 @@ inv_remote_dir(struct gs_transport *tp, struct inv *iv, int kind, const char *di
 			else
 				rc = inv_remote_dir(tp, iv, kind, p, nm);
 			free(p);
-		} else if (!e[i].is_dir && gs_valid_objname(nm) &&
+		} else if (!e[i].is_dir && gs_layout_is_objname(nm) &&
 		           (kind != GS_OBJ_PACK ||
 		            (prefix != NULL && strncmp(nm, prefix, 2) == 0))) {
 			free(p);
@@ -220,7 +215,7 @@ inv_remote(struct gs_transport *tp, const char *tenant, struct inv *ret)
 	int rc;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((dir = gs_asprintf("tenants/%s", tenant)) == NULL)
+	if ((dir = gs_layout_tenant_dir(tenant)) == NULL)
 		return -1;
 	rc = gs_tp_list(tp, dir, &e, &ne);
 	free(dir);
@@ -228,13 +223,13 @@ inv_remote(struct gs_transport *tp, const char *tenant, struct inv *ret)
 		return -1;
 	for (size_t i = 0; i < ne; i++)
 		for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++)
-			if (e[i].is_dir && strcmp(e[i].name, gs_repo_kind_name(k)) == 0)
+			if (e[i].is_dir && strcmp(e[i].name, gs_layout_kind_name(k)) == 0)
 				ret->kind_dir[k] = 1;
 	gs_tp_list_free(e, ne);
 	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++) {
 		if (!ret->kind_dir[k])
 			continue;
-		if ((dir = gs_asprintf("tenants/%s/%s", tenant, gs_repo_kind_name(k))) == NULL)
+		if ((dir = gs_layout_kind_dir(tenant, k)) == NULL)
 			goto err;
 		rc = inv_remote_dir(tp, ret, k, dir, NULL);
 		free(dir);
@@ -322,11 +317,11 @@ repl_open_check(const struct gs_repo *local, const struct gs_remote_conf *rc, in
 		*ret_status = repl_fail_status(gs_tp_last_errkind(NULL));
 		return NULL;
 	}
-	if ((path = gs_path_join(gs_repo_path(local), "config")) == NULL ||
+	if ((path = gs_path_join(gs_repo_path(local), GS_LAYOUT_CONFIG)) == NULL ||
 	    gs_read_file(path, GS_MAX_CONFIG_OBJECT, &mine, &mlen) != 0)
 		goto err;
 again:
-	st = gs_tp_read_all(tp, "config", GS_MAX_CONFIG_OBJECT, &theirs, &tlen);
+	st = gs_tp_read_all(tp, GS_LAYOUT_CONFIG, GS_MAX_CONFIG_OBJECT, &theirs, &tlen);
 	if (st < 0)
 		goto err;
 	if (st == 1 && !create) {
@@ -340,14 +335,15 @@ again:
 		char tmp[64];
 		int r;
 
-		snprintf(tmp, sizeof(tmp), "%sconfig-%08x", GS_TMP_PREFIX, randombytes_random());
+		snprintf(tmp, sizeof(tmp), GS_TMP_PREFIX GS_LAYOUT_CONFIG "-%08x",
+		         randombytes_random());
 		if ((f = gs_tp_create(tp, tmp)) == NULL)
 			goto err_kind;
 		if (gs_tp_write(f, mine, mlen)) {
 			gs_tp_abort(f);
 			goto err_kind;
 		}
-		if (gs_tp_commit(f) || (r = gs_tp_rename(tp, tmp, "config")) < 0)
+		if (gs_tp_commit(f) || (r = gs_tp_rename(tp, tmp, GS_LAYOUT_CONFIG)) < 0)
 			goto err_kind;
 		if (r == 1) { /* another agent was first: check theirs */
 			create = 0;
@@ -549,7 +545,7 @@ gs_remote_init(const struct gs_repo *local, const struct gs_remote_conf *rc,
 		return st;
 	for (size_t i = 0; i < n && st == GS_EXIT_OK; i++)
 		for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP && st == GS_EXIT_OK; k++) {
-			char *dir = gs_asprintf("tenants/%s/%s", tenants[i], gs_repo_kind_name(k));
+			char *dir = gs_layout_kind_dir(tenants[i], k);
 
 			if (dir == NULL || gs_tp_mkdir(tp, dir))
 				st = dir ? repl_fail_status(gs_tp_last_errkind(tp)) : GS_EXIT_FAIL;

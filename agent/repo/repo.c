@@ -29,22 +29,6 @@ struct gs_repo {
 	struct gs_transport *tp;
 };
 
-static const char *kind_names[] = {"packs", "index", "snapshots"};
-
-const char *
-gs_repo_kind_name(int kind)
-{
-	return (kind >= 0 && kind <= GS_OBJ_SNAP) ? kind_names[kind] : "?";
-}
-
-const char *
-gs_repo_kind_noun(int kind)
-{
-	static const char *nouns[] = {"pack", "index", "snapshot"};
-
-	return (kind >= 0 && kind <= GS_OBJ_SNAP) ? nouns[kind] : "?";
-}
-
 int
 gs_repo_init(const char *path)
 {
@@ -54,7 +38,7 @@ gs_repo_init(const char *path)
 
 	if (gs_mkdir_p(path, 0700))
 		return -1;
-	if ((cfg = gs_path_join(path, "tenants")) == NULL)
+	if ((cfg = gs_path_join(path, GS_LAYOUT_TENANTS)) == NULL)
 		return -1;
 	if (mkdir(cfg, 0700) && errno != EEXIST) {
 		gs_warnp("mkdir %s", cfg);
@@ -62,7 +46,7 @@ gs_repo_init(const char *path)
 		return -1;
 	}
 	free(cfg);
-	if ((cfg = gs_path_join(path, "config")) == NULL)
+	if ((cfg = gs_path_join(path, GS_LAYOUT_CONFIG)) == NULL)
 		return -1;
 	if (access(cfg, F_OK) == 0) {
 		struct gs_repo *r = gs_repo_open(path);
@@ -75,7 +59,7 @@ gs_repo_init(const char *path)
 	memcpy(buf, REPO_MAGIC, 4);
 	gs_le32(buf + 4, GS_FORMAT_VERSION);
 	randombytes_buf(buf + 8, 16);
-	rc = gs_publish(path, "config", buf, sizeof(buf), 0444) < 0 ? -1 : 0;
+	rc = gs_publish(path, GS_LAYOUT_CONFIG, buf, sizeof(buf), 0444) < 0 ? -1 : 0;
 	free(cfg);
 	return rc;
 }
@@ -121,7 +105,7 @@ gs_repo_open(const char *path)
 	char *cfg;
 	int rc;
 
-	if ((cfg = gs_path_join(path, "config")) == NULL)
+	if ((cfg = gs_path_join(path, GS_LAYOUT_CONFIG)) == NULL)
 		return NULL;
 	rc = gs_read_file(cfg, GS_MAX_CONFIG_OBJECT, &buf, &len);
 	if (rc == 1)
@@ -145,7 +129,7 @@ gs_repo_open_remote(const struct gs_remote_conf *rc)
 
 	if ((tp = gs_tp_open(rc)) == NULL)
 		return NULL;
-	st = gs_tp_read_all(tp, "config", GS_MAX_CONFIG_OBJECT, &buf, &len);
+	st = gs_tp_read_all(tp, GS_LAYOUT_CONFIG, GS_MAX_CONFIG_OBJECT, &buf, &len);
 	if (st == 1)
 		gs_warn("remote %s: no repository here (nothing was shipped to %s)", rc->name,
 		        rc->url);
@@ -175,26 +159,27 @@ gs_repo_path(const struct gs_repo *r)
 	return r->path;
 }
 
+/* The absolute path of a layout path (relpath: malloc'd, freed here) in the
+ * local copy at r->path; NULL when relpath is. */
+static char *
+local_path(const struct gs_repo *r, char *relpath)
+{
+	char *p = relpath ? gs_path_join(r->path, relpath) : NULL;
+
+	free(relpath);
+	return p;
+}
+
 char *
 gs_repo_kind_dir(const struct gs_repo *r, const char *tenant, int kind)
 {
-	return gs_asprintf("%s/tenants/%s/%s", r->path, tenant, gs_repo_kind_name(kind));
+	return local_path(r, gs_layout_kind_dir(tenant, kind));
 }
 
 char *
 gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name)
 {
-	if (kind == GS_OBJ_PACK)
-		return gs_asprintf("%s/tenants/%s/packs/%.2s/%s", r->path, tenant, name, name);
-	return gs_asprintf("%s/tenants/%s/%s/%s", r->path, tenant, gs_repo_kind_name(kind), name);
-}
-
-char *
-gs_repo_obj_relpath(const char *tenant, int kind, const char *name)
-{
-	if (kind == GS_OBJ_PACK)
-		return gs_asprintf("tenants/%s/packs/%.2s/%s", tenant, name, name);
-	return gs_asprintf("tenants/%s/%s/%s", tenant, gs_repo_kind_name(kind), name);
+	return local_path(r, gs_layout_obj(tenant, kind, name));
 }
 
 int
@@ -210,7 +195,7 @@ gs_repo_tenant_init(const struct gs_repo *r, const char *tenant)
 		free(d);
 	}
 	for (int i = 0; i < 256 && rc == 0; i++) {
-		if ((d = gs_asprintf("%s/tenants/%s/packs/%02x", r->path, tenant, i)) == NULL)
+		if ((d = local_path(r, gs_layout_fanout_dir(tenant, (unsigned)i))) == NULL)
 			return -1;
 		if (mkdir(d, 0700) && errno != EEXIST) {
 			gs_warnp("mkdir %s", d);
@@ -219,17 +204,6 @@ gs_repo_tenant_init(const struct gs_repo *r, const char *tenant)
 		free(d);
 	}
 	return rc;
-}
-
-int
-gs_valid_objname(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 32;
 }
 
 static int
@@ -252,7 +226,7 @@ list_dir(const char *dir, char (**v)[GS_NAME_HEX], size_t *n, size_t *cap)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!gs_valid_objname(de->d_name))
+		if (!gs_layout_is_objname(de->d_name))
 			continue;
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 256;
@@ -283,7 +257,7 @@ list_remote(struct gs_transport *tp, const char *dir, char (**v)[GS_NAME_HEX], s
 	if (gs_tp_list(tp, dir, &e, &ne) < 0)
 		return -1;
 	for (size_t i = 0; i < ne; i++) {
-		if (e[i].is_dir || !gs_valid_objname(e[i].name))
+		if (e[i].is_dir || !gs_layout_is_objname(e[i].name))
 			continue;
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 256;
@@ -313,7 +287,7 @@ list_remote_kind(const struct gs_repo *r, const char *tenant, int kind, char (**
 	char *dir;
 	int rc = 0;
 
-	if ((dir = gs_asprintf("tenants/%s/%s", tenant, gs_repo_kind_name(kind))) == NULL)
+	if ((dir = gs_layout_kind_dir(tenant, kind)) == NULL)
 		return -1;
 	if (kind != GS_OBJ_PACK) {
 		rc = list_remote(r->tp, dir, v, n, cap);
@@ -327,7 +301,7 @@ list_remote_kind(const struct gs_repo *r, const char *tenant, int kind, char (**
 	for (size_t i = 0; i < ne && rc == 0; i++) {
 		char *sub;
 
-		if (!e[i].is_dir || strlen(e[i].name) != 2)
+		if (!e[i].is_dir || !gs_layout_is_fanout(e[i].name))
 			continue;
 		if ((sub = gs_asprintf("%s/%s", dir, e[i].name)) == NULL) {
 			rc = -1;
@@ -356,8 +330,8 @@ gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)
 	} else if ((dir = gs_repo_kind_dir(r, tenant, kind)) == NULL) {
 		return -1;
 	} else if (kind == GS_OBJ_PACK) {
-		for (int i = 0; i < 256 && rc == 0; i++) {
-			char *sub = gs_asprintf("%s/%02x", dir, i);
+		for (unsigned i = 0; i < GS_LAYOUT_FANOUT && rc == 0; i++) {
+			char *sub = local_path(r, gs_layout_fanout_dir(tenant, i));
 
 			if (sub == NULL) {
 				rc = -1;
@@ -386,7 +360,7 @@ static char *
 obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name)
 {
 	if (r->tp != NULL)
-		return gs_repo_obj_relpath(tenant, kind, name);
+		return gs_layout_obj(tenant, kind, name);
 	return gs_repo_obj_path(r, tenant, kind, name);
 }
 
@@ -493,14 +467,11 @@ gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t
 	if (len > kind_max(kind)) {
 		gs_warn("tenant %s: %s of %zu bytes: more than the %zu bytes a reader accepts; "
 		        "not published",
-		        tenant, gs_repo_kind_noun(kind), len, kind_max(kind));
+		        tenant, gs_layout_kind_noun(kind), len, kind_max(kind));
 		return -1;
 	}
 	gs_xxh128_hex(buf, len, name);
-	if (kind == GS_OBJ_PACK)
-		dir = gs_asprintf("%s/tenants/%s/packs/%.2s", r->path, tenant, name);
-	else
-		dir = gs_repo_kind_dir(r, tenant, kind);
+	dir = local_path(r, gs_layout_obj_dir(tenant, kind, name));
 	if (dir == NULL)
 		return -1;
 	rc = gs_publish(dir, name, buf, len, 0444);
@@ -545,7 +516,7 @@ gs_objfile_new(const struct gs_repo *r, const char *tenant, int kind)
 	gs_hex(hex, rnd, sizeof(rnd));
 	if ((f->tenant = gs_strdup(tenant)) == NULL ||
 	    (f->dir = gs_repo_kind_dir(r, tenant, kind)) == NULL ||
-	    (f->tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s", f->dir, hex)) == NULL)
+	    (f->tmp = local_path(r, gs_layout_tmp(tenant, kind, hex))) == NULL)
 		goto err;
 	if ((f->xs = XXH3_createState()) == NULL || (f->wbuf = malloc(WBUF_SIZE)) == NULL) {
 		gs_warnp("malloc");
@@ -666,7 +637,7 @@ gs_objfile_free(struct gs_objfile *f)
 int
 gs_repo_lock(const struct gs_repo *r, const char *tenant)
 {
-	char *p = gs_asprintf("%s/tenants/%s/lock", r->path, tenant);
+	char *p = local_path(r, gs_layout_lock(tenant));
 	char pid[32];
 	int fd, n;
 
@@ -731,7 +702,7 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 			continue;
 		}
 		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, GS_TMP_PREFIX, strlen(GS_TMP_PREFIX)) != 0)
+			if (!gs_layout_is_tmp(de->d_name))
 				continue;
 			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISREG(st.st_mode) && now - st.st_mtime > 3600)
@@ -756,13 +727,13 @@ gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const 
 		int rc = gs_tp_read(r->tp, p, off, len, buf);
 
 		if (rc == 1)
-			gs_warn("remote %s: %s %s: missing", r->path, gs_repo_kind_name(kind),
+			gs_warn("remote %s: %s %s: missing", r->path, gs_layout_kind_name(kind),
 			        name);
 		free(p);
 		return rc ? -1 : 0;
 	}
 	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		gs_warnp("%s %s", gs_repo_kind_name(kind), name);
+		gs_warnp("%s %s", gs_layout_kind_name(kind), name);
 		free(p);
 		return -1;
 	}
@@ -775,10 +746,10 @@ gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const 
 		if (n <= 0) {
 			if (n == 0)
 				gs_warn("%s %s: truncated (wanted %zu bytes at offset %llu)",
-				        gs_repo_kind_name(kind), name, len,
+				        gs_layout_kind_name(kind), name, len,
 				        (unsigned long long)off);
 			else
-				gs_warnp("%s %s: read", gs_repo_kind_name(kind), name);
+				gs_warnp("%s %s: read", gs_layout_kind_name(kind), name);
 			close(fd);
 			return -1;
 		}

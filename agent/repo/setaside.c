@@ -30,8 +30,8 @@ int
 gs_repo_set_aside(struct gs_transport *tp, const char *tenant, int kind, const char *name,
                   char **ret_to)
 {
-	char *from = gs_repo_obj_relpath(tenant, kind, name);
-	char *dir = gs_asprintf("tenants/%s/quarantine", tenant), *to = NULL;
+	char *from = gs_layout_obj(tenant, kind, name);
+	char *dir = gs_layout_quarantine_dir(tenant), *to = NULL;
 	uint64_t size;
 	int r = -1;
 
@@ -43,8 +43,8 @@ gs_repo_set_aside(struct gs_transport *tp, const char *tenant, int kind, const c
 		goto out;
 	for (unsigned i = 0; i < MAX_SUFFIX; i++) {
 		free(to);
-		if ((to = gs_asprintf("%s/%s-%s-%lld%s%.0u", dir, gs_repo_kind_noun(kind), name,
-		                      (long long)time(NULL), i ? "-" : "", i)) == NULL) {
+		if ((to = gs_layout_quarantine(tenant, gs_layout_kind_noun(kind), name,
+		                               (long long)time(NULL), i)) == NULL) {
 			r = -1;
 			goto out;
 		}
@@ -63,7 +63,7 @@ gs_repo_set_aside(struct gs_transport *tp, const char *tenant, int kind, const c
 out:
 	if (r < 0)
 		gs_warn("%s: tenant %s: cannot set %s %s aside", gs_tp_name(tp), tenant,
-		        gs_repo_kind_noun(kind), name);
+		        gs_layout_kind_noun(kind), name);
 	free(from);
 	free(dir);
 	free(to);

@@ -53,7 +53,7 @@ pack_dir(struct ship_ctx *c, struct repl_worker *w, const char *name)
 	pthread_mutex_unlock(&c->mu);
 	if (have)
 		return 0;
-	if ((p = gs_asprintf("tenants/%s/packs/%02x", c->tenant, d)) == NULL)
+	if ((p = gs_layout_fanout_dir(c->tenant, d)) == NULL)
 		return -1;
 	rc = gs_tp_mkdir(w->tp, p);
 	free(p);
@@ -87,7 +87,7 @@ send_bytes(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, i
 			repl_problem(c->res, &c->mu,
 			             "tenant %s: local %s %s: %s; not shipped (run geosnap-restore "
 			             "check)",
-			             c->tenant, gs_repo_kind_noun(o->kind), o->name,
+			             c->tenant, gs_layout_kind_noun(o->kind), o->name,
 			             n == 0 ? "shorter than when listed" : strerror(errno));
 			return 1;
 		}
@@ -104,7 +104,7 @@ send_bytes(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, i
 		    c->res, &c->mu,
 		    "tenant %s: local %s %s is corrupt (its bytes hash to %s); not shipped "
 		    "(run geosnap-restore check)",
-		    c->tenant, gs_repo_kind_noun(o->kind), o->name, hex);
+		    c->tenant, gs_layout_kind_noun(o->kind), o->name, hex);
 		return 1;
 	}
 	return 0;
@@ -116,12 +116,11 @@ static int
 upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, int fd)
 {
 	struct gs_tp_file *f;
-	char *tmp, *dst = NULL;
+	char *tmp, *dst = NULL, tag[GS_NAME_HEX + 9];
 	int rc, r;
 
-	tmp = gs_asprintf("tenants/%s/%s/%s%s-%08x", c->tenant, gs_repo_kind_name(o->kind),
-	                  GS_TMP_PREFIX, o->name, randombytes_random());
-	if (tmp == NULL)
+	snprintf(tag, sizeof(tag), "%s-%08x", o->name, randombytes_random());
+	if ((tmp = gs_layout_tmp(c->tenant, o->kind, tag)) == NULL)
 		return -1;
 	if ((f = gs_tp_create(w->tp, tmp)) == NULL) {
 		rc = -1;
@@ -139,7 +138,7 @@ upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, 
 		rc = -1;
 		goto fail;
 	}
-	if ((dst = gs_repo_obj_relpath(c->tenant, o->kind, o->name)) == NULL) {
+	if ((dst = gs_layout_obj(c->tenant, o->kind, o->name)) == NULL) {
 		free(tmp);
 		return -1;
 	}
@@ -158,7 +157,7 @@ upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, 
 			repl_problem(c->res, &c->mu,
 			             "remote %s: tenant %s: %s %s appeared with %llu bytes, "
 			             "expected %llu",
-			             c->rc->name, c->tenant, gs_repo_kind_noun(o->kind), o->name,
+			             c->rc->name, c->tenant, gs_layout_kind_noun(o->kind), o->name,
 			             (unsigned long long)size, (unsigned long long)o->size);
 	}
 	pthread_mutex_lock(&c->mu);
@@ -194,7 +193,7 @@ upload(struct repl_worker *w, const struct inv_obj *o)
 		return -1;
 	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		repl_problem(c->res, &c->mu, "tenant %s: local %s %s: %s; not shipped", c->tenant,
-		             gs_repo_kind_noun(o->kind), o->name, strerror(errno));
+		             gs_layout_kind_noun(o->kind), o->name, strerror(errno));
 		free(p);
 		return 1;
 	}
@@ -205,7 +204,7 @@ upload(struct repl_worker *w, const struct inv_obj *o)
 			break;
 		if (attempt < UPLOAD_ATTEMPTS)
 			gs_warn("remote %s: tenant %s: %s %s: upload cut; starting it again",
-			        c->rc->name, c->tenant, gs_repo_kind_noun(o->kind), o->name);
+			        c->rc->name, c->tenant, gs_layout_kind_noun(o->kind), o->name);
 		rc = -1;
 	}
 	close(fd);
@@ -283,15 +282,15 @@ quarantine(struct repair_ctx *c, const char *path, uint64_t size, const char *wh
            const char *reason)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char *dir = gs_asprintf("tenants/%s/quarantine", c->tenant), *dst = NULL;
+	char *dir = gs_layout_quarantine_dir(c->tenant), *dst = NULL;
 	int r = -1;
 
 	if (dir == NULL || gs_tp_mkdir(c->tp, dir))
 		goto out;
 	for (unsigned i = 0; i < 100; i++) {
 		free(dst);
-		if ((dst = gs_asprintf("%s/%s-%s-%lld%s%.0u", dir, what, base,
-		                       (long long)time(NULL), i ? "-" : "", i)) == NULL)
+		if ((dst = gs_layout_quarantine(c->tenant, what, base, (long long)time(NULL), i)) ==
+		    NULL)
 			goto out;
 		if ((r = gs_tp_rename(c->tp, path, dst)) != 1)
 			break;
@@ -449,7 +448,7 @@ static int
 repair_temp(struct repair_ctx *c, struct repl_worker *w, struct inv *ri, const uint8_t *gone,
             const struct inv_temp *t)
 {
-	const char *noun = gs_repo_kind_noun(t->kind);
+	const char *noun = gs_layout_kind_noun(t->kind);
 	char hex[GS_NAME_HEX] = "", why[768], reason[1024], age[32];
 	char *dst = NULL, *dir = NULL;
 	int64_t secs;
@@ -481,10 +480,10 @@ repair_temp(struct repair_ctx *c, struct repl_worker *w, struct inv *ri, const u
 	} else {
 		unsigned d = (unsigned)strtoul((char[3]){hex[0], hex[1], 0}, NULL, 16);
 
-		if ((dst = gs_repo_obj_relpath(c->tenant, t->kind, hex)) == NULL)
+		if ((dst = gs_layout_obj(c->tenant, t->kind, hex)) == NULL)
 			return -1;
 		if (t->kind == GS_OBJ_PACK && !ri->pack_dir[d]) {
-			if ((dir = gs_asprintf("tenants/%s/packs/%.2s", c->tenant, hex)) == NULL ||
+			if ((dir = gs_layout_obj_dir(c->tenant, t->kind, hex)) == NULL ||
 			    gs_tp_mkdir(c->tp, dir)) {
 				free(dir);
 				free(dst);
@@ -577,7 +576,7 @@ repair(const struct gs_repo *local, struct gs_transport **tps, size_t ntp,
 	st = GS_EXIT_OK;
 	for (size_t i = 0; i < ri.n && st == GS_EXIT_OK; i++) {
 		const struct inv_obj *o = &ri.v[i], *l = inv_find(&li, o->kind, o->name);
-		const char *noun = gs_repo_kind_noun(o->kind);
+		const char *noun = gs_layout_kind_noun(o->kind);
 		char *p;
 
 		if (l != NULL && l->size != o->size)
@@ -594,7 +593,7 @@ repair(const struct gs_repo *local, struct gs_transport **tps, size_t ntp,
 			    "intact (its bytes hash to its name), but the local repository has "
 			    "no such %s: if it was lost there, copy it back from here",
 			    noun);
-		if ((p = gs_repo_obj_relpath(tenant, o->kind, o->name)) == NULL) {
+		if ((p = gs_layout_obj(tenant, o->kind, o->name)) == NULL) {
 			st = GS_EXIT_FAIL;
 			break;
 		}
@@ -667,7 +666,7 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++) {
 		if (ri.kind_dir[k])
 			continue;
-		if ((dir = gs_asprintf("tenants/%s/%s", tenant, gs_repo_kind_name(k))) == NULL)
+		if ((dir = gs_layout_kind_dir(tenant, k)) == NULL)
 			goto out;
 		kind = gs_tp_mkdir(tps[0], dir);
 		free(dir);

@@ -49,7 +49,7 @@ int
 repl_hash_remote(struct repl_worker *w, const char *tenant, const struct inv_obj *o,
                  char hex[GS_NAME_HEX])
 {
-	char *p = gs_repo_obj_relpath(tenant, o->kind, o->name);
+	char *p = gs_layout_obj(tenant, o->kind, o->name);
 	int rc;
 
 	if (p == NULL)
@@ -83,14 +83,14 @@ readback(struct repl_worker *w, const struct inv_obj *o)
 		repl_problem(v->res, &v->mu,
 		             "remote %s: tenant %s: %s %s: checksum mismatch (its bytes hash to "
 		             "%s); run geosnap-agent ship --repair",
-		             v->rc->name, v->tenant, gs_repo_kind_noun(o->kind), o->name, hex);
+		             v->rc->name, v->tenant, gs_layout_kind_noun(o->kind), o->name, hex);
 		bad = 1;
 	}
 	if (repl_hash_local(v->local, v->tenant, o, w, hex) || strcmp(hex, o->name) != 0) {
 		repl_problem(v->res, &v->mu,
 		             "tenant %s: local %s %s: checksum mismatch or unreadable; run "
 		             "geosnap-restore check",
-		             v->tenant, gs_repo_kind_noun(o->kind), o->name);
+		             v->tenant, gs_layout_kind_noun(o->kind), o->name);
 		bad = 1;
 	}
 	pthread_mutex_lock(&v->mu);
@@ -130,7 +130,7 @@ load_pending(const char *path, struct inv *ret)
 		int kind;
 
 		if (sscanf(line, "%d %32s", &kind, name) != 2 || kind < GS_OBJ_PACK ||
-		    kind > GS_OBJ_SNAP || !gs_valid_objname(name))
+		    kind > GS_OBJ_SNAP || !gs_layout_is_objname(name))
 			continue; /* a line cut by a kill: that object is sampled later */
 		if (ret->n == ret->cap) {
 			size_t nc = ret->cap ? ret->cap * 2 : 64;
@@ -238,12 +238,12 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 		if (r == NULL)
 			repl_problem(res, NULL,
 			             "remote %s: tenant %s: %s %s: missing on the remote", rc->name,
-			             tenant, gs_repo_kind_noun(l->kind), l->name);
+			             tenant, gs_layout_kind_noun(l->kind), l->name);
 		else if (r->size != l->size)
 			repl_problem(res, NULL,
 			             "remote %s: tenant %s: %s %s: %llu bytes on the remote, %llu "
 			             "here",
-			             rc->name, tenant, gs_repo_kind_noun(l->kind), l->name,
+			             rc->name, tenant, gs_layout_kind_noun(l->kind), l->name,
 			             (unsigned long long)r->size, (unsigned long long)l->size);
 	}
 	for (size_t i = 0; i < ri.n; i++)
@@ -252,7 +252,7 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 			    res, NULL,
 			    "remote %s: tenant %s: %s %s: on the remote but not in the local "
 			    "repository",
-			    rc->name, tenant, gs_repo_kind_noun(ri.v[i].kind), ri.v[i].name);
+			    rc->name, tenant, gs_layout_kind_noun(ri.v[i].kind), ri.v[i].name);
 	for (size_t i = 0; i < ri.nextras; i++)
 		repl_problem(res, NULL, "remote %s: tenant %s: unexpected file %s on the remote",
 		             rc->name, tenant, ri.extras[i]);
@@ -388,7 +388,7 @@ last_backup(const char *state_dir, const char *tenant, char ret[GS_NAME_HEX])
 	    buf[9 + GS_NAME_HEX - 1] == '\n') {
 		memcpy(ret, buf + 9, GS_NAME_HEX - 1);
 		ret[GS_NAME_HEX - 1] = '\0';
-		if (gs_valid_objname(ret))
+		if (gs_layout_is_objname(ret))
 			rc = 0;
 	}
 	if (rc != 0)

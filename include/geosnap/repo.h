@@ -1,16 +1,7 @@
 /*
- * repo.h -- the local repository: layout, publishing, listing, reading, and
- * the in-memory chunk index.  Object naming lives here and nowhere else.
- *
- *   <base>/config                               "GSRP" v1 + repository id
- *   <base>/tenants/<tenant>/packs/<2 hex>/<name>
- *   <base>/tenants/<tenant>/index/<name>
- *   <base>/tenants/<tenant>/snapshots/<name>
- *   <base>/tenants/<tenant>/lock                flock()ed by a writer
- *
- * Temporary files start with GS_TMP_PREFIX and live in the kind's top
- * directory (packs/, index/, snapshots/); they are never listed as objects
- * and gs_repo_sweep() removes stale ones.
+ * repo.h -- a repository copy: publishing, listing, reading, locking, and
+ * the in-memory chunk index.  Names and paths inside a copy come from
+ * layout.h and nowhere else.
  */
 #ifndef GEOSNAP_REPO_H
 #define GEOSNAP_REPO_H
@@ -19,10 +10,7 @@
 #include <stdint.h>
 
 #include "geosnap/format.h"
-
-#define GS_OBJ_PACK 0
-#define GS_OBJ_INDEX 1
-#define GS_OBJ_SNAP 2
+#include "geosnap/layout.h"
 
 struct gs_repo;
 
@@ -47,26 +35,14 @@ void gs_repo_free(struct gs_repo *r);
 /* gs_repo_path(r): the local path, or the remote's name. */
 const char *gs_repo_path(const struct gs_repo *r);
 
-/* gs_repo_kind_name(kind): "packs", "index" or "snapshots". */
-const char *gs_repo_kind_name(int kind);
-/* gs_repo_kind_noun(kind): "pack", "index" or "snapshot", for messages. */
-const char *gs_repo_kind_noun(int kind);
-
 /* gs_repo_tenant_init(r, tenant): create the tenant's directories. 0/-1. */
 int gs_repo_tenant_init(const struct gs_repo *r, const char *tenant);
 
 /* gs_repo_obj_path(r, tenant, kind, name): malloc'd path of an object. */
 char *gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name);
 
-/* gs_repo_obj_relpath(tenant, kind, name): malloc'd path of an object
- * relative to a repository's base (the same on every copy). */
-char *gs_repo_obj_relpath(const char *tenant, int kind, const char *name);
-
 /* gs_repo_kind_dir(r, tenant, kind): malloc'd path of a kind's directory. */
 char *gs_repo_kind_dir(const struct gs_repo *r, const char *tenant, int kind);
-
-/* gs_valid_objname(s): 1 when s is 32 lowercase hex digits. */
-int gs_valid_objname(const char *s);
 
 /*
  * gs_repo_list(r, tenant, kind, ret, ret_n): names of the published objects

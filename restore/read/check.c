@@ -47,7 +47,7 @@ aside_add(struct ctx *c, int kind, const char *name)
 {
 	char line[64];
 
-	snprintf(line, sizeof(line), "%s/%s\n", gs_repo_kind_name(kind), name);
+	snprintf(line, sizeof(line), "%s/%s\n", gs_layout_kind_name(kind), name);
 	gs_buf_put(&c->aside, line, strlen(line));
 }
 
@@ -59,7 +59,7 @@ static int
 check_name(struct ctx *c, int kind, const char *name, uint64_t *ret_size)
 {
 	const struct gs_repo *r = gs_reader_repo(c->rd);
-	const char *what = gs_repo_kind_noun(kind);
+	const char *what = gs_layout_kind_noun(kind);
 	XXH3_state_t *xs;
 	XXH128_canonical_t canon;
 	char hex[GS_NAME_HEX];

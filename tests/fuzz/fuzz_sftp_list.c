@@ -59,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(v[i - 1].name, v[i].name) > 0)
 			__builtin_trap();
-		(void)gs_valid_objname(v[i].name); /* what the repository layer asks next */
+		(void)gs_layout_is_objname(v[i].name); /* what the repository layer asks next */
 	}
 	gs_tp_list_free(v, n);
 	return 0;
