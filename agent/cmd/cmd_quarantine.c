@@ -131,12 +131,7 @@ cmd_quarantine(struct agent_opts *o, int argc, char **argv)
 		rc = GS_EXIT_FAIL;
 		goto out;
 	}
-	if ((tp = gs_tp_open_local("local", o->cfg->repository)) == NULL) {
-		rc = GS_EXIT_FAIL;
-	} else {
-		rc = on_copy(o, tp, "local", t->name, v, o->nargs);
-		gs_tp_close(tp);
-	}
+	rc = on_copy(o, gs_repo_transport(r), "local", t->name, v, o->nargs);
 	for (size_t j = 0; j < o->cfg->nremotes; j++) {
 		const struct gs_remote_conf *rc_ = &o->cfg->remotes[j];
 

@@ -291,16 +291,11 @@ gs_cindex_has_pack(const struct gs_cindex *ci, const uint8_t pack[GS_NAME_LEN])
 	return 0;
 }
 
-/* An index segment's name and when this copy received it. */
-struct seg {
-	char name[GS_NAME_HEX];
-	int64_t mtime_ns;
-};
-
+/* Index segments in the order the copy received them, then by name. */
 static int
 seg_cmp(const void *a, const void *b)
 {
-	const struct seg *x = a, *y = b;
+	const struct gs_repo_obj *x = a, *y = b;
 
 	if (x->mtime_ns != y->mtime_ns)
 		return x->mtime_ns < y->mtime_ns ? -1 : 1;
@@ -318,25 +313,13 @@ int
 gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant,
                const uint8_t index_key[GS_KEY_LEN])
 {
-	char(*names)[GS_NAME_HEX] = NULL;
-	struct seg *segs = NULL;
+	struct gs_repo_obj *segs = NULL;
 	size_t n;
 	int rc = 0;
 
-	if (gs_repo_list(r, tenant, GS_OBJ_INDEX, &names, &n))
+	if (gs_repo_list_objs(r, tenant, GS_OBJ_INDEX, &segs, &n))
 		return -1;
-	if (n && (segs = calloc(n, sizeof(*segs))) == NULL) {
-		gs_warnp("calloc");
-		free(names);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(segs[i].name, names[i], GS_NAME_HEX);
-		if (gs_repo_mtime(r, tenant, GS_OBJ_INDEX, names[i], &segs[i].mtime_ns) != 0)
-			segs[i].mtime_ns = 0;
-	}
-	free(names);
-	if (n)
+	if (n > 1)
 		qsort(segs, n, sizeof(*segs), seg_cmp);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct gs_index idx;

@@ -122,38 +122,18 @@ int
 inv_local(const struct gs_repo *local, const char *tenant, struct inv *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	for (int kind = GS_OBJ_PACK; kind <= GS_OBJ_SNAP; kind++) {
-		char(*names)[GS_NAME_HEX];
+	for (int kind = GS_OBJ_PACK; kind < GS_OBJ_NKINDS; kind++) {
+		struct gs_repo_obj *v;
 		size_t n;
 
-		if (gs_repo_list(local, tenant, kind, &names, &n))
+		if (gs_repo_list_objs(local, tenant, kind, &v, &n))
 			goto err;
-		for (size_t i = 0; i < n; i++) {
-			char *p = gs_repo_obj_path(local, tenant, kind, names[i]);
-			struct stat st;
-
-			if (p == NULL) {
-				free(names);
+		for (size_t i = 0; i < n; i++)
+			if (inv_add(ret, kind, v[i].name, v[i].size, v[i].mtime_ns)) {
+				free(v);
 				goto err;
 			}
-			if (stat(p, &st)) {
-				/* gone since the listing: not an object any more */
-				if (errno != ENOENT)
-					gs_warnp("stat %s", p);
-				free(p);
-				if (errno == ENOENT)
-					continue;
-				free(names);
-				goto err;
-			}
-			free(p);
-			if (inv_add(ret, kind, names[i], (uint64_t)st.st_size,
-			            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec)) {
-				free(names);
-				goto err;
-			}
-		}
-		free(names);
+		free(v);
 	}
 	if (ret->n)
 		qsort(ret->v, ret->n, sizeof(*ret->v), cmp_obj);
@@ -163,9 +143,6 @@ err:
 	return -1;
 }
 
-/* Sort one remote directory's entries into objects, temporaries, extras
- * (a directory named like a temporary is an extra: no upload makes one).
- * prefix: the pack directory's two hex digits, or NULL. */
 static int
 inv_remote_dir(struct gs_transport *tp, struct inv *iv, int kind, const char *dir,
                const char *prefix)
@@ -488,44 +465,13 @@ int
 repl_hash_local(const struct gs_repo *local, const char *tenant, const struct inv_obj *o,
                 struct repl_worker *w, char ret_hex[GS_NAME_HEX])
 {
-	char *p = gs_repo_obj_path(local, tenant, o->kind, o->name);
-	XXH128_canonical_t c;
-	uint64_t off = 0;
-	int fd;
+	int rc =
+	    gs_repo_obj_hash(local, tenant, o->kind, o->name, o->size, w->buf, REPL_PIECE, ret_hex);
 
-	if (p == NULL)
-		return -1;
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		gs_warnp("%s", p);
-		free(p);
-		return -1;
-	}
-	XXH3_128bits_reset(w->xs);
-	while (off < o->size) {
-		size_t want = o->size - off < REPL_PIECE ? (size_t)(o->size - off) : REPL_PIECE;
-		ssize_t n = pread(fd, w->buf, want, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				gs_warn("%s: shorter than its listed %llu bytes", p,
-				        (unsigned long long)o->size);
-			else
-				gs_warnp("%s: read", p);
-			close(fd);
-			free(p);
-			return -1;
-		}
-		XXH3_128bits_update(w->xs, w->buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	close(fd);
-	free(p);
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->xs));
-	for (int i = 0; i < 16; i++)
-		snprintf(ret_hex + 2 * i, 3, "%02x", c.digest[i]);
-	return 0;
+	if (rc == 1)
+		gs_warn("tenant %s: local %s %s: missing or shorter than its listed %llu bytes",
+		        tenant, gs_layout_kind_noun(o->kind), o->name, (unsigned long long)o->size);
+	return rc ? -1 : 0;
 }
 
 char *

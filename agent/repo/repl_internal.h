@@ -20,7 +20,7 @@ struct inv_obj {
 	char name[GS_NAME_HEX];
 	uint8_t kind; /* GS_OBJ_* */
 	uint64_t size;
-	int64_t mtime_ns; /* local copy only */
+	int64_t mtime_ns; /* the copy's clock (ship sends oldest first) */
 };
 
 /* A temporary (".gstmp-*") in one of a tenant's kind directories. */
@@ -89,18 +89,20 @@ int repl_pool_run(struct gs_transport **tps, size_t ntp, const struct inv_obj **
                   repl_fn fn, void *ctx, int *ret_errkind, struct gs_repl_result *res);
 
 /* repl_hash_local(local, tenant, o, w, ret_hex): XXH3-128 of the local
- * object's bytes (exactly o->size of them).  0, or -1 warned. */
+ * object's bytes (exactly o->size of them; gs_repo_obj_hash).  0, or -1
+ * warned. */
 int repl_hash_local(const struct gs_repo *local, const char *tenant, const struct inv_obj *o,
                     struct repl_worker *w, char ret_hex[GS_NAME_HEX]);
 
 /* repl_hash_remote(w, tenant, o, ret_hex): XXH3-128 of the remote object's
- * first o->size bytes (read through w->tp).  0, or -1 (errkind on w->tp). */
+ * first o->size bytes (read through w->tp; "(missing)" when it vanished or
+ * shrank since the listing).  0, or -1 (errkind on w->tp). */
 int repl_hash_remote(struct repl_worker *w, const char *tenant, const struct inv_obj *o,
                      char ret_hex[GS_NAME_HEX]);
 
 /* repl_hash_remote_path(w, path, size, ret_hex): XXH3-128 of the first size
- * bytes of the remote file path.  0; 1 when the file vanished while being
- * read (ret_hex then covers what was read); -1 (errkind on w->tp). */
+ * bytes of the remote file path (gs_tp_hash).  0; 1 when the file vanished
+ * or shrank since the listing; -1 (errkind on w->tp). */
 int repl_hash_remote_path(struct repl_worker *w, const char *path, uint64_t size,
                           char ret_hex[GS_NAME_HEX]);
 

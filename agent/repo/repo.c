@@ -1,10 +1,10 @@
 /*
- * repo.c -- local repository layout, publishing, listing and reading.
- *
- * config object: "GSRP" u32 version, id[16]  (named "config", not hashed:
- * it is the one mutable-by-nobody object every copy shares).
+ * repo.c -- a repository copy on a transport: the local repository on the
+ * local-directory transport, a remote on its SFTP (or file://) transport.
+ * Every read, listing and publication goes through the transport, with the
+ * names of layout.h, so each operation exists once for every copy.  Only
+ * the writer lock is local (flock on the local copy's lock file).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,127 +20,108 @@
 #include "geosnap/repo.h"
 #include "geosnap/transport.h"
 
-#define REPO_MAGIC "GSRP"
+/* Temporaries older than this are swept (a writer that old is dead). */
+#define SWEEP_AGE_S 3600
 
-/* A repository is a local directory (path) or, read-only, a remote reached
- * through a transport (tp; path is then the remote's name, for messages). */
 struct gs_repo {
-	char *path;
+	char *path; /* the local directory, or the remote's name (messages) */
+	int local;  /* the local repository: writable, lockable */
 	struct gs_transport *tp;
 };
 
+/*
+ * gs_repo_init(path): create the repository at path if missing; idempotent.
+ * 0 or -1 (warned).
+ */
 int
 gs_repo_init(const char *path)
 {
-	uint8_t buf[24];
-	char *cfg;
+	uint8_t buf[GS_REPOCONF_LEN];
+	char *p;
 	int rc = -1;
 
 	if (gs_mkdir_p(path, 0700))
 		return -1;
-	if ((cfg = gs_path_join(path, GS_LAYOUT_TENANTS)) == NULL)
+	if ((p = gs_path_join(path, GS_LAYOUT_TENANTS)) == NULL)
 		return -1;
-	if (mkdir(cfg, 0700) && errno != EEXIST) {
-		gs_warnp("mkdir %s", cfg);
-		free(cfg);
+	if (mkdir(p, 0700) && errno != EEXIST) {
+		gs_warnp("mkdir %s", p);
+		free(p);
 		return -1;
 	}
-	free(cfg);
-	if ((cfg = gs_path_join(path, GS_LAYOUT_CONFIG)) == NULL)
+	free(p);
+	if ((p = gs_path_join(path, GS_LAYOUT_CONFIG)) == NULL)
 		return -1;
-	if (access(cfg, F_OK) == 0) {
+	if (access(p, F_OK) == 0) {
 		struct gs_repo *r = gs_repo_open(path);
 
 		rc = r ? 0 : -1;
 		gs_repo_free(r);
-		free(cfg);
+		free(p);
 		return rc;
 	}
-	memcpy(buf, REPO_MAGIC, 4);
-	gs_le32(buf + 4, GS_FORMAT_VERSION);
-	randombytes_buf(buf + 8, 16);
+	gs_repoconf_new(buf);
 	rc = gs_publish(path, GS_LAYOUT_CONFIG, buf, sizeof(buf), 0444) < 0 ? -1 : 0;
-	free(cfg);
+	free(p);
 	return rc;
 }
 
-/*
- * gs_repo_config_check(where, buf, len): check the bytes of a repository
- * config object (magic, version, length); where names the repository in
- * messages.  0, or -1 (warned).
- */
-int
-gs_repo_config_check(const char *where, const uint8_t *buf, size_t len)
-{
-	if (len != 24 || memcmp(buf, REPO_MAGIC, 4) != 0) {
-		gs_warn("%s/config: not a geosnap repository config", where);
-		return -1;
-	}
-	if (gs_get_le32(buf + 4) != GS_FORMAT_VERSION) {
-		gs_warn("%s/config: unsupported repository version %u", where,
-		        gs_get_le32(buf + 4));
-		return -1;
-	}
-	return 0;
-}
-
+/* A repository on tp (taken over; closed on failure) after checking the
+ * copy's config object; where names the copy.  NULL (warned). */
 static struct gs_repo *
-repo_new(const char *path, struct gs_transport *tp)
+repo_on(struct gs_transport *tp, const char *where, int local)
 {
-	struct gs_repo *r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = gs_strdup(path)) == NULL) {
-		free(r);
-		return NULL;
-	}
-	r->tp = tp;
-	return r;
-}
-
-struct gs_repo *
-gs_repo_open(const char *path)
-{
-	uint8_t *buf;
-	size_t len;
-	char *cfg;
-	int rc;
-
-	if ((cfg = gs_path_join(path, GS_LAYOUT_CONFIG)) == NULL)
-		return NULL;
-	rc = gs_read_file(cfg, GS_MAX_CONFIG_OBJECT, &buf, &len);
-	if (rc == 1)
-		gs_warn("%s: no repository here (run geosnap-agent init)", path);
-	free(cfg);
-	if (rc)
-		return NULL;
-	rc = gs_repo_config_check(path, buf, len);
-	free(buf);
-	return rc ? NULL : repo_new(path, NULL);
-}
-
-struct gs_repo *
-gs_repo_open_remote(const struct gs_remote_conf *rc)
-{
-	struct gs_transport *tp;
 	struct gs_repo *r = NULL;
 	uint8_t *buf;
 	size_t len;
 	int st;
 
-	if ((tp = gs_tp_open(rc)) == NULL)
-		return NULL;
 	st = gs_tp_read_all(tp, GS_LAYOUT_CONFIG, GS_MAX_CONFIG_OBJECT, &buf, &len);
 	if (st == 1)
-		gs_warn("remote %s: no repository here (nothing was shipped to %s)", rc->name,
-		        rc->url);
+		gs_warn(local ? "%s: no repository here (run geosnap-agent init)"
+		              : "remote %s: no repository here (nothing was shipped to it)",
+		        where);
 	if (st == 0) {
-		if (gs_repo_config_check(rc->name, buf, len) == 0)
-			r = repo_new(rc->name, tp);
+		if (gs_repoconf_check(where, buf, len) == 0 &&
+		    (r = calloc(1, sizeof(*r))) != NULL && (r->path = gs_strdup(where)) == NULL) {
+			free(r);
+			r = NULL;
+		}
 		free(buf);
 	}
-	if (r == NULL)
+	if (r == NULL) {
 		gs_tp_close(tp);
+		return NULL;
+	}
+	r->tp = tp;
+	r->local = local;
 	return r;
+}
+
+/*
+ * gs_repo_open(path): the local repository at path, on the local-directory
+ * transport (checks its config object).  NULL (warned) if missing or
+ * malformed.
+ */
+struct gs_repo *
+gs_repo_open(const char *path)
+{
+	struct gs_transport *tp = gs_tp_open_local("local", path);
+
+	return tp ? repo_on(tp, path, 1) : NULL;
+}
+
+/*
+ * gs_repo_open_remote(rc): the copy on a remote (SFTP or file://), read
+ * only: everything but publishing, locking and sweeping works on it.  NULL
+ * (warned) when it cannot connect or holds no repository.
+ */
+struct gs_repo *
+gs_repo_open_remote(const struct gs_remote_conf *rc)
+{
+	struct gs_transport *tp = gs_tp_open(rc);
+
+	return tp ? repo_on(tp, rc->name, 0) : NULL;
 }
 
 void
@@ -159,97 +140,56 @@ gs_repo_path(const struct gs_repo *r)
 	return r->path;
 }
 
-/* The absolute path of a layout path (relpath: malloc'd, freed here) in the
- * local copy at r->path; NULL when relpath is. */
-static char *
-local_path(const struct gs_repo *r, char *relpath)
+/* gs_repo_transport(r): the transport the copy is reached through
+ * (borrowed).  The local copy's may be shared by threads. */
+struct gs_transport *
+gs_repo_transport(const struct gs_repo *r)
 {
-	char *p = relpath ? gs_path_join(r->path, relpath) : NULL;
-
-	free(relpath);
-	return p;
+	return r->tp;
 }
 
-char *
-gs_repo_kind_dir(const struct gs_repo *r, const char *tenant, int kind)
+/* A write needs the local copy. */
+static int
+writable(const struct gs_repo *r, const char *what)
 {
-	return local_path(r, gs_layout_kind_dir(tenant, kind));
+	if (r->local)
+		return 1;
+	gs_warn("remote %s: %s: only the local repository is written here", r->path, what);
+	return 0;
 }
 
-char *
-gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name)
-{
-	return local_path(r, gs_layout_obj(tenant, kind, name));
-}
-
+/*
+ * gs_repo_tenant_init(r, tenant): create the tenant's directories (the
+ * kind directories and the pack fan-out).  0 or -1 (warned).
+ */
 int
 gs_repo_tenant_init(const struct gs_repo *r, const char *tenant)
 {
 	char *d;
 	int rc = 0;
 
-	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP && rc == 0; k++) {
-		if ((d = gs_repo_kind_dir(r, tenant, k)) == NULL)
+	for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS && rc == 0; k++) {
+		if ((d = gs_layout_kind_dir(tenant, k)) == NULL)
 			return -1;
-		rc = gs_mkdir_p(d, 0700);
+		rc = gs_tp_mkdir(r->tp, d);
 		free(d);
 	}
-	for (int i = 0; i < 256 && rc == 0; i++) {
-		if ((d = local_path(r, gs_layout_fanout_dir(tenant, (unsigned)i))) == NULL)
+	for (unsigned i = 0; i < GS_LAYOUT_FANOUT && rc == 0; i++) {
+		if ((d = gs_layout_fanout_dir(tenant, i)) == NULL)
 			return -1;
-		if (mkdir(d, 0700) && errno != EEXIST) {
-			gs_warnp("mkdir %s", d);
-			rc = -1;
-		}
+		rc = gs_tp_mkdir(r->tp, d);
 		free(d);
 	}
 	return rc;
 }
 
+/* ---- listing ---------------------------------------------------------- */
+
+/* Append the objects of one directory to *v (n used, cap allocated).  An
+ * entry with an object's name that is not a regular file stays in: reading
+ * it fails, naming it, which is how check reports it. */
 static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* Append the object names in dir to *v. */
-static int
-list_dir(const char *dir, char (**v)[GS_NAME_HEX], size_t *n, size_t *cap)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		gs_warnp("opendir %s", dir);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!gs_layout_is_objname(de->d_name))
-			continue;
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 256;
-			void *nv = realloc(*v, nc * GS_NAME_HEX);
-
-			if (nv == NULL) {
-				gs_warnp("realloc");
-				closedir(d);
-				return -1;
-			}
-			*v = nv;
-			*cap = nc;
-		}
-		memcpy((*v)[(*n)++], de->d_name, GS_NAME_HEX);
-	}
-	closedir(d);
-	return 0;
-}
-
-/* Append the object names of a remote directory to *v. */
-static int
-list_remote(struct gs_transport *tp, const char *dir, char (**v)[GS_NAME_HEX], size_t *n,
-            size_t *cap)
+list_dir(struct gs_transport *tp, const char *dir, struct gs_repo_obj **v, size_t *n, size_t *cap)
 {
 	struct gs_tp_entry *e;
 	size_t ne;
@@ -257,112 +197,119 @@ list_remote(struct gs_transport *tp, const char *dir, char (**v)[GS_NAME_HEX], s
 	if (gs_tp_list(tp, dir, &e, &ne) < 0)
 		return -1;
 	for (size_t i = 0; i < ne; i++) {
-		if (e[i].is_dir || !gs_layout_is_objname(e[i].name))
+		if (!gs_layout_is_objname(e[i].name))
 			continue;
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 256;
-			void *nv = realloc(*v, nc * GS_NAME_HEX);
+			void *nv = reallocarray(*v, nc, sizeof(**v));
 
 			if (nv == NULL) {
-				gs_warnp("realloc");
+				gs_warnp("reallocarray");
 				gs_tp_list_free(e, ne);
 				return -1;
 			}
 			*v = nv;
 			*cap = nc;
 		}
-		memcpy((*v)[(*n)++], e[i].name, GS_NAME_HEX);
+		memcpy((*v)[*n].name, e[i].name, GS_NAME_HEX);
+		(*v)[*n].size = e[i].size;
+		(*v)[*n].mtime_ns = e[i].mtime_ns;
+		(*n)++;
 	}
 	gs_tp_list_free(e, ne);
 	return 0;
 }
 
-/* gs_repo_list through a transport: packs live in 2-hex subdirectories. */
 static int
-list_remote_kind(const struct gs_repo *r, const char *tenant, int kind, char (**v)[GS_NAME_HEX],
-                 size_t *n, size_t *cap)
+cmp_obj(const void *a, const void *b)
 {
-	struct gs_tp_entry *e;
-	size_t ne;
+	return strcmp(((const struct gs_repo_obj *)a)->name, ((const struct gs_repo_obj *)b)->name);
+}
+
+/*
+ * gs_repo_list_objs(r, tenant, kind, ret, ret_n): the published objects of
+ * a kind with their sizes and modification times (seconds, the copy's
+ * clock), sorted by name, in a malloc'd array.  Temporaries and names that
+ * are not object names are left out; a pack outside its fan-out directory
+ * is not an object.  A tenant without the directory has none.  0 or -1.
+ */
+int
+gs_repo_list_objs(const struct gs_repo *r, const char *tenant, int kind, struct gs_repo_obj **ret,
+                  size_t *ret_n)
+{
+	struct gs_repo_obj *v = NULL;
+	struct gs_tp_entry *e = NULL;
+	size_t n = 0, cap = 0, ne = 0;
 	char *dir;
 	int rc = 0;
 
 	if ((dir = gs_layout_kind_dir(tenant, kind)) == NULL)
 		return -1;
 	if (kind != GS_OBJ_PACK) {
-		rc = list_remote(r->tp, dir, v, n, cap);
-		free(dir);
-		return rc;
-	}
-	if (gs_tp_list(r->tp, dir, &e, &ne) < 0) {
-		free(dir);
-		return -1;
-	}
-	for (size_t i = 0; i < ne && rc == 0; i++) {
-		char *sub;
+		rc = list_dir(r->tp, dir, &v, &n, &cap);
+	} else if (gs_tp_list(r->tp, dir, &e, &ne) < 0) {
+		rc = -1;
+	} else {
+		for (size_t i = 0; i < ne && rc == 0; i++) {
+			size_t first = n, keep = n;
+			char *sub;
 
-		if (!e[i].is_dir || !gs_layout_is_fanout(e[i].name))
-			continue;
-		if ((sub = gs_asprintf("%s/%s", dir, e[i].name)) == NULL) {
-			rc = -1;
-			break;
-		}
-		rc = list_remote(r->tp, sub, v, n, cap);
-		free(sub);
-	}
-	gs_tp_list_free(e, ne);
-	free(dir);
-	return rc;
-}
-
-int
-gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
-             size_t *ret_n)
-{
-	char(*v)[GS_NAME_HEX] = NULL;
-	size_t n = 0, cap = 0;
-	char *dir;
-	int rc = 0;
-
-	if (r->tp != NULL) {
-		dir = NULL;
-		rc = list_remote_kind(r, tenant, kind, &v, &n, &cap);
-	} else if ((dir = gs_repo_kind_dir(r, tenant, kind)) == NULL) {
-		return -1;
-	} else if (kind == GS_OBJ_PACK) {
-		for (unsigned i = 0; i < GS_LAYOUT_FANOUT && rc == 0; i++) {
-			char *sub = local_path(r, gs_layout_fanout_dir(tenant, i));
-
-			if (sub == NULL) {
+			if (!e[i].is_dir || !gs_layout_is_fanout(e[i].name))
+				continue;
+			if ((sub = gs_asprintf("%s/%s", dir, e[i].name)) == NULL) {
 				rc = -1;
 				break;
 			}
-			rc = list_dir(sub, &v, &n, &cap);
+			rc = list_dir(r->tp, sub, &v, &n, &cap);
+			/* a pack named for another fan-out directory is misplaced */
+			for (size_t j = first; rc == 0 && j < n; j++)
+				if (strncmp(v[j].name, e[i].name, 2) == 0)
+					v[keep++] = v[j];
+			n = rc == 0 ? keep : n;
 			free(sub);
 		}
-	} else {
-		rc = list_dir(dir, &v, &n, &cap);
+		gs_tp_list_free(e, ne);
 	}
 	free(dir);
 	if (rc) {
 		free(v);
 		return -1;
 	}
-	if (n)
-		qsort(v, n, GS_NAME_HEX, cmp_names);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_obj);
 	*ret = v;
 	*ret_n = n;
 	return 0;
 }
 
-/* The object's path: relative through a transport, else absolute. */
-static char *
-obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name)
+/*
+ * gs_repo_list(r, tenant, kind, ret, ret_n): names of the published objects
+ * of a kind, sorted (gs_repo_list_objs without sizes).  0 or -1.
+ */
+int
+gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
+             size_t *ret_n)
 {
-	if (r->tp != NULL)
-		return gs_layout_obj(tenant, kind, name);
-	return gs_repo_obj_path(r, tenant, kind, name);
+	struct gs_repo_obj *v;
+	char(*names)[GS_NAME_HEX] = NULL;
+	size_t n;
+
+	if (gs_repo_list_objs(r, tenant, kind, &v, &n))
+		return -1;
+	if (n > 0 && (names = calloc(n, GS_NAME_HEX)) == NULL) {
+		gs_warnp("calloc");
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		memcpy(names[i], v[i].name, GS_NAME_HEX);
+	free(v);
+	*ret = names;
+	*ret_n = n;
+	return 0;
 }
+
+/* ---- reading ---------------------------------------------------------- */
 
 /* The largest object of a kind that may be read whole or published
  * (format.h). */
@@ -389,79 +336,87 @@ int
 gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name, uint8_t **ret,
              size_t *ret_len)
 {
-	char *p = obj_path(r, tenant, kind, name);
+	char *p = gs_layout_obj(tenant, kind, name);
 	int rc;
 
 	if (p == NULL)
 		return -1;
-	if (r->tp != NULL)
-		rc = gs_tp_read_all(r->tp, p, kind_max(kind), ret, ret_len);
-	else
-		rc = gs_read_file(p, kind_max(kind), ret, ret_len);
+	rc = gs_tp_read_all(r->tp, p, kind_max(kind), ret, ret_len);
 	free(p);
 	return rc;
 }
 
+/* gs_repo_stat(r, tenant, kind, name, ret_size): 0, 1 if missing, -1. */
 int
 gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
              uint64_t *ret_size)
 {
-	char *p = obj_path(r, tenant, kind, name);
-	struct stat st;
-	int rc = 0;
+	char *p = gs_layout_obj(tenant, kind, name);
+	int rc;
 
 	if (p == NULL)
 		return -1;
-	if (r->tp != NULL) {
-		rc = gs_tp_stat(r->tp, p, ret_size);
-	} else if (stat(p, &st)) {
-		if (errno == ENOENT) {
-			rc = 1;
-		} else {
-			gs_warnp("stat %s", p);
-			rc = -1;
-		}
-	} else {
-		*ret_size = (uint64_t)st.st_size;
-	}
+	rc = gs_tp_stat(r->tp, p, ret_size);
 	free(p);
 	return rc;
 }
 
 /*
- * gs_repo_mtime(r, tenant, kind, name, ret_ns): when this copy received the
- * object (its file's mtime: objects are never modified).  0; 1 when the
- * copy cannot tell (a remote) or the object is missing; -1 on error
- * (warned).
+ * gs_repo_read_range(r, tenant, kind, name, off, len, buf): exactly len
+ * bytes at off.  0, or -1 naming the copy and object (a missing object or a
+ * short read too).
  */
 int
-gs_repo_mtime(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-              int64_t *ret_ns)
+gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+                   uint64_t off, size_t len, uint8_t *buf)
 {
-	struct stat st;
-	char *p;
-	int rc = 0;
+	char *p = gs_layout_obj(tenant, kind, name);
+	int rc;
 
-	if (r->tp != NULL)
-		return 1;
-	if ((p = gs_repo_obj_path(r, tenant, kind, name)) == NULL)
+	if (p == NULL)
 		return -1;
-	if (stat(p, &st) != 0) {
-		rc = errno == ENOENT ? 1 : -1;
-		if (rc < 0)
-			gs_warnp("stat %s", p);
-	} else {
-		*ret_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	}
+	if ((rc = gs_tp_read(r->tp, p, off, len, buf)) == 1)
+		gs_warn("%s: tenant %s: %s %s: missing", r->path, tenant, gs_layout_kind_noun(kind),
+		        name);
+	free(p);
+	return rc ? -1 : 0;
+}
+
+/*
+ * gs_repo_obj_hash(r, tenant, kind, name, size, buf, buflen, ret_hex): the
+ * XXH3-128 of the object's first size bytes (its listed size), as
+ * xxh128sum prints it, read through buf (buflen bytes, the caller's).
+ * "Is this object whole?" is strcmp(ret_hex, name) == 0: the one place an
+ * object is hashed against its name, for every copy.  0, 1 when the object
+ * is missing or shorter than size, -1 on error (warned).
+ */
+int
+gs_repo_obj_hash(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+                 uint64_t size, uint8_t *buf, size_t buflen, char ret_hex[GS_NAME_HEX])
+{
+	char *p = gs_layout_obj(tenant, kind, name);
+	int rc;
+
+	if (p == NULL)
+		return -1;
+	rc = gs_tp_hash(r->tp, p, size, buf, buflen, ret_hex);
 	free(p);
 	return rc;
 }
 
+/* ---- publishing --------------------------------------------------------- */
+
+/*
+ * gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
+ * named by its XXH3-128 (gs_tp_publish: never over an existing name, which
+ * holds the same bytes); one over its kind's cap (see gs_repo_read) is
+ * refused.  0 (also when it already existed) or -1 (warned).
+ */
 int
 gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf, size_t len,
             char ret_name[GS_NAME_HEX])
 {
-	char name[GS_NAME_HEX], *dir;
+	struct gs_objfile *f;
 	int rc;
 
 	if (len > kind_max(kind)) {
@@ -470,63 +425,61 @@ gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t
 		        tenant, gs_layout_kind_noun(kind), len, kind_max(kind));
 		return -1;
 	}
-	gs_xxh128_hex(buf, len, name);
-	dir = local_path(r, gs_layout_obj_dir(tenant, kind, name));
-	if (dir == NULL)
+	if ((f = gs_objfile_new(r, tenant, kind)) == NULL)
 		return -1;
-	rc = gs_publish(dir, name, buf, len, 0444);
-	free(dir);
-	if (rc < 0)
-		return -1;
-	memcpy(ret_name, name, GS_NAME_HEX);
-	return 0;
+	rc = gs_objfile_write(f, buf, len) || gs_objfile_commit(f, ret_name) ? -1 : 0;
+	gs_objfile_free(f);
+	return rc;
 }
 
 struct gs_objfile {
-	char *dir; /* kind directory: temporaries live here */
-	char *tmp;
-	char *base; /* repository object path prefix for the final link */
 	const struct gs_repo *r;
 	char *tenant;
 	int kind;
-	int fd;
+	char *tmp; /* the temporary's path, while it may exist */
+	struct gs_tp_file *f;
 	uint64_t size;
 	XXH3_state_t *xs;
 	uint8_t *wbuf;
 	size_t wlen;
 };
 
+/* Bytes gathered before one transport write. */
 #define WBUF_SIZE (1u << 20)
 
+/*
+ * gs_objfile_new(r, tenant, kind): a streaming writer of one object of the
+ * local copy: bytes go to a temporary while their XXH3-128 is computed;
+ * gs_objfile_commit publishes the object under it.  Borrows r.  NULL
+ * (warned).
+ */
 struct gs_objfile *
 gs_objfile_new(const struct gs_repo *r, const char *tenant, int kind)
 {
 	struct gs_objfile *f;
 	uint8_t rnd[8];
-	char hex[17];
+	char tag[17];
 
+	if (!writable(r, "write an object"))
+		return NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		gs_warnp("calloc");
 		return NULL;
 	}
-	f->fd = -1;
 	f->r = r;
 	f->kind = kind;
 	randombytes_buf(rnd, sizeof(rnd));
-	gs_hex(hex, rnd, sizeof(rnd));
+	gs_hex(tag, rnd, sizeof(rnd));
 	if ((f->tenant = gs_strdup(tenant)) == NULL ||
-	    (f->dir = gs_repo_kind_dir(r, tenant, kind)) == NULL ||
-	    (f->tmp = local_path(r, gs_layout_tmp(tenant, kind, hex))) == NULL)
+	    (f->tmp = gs_layout_tmp(tenant, kind, tag)) == NULL)
 		goto err;
 	if ((f->xs = XXH3_createState()) == NULL || (f->wbuf = malloc(WBUF_SIZE)) == NULL) {
 		gs_warnp("malloc");
 		goto err;
 	}
 	XXH3_128bits_reset(f->xs);
-	if ((f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0) {
-		gs_warnp("create %s", f->tmp);
+	if ((f->f = gs_tp_create(r->tp, f->tmp)) == NULL)
 		goto err;
-	}
 	return f;
 err:
 	free(f->tmp);
@@ -538,23 +491,13 @@ err:
 static int
 flush_wbuf(struct gs_objfile *f)
 {
-	size_t off = 0;
+	int rc = f->wlen ? gs_tp_write(f->f, f->wbuf, f->wlen) : 0;
 
-	while (off < f->wlen) {
-		ssize_t w = write(f->fd, f->wbuf + off, f->wlen - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			gs_warnp("write %s", f->tmp);
-			return -1;
-		}
-		off += (size_t)w;
-	}
 	f->wlen = 0;
-	return 0;
+	return rc;
 }
 
+/* gs_objfile_write(f, buf, len): append; 0 or -1 (warned). */
 int
 gs_objfile_write(struct gs_objfile *f, const void *buf, size_t len)
 {
@@ -577,56 +520,57 @@ gs_objfile_write(struct gs_objfile *f, const void *buf, size_t len)
 	return 0;
 }
 
+/* gs_objfile_size(f): bytes written so far. */
 uint64_t
 gs_objfile_size(const struct gs_objfile *f)
 {
 	return f->size;
 }
 
+/*
+ * gs_objfile_commit(f, ret_name): make the object durable and publish it
+ * under the XXH3-128 of its bytes (an existing object of that name holds
+ * the same bytes: fine).  0 or -1 (warned); f must still be freed.
+ */
 int
 gs_objfile_commit(struct gs_objfile *f, char ret_name[GS_NAME_HEX])
 {
 	XXH128_canonical_t c;
-	char name[GS_NAME_HEX], *dst, *dstdir;
-	int rc = -1;
+	char name[GS_NAME_HEX], *dst;
+	struct gs_tp_file *tf = f->f;
+	int rc;
 
+	if (tf == NULL)
+		return -1;
 	if (flush_wbuf(f))
 		return -1;
-	if (fsync(f->fd)) {
-		gs_warnp("fsync %s", f->tmp);
-		return -1;
-	}
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(f->xs));
 	gs_hex(name, c.digest, 16);
-	if ((dst = gs_repo_obj_path(f->r, f->tenant, f->kind, name)) == NULL)
+	if ((dst = gs_layout_obj(f->tenant, f->kind, name)) == NULL)
 		return -1;
-	if (link(f->tmp, dst) && errno != EEXIST) {
-		gs_warnp("publish %s", dst);
-		goto out;
-	}
-	if ((dstdir = gs_strdup(dst)) == NULL)
-		goto out;
-	*strrchr(dstdir, '/') = 0;
-	rc = gs_fsync_dir(dstdir);
-	free(dstdir);
-	if (rc == 0)
-		memcpy(ret_name, name, GS_NAME_HEX);
-out:
+	f->f = NULL; /* gs_tp_publish frees it either way */
+	rc = gs_tp_publish(tf, dst);
 	free(dst);
-	return rc;
+	if (rc < 0)
+		return -1;
+	free(f->tmp); /* published, or removed as a duplicate */
+	f->tmp = NULL;
+	memcpy(ret_name, name, GS_NAME_HEX);
+	return 0;
 }
 
+/* gs_objfile_free(f): release; without a commit, the temporary is removed
+ * (NULL accepted). */
 void
 gs_objfile_free(struct gs_objfile *f)
 {
 	if (f == NULL)
 		return;
-	if (f->fd >= 0)
-		close(f->fd);
-	if (f->tmp)
-		unlink(f->tmp);
+	if (f->f != NULL)
+		gs_tp_abort(f->f);
+	if (f->tmp != NULL)
+		gs_tp_delete(f->r->tp, f->tmp);
 	free(f->tmp);
-	free(f->dir);
 	free(f->tenant);
 	free(f->wbuf);
 	if (f->xs)
@@ -634,15 +578,26 @@ gs_objfile_free(struct gs_objfile *f)
 	free(f);
 }
 
+/* ---- the writer lock and the sweep (local copy) ---------------------- */
+
+/*
+ * gs_repo_lock(r, tenant): take the tenant's writer lock on the local copy
+ * (flock, released when the process dies).  Returns an fd, -1 on error, -2
+ * when another process holds it (warned naming the holder's pid).
+ */
 int
 gs_repo_lock(const struct gs_repo *r, const char *tenant)
 {
-	char *p = local_path(r, gs_layout_lock(tenant));
+	char *rel = gs_layout_lock(tenant), *p = NULL;
 	char pid[32];
 	int fd, n;
 
-	if (p == NULL)
+	if (rel == NULL || !writable(r, "take the writer lock") ||
+	    (p = gs_path_join(r->path, rel)) == NULL) {
+		free(rel);
 		return -1;
+	}
+	free(rel);
 	if ((fd = gs_open_private(p, O_RDWR | O_CREAT, 0600)) < 0) {
 		free(p);
 		return -1;
@@ -680,83 +635,40 @@ gs_repo_unlock(int fd)
 		close(fd);
 }
 
+/*
+ * gs_repo_sweep(r, tenant): remove the tenant's temporaries older than
+ * SWEEP_AGE_S (their writer died) from the kind directories of the local
+ * copy.  Best effort: failures are warned and skipped.
+ */
 void
 gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 {
 	time_t now = time(NULL);
 
-	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++) {
-		char *dir = gs_repo_kind_dir(r, tenant, k);
-		struct dirent *de;
-		struct stat st;
-		DIR *d = NULL;
-		int fd = -1;
+	if (!r->local)
+		return;
+	for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS; k++) {
+		struct gs_tp_entry *e;
+		size_t ne;
+		char *dir = gs_layout_kind_dir(tenant, k);
 
-		/* not through a link: it would sweep some other directory */
-		if (dir == NULL ||
-		    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-		    (d = fdopendir(fd)) == NULL) {
-			if (fd >= 0)
-				close(fd);
+		if (dir == NULL || gs_tp_list(r->tp, dir, &e, &ne) != 0) {
 			free(dir);
 			continue;
 		}
-		while ((de = readdir(d)) != NULL) {
-			if (!gs_layout_is_tmp(de->d_name))
+		for (size_t i = 0; i < ne; i++) {
+			char *p;
+
+			if (e[i].is_dir || !gs_layout_is_tmp(e[i].name) ||
+			    now - e[i].mtime <= SWEEP_AGE_S)
 				continue;
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(st.st_mode) && now - st.st_mtime > 3600)
-				unlinkat(dirfd(d), de->d_name, 0);
+			if ((p = gs_asprintf("%s/%s", dir, e[i].name)) != NULL)
+				gs_tp_delete(r->tp, p);
+			free(p);
 		}
-		closedir(d);
+		gs_tp_list_free(e, ne);
 		free(dir);
 	}
-}
-
-int
-gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-                   uint64_t off, size_t len, uint8_t *buf)
-{
-	char *p = obj_path(r, tenant, kind, name);
-	size_t got = 0;
-	int fd;
-
-	if (p == NULL)
-		return -1;
-	if (r->tp != NULL) {
-		int rc = gs_tp_read(r->tp, p, off, len, buf);
-
-		if (rc == 1)
-			gs_warn("remote %s: %s %s: missing", r->path, gs_layout_kind_name(kind),
-			        name);
-		free(p);
-		return rc ? -1 : 0;
-	}
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		gs_warnp("%s %s", gs_layout_kind_name(kind), name);
-		free(p);
-		return -1;
-	}
-	free(p);
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				gs_warn("%s %s: truncated (wanted %zu bytes at offset %llu)",
-				        gs_layout_kind_name(kind), name, len,
-				        (unsigned long long)off);
-			else
-				gs_warnp("%s %s: read", gs_layout_kind_name(kind), name);
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	return 0;
 }
 
 int

@@ -69,8 +69,7 @@ pack_dir(struct ship_ctx *c, struct repl_worker *w, const char *name)
  * bytes do not match the name (counted), -1 local read error, -2 remote
  * write error. */
 static int
-send_bytes(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, int fd,
-           struct gs_tp_file *f)
+send_bytes(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, struct gs_tp_file *f)
 {
 	XXH128_canonical_t can;
 	char hex[GS_NAME_HEX];
@@ -78,23 +77,19 @@ send_bytes(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, i
 
 	XXH3_128bits_reset(w->xs);
 	while (off < o->size) {
-		size_t want = o->size - off < REPL_PIECE ? (size_t)(o->size - off) : REPL_PIECE;
-		ssize_t n = pread(fd, w->buf, want, (off_t)off);
+		size_t n = o->size - off < REPL_PIECE ? (size_t)(o->size - off) : REPL_PIECE;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
+		if (gs_repo_read_range(c->local, c->tenant, o->kind, o->name, off, n, w->buf)) {
 			repl_problem(c->res, &c->mu,
-			             "tenant %s: local %s %s: %s; not shipped (run geosnap-restore "
-			             "check)",
-			             c->tenant, gs_layout_kind_noun(o->kind), o->name,
-			             n == 0 ? "shorter than when listed" : strerror(errno));
+			             "tenant %s: local %s %s: unreadable or shorter than when "
+			             "listed; not shipped (run geosnap-restore check)",
+			             c->tenant, gs_layout_kind_noun(o->kind), o->name);
 			return 1;
 		}
-		XXH3_128bits_update(w->xs, w->buf, (size_t)n);
-		if (gs_tp_write(f, w->buf, (size_t)n))
+		XXH3_128bits_update(w->xs, w->buf, n);
+		if (gs_tp_write(f, w->buf, n))
 			return -2;
-		off += (uint64_t)n;
+		off += n;
 	}
 	XXH128_canonicalFromHash(&can, XXH3_128bits_digest(w->xs));
 	for (int i = 0; i < 16; i++)
@@ -113,7 +108,7 @@ send_bytes(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, i
 /* One attempt at one upload: 0 done, 1 problem (counted), -1 fatal (errkind
  * set), 2 worth another attempt. */
 static int
-upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, int fd)
+upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o)
 {
 	struct gs_tp_file *f;
 	char *tmp, *dst = NULL, tag[GS_NAME_HEX + 9];
@@ -126,7 +121,7 @@ upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, 
 		rc = -1;
 		goto fail;
 	}
-	if ((r = send_bytes(c, w, o, fd, f)) != 0) {
+	if ((r = send_bytes(c, w, o, f)) != 0) {
 		gs_tp_abort(f);
 		rc = r == 1 ? 1 : -1;
 		if (r == -2)
@@ -134,15 +129,12 @@ upload_once(struct ship_ctx *c, struct repl_worker *w, const struct inv_obj *o, 
 		free(tmp);
 		return rc;
 	}
-	if (gs_tp_commit(f)) {
-		rc = -1;
-		goto fail;
-	}
 	if ((dst = gs_layout_obj(c->tenant, o->kind, o->name)) == NULL) {
+		gs_tp_abort(f);
 		free(tmp);
 		return -1;
 	}
-	if ((r = gs_tp_rename(w->tp, tmp, dst)) < 0) {
+	if ((r = gs_tp_publish(f, dst)) < 0) {
 		rc = -1;
 		goto fail;
 	}
@@ -182,24 +174,14 @@ static int
 upload(struct repl_worker *w, const struct inv_obj *o)
 {
 	struct ship_ctx *c = w->ctx;
-	char *p;
-	int fd, rc = -1;
+	int rc = -1;
 
 	if (o->kind == GS_OBJ_PACK && pack_dir(c, w, o->name)) {
 		w->errkind = gs_tp_last_errkind(w->tp);
 		return -1;
 	}
-	if ((p = gs_repo_obj_path(c->local, c->tenant, o->kind, o->name)) == NULL)
-		return -1;
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		repl_problem(c->res, &c->mu, "tenant %s: local %s %s: %s; not shipped", c->tenant,
-		             gs_layout_kind_noun(o->kind), o->name, strerror(errno));
-		free(p);
-		return 1;
-	}
-	free(p);
 	for (int attempt = 1; attempt <= UPLOAD_ATTEMPTS; attempt++) {
-		rc = upload_once(c, w, o, fd);
+		rc = upload_once(c, w, o);
 		if (rc != 2)
 			break;
 		if (attempt < UPLOAD_ATTEMPTS)
@@ -207,7 +189,6 @@ upload(struct repl_worker *w, const struct inv_obj *o)
 			        c->rc->name, c->tenant, gs_layout_kind_noun(o->kind), o->name);
 		rc = -1;
 	}
-	close(fd);
 	return rc;
 }
 

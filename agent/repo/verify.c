@@ -21,28 +21,7 @@ int
 repl_hash_remote_path(struct repl_worker *w, const char *path, uint64_t size,
                       char ret_hex[GS_NAME_HEX])
 {
-	XXH128_canonical_t c;
-	uint64_t off = 0;
-	int gone = 0;
-
-	XXH3_128bits_reset(w->xs);
-	while (off < size) {
-		size_t want = size - off < REPL_PIECE ? (size_t)(size - off) : REPL_PIECE;
-		int rc = gs_tp_read(w->tp, path, off, want, w->buf);
-
-		if (rc == 1) { /* deleted since the listing: hashes to nothing */
-			gone = 1;
-			break;
-		}
-		if (rc < 0)
-			return -1;
-		XXH3_128bits_update(w->xs, w->buf, want);
-		off += want;
-	}
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->xs));
-	for (int i = 0; i < 16; i++)
-		snprintf(ret_hex + 2 * i, 3, "%02x", c.digest[i]);
-	return gone;
+	return gs_tp_hash(w->tp, path, size, w->buf, REPL_PIECE, ret_hex);
 }
 
 int
@@ -56,6 +35,8 @@ repl_hash_remote(struct repl_worker *w, const char *tenant, const struct inv_obj
 		return -1;
 	rc = repl_hash_remote_path(w, p, o->size, hex);
 	free(p);
+	if (rc == 1) /* deleted or cut since the listing: hashes to nothing */
+		snprintf(hex, GS_NAME_HEX, "(missing)");
 	return rc < 0 ? -1 : 0;
 }
 

@@ -100,6 +100,7 @@ gs_tp_local_open(const char *name, const char *dir)
 	}
 	if (gs_tp_base_init(&t->base, &local_ops, name))
 		goto err1;
+	t->base.shared = 1; /* independent system calls: threads may share it */
 	if ((t->dir = gs_strdup(dir)) == NULL)
 		goto err2;
 	if ((t->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -268,6 +269,57 @@ out:
 	return rc;
 }
 
+/* Publish: fsync the file, give it its name without replacing anything
+ * (rename without replace, or link where that is missing), fsync the
+ * directory that received it.  On a clash the temporary is removed. */
+static int
+local_publish(struct gs_tp_file *bf, const char *to)
+{
+	struct file_local *f = (struct file_local *)bf;
+	struct tp_local *t = (struct tp_local *)bf->t;
+	int rc = -1;
+
+	if (bf->failed) {
+		close(f->fd);
+		goto out;
+	}
+	if (fsync(f->fd)) {
+		fail(t, "fsync", bf->path);
+		close(f->fd);
+		goto out;
+	}
+	if (close(f->fd)) {
+		fail(t, "close", bf->path);
+		goto out;
+	}
+	if (renameat2(t->dfd, bf->path, t->dfd, to, RENAME_NOREPLACE) != 0) {
+		if (errno == EEXIST) {
+			unlinkat(t->dfd, bf->path, 0);
+			rc = 1;
+			goto out;
+		}
+		if (errno != EINVAL && errno != ENOSYS) {
+			fail(t, "publish", to);
+			goto out;
+		}
+		/* No RENAME_NOREPLACE here: link() never overwrites either. */
+		if (linkat(t->dfd, bf->path, t->dfd, to, 0) != 0) {
+			if (errno == EEXIST) {
+				unlinkat(t->dfd, bf->path, 0);
+				rc = 1;
+			} else {
+				fail(t, "publish", to);
+			}
+			goto out;
+		}
+		unlinkat(t->dfd, bf->path, 0);
+	}
+	rc = fsync_parent(t, to);
+out:
+	file_free(f);
+	return rc;
+}
+
 static void
 local_abort(struct gs_tp_file *bf)
 {
@@ -336,7 +388,9 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 	DIR *d;
 	int fd;
 
-	if ((fd = openat(t->dfd, *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	/* not through a link: a listing (and a sweep) stays inside the base */
+	if ((fd = openat(t->dfd, *dir ? dir : ".",
+	                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT) {
 			*ret = NULL;
 			*ret_n = 0;
@@ -365,7 +419,7 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 			goto err;
 		}
 		if (gs_tp_listing_add(&l, de->d_name, (uint64_t)st.st_size, S_ISDIR(st.st_mode),
-		                      (int64_t)st.st_mtim.tv_sec))
+		                      (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec))
 			goto err;
 	}
 	if (errno != 0) {
@@ -454,6 +508,7 @@ static const struct gs_tp_ops local_ops = {
     .stat = local_stat,
     .list = local_list,
     .rename = local_rename,
+    .publish = local_publish,
     .delete = local_delete,
     .rmdir = local_rmdir,
 };

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <xxhash.h>
+
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
 #include "transport/transport_internal.h"
@@ -15,6 +17,9 @@
 /* The kind of this thread's last failed gs_tp_open (there is no transport
  * to keep it in); like gs_last_error(), per thread. */
 static _Thread_local int open_errkind;
+/* The kind of this thread's last failed call on a transport that threads
+ * share (the local directory): each thread sees its own failures. */
+static _Thread_local int shared_errkind;
 
 /* Longest relative path accepted (PATH_MAX of the remote, roughly). */
 #define MAX_PATH_LEN 4000
@@ -33,7 +38,10 @@ gs_tp_set_open_errkind(int kind)
 int
 gs_tp_fail(struct gs_transport *t, int kind)
 {
-	t->errkind = kind;
+	if (t->shared)
+		shared_errkind = kind;
+	else
+		t->errkind = kind;
 	return -1;
 }
 
@@ -141,12 +149,13 @@ gs_tp_listing_init(struct gs_tp_listing *l, struct gs_transport *t, const char *
 	l->dir = dir;
 }
 
-/* gs_tp_listing_add(l, name, size, is_dir): append an entry (copies name).
+/* gs_tp_listing_add(l, name, size, is_dir, mtime_ns): append an entry
+ * (copies name); mtime_ns in nanoseconds since the epoch, 0 unknown.
  * 0, or -1 (warned, errkind set) when out of memory or over a cap: the
  * listing is then refused as a whole. */
 int
 gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int is_dir,
-                  int64_t mtime)
+                  int64_t mtime_ns)
 {
 	struct gs_transport *t = l->t;
 	struct gs_tp_entry *nv;
@@ -179,7 +188,8 @@ gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int 
 		return gs_tp_fail(t, GS_TP_ERR_IO);
 	l->v[l->n].size = size;
 	l->v[l->n].is_dir = is_dir;
-	l->v[l->n].mtime = mtime;
+	l->v[l->n].mtime = mtime_ns / 1000000000;
+	l->v[l->n].mtime_ns = mtime_ns;
 	l->n++;
 	l->name_bytes += len;
 	return 0;
@@ -424,7 +434,9 @@ gs_tp_name(const struct gs_transport *t)
 int
 gs_tp_last_errkind(const struct gs_transport *t)
 {
-	return t ? t->errkind : open_errkind;
+	if (t == NULL)
+		return open_errkind;
+	return t->shared ? shared_errkind : t->errkind;
 }
 
 int
@@ -504,6 +516,36 @@ gs_tp_commit(struct gs_tp_file *f)
 	return f->t->ops->commit(f);
 }
 
+/*
+ * gs_tp_publish(f, to): see transport.h.  A transport with its own way to
+ * publish (the local directory: link or rename without replace, one fsync
+ * of the directory) does it in one step; the others commit f and rename it
+ * without overwriting.
+ */
+int
+gs_tp_publish(struct gs_tp_file *f, const char *to)
+{
+	struct gs_transport *t = f->t;
+	char *tmp;
+	int r;
+
+	if (check_path(t, "publish", to, 0)) {
+		gs_tp_abort(f);
+		return -1;
+	}
+	if (t->ops->publish != NULL)
+		return t->ops->publish(f, to);
+	if ((tmp = gs_strdup(f->path)) == NULL) {
+		gs_tp_abort(f);
+		return gs_tp_fail(t, GS_TP_ERR_IO);
+	}
+	r = gs_tp_commit(f);
+	if (r == 0)
+		r = gs_tp_rename(t, tmp, to);
+	free(tmp);
+	return r;
+}
+
 void
 gs_tp_abort(struct gs_tp_file *f)
 {
@@ -517,6 +559,43 @@ gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t len, u
 	if (check_path(t, "read", path, 0))
 		return -1;
 	return t->ops->read(t, path, off, len, buf);
+}
+
+/* gs_tp_hash(t, path, size, buf, buflen, ret_hex): see transport.h. */
+int
+gs_tp_hash(struct gs_transport *t, const char *path, uint64_t size, uint8_t *buf, size_t buflen,
+           char ret_hex[33])
+{
+	XXH128_canonical_t c;
+	XXH3_state_t *xs;
+	uint64_t off = 0, now;
+	int rc = 0;
+
+	if ((xs = XXH3_createState()) == NULL) {
+		gs_warn("%s: %s: cannot allocate a hash state", t->name, path);
+		return -1;
+	}
+	XXH3_128bits_reset(xs);
+	while (off < size && rc == 0) {
+		size_t n = size - off < buflen ? (size_t)(size - off) : buflen;
+
+		if ((rc = gs_tp_read(t, path, off, n, buf)) == 0) {
+			XXH3_128bits_update(xs, buf, n);
+			off += n;
+		}
+	}
+	if (rc < 0 && gs_tp_last_errkind(t) == GS_TP_ERR_IO) {
+		int st = gs_tp_stat(t, path, &now);
+
+		if (st == 1 || (st == 0 && now < size))
+			rc = 1; /* it shrank or vanished since it was listed */
+	}
+	if (rc == 0) {
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(xs));
+		gs_hex(ret_hex, c.digest, 16);
+	}
+	XXH3_freeState(xs);
+	return rc;
 }
 
 /* gs_tp_read_all(t, path, max, ret, ret_len): a whole file of at most max

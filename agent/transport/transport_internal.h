@@ -24,6 +24,8 @@ struct gs_tp_ops {
 	struct gs_tp_file *(*create)(struct gs_transport *t, const char *path);
 	int (*write)(struct gs_tp_file *f, const void *buf, size_t len);
 	int (*commit)(struct gs_tp_file *f);
+	/* optional: commit and publish in one step (else commit + rename) */
+	int (*publish)(struct gs_tp_file *f, const char *to);
 	void (*abort)(struct gs_tp_file *f);
 	int (*read)(struct gs_transport *t, const char *path, uint64_t off, size_t len,
 	            uint8_t *buf);
@@ -39,6 +41,7 @@ struct gs_transport {
 	const struct gs_tp_ops *ops;
 	char *name;              /* the remote's name, for messages */
 	int errkind;             /* GS_TP_ERR_* of the last failed call */
+	int shared;              /* threads may share it: errkind is kept per thread */
 	size_t list_max_entries; /* GS_TP_LIST_MAX_ENTRIES unless a test lowered it */
 	size_t list_max_bytes;   /* GS_TP_LIST_MAX_NAME_BYTES, likewise */
 	uint64_t bwlim;          /* bytes per second, 0 = unlimited */
@@ -95,12 +98,12 @@ struct gs_tp_listing {
 /* gs_tp_listing_init(l, t, dir): start an empty listing of dir (borrows
  * both for the listing's life). */
 void gs_tp_listing_init(struct gs_tp_listing *l, struct gs_transport *t, const char *dir);
-/* gs_tp_listing_add(l, name, size, is_dir, mtime): append an entry (copies
+/* gs_tp_listing_add(l, name, size, is_dir, mtime_ns): append an entry (copies
  * name).  0, or -1 (warned, errkind set) when out of memory or when the
  * directory has more entries or more bytes of names than the caps allow:
  * the listing is then refused as a whole. */
 int gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int is_dir,
-                      int64_t mtime);
+                      int64_t mtime_ns);
 /* gs_tp_listing_done(l, ret, ret_n): sort the entries by name (bytewise)
  * and hand them over (ret owns them; l is left empty). */
 void gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *ret_n);

@@ -120,6 +120,17 @@ void gs_chunk_id(const uint8_t id_key[GS_KEY_LEN], const uint8_t *buf, size_t le
 /* gs_chunk_ad(ad, id, type): the 33 bytes of associated data of a chunk. */
 void gs_chunk_ad(uint8_t ad[GS_ID_LEN + 1], const uint8_t id[GS_ID_LEN], uint8_t type);
 
+/* ---- the repository config object (agent/format/repoconf.c) ----------
+ *
+ *   "GSRP" u32 version id[16]
+ */
+#define GS_REPOCONF_LEN 24
+/* gs_repoconf_new(out): a fresh config object with a random repository id. */
+void gs_repoconf_new(uint8_t out[GS_REPOCONF_LEN]);
+/* gs_repoconf_check(where, buf, len): check a config object's magic,
+ * version and length; where names the copy in messages.  0 or -1 (warned). */
+int gs_repoconf_check(const char *where, const uint8_t *buf, size_t len);
+
 /* ---- packs ------------------------------------------------------------
  *
  *   "GSPK" u32 version

@@ -13,50 +13,56 @@
 #include "geosnap/layout.h"
 
 struct gs_repo;
+struct gs_remote_conf;
+struct gs_transport;
 
-/* gs_repo_init(path): create the repository at path if missing; idempotent.
- * 0 or -1 (warned). */
+/* gs_repo_init(path): create the local repository at path if missing;
+ * idempotent.  0 or -1 (warned). */
 int gs_repo_init(const char *path);
 
-/* gs_repo_open(path): open an existing repository (checks its config
- * object's magic and version).  NULL (warned) if missing or malformed. */
+/* gs_repo_open(path): the local repository at path, on the local-directory
+ * transport (its config object checked).  NULL (warned) if missing or
+ * malformed. */
 struct gs_repo *gs_repo_open(const char *path);
-/* gs_repo_config_check(where, buf, len): check the bytes of a repository
- * config object (magic, version, length); where names the repository in
- * messages.  0, or -1 (warned). */
-int gs_repo_config_check(const char *where, const uint8_t *buf, size_t len);
-struct gs_remote_conf;
-/* gs_repo_open_remote(rc): a read-only view of the copy on a remote (SFTP
- * or file://), for restore, check and verify.  list, read, stat,
- * read_range and read_pack_header work on it; nothing else does.  NULL
+/* gs_repo_open_remote(rc): the copy on a remote (SFTP or file://), read
+ * only: everything but publishing, locking and sweeping works on it.  NULL
  * (warned) when it cannot connect or holds no repository. */
 struct gs_repo *gs_repo_open_remote(const struct gs_remote_conf *rc);
 void gs_repo_free(struct gs_repo *r);
 /* gs_repo_path(r): the local path, or the remote's name. */
 const char *gs_repo_path(const struct gs_repo *r);
+/* gs_repo_transport(r): the transport the copy is reached through
+ * (borrowed); the local copy's may be shared by threads. */
+struct gs_transport *gs_repo_transport(const struct gs_repo *r);
 
-/* gs_repo_tenant_init(r, tenant): create the tenant's directories. 0/-1. */
+/* gs_repo_tenant_init(r, tenant): create the tenant's directories (kinds
+ * and pack fan-out).  0 or -1 (warned). */
 int gs_repo_tenant_init(const struct gs_repo *r, const char *tenant);
 
-/* gs_repo_obj_path(r, tenant, kind, name): malloc'd path of an object. */
-char *gs_repo_obj_path(const struct gs_repo *r, const char *tenant, int kind, const char *name);
-
-/* gs_repo_kind_dir(r, tenant, kind): malloc'd path of a kind's directory. */
-char *gs_repo_kind_dir(const struct gs_repo *r, const char *tenant, int kind);
-
+/* One published object as a listing shows it. */
+struct gs_repo_obj {
+	char name[GS_NAME_HEX];
+	uint64_t size;
+	int64_t mtime_ns; /* when the copy received it (its clock); 0 unknown */
+};
 /*
- * gs_repo_list(r, tenant, kind, ret, ret_n): names of the published objects
- * of a kind, sorted; ret is a malloc'd array of GS_NAME_HEX strings.  Files
- * that are not object names (temporaries) are skipped.  A tenant without the
- * directory yields 0 names.  0 or -1.
+ * gs_repo_list_objs(r, tenant, kind, ret, ret_n): the published objects of
+ * a kind with sizes and modification times, sorted by name, in a malloc'd
+ * array.  Temporaries, other names and packs outside their fan-out
+ * directory are left out.  A tenant without the directory has none.  0 or
+ * -1.
  */
+int gs_repo_list_objs(const struct gs_repo *r, const char *tenant, int kind,
+                      struct gs_repo_obj **ret, size_t *ret_n);
+/* gs_repo_list(r, tenant, kind, ret, ret_n): the same, names only (a
+ * malloc'd array of GS_NAME_HEX strings).  0 or -1. */
 int gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**ret)[GS_NAME_HEX],
                  size_t *ret_n);
 
 /* gs_repo_read(r, tenant, kind, name, ret, ret_len): the whole object, of
- * at most its kind's cap (GS_MAX_INDEX_SEGMENT, GS_MAX_SNAP_OBJECT; packs
- * GS_MAX_OBJECT); a larger one is refused before any allocation for it,
- * warned naming the copy, tenant and object.  0, 1 if missing, -1. */
+ * at most its kind's cap (format.h: GS_MAX_INDEX_SEGMENT, GS_MAX_SNAP_OBJECT,
+ * GS_MAX_OBJECT); a larger one is refused by its size before any allocation
+ * for it.  0, 1 if missing, -1 (warned). */
 int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint8_t **ret, size_t *ret_len);
 
@@ -64,22 +70,33 @@ int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const ch
 int gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint64_t *ret_size);
 
-/* gs_repo_mtime(r, tenant, kind, name, ret_ns): when this copy received the
- * object (the file's mtime; objects are never modified).  0; 1 when the
- * copy cannot tell (a remote) or the object is missing; -1 (warned). */
-int gs_repo_mtime(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-                  int64_t *ret_ns);
+/* gs_repo_read_range(r, tenant, kind, name, off, len, buf): exactly len
+ * bytes at off.  0, or -1 naming the copy and object (short reads too). */
+int gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+                       uint64_t off, size_t len, uint8_t *buf);
+
+/*
+ * gs_repo_obj_hash(r, tenant, kind, name, size, buf, buflen, ret_hex): the
+ * XXH3-128 of the object's first size bytes, as xxh128sum prints it, read
+ * through the caller's buf (buflen bytes).  An object is whole when the
+ * hash is its name: the one place that is checked, for every copy.  0, 1
+ * when the object is missing or shorter than size, -1 (warned).
+ */
+int gs_repo_obj_hash(const struct gs_repo *r, const char *tenant, int kind, const char *name,
+                     uint64_t size, uint8_t *buf, size_t buflen, char ret_hex[GS_NAME_HEX]);
 
 /* gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
- * named by its XXH3-128; one over its kind's cap (see gs_repo_read) is
- * refused.  0 (also when it already existed) or -1. */
+ * named by its XXH3-128 on the local copy (never over an existing name,
+ * which holds the same bytes); one over its kind's cap is refused.  0 (also
+ * when it already existed) or -1. */
 int gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uint8_t *buf,
                 size_t len, char ret_name[GS_NAME_HEX]);
 
 /*
- * Streaming object writer for packs: bytes go to a temporary file while
- * their XXH3-128 is computed; commit fsyncs and links the file under its
- * name without overwriting.  free without commit removes the temporary.
+ * Streaming object writer (packs) on the local copy: bytes go to a
+ * temporary while their XXH3-128 is computed; commit publishes the object
+ * under it (gs_tp_publish: durable, never over an existing name).  free
+ * without commit removes the temporary.
  */
 struct gs_objfile;
 struct gs_objfile *gs_objfile_new(const struct gs_repo *r, const char *tenant, int kind);
@@ -89,7 +106,6 @@ uint64_t gs_objfile_size(const struct gs_objfile *f);
 int gs_objfile_commit(struct gs_objfile *f, char ret_name[GS_NAME_HEX]);
 void gs_objfile_free(struct gs_objfile *f);
 
-struct gs_transport;
 /*
  * gs_repo_set_aside(tp, tenant, kind, name, ret_to): rename the object
  * tenants/T/<kind>/<name> of the copy behind tp (a remote, or the local
@@ -101,13 +117,14 @@ struct gs_transport;
 int gs_repo_set_aside(struct gs_transport *tp, const char *tenant, int kind, const char *name,
                       char **ret_to);
 
-/* gs_repo_lock(r, tenant): take the tenant's writer lock (flock, released
- * when the process dies).  Returns an fd, -1 on error, -2 when another
+/* gs_repo_lock(r, tenant): take the tenant's writer lock on the local copy
+ * (flock, released when the process dies).  Returns an fd, -1 on error, -2 when another
  * process holds it (warned naming the holder's pid). */
 int gs_repo_lock(const struct gs_repo *r, const char *tenant);
 void gs_repo_unlock(int fd);
 
-/* gs_repo_sweep(r, tenant): remove temporary files older than an hour. */
+/* gs_repo_sweep(r, tenant): remove the local copy's temporaries older than
+ * an hour (their writer died). */
 void gs_repo_sweep(const struct gs_repo *r, const char *tenant);
 
 /* ---- chunk index: ID -> every (pack, chunk ref) holding it ------------
@@ -163,10 +180,5 @@ int gs_cindex_has_pack(const struct gs_cindex *ci, const uint8_t pack[GS_NAME_LE
 int gs_repo_read_pack_header(const struct gs_repo *r, const char *tenant, const char *name,
                              const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
                              struct gs_pack_header *ret);
-
-/* gs_repo_read_range(r, tenant, kind, name, off, len, buf): pread exactly
- * len bytes.  0, or -1 naming the object (short reads too). */
-int gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, const char *name,
-                       uint64_t off, size_t len, uint8_t *buf);
 
 #endif

@@ -15,7 +15,10 @@
  *
  * Threads: a transport and its open files belong to one thread at a time;
  * a program that wants parallel uploads opens one transport per thread
- * (libssh2 is initialised once, safely, by the first gs_tp_open).
+ * (libssh2 is initialised once, safely, by the first gs_tp_open).  The
+ * local-directory transport (gs_tp_open_local) is the exception: its calls
+ * are independent system calls, so threads may share it (each with its own
+ * files), and gs_tp_last_errkind() reports each thread's own failures.
  *
  * Connections (SFTP): connect and I/O timeouts are rc->timeout_s (no sign
  * of life from the server for that long fails the call); keepalives are
@@ -43,8 +46,10 @@ struct gs_tp_entry {
 	char *name; /* file name within the listed directory (malloc'd) */
 	uint64_t size;
 	int is_dir;
-	int64_t mtime; /* last modification, seconds since the epoch; 0 when
-	                  the server did not say */
+	int64_t mtime;    /* last modification, seconds since the epoch; 0 when
+	                     the server did not say */
+	int64_t mtime_ns; /* the same in nanoseconds, as finely as the copy
+	                     keeps it (SFTP: whole seconds) */
 };
 
 #define GS_TP_ERR_NONE 0
@@ -103,8 +108,8 @@ int gs_tp_mkdir(struct gs_transport *t, const char *path);
  * can surface at a later write or at commit.  After the first error every
  * later write and the commit fail too.  Borrows buf for the call only.
  * gs_tp_commit(f): flush, fsync (fsync@openssh.com over SFTP), close, free.
- * 0 or -1; f is freed either way.  The file keeps its name: publishing is
- * gs_tp_rename() from the temporary name, which never overwrites.
+ * 0 or -1; f is freed either way.  The file keeps its name: objects are
+ * published with gs_tp_publish() instead.
  * gs_tp_abort(f): close and free without committing (NULL accepted); the
  * partial file is left for the caller to delete or leave as a recognisable
  * temporary.  Every gs_tp_file must be committed or aborted before
@@ -114,6 +119,19 @@ struct gs_tp_file *gs_tp_create(struct gs_transport *t, const char *path);
 int gs_tp_write(struct gs_tp_file *f, const void *buf, size_t len);
 int gs_tp_commit(struct gs_tp_file *f);
 void gs_tp_abort(struct gs_tp_file *f);
+
+/*
+ * gs_tp_publish(f, to): the one way an object appears on a copy: flush f,
+ * make it durable and give it the name `to`, never overwriting an existing
+ * file (local: fsync, rename without replace or link, fsync the directory;
+ * SFTP: fsync@openssh.com, then a rename the server refuses over an
+ * existing name; an object store: a conditional create).  0 published; 1
+ * `to` already exists (on a local copy the temporary is removed; on a
+ * remote, whose nightly account may not remove, it stays behind as a
+ * recognisable temporary); -1 error (the temporary stays behind).  f is
+ * freed either way.
+ */
+int gs_tp_publish(struct gs_tp_file *f, const char *to);
 
 /* gs_tp_read(t, path, off, len, buf): read exactly len bytes at off into
  * buf.  0, 1 if path does not exist, -1 (also when the file ends before
@@ -126,6 +144,17 @@ int gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t le
  * server says).  0, 1 if missing, -1. */
 int gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **ret,
                    size_t *ret_len);
+
+/*
+ * gs_tp_hash(t, path, size, buf, buflen, ret_hex): the XXH3-128 of the
+ * first size bytes of path, as xxh128sum prints it (32 hex digits and a
+ * NUL), read in pieces through the caller's buf of buflen bytes.  The one
+ * hashing loop over a stored file: repository objects (gs_repo_obj_hash)
+ * and a remote's temporaries.  0; 1 when the file is missing or shorter
+ * than size (it vanished or shrank since it was listed); -1 (warned).
+ */
+int gs_tp_hash(struct gs_transport *t, const char *path, uint64_t size, uint8_t *buf, size_t buflen,
+               char ret_hex[33]);
 
 /* gs_tp_stat(t, path, ret_size): 0, 1 if missing, -1. */
 int gs_tp_stat(struct gs_transport *t, const char *path, uint64_t *ret_size);

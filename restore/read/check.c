@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <xxhash.h>
 
 #include "geosnap/format.h"
 #include "geosnap/repo.h"
@@ -54,17 +53,14 @@ aside_add(struct ctx *c, int kind, const char *name)
 #define IO_LEN (8u << 20)
 
 /* Hash the object and compare with its name; 0 ok, -1 wrong (warned).
- * Through gs_repo_read_range, so the same for a local and a remote copy. */
+ * Through the repository layer, so the same for a local and a remote copy. */
 static int
 check_name(struct ctx *c, int kind, const char *name, uint64_t *ret_size)
 {
 	const struct gs_repo *r = gs_reader_repo(c->rd);
 	const char *what = gs_layout_kind_noun(kind);
-	XXH3_state_t *xs;
-	XXH128_canonical_t canon;
 	char hex[GS_NAME_HEX];
-	uint64_t size, off = 0;
-	int rc = -1;
+	uint64_t size;
 
 	switch (gs_repo_stat(r, c->tenant, kind, name, &size)) {
 	case 0:
@@ -75,32 +71,24 @@ check_name(struct ctx *c, int kind, const char *name, uint64_t *ret_size)
 	default:
 		return -1;
 	}
-	if ((xs = XXH3_createState()) == NULL) {
-		gs_warn("cannot allocate a hash state");
+	switch (gs_repo_obj_hash(r, c->tenant, kind, name, size, c->io, IO_LEN, hex)) {
+	case 0:
+		break;
+	case 1:
+		gs_warn("tenant %s: %s %s: vanished or shrank during the check", c->tenant, what,
+		        name);
+		return -1;
+	default:
 		return -1;
 	}
-	XXH3_128bits_reset(xs);
-	while (off < size) {
-		size_t n = size - off < IO_LEN ? (size_t)(size - off) : IO_LEN;
-
-		if (gs_repo_read_range(r, c->tenant, kind, name, off, n, c->io))
-			goto out;
-		XXH3_128bits_update(xs, c->io, n);
-		off += n;
-	}
-	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(xs));
-	gs_hex(hex, canon.digest, 16);
 	if (strcmp(hex, name) != 0) {
 		gs_warn("tenant %s: %s %s: content does not match its name (xxh128 %s)", c->tenant,
 		        what, name, hex);
-		goto out;
+		return -1;
 	}
 	if (ret_size != NULL)
 		*ret_size = size;
-	rc = 0;
-out:
-	XXH3_freeState(xs);
-	return rc;
+	return 0;
 }
 
 /* ---- packs ------------------------------------------------------------- */

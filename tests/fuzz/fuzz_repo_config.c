@@ -10,7 +10,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	gs_repo_config_check("fuzz", data, size);
+	gs_repoconf_check("fuzz", data, size);
 	return 0;
 }
 
