@@ -62,6 +62,17 @@ struct job {
 	struct job *next;
 };
 
+/*
+ * Locking.  The fields above mu are set before any thread starts and only
+ * read after.  mu guards everything below it that more than one thread
+ * touches: while the walker (main thread), the workers and the committer
+ * run, each takes it for every read and write, and so do the functions
+ * documented "called with c->mu held".  Exceptions: res.files_seen is
+ * written and read only by the walker, pg only by the main thread, and
+ * notes has its own notes_mu.  Once the workers and the committer are
+ * joined (c->sync), the main thread is alone and needs no lock.  failed is
+ * set only through set_failed(), which wakes every waiter.
+ */
 struct ctx {
 	const struct gs_config *cfg;
 	const struct gs_tenant_conf *t;
@@ -70,7 +81,7 @@ struct ctx {
 	struct gs_chunker_params cp;
 	uint8_t alg;
 
-	pthread_mutex_t mu; /* guards everything below */
+	pthread_mutex_t mu; /* guards everything below (see above) */
 	pthread_cond_t cv_job, cv_space;
 	struct gs_cindex *ci;
 	struct slot *slots;
@@ -601,7 +612,7 @@ worker_main(void *arg)
 			pthread_mutex_lock(&c->mu);
 			if (enc.oom) {
 				gs_warn("tenant %s: out of memory", c->t->name);
-				c->failed = 1;
+				set_failed(c);
 				gs_buf_free(&enc);
 			} else {
 				gs_buf_shrink(&enc);
@@ -880,7 +891,9 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 	archive_entry_copy_sourcepath(full, srcpath);
 	if (archive_read_disk_entry_from_file(wk->meta, full, -1, st) < ARCHIVE_WARN) {
 		scan_note(c, "%s: %s", srcpath, archive_error_string(wk->meta));
+		pthread_mutex_lock(&c->mu);
 		c->res.unreadable++;
+		pthread_mutex_unlock(&c->mu);
 		rc = 0;
 		goto out;
 	}
@@ -1023,13 +1036,18 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 		if (r == ARCHIVE_WARN || r == ARCHIVE_FAILED || r == ARCHIVE_RETRY) {
 			/* libarchive's message names the path; the entry may
 			 * still hold the previous one. */
+			uint32_t nv = 0, nu = 0;
+
 			if (archive_errno(a) == ENOENT)
-				c->res.vanished +=
-				    report_vanished(c, archive_error_string(a), source, srclen);
+				nv = report_vanished(c, archive_error_string(a), source, srclen);
 			else {
 				scan_note(c, "%s", archive_error_string(a));
-				c->res.unreadable++;
+				nu = 1;
 			}
+			pthread_mutex_lock(&c->mu);
+			c->res.vanished += nv;
+			c->res.unreadable += nu;
+			pthread_mutex_unlock(&c->mu);
 			if (r != ARCHIVE_WARN)
 				continue;
 		}
