@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build, run every CTest label,
 # then build again with AddressSanitizer + UndefinedBehaviorSanitizer and run
-# the tests again.  .ci/run runs exactly this.
+# the tests again, and last with ThreadSanitizer and run the tests that
+# exercise threads.  .ci/run runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,18 @@ echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$jobs")
+
+# ThreadSanitizer, in its own tree (it excludes ASan), on what runs threads:
+# the backup pipeline (walker, workers, pack committer) in the scenario
+# tests that back up most, ship's worker pool, and the unit tests.  The
+# golden and hostile tests back up small trees through the same code, and
+# the rest is single-threaded; they all ran twice above.
+echo "== build (TSan)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_TSAN=ON -DGS_TESTS=ON >/dev/null
+cmake --build build-tsan -j"$jobs"
+
+echo "== threaded tests under TSan"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+(cd build-tsan && ctest --output-on-failure -j"$jobs" \
+	-R '^(unit/|ship/|scenario/(01-roundtrip|05-vanish-change|06-kill-backup|10-racy-clean|20-run-status)$)')

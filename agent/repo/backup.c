@@ -2,8 +2,9 @@
  * backup.c -- one snapshot of one tenant.
  *
  * The main thread walks the sources with libarchive's read_disk and fills
- * one slot per entry in walk order.  Entries whose (dev, ino, size, mtime,
- * ctime) match the files cache are copied from it; regular files that must
+ * one slot per entry in walk order.  Entries whose (dev, ino, size, mode,
+ * mtime, ctime) match the files cache, and which had settled when they were
+ * read (gs_fcache_settled()), are copied from it; regular files that must
  * be read go to a queue served by worker threads, each with its own pack
  * writer (and so its own data key).  When the walk and the queue are done,
  * the slots are concatenated into the manifest, which is chunked and stored
@@ -38,8 +39,8 @@ struct slot {
 	struct gs_buf enc;     /* encoded entry (u32 len + body), empty = dropped */
 	const uint8_t *cached; /* or: the files cache's record, borrowed */
 	size_t cachedlen;
-	struct gs_fc_stat st; /* for the next files cache */
-	int cacheable;
+	struct gs_fc_stat st; /* for the next files cache: the walker's lstat */
+	int cacheable;        /* settled and read unchanged: keep in the cache */
 };
 
 /* slot_bytes(s, ret_len): the encoded entry of a slot, or NULL if dropped. */
@@ -62,6 +63,17 @@ struct job {
 	struct job *next;
 };
 
+/*
+ * Locking.  The fields above mu are set before any thread starts and only
+ * read after.  mu guards everything below it that more than one thread
+ * touches: while the walker (main thread), the workers and the committer
+ * run, each takes it for every read and write, and so do the functions
+ * documented "called with c->mu held".  Exceptions: res.files_seen is
+ * written and read only by the walker, pg only by the main thread, and
+ * notes has its own notes_mu.  Once the workers and the committer are
+ * joined (c->sync), the main thread is alone and needs no lock.  failed is
+ * set only through set_failed(), which wakes every waiter.
+ */
 struct ctx {
 	const struct gs_config *cfg;
 	const struct gs_tenant_conf *t;
@@ -70,7 +82,7 @@ struct ctx {
 	struct gs_chunker_params cp;
 	uint8_t alg;
 
-	pthread_mutex_t mu; /* guards everything below */
+	pthread_mutex_t mu; /* guards everything below (see above) */
 	pthread_cond_t cv_job, cv_space;
 	struct gs_cindex *ci;
 	struct slot *slots;
@@ -447,10 +459,13 @@ cut_all(struct stream *s, const uint8_t *buf, size_t len, size_t *scanned)
 }
 
 /* Read and chunk one regular file.  Returns 0, 1 if it vanished or could
- * not be read (warned), -1 on a fatal error. */
+ * not be read (warned), -1 on a fatal error.  On 0, *ret_changed is set when
+ * it was replaced or its size, mtime or length moved while read (warned),
+ * and *ret_moved when only its ctime did (not warned: a chmod, an xattr, a
+ * link or unlink, or a writer that put mtime back; not to be cached). */
 static int
 read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct idlist *ret,
-          uint8_t ret_hash[16], uint64_t *ret_size, int *ret_changed)
+          uint8_t ret_hash[16], uint64_t *ret_size, int *ret_changed, int *ret_moved)
 {
 	struct ctx *c = w->c;
 	struct stream s = {.w = w, .type = GS_CT_DATA};
@@ -523,13 +538,18 @@ read_file(struct writer *w, struct job *j, uint8_t **bufp, size_t *capp, struct 
 		have -= (size_t)used;
 		scanned -= (size_t)used;
 	}
-	if (fstat(fd, &st) == 0 &&
-	    (st.st_size != j->st.st_size || st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
-	     st.st_mtim.tv_nsec != j->st.st_mtim.tv_nsec || (uint64_t)st.st_size != total)) {
+	/* Everything the files cache compares must be as the walker saw it,
+	 * ctime too: a writer can put mtime back (touch -r, cp -p), not ctime.
+	 * A ctime that alone moved is no warning (an unlink moves it too). */
+	if (fstat(fd, &st) != 0 || st.st_size != j->st.st_size ||
+	    st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != j->st.st_mtim.tv_nsec || (uint64_t)st.st_size != total) {
 		scan_note(c, "%s: changed while being read (stored %llu bytes as read)", j->srcpath,
 		          (unsigned long long)total);
 		*ret_changed = 1;
-	}
+	} else if (st.st_ctim.tv_sec != j->st.st_ctim.tv_sec ||
+	           st.st_ctim.tv_nsec != j->st.st_ctim.tv_nsec)
+		*ret_moved = 1;
 	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(s.xs));
 	memcpy(ret_hash, canon.digest, 16);
 	*ret_size = total;
@@ -566,7 +586,7 @@ worker_main(void *arg)
 	for (;;) {
 		struct idlist ids = {0};
 		struct job *j;
-		int changed = 0, r = -1;
+		int changed = 0, moved = 0, r = -1;
 
 		pthread_mutex_lock(&c->mu);
 		while (c->qhead == NULL && !c->done && !c->failed)
@@ -584,7 +604,8 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 
 		if (ok)
-			r = read_file(&w, j, &buf, &cap, &ids, j->e.hash, &j->e.size, &changed);
+			r = read_file(&w, j, &buf, &cap, &ids, j->e.hash, &j->e.size, &changed,
+			              &moved);
 		pthread_mutex_lock(&c->mu);
 		if (r < 0) {
 			set_failed(c);
@@ -601,12 +622,16 @@ worker_main(void *arg)
 			pthread_mutex_lock(&c->mu);
 			if (enc.oom) {
 				gs_warn("tenant %s: out of memory", c->t->name);
-				c->failed = 1;
+				set_failed(c);
 				gs_buf_free(&enc);
 			} else {
+				struct slot *s = &c->slots[j->slot];
+
 				gs_buf_shrink(&enc);
-				c->slots[j->slot].enc = enc;
-				c->slots[j->slot].cacheable = !changed;
+				s->enc = enc;
+				/* Cached only if nothing moved while it was read and
+				 * no write in the same tick can hide behind its stat. */
+				s->cacheable = !changed && !moved && gs_fcache_settled(&s->st);
 			}
 			c->res.files_read++;
 			c->res.bytes_seen += j->e.size;
@@ -766,7 +791,7 @@ same_stat(const struct gs_fc_stat *a, const struct stat *st)
 }
 
 /* Reuse a cached entry when every chunk it names is still in the index.
- * Called with c->mu held. */
+ * The caller has checked its stat.  Called with c->mu held. */
 static int
 try_cache(struct ctx *c, const struct gs_fc_rec *rec, struct slot *s)
 {
@@ -800,9 +825,11 @@ set_fcstat(struct gs_fc_stat *f, const struct stat *st)
 	f->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
-/* Handle one walked entry. */
+/* Handle one walked entry; read_ns is gs_fcache_now_ns() from before
+ * libarchive stat'ed it, so it precedes everything read of the entry. */
 static int
-visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *srcpath)
+visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *srcpath,
+      int64_t read_ns)
 {
 	struct ctx *c = wk->c;
 	const struct stat *st = archive_entry_stat(ae);
@@ -829,6 +856,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 	pthread_mutex_lock(&c->mu);
 	s = &c->slots[si];
 	set_fcstat(&s->st, st);
+	s->st.read_ns = read_ns;
 	pthread_mutex_unlock(&c->mu);
 
 	/* A second name of a file already seen: a hard link. */
@@ -860,15 +888,20 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 			goto out;
 	}
 
+	/* A record that had not settled when it was read may hold older
+	 * content than its stat says (a cache written by a geosnap without
+	 * the rule, or damaged): never reuse it. */
 	rec = wk->fc ? gs_fcache_get(wk->fc, rel) : NULL;
-	if (rec && same_stat(&rec->st, st)) {
+	if (rec && same_stat(&rec->st, st) && gs_fcache_settled(&rec->st)) {
 		int hit;
 
 		pthread_mutex_lock(&c->mu);
 		s = &c->slots[si];
 		hit = try_cache(c, rec, s);
-		if (hit)
+		if (hit) {
 			s->cacheable = 1;
+			s->st.read_ns = rec->st.read_ns; /* the content is from then */
+		}
 		pthread_mutex_unlock(&c->mu);
 		if (hit)
 			return 0;
@@ -880,7 +913,9 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 	archive_entry_copy_sourcepath(full, srcpath);
 	if (archive_read_disk_entry_from_file(wk->meta, full, -1, st) < ARCHIVE_WARN) {
 		scan_note(c, "%s: %s", srcpath, archive_error_string(wk->meta));
+		pthread_mutex_lock(&c->mu);
 		c->res.unreadable++;
+		pthread_mutex_unlock(&c->mu);
 		rc = 0;
 		goto out;
 	}
@@ -906,7 +941,7 @@ visit(struct walk *wk, struct archive_entry *ae, const char *rel, const char *sr
 	s = &c->slots[si];
 	gs_mentry_encode(&s->enc, &e);
 	gs_buf_shrink(&s->enc);
-	s->cacheable = 1;
+	s->cacheable = gs_fcache_settled(&s->st);
 	pthread_mutex_unlock(&c->mu);
 	rc = 0;
 out:
@@ -1009,6 +1044,7 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 	ae = archive_entry_new();
 	for (;;) {
 		const char *path, *rel;
+		int64_t read_ns = gs_fcache_now_ns();
 
 		archive_entry_clear(ae);
 		r = archive_read_next_header2(a, ae);
@@ -1023,13 +1059,18 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 		if (r == ARCHIVE_WARN || r == ARCHIVE_FAILED || r == ARCHIVE_RETRY) {
 			/* libarchive's message names the path; the entry may
 			 * still hold the previous one. */
+			uint32_t nv = 0, nu = 0;
+
 			if (archive_errno(a) == ENOENT)
-				c->res.vanished +=
-				    report_vanished(c, archive_error_string(a), source, srclen);
+				nv = report_vanished(c, archive_error_string(a), source, srclen);
 			else {
 				scan_note(c, "%s", archive_error_string(a));
-				c->res.unreadable++;
+				nu = 1;
 			}
+			pthread_mutex_lock(&c->mu);
+			c->res.vanished += nv;
+			c->res.unreadable += nu;
+			pthread_mutex_unlock(&c->mu);
 			if (r != ARCHIVE_WARN)
 				continue;
 		}
@@ -1050,7 +1091,7 @@ walk_resolved(struct walk *wk, const char *source, int multi)
 			rel++;
 		if (*rel == 0)
 			continue;
-		if (visit(wk, ae, rel, path)) {
+		if (visit(wk, ae, rel, path, read_ns)) {
 			rc = -1;
 			break;
 		}

@@ -3,14 +3,18 @@
  *
  *   "GSFC" u32 version, records, u64 XXH3-64 of everything before it.
  *   record: u64 dev, u64 ino, u64 size, u32 mode, i64 mtime_ns,
- *           i64 ctime_ns, u32 enclen, encoded manifest entry[enclen]
+ *           i64 ctime_ns, i64 read_ns, u32 enclen,
+ *           encoded manifest entry[enclen]
  * It lives on the primary host beside the data it describes, in plaintext.
+ * Version 1 had no read_ns; its entries may be racily clean (see
+ * repo_internal.h), so it is not loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <xxhash.h>
 
@@ -19,7 +23,7 @@
 #include "repo_internal.h"
 
 #define FC_MAGIC "GSFC"
-#define FC_VERSION 1
+#define FC_VERSION 2
 #define FC_MAX ((size_t)16 << 30)
 
 struct gs_fcache {
@@ -44,6 +48,42 @@ put(struct gs_fcache_writer *w, const void *p, size_t n)
 		w->err = 1;
 }
 
+/*
+ * gs_fcache_now_ns(): CLOCK_REALTIME_COARSE in ns, the clock the kernel
+ * stamps mtime and ctime with (then truncated to the filesystem's
+ * granularity), so a write after this reading gets a stamp of at least
+ * this reading minus the granularity.
+ */
+int64_t
+gs_fcache_now_ns(void)
+{
+	struct timespec ts;
+
+	/* Not CLOCK_REALTIME: it runs up to a tick ahead of the coarse clock,
+	 * so a write just after our reading could be stamped earlier than it.
+	 * Not the mtime of a file we touch: we may not write to the sources,
+	 * and state_dir may be on another filesystem. */
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * gs_fcache_settled(st): 1 when st->mtime_ns and st->ctime_ns are both
+ * strictly older than st->read_ns - GS_FC_MARGIN_NS, so the entry may be
+ * kept in the cache and reused from it; 0 otherwise (also for stamps in the
+ * future).
+ */
+int
+gs_fcache_settled(const struct gs_fc_stat *st)
+{
+	int64_t limit;
+
+	if (st->read_ns < INT64_MIN + GS_FC_MARGIN_NS)
+		return 0;
+	limit = st->read_ns - GS_FC_MARGIN_NS;
+	return st->mtime_ns < limit && st->ctime_ns < limit;
+}
+
 struct gs_fcache *
 gs_fcache_load(const char *path)
 {
@@ -54,6 +94,14 @@ gs_fcache_load(const char *path)
 
 	if (gs_read_file(path, FC_MAX, &buf, &len) != 0)
 		return NULL;
+	if (len >= 16 && memcmp(buf, FC_MAGIC, 4) == 0 && gs_get_le32(buf + 4) == 1) {
+		gs_warn("%s: files cache of an older geosnap, which may hold entries read in "
+		        "the same second as their last change; ignoring it: this backup "
+		        "reads every file",
+		        path);
+		free(buf);
+		return NULL;
+	}
 	if (len < 16 || memcmp(buf, FC_MAGIC, 4) != 0 || gs_get_le32(buf + 4) != FC_VERSION ||
 	    XXH3_64bits(buf, len - 8) != gs_get_le64(buf + len - 8)) {
 		gs_warn("%s: files cache damaged or of another version; ignoring it", path);
@@ -80,6 +128,7 @@ gs_fcache_load(const char *path)
 		rec.st.mode = gs_rd_u32(&r);
 		rec.st.mtime_ns = (int64_t)gs_rd_u64(&r);
 		rec.st.ctime_ns = (int64_t)gs_rd_u64(&r);
+		rec.st.read_ns = (int64_t)gs_rd_u64(&r);
 		rec.enclen = gs_rd_u32(&r);
 		rec.enc = gs_rd_bytes(&r, rec.enclen);
 		if (r.err || rec.enclen < 7)
@@ -189,7 +238,7 @@ void
 gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, const uint8_t *enc,
                      size_t len)
 {
-	uint8_t rec[48];
+	uint8_t rec[56];
 
 	gs_le64(rec, st->dev);
 	gs_le64(rec + 8, st->ino);
@@ -197,7 +246,8 @@ gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, co
 	gs_le32(rec + 24, st->mode);
 	gs_le64(rec + 28, (uint64_t)st->mtime_ns);
 	gs_le64(rec + 36, (uint64_t)st->ctime_ns);
-	gs_le32(rec + 44, (uint32_t)len);
+	gs_le64(rec + 44, (uint64_t)st->read_ns);
+	gs_le32(rec + 52, (uint32_t)len);
 	put(w, rec, sizeof(rec));
 	put(w, enc, len);
 }

@@ -5,11 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What must be unchanged for a cached entry to be reused. */
+/* What must be unchanged for a cached entry to be reused (the stat taken
+ * before the entry was read), and when reading it began. */
 struct gs_fc_stat {
 	uint64_t dev, ino, size;
 	uint32_t mode;
 	int64_t mtime_ns, ctime_ns;
+	int64_t read_ns; /* gs_fcache_now_ns() when reading the entry began */
 };
 
 struct gs_fc_rec {
@@ -20,6 +22,33 @@ struct gs_fc_rec {
 
 struct gs_fcache;
 struct gs_fcache_writer;
+
+/*
+ * The files cache must never keep content older than the stat it is filed
+ * under ("racily clean" entries).  A file rewritten with the same size in
+ * the same timestamp tick as the read that stored it keeps its size, mtime
+ * and ctime, so an entry is kept and reused only when its mtime and ctime
+ * are more than GS_FC_MARGIN_NS older than the moment its read began: a
+ * later write would then have moved them.  2 s covers the coarsest
+ * granularity in use (FAT's 2 s mtime; ext2/3, ext4 with 128-byte inodes
+ * and HFS+ have 1 s), and with it the kernel clock's tick.
+ */
+#define GS_FC_MARGIN_NS (2 * 1000000000LL)
+
+/*
+ * gs_fcache_now_ns(): CLOCK_REALTIME_COARSE in ns, the clock the kernel
+ * stamps mtime and ctime with (then truncated to the filesystem's
+ * granularity), so a write after this reading gets a stamp of at least
+ * this reading minus the granularity.
+ */
+int64_t gs_fcache_now_ns(void);
+/*
+ * gs_fcache_settled(st): 1 when st->mtime_ns and st->ctime_ns are both
+ * strictly older than st->read_ns - GS_FC_MARGIN_NS, so the entry may be
+ * kept in the cache and reused from it; 0 otherwise (also for stamps in the
+ * future).
+ */
+int gs_fcache_settled(const struct gs_fc_stat *st);
 
 /*
  * gs_fcache_load(path): load a files cache.  NULL when there is none or it

@@ -137,7 +137,7 @@ gs_run() {
 		gs_show "$GS_ERR"
 		return 1
 	fi
-	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$GS_ERR"; then
+	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|runtime error:' "$GS_ERR"; then
 		gs_fail "$what: sanitizer report (exit $GS_RC): $*"
 		gs_show "$GS_ERR" 40
 		return 1

@@ -183,7 +183,7 @@ case $rc in
 esac
 GS_RC=$rc
 snaps_held "sshd killed" "$T/mark2"
-grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/bg.err" &&
+grep -qE 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$T/bg.err" &&
 	{ gs_fail "sanitizer report from the ship whose sessions were killed"; gs_show "$T/bg.err" 40; }
 REMOTE_EXTRA=
 ship_config

@@ -130,7 +130,7 @@ tp_run() {
 		tp_show "$T/err"
 		return 1
 	fi
-	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
+	if grep -qE 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$T/err"; then
 		tp_fail "$what: sanitizer report"
 		tp_show "$T/err" 40
 		return 1
