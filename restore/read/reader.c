@@ -634,9 +634,10 @@ gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
 /*
  * gs_reader_pin(rd, s): read the reference stream of snapshot s and make
  * its pins the ones gs_reader_chunk() follows.  A snapshot of version 1
- * has entries without a pack, which pin nothing.  When the stream cannot be read the snapshot is
- * read unpinned and the reader is marked damaged.  Returns 0, or -1 (warned, naming the snapshot)
- * when the stream is unreadable or malformed.
+ * has entries without a pack, which pin nothing.  When the stream cannot
+ * be read the snapshot is read unpinned and the reader is marked damaged.
+ * Returns 0, or -1 (warned, naming the snapshot) when the stream is
+ * unreadable or malformed.
  */
 int
 gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s)
