@@ -96,7 +96,11 @@ const char *gs_tp_name(const struct gs_transport *t);
 int gs_tp_last_errkind(const struct gs_transport *t);
 
 /* gs_tp_mkdir(t, path): create a directory and missing parents (mode
- * 0700); an existing directory is fine; "" is the base directory.  0 or -1. */
+ * 0700); an existing directory is fine; "" is the base directory.  0 or -1.
+ * Directories are a backend detail: callers create the ones the layout
+ * names before publishing into them, and a backend without directories
+ * (an object store) does nothing here and lists common prefixes as
+ * directories. */
 int gs_tp_mkdir(struct gs_transport *t, const char *path);
 
 /*

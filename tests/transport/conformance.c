@@ -295,6 +295,58 @@ c_rename_existing(struct gs_transport *t)
 	CHECK(gs_tp_rename(t, P("rx/missing"), P("rx/z")) == -1);
 }
 
+/* written(t, path, buf, len): created and written, not yet committed. */
+static struct gs_tp_file *
+written(struct gs_transport *t, const char *path, const uint8_t *buf, size_t len)
+{
+	struct gs_tp_file *f = gs_tp_create(t, path);
+
+	if (f != NULL && gs_tp_write(f, buf, len) != 0) {
+		gs_tp_abort(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void
+c_publish(struct gs_transport *t)
+{
+	uint8_t a[] = "an object", b[] = "another object's bytes";
+	struct gs_tp_file *f;
+	uint64_t size;
+
+	CHECK(gs_tp_mkdir(t, P("pb/sub")) == 0);
+	/* publish = durable + renamed under its final name, in one call */
+	CHECK((f = written(t, P("pb/" GS_TMP_PREFIX "a"), a, sizeof(a))) != NULL);
+	CHECK(f != NULL && gs_tp_publish(f, P("pb/sub/obj")) == 0);
+	CHECK(same(t, P("pb/sub/obj"), a, sizeof(a)));
+	CHECK(gs_tp_stat(t, P("pb/" GS_TMP_PREFIX "a"), &size) == 1);
+	/* never over an existing name: 1, and the object keeps its bytes */
+	CHECK((f = written(t, P("pb/" GS_TMP_PREFIX "b"), b, sizeof(b))) != NULL);
+	CHECK(f != NULL && gs_tp_publish(f, P("pb/sub/obj")) == 1);
+	CHECK(same(t, P("pb/sub/obj"), a, sizeof(a)));
+	/* an unclean target is refused, and the file is freed */
+	CHECK((f = written(t, P("pb/" GS_TMP_PREFIX "c"), a, sizeof(a))) != NULL);
+	CHECK(f != NULL && gs_tp_publish(f, "../escape") == -1);
+}
+
+static void
+c_hash(struct gs_transport *t)
+{
+	/* XXH3-128 of "abc", as xxh128sum prints it */
+	static const char want[] = "06b05ab6733a618578af5f94892f3950";
+	uint8_t abc[] = {'a', 'b', 'c'}, buf[2];
+	char hex[33];
+
+	CHECK(gs_tp_mkdir(t, P("hs")) == 0);
+	CHECK(put(t, P("hs/abc"), abc, sizeof(abc), 3) == 0);
+	/* read through a buffer smaller than the file */
+	CHECK(gs_tp_hash(t, P("hs/abc"), 3, buf, sizeof(buf), hex) == 0);
+	CHECK(strcmp(hex, want) == 0);
+	CHECK(gs_tp_hash(t, P("hs/abc"), 4, buf, sizeof(buf), hex) == 1);
+	CHECK(gs_tp_hash(t, P("hs/missing"), 3, buf, sizeof(buf), hex) == 1);
+}
+
 static void
 c_stat_missing(struct gs_transport *t)
 {
@@ -663,6 +715,8 @@ static const struct {
     {"created files are read-only (0444) on the server side", c_readonly},
     {"rename to a new name works", c_rename_new},
     {"rename onto an existing name returns 1 and leaves both intact", c_rename_existing},
+    {"publish makes a file durable under its final name, never over one", c_publish},
+    {"hash gives xxh128sum's digest; 1 for a short or missing file", c_hash},
     {"stat of a missing file returns 1", c_stat_missing},
     {"list gives names with sizes, sorted", c_list},
     {"list of a missing directory returns 1", c_list_missing},
