@@ -5,6 +5,11 @@
 # another region, verify); change some files; run again; status; verify
 # --full; then restore both snapshots FROM THE REMOTE and show that each
 # matches the tree as it was, and check the remote copy with the read key.
+# Last, the production host is compromised: with the write key alone it
+# forges an index segment that shadows every chunk, and the next run ships
+# it; both snapshots still restore exactly from the remote, check names the
+# forged objects, and `geosnap-agent quarantine` sets them aside on both
+# copies (docs/OPERATIONS.md, "The production host was compromised").
 #
 # Runs as root without a terminal (CI): the read key's passphrase comes from
 # GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
@@ -151,6 +156,38 @@ done
 
 echo "== geosnap-restore check --read-data of the remote copy"
 "$restore" check --tenant demo --from secondary --read-data
+
+# restore_all WHEN: restore both snapshots from the remote and compare.
+restore_all() {
+  local n=0 id
+  for id in $ids; do
+    n=$((n + 1))
+    rm -rf "again$n"
+    "$restore" -q restore --tenant demo --from secondary --snapshot "$id" --target "again$n" 2>/dev/null
+    snapshot_tree "again$n" > "again$n.txt"
+    cmp -s "tree$n.txt" "again$n.txt" || { echo "snapshot $n DIFFERS $1"; false; }
+    echo "snapshot $n still matches the tree as it was at run $n ($1)"
+  done
+}
+
+echo "== the production host is compromised: with the write key alone it forges an index"
+echo "   segment that shadows every chunk with garbage (tests/hostile/tools/evil_shadow)"
+"$src/build/tests/hostile/evil_shadow" repo keys/demo.write > forged.txt 2> forged.err
+cat forged.txt
+nightly 3
+restore_all "after the forgery, from the remote"
+echo "== geosnap-restore check --read-data of the remote names the forged objects"
+rc=0
+"$restore" check --tenant demo --from secondary --read-data 2> check3.err || rc=$?
+[ "$rc" -eq 1 ] || { echo "check exited $rc, wanted 1"; cat check3.err; false; }
+grep 'set aside' check3.err
+aside=$(sed -n 's/.*: set aside: //p' check3.err)
+echo "== geosnap-agent quarantine sets them aside on the local repository and the remote"
+# shellcheck disable=SC2086  # one KIND/NAME per word
+"$agent" quarantine --tenant demo $aside
+"$restore" check --tenant demo --from secondary --read-data
+echo "check of the remote is clean again"
+restore_all "after the clean-up"
 echo "== demo done; everything is in $demo (sshd stops now)"
 set +e
 trap - ERR
