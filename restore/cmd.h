@@ -55,6 +55,10 @@ struct gs_session {
 	struct gs_rkey *key;
 	struct gs_reader *rd;
 	char *repo_path; /* absolute */
+	/* The remote read from (--from), or NULL for a local repository; the
+	 * read engine opens its extra connections from it.  Valid until
+	 * gs_cmd_close(). */
+	const struct gs_remote_conf *remote;
 };
 
 /*

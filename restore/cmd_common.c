@@ -163,6 +163,7 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 			                                                  : GS_EXIT_FAIL;
 			goto err0;
 		}
+		s->remote = rc_remote;
 		if ((s->repo_path = gs_strdup(rc_remote->name)) == NULL) {
 			rc = GS_EXIT_FAIL;
 			goto err1;
