@@ -256,7 +256,19 @@ gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
 
 	XXH3_128bits_reset(c->xs);
 	for (i = 0; i < nchunks; i++) {
-		if (gs_reader_chunk(c->rd, chunks[i], GS_CT_DATA, &c->buf) != 0) {
+		const uint8_t *p;
+		size_t plen;
+		int r;
+
+		if (c->fetch != NULL) {
+			r = gs_fetch_chunk(c->fetch, c->ord, i, chunks[i], GS_CT_DATA, &p, &plen,
+			                   &c->buf);
+		} else {
+			r = gs_reader_chunk(c->rd, chunks[i], GS_CT_DATA, &c->buf);
+			p = c->buf.p;
+			plen = c->buf.len;
+		}
+		if (r != 0) {
 			/* Leave a gap of the right size when the index knows it. */
 			gs_entry_warn(path, "chunk %u of %u unreadable; the file is incomplete",
 			              (unsigned)i + 1, (unsigned)nchunks);
@@ -270,23 +282,22 @@ gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
 			off += len;
 			continue;
 		}
-		len = c->buf.len;
-		XXH3_128bits_update(c->xs, c->buf.p, c->buf.len);
+		len = plen;
+		XXH3_128bits_update(c->xs, p, plen);
 		if (off + len > size) {
 			/* Reported below; never write past the recorded size. */
 			len = off < size ? size - off : 0;
 		}
 		if (flags & GS_CONTENT_DISK) {
-			if (len > 0 && !all_zero(c->buf.p, (size_t)len) &&
-			    archive_write_data_block(a, c->buf.p, (size_t)len, (la_int64_t)off) <
-			        ARCHIVE_OK)
+			if (len > 0 && !all_zero(p, (size_t)len) &&
+			    archive_write_data_block(a, p, (size_t)len, (la_int64_t)off) < ARCHIVE_OK)
 				goto fail;
-		} else if (len > 0 && archive_write_data(a, c->buf.p, (size_t)len) < 0) {
+		} else if (len > 0 && archive_write_data(a, p, (size_t)len) < 0) {
 			goto fail;
 		}
-		off += c->buf.len;
+		off += plen;
 		if (c->pg != NULL)
-			gs_progress_add(c->pg, c->buf.len, 0);
+			gs_progress_add(c->pg, plen, 0);
 	}
 	if (!(flags & GS_CONTENT_DISK) && off < size && write_zeros(a, size - off) != 0)
 		goto fail;

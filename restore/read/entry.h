@@ -14,6 +14,7 @@
 
 #include "geosnap/format.h"
 #include "geosnap/progress.h"
+#include "read/fetch.h"
 #include "read/reader.h"
 
 /*
@@ -65,6 +66,11 @@ struct gs_content {
 	struct gs_buf buf;
 	XXH3_state_t *xs;
 	struct gs_progress *pg; /* may be NULL */
+	/* The read engine serving the chunks, and the ordinal the current
+	 * file was planned under (read/fetch.h); NULL: read through the
+	 * reader one chunk at a time. */
+	struct gs_fetch *fetch;
+	uint64_t ord;
 };
 
 /* gs_entry_content_init(c, rd, pg): 0 or -1 (warned).  gs_entry_content_free(c). */

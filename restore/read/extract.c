@@ -51,6 +51,7 @@ struct ctx {
 	struct archive_entry *ae;
 	struct gs_linkmap *lm;
 	struct gs_content content;
+	struct gs_fetch *fetch;
 	struct gs_progress pg;
 	int status;  /* 0, or 1 once something was wrong */
 	int leftout; /* 1 once something only o->privileged restores was left out */
@@ -366,9 +367,36 @@ existing(const struct ctx *c, const char *path, struct stat *ret)
 }
 
 /*
+ * Remove the file just written at path (relative to the current directory,
+ * no symlink followed) because its content is not exact, so that nothing
+ * is left looking restored; named on stderr.
+ */
+static void
+discard(const char *path)
+{
+	const char *name;
+	char *copy;
+	int fd;
+
+	if ((fd = open_parent(path, &copy, &name)) < 0 || unlinkat(fd, name, 0) != 0) {
+		if (errno != ENOENT)
+			gs_entry_warn(path, "cannot remove the incomplete file: %s",
+			              strerror(errno));
+	} else {
+		gs_entry_warn(path, "not restored: its content could not be restored exactly "
+		                    "(the partial file was removed)");
+	}
+	if (fd >= 0) {
+		close(fd);
+		free(copy);
+	}
+}
+
+/*
  * Restore a regular file e under its path with content (chunks, size, hash).
- * Returns 1 when the file now exists (even with wrong content), 0 when it
- * could not be created or was refused (a size its chunks cannot have).
+ * Returns 1 when the file now exists with its content, 0 when it could not
+ * be created, was refused (a size its chunks cannot have), or was removed
+ * again because its content is not exact.
  */
 static int
 put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID_LEN],
@@ -398,8 +426,12 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 		if (r < 0)
 			c->fatal = 1;
 	}
-	if (finish(c, e->path) == 0 && old)
+	if (finish(c, e->path) == 0 && old && r == 0)
 		prune_xattrs(c, e, &before);
+	if (r != 0) {
+		discard(e->path);
+		return 0;
+	}
 	return 1;
 }
 
@@ -583,6 +615,32 @@ one(struct ctx *c, struct gs_mentry *e)
 }
 
 /*
+ * The first walk: plan the chunks of every regular file the second walk
+ * will write, under its ordinal in the manifest.  Returns 1 at the end of
+ * the manifest, -1 when it is damaged (named; *ret_n entries were read
+ * intact), -2 when out of memory (warned).
+ */
+static int
+plan(struct ctx *c, struct gs_manifest *m, uint64_t *ret_n)
+{
+	struct gs_mentry e;
+	int rc;
+
+	while ((rc = gs_reader_manifest_next(m, &e)) == 0) {
+		if (e.type == GS_FT_FILE && e.nchunks > 0 && included(c->o, e.path) &&
+		    gs_reader_path_ok(e.path) &&
+		    gs_fetch_plan_file(c->fetch, gs_reader_manifest_count(m),
+		                       (const uint8_t(*)[GS_ID_LEN])e.chunks, e.nchunks) != 0) {
+			gs_mentry_clear(&e);
+			return -2;
+		}
+		gs_mentry_clear(&e);
+		*ret_n = gs_reader_manifest_count(m);
+	}
+	return rc;
+}
+
+/*
  * gs_extract(rd, s, o): restore snapshot s relative to the current working
  * directory.  See extract.h.
  */
@@ -591,8 +649,9 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 {
 	struct gs_manifest *m;
 	struct gs_mentry e;
+	uint64_t nplanned = 0;
 	struct ctx c;
-	int flags, rc = -1;
+	int flags, r, rc = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.rd = rd;
@@ -624,10 +683,28 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	                 o->nincludes ? 0 : s->info.files);
 	if (gs_entry_content_init(&c.content, rd, &c.pg) != 0)
 		goto err3;
-	if ((m = gs_reader_manifest_open(rd, s)) == NULL)
+	if ((c.fetch = gs_fetch_new(rd, o->remote, 0)) == NULL)
 		goto err4;
-
-	while (!c.fatal && (rc = gs_reader_manifest_next(m, &e)) == 0) {
+	if ((m = gs_reader_manifest_open(rd, s)) == NULL)
+		goto err5;
+	if ((rc = plan(&c, m, &nplanned)) == -2) {
+		rc = -1;
+		goto err6;
+	}
+	gs_reader_manifest_free(m);
+	if ((m = gs_reader_manifest_open(rd, s)) == NULL || gs_fetch_start(c.fetch) != 0) {
+		rc = -1;
+		goto err6;
+	}
+	c.content.fetch = c.fetch;
+	/* A damaged manifest was named by the first walk: stop before it. */
+	while (!c.fatal && (rc == 1 || gs_reader_manifest_count(m) < nplanned)) {
+		if ((r = gs_reader_manifest_next(m, &e)) != 0) {
+			if (r < 0)
+				c.status = 1; /* unreadable this time (named) */
+			break;
+		}
+		c.content.ord = gs_reader_manifest_count(m);
 		one(&c, &e);
 		gs_mentry_clear(&e);
 	}
@@ -642,10 +719,15 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	gs_progress_done(&c.pg);
 	rc = c.fatal ? -1 : c.status ? 1 : c.leftout ? 2 : 0;
 
-	gs_reader_manifest_free(m);
 	while (c.ndirs > 0)
 		free(c.dirs[--c.ndirs].path);
 	free(c.dirs);
+err6:
+	gs_reader_manifest_free(m);
+err5:
+	if (o->stats != NULL)
+		gs_fetch_stats(c.fetch, o->stats);
+	gs_fetch_free(c.fetch);
 err4:
 	gs_entry_content_free(&c.content);
 err3:

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "read/fetch.h"
 #include "read/reader.h"
 
 struct gs_extract_opts {
@@ -16,6 +17,9 @@ struct gs_extract_opts {
 	                   existing directories (dropping xattrs they no longer have) */
 	int progress;   /* draw a progress bar on stderr */
 	int verbose;    /* name every restored entry on stderr */
+	const struct gs_remote_conf *remote; /* where rd reads from, for the read
+	                                        engine's connections (NULL: local) */
+	struct gs_fetch_stats *stats;        /* filled with what was read, or NULL */
 	int privileged; /* also restore what grants privileges: device nodes,
 	                   setuid/setgid bits of non-directories, the
 	                   security.capability and trusted.* xattrs */
@@ -35,7 +39,11 @@ struct gs_extract_opts {
  * security.capability and trusted.* xattrs; otherwise each is named and left
  * out (a file is restored without the bits or xattrs).  A file whose
  * recorded size its chunks cannot have (gs_entry_size_check) is named and
- * not written at all.
+ * not written at all; one whose content could not be restored exactly (an
+ * unreadable chunk, a checksum that does not match, a failed write) is
+ * removed again and named, so that every regular file the restore leaves
+ * is exact.  The manifest is walked twice: first to plan every chunk the
+ * restore reads (read/fetch.h), then to write.
  * With o->overwrite, an object kept in place (a directory) loses the user.,
  * trusted. and security. xattrs its entry does not have (not the kernel's
  * security labels; ACLs are left to the ACL restore), without following a

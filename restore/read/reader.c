@@ -357,104 +357,160 @@ pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex)
 
 /* ---- chunks ------------------------------------------------------------ */
 
+/*
+ * gs_reader_ref_check(rd, pe, ref, type, why, cap): whether ref (from the
+ * header of pack pe) can be opened for a chunk of type: the type, cipher,
+ * flags and lengths are known and in range, and its key exists and was
+ * unsealed.  0, or -1 with the reason in why.
+ */
+int
+gs_reader_ref_check(const struct gs_reader *rd, const struct pack_ent *pe,
+                    const struct gs_chunk_ref *ref, uint8_t type, char *why, size_t cap)
+{
+	size_t nlen;
+
+#define REF_ERR(...)                                                                               \
+	do {                                                                                       \
+		snprintf(why, cap, __VA_ARGS__);                                                   \
+		return -1;                                                                         \
+	} while (0)
+	if (pe->bad)
+		REF_ERR("the pack header cannot be read");
+	if (ref->type != type)
+		REF_ERR("chunk type %u where %u was expected", (unsigned)ref->type, (unsigned)type);
+	if ((nlen = gs_aead_nonce_len(ref->alg)) == 0)
+		REF_ERR("unknown cipher %u", (unsigned)ref->alg);
+	if (ref->flags & ~GS_CF_ZSTD)
+		REF_ERR("unknown flags 0x%x", (unsigned)ref->flags);
+	if (ref->raw_len > GS_MAX_CHUNK)
+		REF_ERR("length %u exceeds the limit", (unsigned)ref->raw_len);
+	if (ref->stored_len < nlen + GS_TAG_LEN || ref->stored_len > GS_MAX_STORED)
+		REF_ERR("stored length %u out of range", (unsigned)ref->stored_len);
+	if (ref->key_idx == GS_KEYIDX_INDEX) {
+		/* The reference stream: under the index key (format.h). */
+		if (ref->type != GS_CT_REFS || ref->alg != GS_ALG_XCHACHA)
+			REF_ERR("only reference chunks are under the index key");
+	} else {
+		if (ref->key_idx >= pe->nkeys)
+			REF_ERR("data key %u does not exist (pack has %u)", (unsigned)ref->key_idx,
+			        (unsigned)pe->nkeys);
+		if (!rd->keyok[pe->key_off + ref->key_idx])
+			REF_ERR("data key %u cannot be unsealed with this read key",
+			        (unsigned)ref->key_idx);
+	}
+	if (ref->alg == GS_ALG_AESGCM && !crypto_aead_aes256gcm_is_available())
+		REF_ERR("AES-256-GCM needs a CPU with AES-NI; this host cannot decrypt it");
+	return 0;
+#undef REF_ERR
+}
+
+/*
+ * gs_reader_ref_key(rd, pe, ref): the key ref (checked with
+ * gs_reader_ref_check) is sealed under (borrowed; main thread only).
+ */
+const uint8_t *
+gs_reader_ref_key(const struct gs_reader *rd, const struct pack_ent *pe,
+                  const struct gs_chunk_ref *ref)
+{
+	if (ref->key_idx == GS_KEYIDX_INDEX)
+		return rd->k->w.index_key;
+	return rd->keys + (pe->key_off + ref->key_idx) * GS_KEY_LEN;
+}
+
+/*
+ * gs_chunk_decode(ref, key, id_key, blob, dctx, mid, out, why, cap): see
+ * reader_internal.h.
+ */
+int
+gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
+                const uint8_t id_key[GS_KEY_LEN], const uint8_t *blob, ZSTD_DCtx *dctx,
+                struct gs_buf *mid, uint8_t *out, char *why, size_t cap)
+{
+	size_t nlen = gs_aead_nonce_len(ref->alg);
+	size_t ctlen = ref->stored_len - nlen, plen = ctlen - GS_TAG_LEN, n;
+	uint8_t ad[GS_ID_LEN + 1];
+	uint8_t calc[GS_ID_LEN];
+	unsigned long long mlen;
+	uint8_t *dst;
+	int rc;
+
+	if (!(ref->flags & GS_CF_ZSTD) && plen != ref->raw_len) {
+		snprintf(why, cap, "%zu bytes instead of %u", plen, (unsigned)ref->raw_len);
+		return -1;
+	}
+	if (ref->flags & GS_CF_ZSTD) {
+		mid->len = 0;
+		if (gs_buf_reserve(mid, plen + 1) != 0) {
+			snprintf(why, cap, "out of memory");
+			return -1;
+		}
+		dst = mid->p;
+	} else {
+		dst = out;
+	}
+	gs_chunk_ad(ad, ref->id, ref->type);
+	if (ref->alg == GS_ALG_AESGCM)
+		rc = crypto_aead_aes256gcm_decrypt(dst, &mlen, NULL, blob + nlen, ctlen, ad,
+		                                   sizeof(ad), blob, key);
+	else
+		rc = crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &mlen, NULL, blob + nlen,
+		                                                ctlen, ad, sizeof(ad), blob, key);
+	if (rc != 0) {
+		snprintf(why, cap, "authentication failed");
+		return -1;
+	}
+	if (ref->flags & GS_CF_ZSTD) {
+		n = ZSTD_decompressDCtx(dctx, out, ref->raw_len, mid->p, (size_t)mlen);
+		if (ZSTD_isError(n)) {
+			snprintf(why, cap, "zstd: %s", ZSTD_getErrorName(n));
+			return -1;
+		}
+		if (n != ref->raw_len) {
+			snprintf(why, cap, "decompressed to %zu bytes instead of %u", n,
+			         (unsigned)ref->raw_len);
+			return -1;
+		}
+	}
+	gs_chunk_id(id_key, out, ref->raw_len, calc);
+	if (memcmp(calc, ref->id, GS_ID_LEN) != 0) {
+		snprintf(why, cap, "content does not match its ID");
+		return -1;
+	}
+	return 0;
+}
+
 /* Decrypt and verify the chunk ref of pack (pe, hex) into out; 0 or -1. */
 static int
 chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
            const struct gs_chunk_ref *ref, uint8_t type, struct gs_buf *out)
 {
-	char idhex[2 * GS_ID_LEN + 1];
-	uint8_t ad[GS_ID_LEN + 1];
-	uint8_t calc[GS_ID_LEN];
-	const uint8_t *key, *nonce, *ct;
-	unsigned long long mlen;
-	struct gs_buf *dst;
-	size_t nlen, ctlen, n;
-	int rc;
+	char idhex[2 * GS_ID_LEN + 1], why[200];
 
 	gs_reader_idhex(ref->id, idhex);
-#define CHUNK_ERR(...)                                                                             \
-	do {                                                                                       \
-		char msg_[256];                                                                    \
-		snprintf(msg_, sizeof(msg_), __VA_ARGS__);                                         \
-		gs_warn("tenant %s pack %s chunk %s: %s", rd->k->w.tenant, hex, idhex, msg_);      \
-		return -1;                                                                         \
-	} while (0)
-
-	if (pe->bad)
-		CHUNK_ERR("the pack header cannot be read");
-	if (ref->type != type)
-		CHUNK_ERR("chunk type %u where %u was expected", (unsigned)ref->type,
-		          (unsigned)type);
-	if ((nlen = gs_aead_nonce_len(ref->alg)) == 0)
-		CHUNK_ERR("unknown cipher %u", (unsigned)ref->alg);
-	if (ref->flags & ~GS_CF_ZSTD)
-		CHUNK_ERR("unknown flags 0x%x", (unsigned)ref->flags);
-	if (ref->raw_len > GS_MAX_CHUNK)
-		CHUNK_ERR("length %u exceeds the limit", (unsigned)ref->raw_len);
-	if (ref->stored_len < nlen + GS_TAG_LEN || ref->stored_len > GS_MAX_STORED)
-		CHUNK_ERR("stored length %u out of range", (unsigned)ref->stored_len);
-	if (ref->key_idx == GS_KEYIDX_INDEX) {
-		/* The reference stream: under the index key (format.h). */
-		if (ref->type != GS_CT_REFS || ref->alg != GS_ALG_XCHACHA)
-			CHUNK_ERR("only reference chunks are under the index key");
-		key = rd->k->w.index_key;
-	} else {
-		if (ref->key_idx >= pe->nkeys)
-			CHUNK_ERR("data key %u does not exist (pack has %u)",
-			          (unsigned)ref->key_idx, (unsigned)pe->nkeys);
-		if (!rd->keyok[pe->key_off + ref->key_idx])
-			CHUNK_ERR("data key %u cannot be unsealed with this read key",
-			          (unsigned)ref->key_idx);
-		key = rd->keys + (pe->key_off + ref->key_idx) * GS_KEY_LEN;
-	}
-	if (ref->alg == GS_ALG_AESGCM && !crypto_aead_aes256gcm_is_available())
-		CHUNK_ERR("AES-256-GCM needs a CPU with AES-NI; this host cannot decrypt it");
-
+	if (gs_reader_ref_check(rd, pe, ref, type, why, sizeof(why)) != 0)
+		goto fail;
 	rd->blob.len = 0;
-	if (gs_buf_reserve(&rd->blob, ref->stored_len) != 0)
-		CHUNK_ERR("out of memory");
-	if (gs_repo_read_range(rd->repo, rd->k->w.tenant, GS_OBJ_PACK, hex, ref->offset,
-	                       ref->stored_len, rd->blob.p) != 0)
-		CHUNK_ERR("cannot read the stored bytes");
-	nonce = rd->blob.p;
-	ct = rd->blob.p + nlen;
-	ctlen = ref->stored_len - nlen;
-
-	dst = (ref->flags & GS_CF_ZSTD) ? &rd->mid : out;
-	dst->len = 0;
-	if (gs_buf_reserve(dst, ctlen - GS_TAG_LEN + 1) != 0)
-		CHUNK_ERR("out of memory");
-	gs_chunk_ad(ad, ref->id, ref->type);
-	if (ref->alg == GS_ALG_AESGCM)
-		rc = crypto_aead_aes256gcm_decrypt(dst->p, &mlen, NULL, ct, ctlen, ad, sizeof(ad),
-		                                   nonce, key);
-	else
-		rc = crypto_aead_xchacha20poly1305_ietf_decrypt(dst->p, &mlen, NULL, ct, ctlen, ad,
-		                                                sizeof(ad), nonce, key);
-	if (rc != 0)
-		CHUNK_ERR("authentication failed");
-	dst->len = (size_t)mlen;
-
-	if (ref->flags & GS_CF_ZSTD) {
-		out->len = 0;
-		if (gs_buf_reserve(out, (size_t)ref->raw_len + 1) != 0)
-			CHUNK_ERR("out of memory");
-		n = ZSTD_decompressDCtx(rd->dctx, out->p, ref->raw_len, rd->mid.p, rd->mid.len);
-		if (ZSTD_isError(n))
-			CHUNK_ERR("zstd: %s", ZSTD_getErrorName(n));
-		if (n != ref->raw_len)
-			CHUNK_ERR("decompressed to %zu bytes instead of %u", n,
-			          (unsigned)ref->raw_len);
-		out->len = n;
-	} else if (out->len != ref->raw_len) {
-		CHUNK_ERR("%zu bytes instead of %u", out->len, (unsigned)ref->raw_len);
+	out->len = 0;
+	if (gs_buf_reserve(&rd->blob, ref->stored_len) != 0 ||
+	    gs_buf_reserve(out, (size_t)ref->raw_len + 1) != 0) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto fail;
 	}
-
-	gs_chunk_id(rd->k->w.id_key, out->p, out->len, calc);
-	if (memcmp(calc, ref->id, GS_ID_LEN) != 0)
-		CHUNK_ERR("content does not match its ID");
+	rd->nread++;
+	rd->read_bytes += ref->stored_len;
+	if (gs_repo_read_range(rd->repo, rd->k->w.tenant, GS_OBJ_PACK, hex, ref->offset,
+	                       ref->stored_len, rd->blob.p) != 0) {
+		snprintf(why, sizeof(why), "cannot read the stored bytes");
+		goto fail;
+	}
+	if (gs_chunk_decode(ref, gs_reader_ref_key(rd, pe, ref), rd->k->w.id_key, rd->blob.p,
+	                    rd->dctx, &rd->mid, out->p, why, sizeof(why)) != 0)
+		goto fail;
+	out->len = ref->raw_len;
 	return 0;
-#undef CHUNK_ERR
+fail:
+	gs_warn("tenant %s pack %s chunk %s: %s", rd->k->w.tenant, hex, idhex, why);
+	return -1;
 }
 
 /*
@@ -752,6 +808,62 @@ gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t 
 			return 1;
 	*ret_len = refs[0]->raw_len;
 	return 0;
+}
+
+/*
+ * gs_reader_locate(rd, id, type, ret_pe, ret_ref): where chunk id lies by
+ * the current snapshot's pin: the pinned pack's cache entry (its index in
+ * rd->packs) and the ref in that pack's own header, when the ref passes
+ * gs_reader_ref_check().  0, or -1 (silently: unpinned, the pack or its
+ * header is unusable, or the header does not hold id; gs_reader_chunk()
+ * then finds it another way and names what failed).
+ */
+int
+gs_reader_locate(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type, size_t *ret_pe,
+                 const struct gs_chunk_ref **ret_ref)
+{
+	const struct gs_chunk_ref *ref;
+	char hex[GS_NAME_HEX], why[200];
+	struct pack_ent *pe;
+	int listed;
+	const uint8_t *pin = pinned_pack(rd, id, &listed);
+
+	if (pin == NULL)
+		return -1;
+	gs_hex(hex, pin, GS_NAME_LEN);
+	if ((pe = pack_get(rd, pin, hex)) == NULL || pe->bad || (ref = pack_find(pe, id)) == NULL ||
+	    gs_reader_ref_check(rd, pe, ref, type, why, sizeof(why)) != 0)
+		return -1;
+	*ret_pe = (size_t)(pe - rd->packs);
+	*ret_ref = ref;
+	return 0;
+}
+
+/*
+ * gs_reader_pack(rd, name, ret_pe): the cache entry of pack name (binary),
+ * its header read and keys unsealed on first use; its index in rd->packs.
+ * 0, or -1 when out of memory or the header is unusable (warned then by
+ * gs_repo_read_pack_header).
+ */
+int
+gs_reader_pack(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], size_t *ret_pe)
+{
+	char hex[GS_NAME_HEX];
+	struct pack_ent *pe;
+
+	gs_hex(hex, name, GS_NAME_LEN);
+	if ((pe = pack_get(rd, name, hex)) == NULL || pe->bad)
+		return -1;
+	*ret_pe = (size_t)(pe - rd->packs);
+	return 0;
+}
+
+/* gs_reader_read_stats(rd, ret_bytes, ret_requests): see reader.h. */
+void
+gs_reader_read_stats(const struct gs_reader *rd, uint64_t *ret_bytes, uint64_t *ret_requests)
+{
+	*ret_bytes = rd->read_bytes;
+	*ret_requests = rd->nread;
 }
 
 /*

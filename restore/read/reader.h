@@ -189,6 +189,13 @@ int gs_reader_path_ok(const char *path);
  */
 int gs_reader_path_under(const char *path, const char *prefix);
 
+/*
+ * gs_reader_read_stats(rd, ret_bytes, ret_requests): the bytes and read
+ * requests gs_reader_chunk() and its kin sent to the repository so far
+ * (the read engine counts its own; read/fetch.h).
+ */
+void gs_reader_read_stats(const struct gs_reader *rd, uint64_t *ret_bytes, uint64_t *ret_requests);
+
 /* gs_reader_idhex(id, out): the 64 hex digits of a chunk ID. */
 void gs_reader_idhex(const uint8_t id[GS_ID_LEN], char out[2 * GS_ID_LEN + 1]);
 

@@ -48,10 +48,60 @@ struct gs_reader {
 	size_t npins;
 	char pinned_for[GS_NAME_HEX]; /* the snapshot they belong to, or "" */
 
+	uint64_t nread, read_bytes; /* chunk reads so far (gs_reader_read_stats) */
+
 	struct gs_buf blob; /* stored bytes of the current chunk */
 	struct gs_buf mid;  /* decrypted, still compressed */
 	ZSTD_DCtx *dctx;
 };
+
+/*
+ * gs_reader_ref_check(rd, pe, ref, type, why, cap): whether ref (from the
+ * header of pack pe) can be opened for a chunk of type: the type, cipher,
+ * flags and lengths are known and in range, and its key exists and was
+ * unsealed.  0, or -1 with the reason in why.
+ */
+int gs_reader_ref_check(const struct gs_reader *rd, const struct pack_ent *pe,
+                        const struct gs_chunk_ref *ref, uint8_t type, char *why, size_t cap);
+
+/*
+ * gs_reader_ref_key(rd, pe, ref): the key ref (checked with
+ * gs_reader_ref_check) is sealed under (borrowed; main thread only: the
+ * array moves when more packs are opened).
+ */
+const uint8_t *gs_reader_ref_key(const struct gs_reader *rd, const struct pack_ent *pe,
+                                 const struct gs_chunk_ref *ref);
+
+/*
+ * gs_chunk_decode(ref, key, id_key, blob, dctx, mid, out, why, cap):
+ * decrypt blob (the ref->stored_len stored bytes of a ref that passed
+ * gs_reader_ref_check) with key, decompress it through the scratch mid
+ * when it is compressed, into out (room for ref->raw_len bytes), and
+ * verify the plaintext against the keyed ID.  Touches nothing shared: any
+ * thread with its own dctx and mid may call it.  0, or -1 with the reason
+ * in why.
+ */
+int gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
+                    const uint8_t id_key[GS_KEY_LEN], const uint8_t *blob, ZSTD_DCtx *dctx,
+                    struct gs_buf *mid, uint8_t *out, char *why, size_t cap);
+
+/*
+ * gs_reader_locate(rd, id, type, ret_pe, ret_ref): where chunk id lies by
+ * the current snapshot's pin: the pinned pack's cache entry (its index in
+ * rd->packs) and the ref in that pack's own header, when the ref passes
+ * gs_reader_ref_check().  0, or -1 (silently: unpinned, the pack or its
+ * header is unusable, or the header does not hold id; gs_reader_chunk()
+ * then finds it another way and names what failed).
+ */
+int gs_reader_locate(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
+                     size_t *ret_pe, const struct gs_chunk_ref **ret_ref);
+
+/*
+ * gs_reader_pack(rd, name, ret_pe): the cache entry of pack name (binary),
+ * its header read and keys unsealed on first use; its index in rd->packs.
+ * 0, or -1 when out of memory or the header is unusable.
+ */
+int gs_reader_pack(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], size_t *ret_pe);
 
 /* Order snapshots by time, then name (qsort comparator). */
 int gs_reader_snap_cmp(const void *a, const void *b);
