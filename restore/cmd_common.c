@@ -97,10 +97,11 @@ config_path(const struct gs_cli *g)
 }
 
 /*
- * gs_cmd_open(g, t, flags, s): load the configuration if there is one,
- * resolve the repository and the read key, ask for the passphrase, load the
- * key and open a reader (GS_READER_* flags).  Returns GS_EXIT_OK with s
- * filled, or the exit status to use (warned).
+ * gs_cmd_open(g, t, flags, s): load the configuration if there is one (the
+ * keys only geosnap-agent uses are optional), resolve the repository and
+ * the read key, ask for the passphrase, load the key and open a reader
+ * (GS_READER_* flags).  Returns GS_EXIT_OK with s filled, or the exit
+ * status to use (warned).
  */
 int
 gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s)
@@ -120,7 +121,7 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 		return GS_EXIT_USAGE;
 	}
 	if ((cpath = config_path(g)) != NULL) {
-		if ((s->cfg = gs_config_load(cpath)) == NULL)
+		if ((s->cfg = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL)
 			return GS_EXIT_USAGE;
 		tc = gs_config_tenant(s->cfg, t->tenant);
 	}
