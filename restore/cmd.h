@@ -26,6 +26,10 @@ enum {
 	OPT_FROM,
 	OPT_REPO,
 	OPT_KEY,
+	OPT_IDENTITY,
+	OPT_KNOWN_HOSTS,
+	OPT_HOST_KEY,
+	OPT_CONNECTIONS,
 	OPT_JSON,
 	OPT_SNAPSHOT,
 	OPT_INCLUDE,
@@ -41,12 +45,43 @@ enum {
 	OPT_VERSION
 };
 
+/*
+ * The long options of gs_cmd_target_opt(), for the option table of every
+ * command that reads a repository.
+ */
+/* clang-format off */
+#define GS_CMD_TARGET_LONGOPTS                                                                     \
+	{"tenant", required_argument, NULL, OPT_TENANT},                                           \
+	{"from", required_argument, NULL, OPT_FROM},                                               \
+	{"repo", required_argument, NULL, OPT_REPO},                                               \
+	{"key", required_argument, NULL, OPT_KEY},                                                 \
+	{"identity", required_argument, NULL, OPT_IDENTITY},                                       \
+	{"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},                                 \
+	{"host-key", required_argument, NULL, OPT_HOST_KEY},                                       \
+	{"connections", required_argument, NULL, OPT_CONNECTIONS}
+/* clang-format on */
+
+/* Their help, for the usage text of those commands. */
+#define GS_CMD_TARGET_USAGE                                                                        \
+	"  Where from: --from local (the default: the configuration's repository, or\n"            \
+	"  --repo PATH), --from REMOTE (a remote of the configuration), or --from\n"               \
+	"  sftp://USER@HOST[:PORT]/PATH with --identity FILE (the SSH private key)\n"              \
+	"  and --known-hosts FILE and/or --host-key SHA256:... (the remote's host key,\n"          \
+	"  checked strictly), optionally --connections N (1-16, default 2): no\n"                  \
+	"  configuration needed.  --key FILE: the tenant's read key, unless the\n"                 \
+	"  configuration names it; its passphrase comes from $GEOSNAP_PASSPHRASE_FILE\n"           \
+	"  or a prompt.\n"
+
 /* What a command needs to reach a tenant's repository. */
 struct gs_target {
 	const char *tenant;
-	const char *from; /* NULL, "local" or a configured remote */
-	const char *repo; /* --repo */
-	const char *key;  /* --key */
+	const char *from;        /* NULL, "local", a configured remote or a URL */
+	const char *repo;        /* --repo */
+	const char *key;         /* --key */
+	const char *identity;    /* --identity, with --from URL */
+	const char *known_hosts; /* --known-hosts, with --from URL */
+	const char *host_key;    /* --host-key, with --from URL */
+	const char *connections; /* --connections, with --from URL (checked by gs_cmd_open) */
 };
 
 /* An opened tenant: config (if any), key, reader. */
@@ -59,6 +94,8 @@ struct gs_session {
 	 * read engine opens its extra connections from it.  Valid until
 	 * gs_cmd_close(). */
 	const struct gs_remote_conf *remote;
+	/* The remote of --from URL, which remote points to; NULL otherwise. */
+	struct gs_remote_conf *url_remote;
 };
 
 /*
@@ -68,16 +105,23 @@ struct gs_session {
 int gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg);
 
 /*
- * gs_cmd_target_opt(t, opt, arg): handle --tenant, --from, --repo and --key;
- * 1 if opt was one of them, 0 otherwise.
+ * gs_cmd_target_opt(t, opt, arg): handle the options of
+ * GS_CMD_TARGET_LONGOPTS (--tenant, --from, --repo, --key, --identity,
+ * --known-hosts, --host-key, --connections); 1 if opt was one of them, 0
+ * otherwise.  Their values are checked by gs_cmd_open().
  */
 int gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg);
 
 /*
- * gs_cmd_open(g, t, flags, s): load the configuration if there is one,
- * resolve the repository and the read key, ask for the passphrase, load the
- * key and open a reader (GS_READER_* flags).  Returns GS_EXIT_OK with s
- * filled, or the exit status to use (warned).
+ * gs_cmd_open(g, t, flags, s): load the configuration if there is one (the
+ * keys only geosnap-agent uses are optional), resolve the repository (the
+ * local one, a configured remote, or --from sftp://... with --identity and
+ * --known-hosts and/or --host-key, which needs no configuration) and the
+ * read key, ask for the passphrase, load the key and open a reader
+ * (GS_READER_* flags).  Returns GS_EXIT_OK with s filled, or the exit
+ * status to use (warned): GS_EXIT_USAGE for bad or missing options and
+ * for our own identity or known_hosts being unusable, GS_EXIT_FAIL when
+ * the remote cannot be reached or its host key is refused.
  */
 int gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s);
 /* gs_cmd_close(s): release everything gs_cmd_open() acquired. */

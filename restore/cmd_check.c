@@ -11,7 +11,10 @@
 #include "read/reader.h"
 
 static const char usage[] =
-    "usage: geosnap-restore check --tenant T [--from local] [--repo PATH] [--key FILE]\n"
+    "usage: geosnap-restore check --tenant T [--key FILE]\n"
+    "                             [--from local|REMOTE|URL] [--repo PATH]\n"
+    "                             [--identity FILE] [--known-hosts FILE]\n"
+    "                             [--host-key SHA256:...] [--connections N]\n"
     "                             [--read-data]\n"
     "  Check every object of the tenant: names against content (XXH3-128), pack\n"
     "  headers, index segments against the packs, snapshots and their manifests,\n"
@@ -19,16 +22,13 @@ static const char usage[] =
     "  its chunks.  --read-data also decrypts and verifies every chunk.  A\n"
     "  snapshot dated more than an hour ahead of this host's clock is a problem\n"
     "  too (its time may be forged).  Each bad object is named; exit status 1 if\n"
-    "  any.\n";
+    "  any.\n" GS_CMD_TARGET_USAGE;
 
 /* gs_cmd_check(g, argc, argv): check a tenant's repository; returns the exit status. */
 int
 gs_cmd_check(struct gs_cli *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"tenant", required_argument, NULL, OPT_TENANT},
-	                                         {"from", required_argument, NULL, OPT_FROM},
-	                                         {"repo", required_argument, NULL, OPT_REPO},
-	                                         {"key", required_argument, NULL, OPT_KEY},
+	static const struct option longopts[] = {GS_CMD_TARGET_LONGOPTS,
 	                                         {"read-data", no_argument, NULL, OPT_READ_DATA},
 	                                         {"config", required_argument, NULL, 'c'},
 	                                         {"quiet", no_argument, NULL, 'q'},

@@ -59,6 +59,18 @@ gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg)
 	case OPT_KEY:
 		t->key = arg;
 		return 1;
+	case OPT_IDENTITY:
+		t->identity = arg;
+		return 1;
+	case OPT_KNOWN_HOSTS:
+		t->known_hosts = arg;
+		return 1;
+	case OPT_HOST_KEY:
+		t->host_key = arg;
+		return 1;
+	case OPT_CONNECTIONS:
+		t->connections = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -96,11 +108,118 @@ config_path(const struct gs_cli *g)
 	return NULL;
 }
 
+/* is_url(from): --from names a URL rather than a remote (whose names have
+ * no ':' or '/'). */
+static int
+is_url(const char *from)
+{
+	return strstr(from, "://") != NULL;
+}
+
+/* url_remote_free(rc): free a remote made by url_remote() (NULL accepted). */
+static void
+url_remote_free(struct gs_remote_conf *rc)
+{
+	if (rc == NULL)
+		return;
+	free(rc->name);
+	free(rc->url);
+	free(rc->identity);
+	free(rc->known_hosts);
+	free(rc->fingerprint);
+	free(rc);
+}
+
+/* abs_file(opt, path): path made absolute (restore changes into its target
+ * directory, and the transport reconnects later), or NULL (warned). */
+static char *
+abs_file(const char *opt, const char *path)
+{
+	char *p;
+
+	if ((p = realpath(path, NULL)) == NULL)
+		gs_warnp("%s %s", opt, path);
+	return p;
+}
+
 /*
- * gs_cmd_open(g, t, flags, s): load the configuration if there is one,
- * resolve the repository and the read key, ask for the passphrase, load the
- * key and open a reader (GS_READER_* flags).  Returns GS_EXIT_OK with s
- * filled, or the exit status to use (warned).
+ * url_remote(t, ret): the remote of --from URL: the url, --identity,
+ * --known-hosts and/or --host-key, --connections (default 2) and the
+ * default timeout.  GS_EXIT_OK with *ret set (free with url_remote_free()),
+ * GS_EXIT_USAGE (warned) for a bad or missing option, GS_EXIT_FAIL when
+ * out of memory.
+ */
+static int
+url_remote(const struct gs_target *t, struct gs_remote_conf **ret)
+{
+	struct gs_remote_conf *rc;
+	uint64_t n = 2;
+
+	*ret = NULL;
+	if (strncmp(t->from, "sftp://", 7) != 0 || !gs_valid_url(t->from)) {
+		gs_warn("--from %s: expected the name of a configured remote or a URL "
+		        "sftp://[USER@]HOST[:PORT]/PATH (a local copy: --repo PATH)",
+		        t->from);
+		return GS_EXIT_USAGE;
+	}
+	if (t->repo != NULL) {
+		gs_warn("--repo and --from %s exclude each other", t->from);
+		return GS_EXIT_USAGE;
+	}
+	if (t->identity == NULL) {
+		gs_warn("--from %s: give --identity FILE, the SSH private key the remote "
+		        "accepts",
+		        t->from);
+		return GS_EXIT_USAGE;
+	}
+	if (t->known_hosts == NULL && t->host_key == NULL) {
+		gs_warn("--from %s: give --known-hosts FILE and/or --host-key SHA256:... "
+		        "(ssh-keygen -lf of the remote's host key): its host key is checked "
+		        "strictly",
+		        t->from);
+		return GS_EXIT_USAGE;
+	}
+	if (t->host_key != NULL && !gs_valid_fingerprint(t->host_key)) {
+		gs_warn("--host-key %s: bad fingerprint, expected 'SHA256:' and 43 base64 "
+		        "characters as ssh-keygen -l prints",
+		        t->host_key);
+		return GS_EXIT_USAGE;
+	}
+	if (t->connections != NULL && (gs_parse_uint(t->connections, 16, &n) != 0 || n < 1)) {
+		gs_warn("--connections %s: expected a number from 1 to 16", t->connections);
+		return GS_EXIT_USAGE;
+	}
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
+		gs_warnp("malloc");
+		return GS_EXIT_FAIL;
+	}
+	rc->connections = (unsigned)n;
+	rc->timeout_s = 30;
+	if ((rc->name = gs_strdup(t->from)) == NULL || (rc->url = gs_strdup(t->from)) == NULL ||
+	    (t->host_key != NULL && (rc->fingerprint = gs_strdup(t->host_key)) == NULL)) {
+		url_remote_free(rc);
+		return GS_EXIT_FAIL;
+	}
+	if ((rc->identity = abs_file("--identity", t->identity)) == NULL ||
+	    (t->known_hosts != NULL &&
+	     (rc->known_hosts = abs_file("--known-hosts", t->known_hosts)) == NULL)) {
+		url_remote_free(rc);
+		return GS_EXIT_USAGE;
+	}
+	*ret = rc;
+	return GS_EXIT_OK;
+}
+
+/*
+ * gs_cmd_open(g, t, flags, s): load the configuration if there is one (the
+ * keys only geosnap-agent uses are optional), resolve the repository (the
+ * local one, a configured remote, or --from sftp://... with --identity and
+ * --known-hosts and/or --host-key, which needs no configuration) and the
+ * read key, ask for the passphrase, load the key and open a reader
+ * (GS_READER_* flags).  Returns GS_EXIT_OK with s filled, or the exit
+ * status to use (warned): GS_EXIT_USAGE for bad or missing options and
+ * for our own identity or known_hosts being unusable, GS_EXIT_FAIL when
+ * the remote cannot be reached or its host key is refused.
  */
 int
 gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s)
@@ -120,13 +239,25 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 		return GS_EXIT_USAGE;
 	}
 	if ((cpath = config_path(g)) != NULL) {
-		if ((s->cfg = gs_config_load(cpath)) == NULL)
+		if ((s->cfg = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL)
 			return GS_EXIT_USAGE;
 		tc = gs_config_tenant(s->cfg, t->tenant);
 	}
-	if (t->from != NULL && strcmp(t->from, "local") != 0) {
+	if (t->from != NULL && is_url(t->from)) {
+		if ((rc = url_remote(t, &s->url_remote)) != GS_EXIT_OK)
+			goto err0;
+		rc = GS_EXIT_USAGE;
+		rc_remote = s->url_remote;
+	} else if (t->identity != NULL || t->known_hosts != NULL || t->host_key != NULL ||
+	           t->connections != NULL) {
+		gs_warn("--identity, --known-hosts, --host-key and --connections go with --from "
+		        "sftp://...; a configured remote sets its own");
+		goto err0;
+	} else if (t->from != NULL && strcmp(t->from, "local") != 0) {
 		if (s->cfg == NULL) {
-			gs_warn("--from %s needs a configuration naming that remote (-c FILE)",
+			gs_warn("--from %s: no configuration names that remote (give -c FILE, or "
+			        "--from sftp://USER@HOST[:PORT]/PATH with --identity and "
+			        "--known-hosts or --host-key)",
 			        t->from);
 			goto err0;
 		}
@@ -141,7 +272,8 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 	}
 	repo = t->repo != NULL ? t->repo : s->cfg != NULL ? s->cfg->repository : NULL;
 	if (repo == NULL && rc_remote == NULL) {
-		gs_warn("no repository: give --repo PATH or a configuration (-c FILE)");
+		gs_warn("no repository: give --repo PATH, --from sftp://USER@HOST[:PORT]/PATH "
+		        "(see --help) or a configuration (-c FILE)");
 		goto err0;
 	}
 	key = t->key != NULL ? t->key : tc != NULL ? tc->read_key : NULL;
@@ -208,6 +340,8 @@ err1:
 	free(s->repo_path);
 	s->repo_path = NULL;
 err0:
+	url_remote_free(s->url_remote);
+	s->url_remote = NULL;
 	gs_config_free(s->cfg);
 	s->cfg = NULL;
 	return rc;
@@ -217,9 +351,10 @@ err0:
 void
 gs_cmd_close(struct gs_session *s)
 {
-	gs_reader_free(s->rd);
+	gs_reader_free(s->rd); /* first: its transports borrow the remote */
 	gs_rkey_free(s->key);
 	gs_config_free(s->cfg);
+	url_remote_free(s->url_remote);
 	free(s->repo_path);
 	memset(s, 0, sizeof(*s));
 }

@@ -12,7 +12,10 @@
 #include "read/reader.h"
 
 static const char usage[] =
-    "usage: geosnap-restore export --tenant T [--from local] [--repo PATH] [--key FILE]\n"
+    "usage: geosnap-restore export --tenant T [--key FILE]\n"
+    "                              [--from local|REMOTE|URL] [--repo PATH]\n"
+    "                              [--identity FILE] [--known-hosts FILE]\n"
+    "                              [--host-key SHA256:...] [--connections N]\n"
     "                              [--snapshot ID|latest] --format tar|pax|zip\n"
     "                              --output FILE|-\n"
     "  Write a snapshot (default: the latest) as a standard archive for hand-back:\n"
@@ -23,17 +26,14 @@ static const char usage[] =
     "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
     "  -q).  \"latest\" is refused (exit 1) when the newest snapshot is dated more\n"
     "  than an hour ahead of this host's clock: its time may be forged; choose\n"
-    "  one with --snapshot ID (see the snapshots command).\n";
+    "  one with --snapshot ID (see the snapshots command).\n" GS_CMD_TARGET_USAGE;
 
 /* gs_cmd_export(g, argc, argv): write a snapshot as an archive; returns the exit status. */
 int
 gs_cmd_export(struct gs_cli *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"tenant", required_argument, NULL, OPT_TENANT},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"repo", required_argument, NULL, OPT_REPO},
-	    {"key", required_argument, NULL, OPT_KEY},
+	    GS_CMD_TARGET_LONGOPTS,
 	    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"output", required_argument, NULL, OPT_OUTPUT},

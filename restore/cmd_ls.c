@@ -12,7 +12,10 @@
 #include "read/reader.h"
 
 static const char usage[] =
-    "usage: geosnap-restore ls --tenant T [--from local] [--repo PATH] [--key FILE]\n"
+    "usage: geosnap-restore ls --tenant T [--key FILE]\n"
+    "                          [--from local|REMOTE|URL] [--repo PATH]\n"
+    "                          [--identity FILE] [--known-hosts FILE]\n"
+    "                          [--host-key SHA256:...] [--connections N]\n"
     "                          [--json] [--snapshot ID] [SNAPSHOT] [PATH]\n"
     "  List the entries of a snapshot (default: the latest), or of the part of it\n"
     "  under PATH.  A single operand is taken as SNAPSHOT when it is 'latest' or\n"
@@ -20,7 +23,7 @@ static const char usage[] =
     "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
     "  -q), so that stdout is only the listing.  \"latest\" is refused (exit 1)\n"
     "  when the newest snapshot is dated more than an hour ahead of this host's\n"
-    "  clock: its time may be forged; choose one by its ID (see snapshots).\n";
+    "  clock: its time may be forged; choose one by its ID (see snapshots).\n" GS_CMD_TARGET_USAGE;
 
 static void
 mode_string(const struct gs_mentry *e, char out[11])
@@ -163,10 +166,7 @@ int
 gs_cmd_ls(struct gs_cli *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"tenant", required_argument, NULL, OPT_TENANT},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"repo", required_argument, NULL, OPT_REPO},
-	    {"key", required_argument, NULL, OPT_KEY},
+	    GS_CMD_TARGET_LONGOPTS,
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
 	    {"config", required_argument, NULL, 'c'},

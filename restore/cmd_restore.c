@@ -21,7 +21,10 @@
 #include "read/reader.h"
 
 static const char usage[] =
-    "usage: geosnap-restore restore --tenant T [--from local] [--repo PATH] [--key FILE]\n"
+    "usage: geosnap-restore restore --tenant T [--key FILE]\n"
+    "                               [--from local|REMOTE|URL] [--repo PATH]\n"
+    "                               [--identity FILE] [--known-hosts FILE]\n"
+    "                               [--host-key SHA256:...] [--connections N]\n"
     "                               [--snapshot ID|latest] [--include PATH]...\n"
     "                               --target DIR [--overwrite] [--privileged]\n"
     "  Restore a snapshot (default: the latest) into DIR, which must be empty or\n"
@@ -36,7 +39,7 @@ static const char usage[] =
     "  The chosen snapshot's ID, time and host are printed on stderr (also with\n"
     "  -q).  \"latest\" is refused (exit 1) when the newest snapshot is dated more\n"
     "  than an hour ahead of this host's clock: its time may be forged; choose\n"
-    "  one with --snapshot ID (see the snapshots command).\n";
+    "  one with --snapshot ID (see the snapshots command).\n" GS_CMD_TARGET_USAGE;
 
 #define MAX_INCLUDES 1024
 
@@ -95,10 +98,7 @@ int
 gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"tenant", required_argument, NULL, OPT_TENANT},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"repo", required_argument, NULL, OPT_REPO},
-	    {"key", required_argument, NULL, OPT_KEY},
+	    GS_CMD_TARGET_LONGOPTS,
 	    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
 	    {"include", required_argument, NULL, OPT_INCLUDE},
 	    {"target", required_argument, NULL, OPT_TARGET},

@@ -10,13 +10,16 @@
 #include "read/reader.h"
 
 static const char usage[] =
-    "usage: geosnap-restore snapshots --tenant T [--from local] [--repo PATH] [--key FILE]\n"
+    "usage: geosnap-restore snapshots --tenant T [--key FILE]\n"
+    "                                 [--from local|REMOTE|URL] [--repo PATH]\n"
+    "                                 [--identity FILE] [--known-hosts FILE]\n"
+    "                                 [--host-key SHA256:...] [--connections N]\n"
     "                                 [--json]\n"
     "  List the tenant's snapshots, oldest first: ID, time, host, entries, bytes and\n"
     "  new bytes.  --json prints one JSON object per line with every detail.\n"
     "  A snapshot dated more than an hour ahead of this host's clock is flagged\n"
     "  FUTURE (\"future\":true) and named on stderr: its time may be forged, and\n"
-    "  \"latest\" refuses it.\n";
+    "  \"latest\" refuses it.\n" GS_CMD_TARGET_USAGE;
 
 /* The agent's "snapshots --json" fields, plus what only the read key shows. */
 static void
@@ -47,10 +50,7 @@ print_json(const struct gs_rsnap *s, int future)
 int
 gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"tenant", required_argument, NULL, OPT_TENANT},
-	                                         {"from", required_argument, NULL, OPT_FROM},
-	                                         {"repo", required_argument, NULL, OPT_REPO},
-	                                         {"key", required_argument, NULL, OPT_KEY},
+	static const struct option longopts[] = {GS_CMD_TARGET_LONGOPTS,
 	                                         {"json", no_argument, NULL, OPT_JSON},
 	                                         {"config", required_argument, NULL, 'c'},
 	                                         {"quiet", no_argument, NULL, 'q'},

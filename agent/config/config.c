@@ -71,7 +71,14 @@ struct key {
 	uint64_t min; /* range of K_SIZE, K_DUR and K_UINT */
 	uint64_t max;
 	int pow2;     /* K_SIZE: must be a power of two */
-	int required; /* must be set in every section of this kind */
+	int required; /* REQ_*: must be set in every section of this kind */
+};
+
+/* When a key must be set. */
+enum {
+	REQ_NO = 0,
+	REQ_ALWAYS = 1, /* by both programs */
+	REQ_AGENT = 2,  /* only geosnap-agent uses it: optional with GS_CONFIG_FOR_RESTORE */
 };
 
 #define AT(type, field)                                                                            \
@@ -80,8 +87,8 @@ struct key {
 static const struct key agent_keys[] = {
     {.name = "host", .kind = K_NAME, AT(gs_config, host)},
     {.name = "region", .kind = K_NAME, AT(gs_config, region)},
-    {.name = "repository", .kind = K_PATH, AT(gs_config, repository), .required = 1},
-    {.name = "state_dir", .kind = K_PATH, AT(gs_config, state_dir), .required = 1},
+    {.name = "repository", .kind = K_PATH, AT(gs_config, repository), .required = REQ_AGENT},
+    {.name = "state_dir", .kind = K_PATH, AT(gs_config, state_dir), .required = REQ_AGENT},
     {.name = "audit_log", .kind = K_PATH, AT(gs_config, audit_log)},
     {.name = "audit_key", .kind = K_PATH, AT(gs_config, audit_key)},
     {.name = "metrics_file", .kind = K_PATH, AT(gs_config, metrics_file)},
@@ -125,11 +132,11 @@ static const struct key policy_keys[] = {
 };
 
 static const struct key remote_keys[] = {
-    {.name = "url", .kind = K_URL, AT(gs_remote_conf, url), .required = 1},
+    {.name = "url", .kind = K_URL, AT(gs_remote_conf, url), .required = REQ_ALWAYS},
     {.name = "identity", .kind = K_PATH, AT(gs_remote_conf, identity)},
     {.name = "known_hosts", .kind = K_PATH, AT(gs_remote_conf, known_hosts)},
     {.name = "fingerprint", .kind = K_FPR, AT(gs_remote_conf, fingerprint)},
-    {.name = "region", .kind = K_NAME, AT(gs_remote_conf, region), .required = 1},
+    {.name = "region", .kind = K_NAME, AT(gs_remote_conf, region), .required = REQ_AGENT},
     {.name = "connections", .kind = K_UINT, AT(gs_remote_conf, connections), .min = 1, .max = 16},
     {.name = "bandwidth_limit",
      .kind = K_SIZE,
@@ -139,9 +146,9 @@ static const struct key remote_keys[] = {
 };
 
 static const struct key tenant_keys[] = {
-    {.name = "source", .kind = K_PATHS, AT(gs_tenant_conf, sources), .required = 1},
+    {.name = "source", .kind = K_PATHS, AT(gs_tenant_conf, sources), .required = REQ_AGENT},
     {.name = "exclude", .kind = K_GLOBS, AT(gs_tenant_conf, excludes)},
-    {.name = "write_key", .kind = K_PATH, AT(gs_tenant_conf, write_key), .required = 1},
+    {.name = "write_key", .kind = K_PATH, AT(gs_tenant_conf, write_key), .required = REQ_AGENT},
     {.name = "read_key", .kind = K_PATH, AT(gs_tenant_conf, read_key)},
     {.name = "allowed_regions", .kind = K_REGIONS, AT(gs_tenant_conf, allowed_regions)},
     {.name = "offboarded", .kind = K_DATE, AT(gs_tenant_conf, offboarded)},
@@ -168,6 +175,7 @@ static const struct sect_def {
 /* Parse state shared by the line reader and the key handler. */
 struct pstate {
 	const char *path;
+	int flags; /* GS_CONFIG_* */
 	FILE *f;
 	struct gs_config *c;
 	int lineno;     /* lines handed to inih so far = line being handled */
@@ -353,11 +361,12 @@ gs_valid_name(const char *s)
 }
 
 /*
- * valid_url(s): sftp://[user@]host[:port]/path or file:///path, without
+ * gs_valid_url(s): sftp://[user@]host[:port]/path or file:///path, without
  * blanks.  The transport parses the details; this only catches typos early.
+ * Returns 1 when valid.
  */
-static int
-valid_url(const char *s)
+int
+gs_valid_url(const char *s)
 {
 	const char *auth, *slash, *host, *colon, *p;
 	unsigned long port = 0;
@@ -402,9 +411,10 @@ valid_url(const char *s)
 	return port != 0;
 }
 
-/* valid_fingerprint(s): "SHA256:" and 43 base64 characters, as ssh-keygen -l prints. */
-static int
-valid_fingerprint(const char *s)
+/* gs_valid_fingerprint(s): "SHA256:" and 43 base64 characters, as
+ * ssh-keygen -l prints (a trailing '=' allowed).  Returns 1 when valid. */
+int
+gs_valid_fingerprint(const char *s)
 {
 	size_t i;
 
@@ -496,13 +506,13 @@ set_value(struct pstate *st, const struct key *k, char *base, const char *value)
 			return bad_value(st, k->name, value, "bad name, expected " NAME_RULE);
 		break;
 	case K_URL:
-		if (!valid_url(value))
+		if (!gs_valid_url(value))
 			return bad_value(st, k->name, value,
 			                 "bad URL, expected sftp://[user@]host[:port]/path or "
 			                 "file:///path");
 		break;
 	case K_FPR:
-		if (!valid_fingerprint(value))
+		if (!gs_valid_fingerprint(value))
 			return bad_value(st, k->name, value,
 			                 "bad fingerprint, expected 'SHA256:' and 43 base64 "
 			                 "characters as ssh-keygen -l prints");
@@ -921,7 +931,8 @@ check_required(struct pstate *st, enum sect kind, const char *base, int line, co
 	for (i = 0; i < sd->nkeys; i++) {
 		const struct key *k = &sd->keys[i];
 
-		if (!k->required)
+		if (k->required == REQ_NO ||
+		    (k->required == REQ_AGENT && (st->flags & GS_CONFIG_FOR_RESTORE)))
 			continue;
 		if (k->kind == K_PATHS || k->kind == K_GLOBS || k->kind == K_REGIONS)
 			unset = ((const struct gs_strlist *)(base + k->off))->n == 0;
@@ -941,10 +952,11 @@ static int
 finish(struct pstate *st)
 {
 	struct gs_config *c = st->c;
+	int for_restore = (st->flags & GS_CONFIG_FOR_RESTORE) != 0;
 	char label[96];
 	size_t i;
 
-	if (st->agent_line == 0) {
+	if (st->agent_line == 0 && !for_restore) {
 		gs_warn("%s: missing required section [agent]", st->path);
 		return -1;
 	}
@@ -970,7 +982,9 @@ finish(struct pstate *st)
 	                "erasure_deadline", c->policy.erasure_deadline_s, 0))
 		return -1;
 
-	if (c->host == NULL) {
+	/* geosnap-restore does not name this host anywhere: a bare restore
+	 * host's name need not be one of ours. */
+	if (c->host == NULL && !for_restore) {
 		char host[256];
 
 		if (gethostname(host, sizeof(host)) != 0) {
@@ -1028,10 +1042,10 @@ err0:
 	return NULL;
 }
 
-/* load(path, f): parse the stream f, named path in messages; the config,
- * or NULL (warned). */
+/* load(path, f, flags): parse the stream f, named path in messages, with
+ * the GS_CONFIG_* flags; the config, or NULL (warned). */
 static struct gs_config *
-load(const char *path, FILE *f)
+load(const char *path, FILE *f, int flags)
 {
 	struct pstate st;
 	struct gs_config *c;
@@ -1039,6 +1053,7 @@ load(const char *path, FILE *f)
 
 	memset(&st, 0, sizeof(st));
 	st.path = path;
+	st.flags = flags;
 	st.f = f;
 	if ((c = config_new(path)) == NULL)
 		return NULL;
@@ -1073,13 +1088,29 @@ err:
 }
 
 /*
- * gs_config_load(path): parse the configuration file at path.  Returns a
- * new config or NULL; every error is warned naming path, line and key.
- * Required: [agent] repository and state_dir; each tenant needs source and
- * write_key.  Missing optional values get the defaults documented above.
+ * gs_config_load(path): parse the configuration file at path for
+ * geosnap-agent.  Returns a new config or NULL; every error is warned
+ * naming path, line and key.  Required: the [agent] section with
+ * repository and state_dir; each remote needs url and region, each tenant
+ * source and write_key.  Missing optional values get the defaults
+ * documented in config.h.
  */
 struct gs_config *
 gs_config_load(const char *path)
+{
+	return gs_config_load_flags(path, 0);
+}
+
+/*
+ * gs_config_load_flags(path, flags): gs_config_load() with GS_CONFIG_*
+ * flags.  With GS_CONFIG_FOR_RESTORE the keys only geosnap-agent uses are
+ * optional (the [agent] section itself, repository, state_dir, a remote's
+ * region, a tenant's source and write_key; host gets no default); every
+ * key that is present is still checked as for the agent, and a remote
+ * still needs its url.
+ */
+struct gs_config *
+gs_config_load_flags(const char *path, int flags)
 {
 	struct gs_config *c;
 	FILE *f;
@@ -1088,7 +1119,7 @@ gs_config_load(const char *path)
 		gs_warnp("%s: cannot open", path);
 		return NULL;
 	}
-	c = load(path, f);
+	c = load(path, f, flags);
 	fclose(f);
 	return c;
 }
@@ -1107,7 +1138,7 @@ gs_config_parse(const char *name, const uint8_t *buf, size_t len)
 		gs_warnp("%s: cannot open", name);
 		return NULL;
 	}
-	c = load(name, f);
+	c = load(name, f, 0);
 	fclose(f);
 	return c;
 }

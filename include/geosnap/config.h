@@ -60,7 +60,7 @@ struct gs_policy_conf {
 struct gs_config {
 	char *path;
 	/* [agent] */
-	char *host; /* defaults to the hostname */
+	char *host; /* defaults to the hostname (NULL with GS_CONFIG_FOR_RESTORE) */
 	char *region;
 	char *repository;
 	char *state_dir;
@@ -80,12 +80,27 @@ struct gs_config {
 };
 
 /*
- * gs_config_load(path): parse the configuration file at path.  Returns a
- * new config or NULL; every error is warned naming path, line and key.
- * Required: [agent] repository and state_dir; each tenant needs source and
- * write_key.  Missing optional values get the defaults documented above.
+ * gs_config_load(path): parse the configuration file at path for
+ * geosnap-agent.  Returns a new config or NULL; every error is warned
+ * naming path, line and key.  Required: the [agent] section with
+ * repository and state_dir; each remote needs url and region, each tenant
+ * source and write_key.  Missing optional values get the defaults
+ * documented above.
  */
 struct gs_config *gs_config_load(const char *path);
+
+/* gs_config_load_flags() flags. */
+#define GS_CONFIG_FOR_RESTORE 1 /* for geosnap-restore: see below */
+
+/*
+ * gs_config_load_flags(path, flags): gs_config_load() with GS_CONFIG_*
+ * flags.  With GS_CONFIG_FOR_RESTORE the keys only geosnap-agent uses are
+ * optional (the [agent] section itself, repository, state_dir, a remote's
+ * region, a tenant's source and write_key; host gets no default); every
+ * key that is present is still checked as for the agent, and a remote
+ * still needs its url.
+ */
+struct gs_config *gs_config_load_flags(const char *path, int flags);
 
 /* gs_config_parse(name, buf, len): like gs_config_load() on the len bytes
  * at buf (borrowed), named name in messages. */
@@ -106,5 +121,13 @@ const char *gs_config_default_path(void);
 /* gs_valid_name(s): tenant and remote names are [A-Za-z0-9._-]{1,64}, not
  * starting with '.'.  Returns 1 when valid. */
 int gs_valid_name(const char *s);
+
+/* gs_valid_url(s): a remote's url as the configuration accepts it,
+ * sftp://[user@]host[:port]/path or file:///path.  Returns 1 when valid. */
+int gs_valid_url(const char *s);
+
+/* gs_valid_fingerprint(s): a pinned host key fingerprint, "SHA256:" and 43
+ * base64 characters as ssh-keygen -l prints.  Returns 1 when valid. */
+int gs_valid_fingerprint(const char *s);
 
 #endif

@@ -1,7 +1,10 @@
 #!/bin/bash
 # 03-bad-config: a missing or malformed configuration makes both programs
 # exit 2 with a message naming the file and, where there is one, the line;
-# nothing is created on the way.
+# nothing is created on the way.  A key only the agent uses (repository,
+# state_dir, a tenant's source and write_key, the [agent] section itself)
+# is required by the agent, named with the file and line, and optional for
+# geosnap-restore.
 . "$(dirname "$0")/lib.sh"
 gs_begin "missing or malformed configuration: file:line named, exit 2"
 
@@ -66,13 +69,38 @@ bad "tenant defined twice" 10 "$GOOD
 [tenant \"acme\"]
 source = $T/src
 write_key = $GS_KEYS/acme.write"
-bad "tenant without write_key" 6 "${GOOD/write_key = $GS_KEYS\/acme.write/}"
-bad "tenant without source" 6 "${GOOD/source = $T\/src/}"
-bad "missing repository" "" "${GOOD/repository = $REPO/}"
-bad "missing [agent] section" "" "[tenant \"acme\"]
-source = $T/src
-write_key = $GS_KEYS/acme.write"
-bad "empty file" "" ""
+# agent_only NAME WANT CONTENT [RESTORE ARGS]...: CONTENT lacks what only
+# the agent needs: the agent must exit 2 with a message matching WANT
+# (file, line, key) and create nothing; geosnap-restore check (with RESTORE
+# ARGS) must accept it once the repository exists (see below).
+AGENT_ONLY=()
+agent_only() {
+	local name=$1 want=$2 f
+	f=$T/cfg/agent-only-${#AGENT_ONLY[@]}.ini
+	mkdir -p "$T/cfg"
+	printf '%s\n' "$3" >"$f"
+	shift 3
+	gs_run 2 "$name: agent backup" "$GS_AGENT" -c "$f" backup &&
+		gs_err_has "$want" "$name: agent names the file, line and key"
+	gs_run 2 "$name: agent init" "$GS_AGENT" -c "$f" init
+	[ ! -e "$REPO" ] && [ ! -e "$T/state" ] ||
+		gs_fail "$name: the repository or state directory was created from a bad configuration"
+	AGENT_ONLY+=("$name|$f|$*")
+}
+
+agent_only "tenant without write_key" "agent-only-0\.ini:6: \[tenant \"acme\"\] missing required key 'write_key'" \
+	"${GOOD/write_key = $GS_KEYS\/acme.write/}"
+agent_only "tenant without source" "agent-only-1\.ini:6: \[tenant \"acme\"\] missing required key 'source'" \
+	"${GOOD/source = $T\/src/}"
+agent_only "missing repository" "agent-only-2\.ini:1: \[agent\] missing required key 'repository'" \
+	"${GOOD/repository = $REPO/}" --repo "$REPO"
+agent_only "missing state_dir" "agent-only-3\.ini:1: \[agent\] missing required key 'state_dir'" \
+	"${GOOD/state_dir = $T\/state/}"
+agent_only "missing [agent] section" "agent-only-4\.ini: missing required section \[agent\]" \
+	"[tenant \"acme\"]
+read_key = $GS_KEYS/acme.read" --repo "$REPO"
+agent_only "empty file" "agent-only-5\.ini: missing required section \[agent\]" "" \
+	--repo "$REPO" --key "$GS_KEYS/acme.read"
 bad "binary garbage" 1 "$(head -c 3000 /dev/urandom | tr -d '\0\n' | head -c 150)"
 bad "NUL byte in a line" 3 "$(printf '[agent]\nregion = eu\nrepo\001sitory = x')"
 
@@ -91,6 +119,13 @@ printf '%s\n' "$GOOD" >"$T/cfg/good.ini"
 gs_run 0 "agent init with the good configuration" "$GS_AGENT" -c "$T/cfg/good.ini" init
 gs_run 0 "agent backup with the good configuration" "$GS_AGENT" -c "$T/cfg/good.ini" backup
 gs_run 0 "restore check with the good configuration" "$GS_RESTORE" -c "$T/cfg/good.ini" check --tenant acme
+
+gs_say "geosnap-restore does not need the keys only the agent uses"
+for case in "${AGENT_ONLY[@]}"; do
+	IFS='|' read -r name f args <<<"$case"
+	# shellcheck disable=SC2086 # args: words without blanks
+	gs_run 0 "$name: restore check accepts it" "$GS_RESTORE" -c "$f" check --tenant acme $args
+done
 
 gs_say "a valid configuration whose key file is missing"
 printf '%s\n' "${GOOD//acme.write/nothere.write}" >"$T/cfg/nokey.ini"

@@ -1,6 +1,7 @@
 /*
  * test_config.c -- gs_config_load(): the example of CLI.md, every key, the
- * defaults, and one message per kind of mistake naming file, line and key.
+ * defaults, and one message per kind of mistake naming file, line and key;
+ * gs_config_load_flags(GS_CONFIG_FOR_RESTORE): the agent-only keys optional.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -376,6 +377,7 @@ test_syntax(void)
 }
 
 static int nbad;
+static int bad_flags; /* gs_config_load_flags() flags of expect_bad_n() */
 
 /*
  * expect_bad(src, text, line, key, what): loading text fails with one message
@@ -397,7 +399,7 @@ expect_bad_n(int src, const char *text, size_t len, int line, const char *key, c
 		snprintf(prefix, sizeof(prefix), "%s: ", path);
 	snprintf(keyq, sizeof(keyq), "key '%s'", key ? key : "");
 	gs_set_quiet(1);
-	c = gs_config_load(path);
+	c = bad_flags ? gs_config_load_flags(path, bad_flags) : gs_config_load(path);
 	gs_set_quiet(0);
 	err = gs_last_error();
 	ok = c == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
@@ -416,6 +418,8 @@ expect_bad_n(int src, const char *text, size_t len, int line, const char *key, c
 #define AGENT "[agent]\nrepository = /r\nstate_dir = /s\n"
 #define TENANT "[tenant \"t\"]\nsource = /a\nwrite_key = /k\n"
 #define REMOTE "[remote \"r\"]\nurl = file:///x\nregion = x\n"
+/* 43 base64 characters, the length of a SHA256 fingerprint */
+#define FPR43 "nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"
 
 static void
 test_bad_values(void)
@@ -570,6 +574,83 @@ test_bad_structure(void)
 	             "NUL byte");
 }
 
+/* loads_for_restore(src, text): text loads with GS_CONFIG_FOR_RESTORE;
+ * the config (the caller frees it), or NULL after a failed CHECK. */
+static struct gs_config *
+loads_for_restore(int src, const char *text)
+{
+	struct gs_config *c;
+
+	gs_set_quiet(1);
+	c = gs_config_load_flags(write_ini(text), GS_CONFIG_FOR_RESTORE);
+	gs_set_quiet(0);
+	CHECK(c != NULL);
+	if (c == NULL)
+		fprintf(stderr, "  case at line %d: refused: %s\n", src, gs_last_error());
+	return c;
+}
+
+#define RESTORE_OK(text) gs_config_free(loads_for_restore(__LINE__, text))
+
+/* GS_CONFIG_FOR_RESTORE: what only the agent needs is optional, the rest is
+ * checked as for the agent. */
+static void
+test_for_restore(void)
+{
+	struct gs_config *c;
+
+	/* the bare restore host: a remote and a read key, nothing else */
+	c = loads_for_restore(__LINE__, "[remote \"fi1\"]\n"
+	                                "url = sftp://geosnap@fi1.example.net:22/srv/geosnap\n"
+	                                "identity = /etc/geosnap/id_ed25519\n"
+	                                "fingerprint = SHA256:" FPR43 "\n"
+	                                "[tenant \"acme\"]\n"
+	                                "read_key = /etc/geosnap/keys/acme.read\n");
+	if (c != NULL) {
+		CHECK(c->repository == NULL && c->state_dir == NULL && c->host == NULL);
+		CHECK(c->nremotes == 1 && c->remotes[0].region == NULL);
+		CHECK(c->remotes[0].connections == 2 && c->remotes[0].timeout_s == 30);
+		CHECK(streq(c->remotes[0].fingerprint, "SHA256:" FPR43));
+		CHECK(c->ntenants == 1 && c->tenants[0].sources.n == 0);
+		CHECK(c->tenants[0].write_key == NULL);
+		CHECK(streq(c->tenants[0].read_key, "/etc/geosnap/keys/acme.read"));
+	}
+	gs_config_free(c);
+
+	/* each case test_bad_missing() refuses for the agent */
+	RESTORE_OK("[agent]\nstate_dir = /s\n");
+	RESTORE_OK("\n\n[agent]\nrepository = /r\n");
+	RESTORE_OK("[policy]\nkeep_daily = 7\n");
+	RESTORE_OK("");
+	RESTORE_OK(AGENT REMOTE "[remote \"fi2\"]\nurl = file:///y\n");
+	RESTORE_OK(AGENT "[tenant \"acme\"]\nwrite_key = /k\n");
+	RESTORE_OK(AGENT TENANT "\n[tenant \"acme\"]\nsource = /srv/data/acme\n");
+	RESTORE_OK(AGENT "[tenant \"empty\"]\n");
+
+	/* ... but what is there is still checked, with the same messages */
+	bad_flags = GS_CONFIG_FOR_RESTORE;
+	BAD("[remote \"fi1\"]\nregion = eu-north\n", 1, NULL,
+	    "[remote \"fi1\"] missing required key 'url'");
+	BAD("[tenant \"acme\"]\nread_key = relative\n", 2, "read_key", "must be an absolute path");
+	BAD("[tenant \"acme\"]\nsource = relative\n", 2, "source", "must be an absolute path");
+	BAD("[agent]\nthreads = 0\n", 2, "threads", "must be between 1 and 64");
+	BAD("[agent]\nchunk_avg = 8M\n", 2, "chunk_avg", "less than chunk_max (4M)");
+	BAD("[remote \"r\"]\nurl = ftp://x/y\n", 2, "url", "bad URL");
+	BAD("[remote \"r\"]\nurl = file:///x\nfingerprint = MD5:x\n", 3, "fingerprint",
+	    "bad fingerprint");
+	BAD("[tenant \"acme\"]\ncolour = blue\n", 2, "colour", "unknown key");
+	BAD("[bogus]\n", 1, NULL, "unknown section");
+	bad_flags = 0;
+
+	/* the agent still refuses the bare restore host's configuration */
+	BAD("[tenant \"acme\"]\nread_key = /k\n", 0, NULL, "missing required section [agent]");
+
+	CHECK(gs_valid_url("sftp://u@h:2222/p") && gs_valid_url("file:///p"));
+	CHECK(!gs_valid_url("sftp://h") && !gs_valid_url("sftp://h:0/p") && !gs_valid_url("x"));
+	CHECK(gs_valid_fingerprint("SHA256:" FPR43));
+	CHECK(!gs_valid_fingerprint("SHA256:short") && !gs_valid_fingerprint(FPR43));
+}
+
 static void
 test_bad_missing(void)
 {
@@ -689,6 +770,7 @@ main(void)
 	test_bad_values();
 	test_bad_structure();
 	test_bad_missing();
+	test_for_restore();
 	test_names_and_paths();
 	CHECK(nbad > 100);
 	cleanup();
