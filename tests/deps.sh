@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config
   libarchive-dev libsodium-dev libssh2-1-dev libxxhash-dev libinih-dev libzstd-dev
   xxhash attr acl libarchive-tools tar python3 util-linux binutils coreutils diffutils findutils
-  e2fsprogs mount  # mkfs.ext2 and a loop mount (tests/scenario/10-racy-clean.sh)
+  e2fsprogs mount  # mkfs.ext2 and a loop mount (tests/scenario/10-racy-clean.sh), tmpfs mounts (ship/12, scenario/11)
   openssh-server openssh-client
   prometheus  # promtool, which checks the metrics file (tests/ship/01-nightly.sh)
 )

@@ -28,9 +28,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # ThreadSanitizer, in its own tree (it excludes ASan), on what runs threads:
 # the backup pipeline (walker, workers, pack committer) in the scenario
-# tests that back up most, ship's worker pool, and the unit tests.  The
-# golden and hostile tests back up small trees through the same code, and
-# the rest is single-threaded; they all ran twice above.
+# tests that back up most, ship's worker pool, the restore's read engine
+# (ship/41, ship/42, scenario/11), and the unit tests.  The golden and
+# hostile tests back up small trees through the same code, and the rest is
+# single-threaded; they all ran twice above.
 echo "== build (TSan)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_TSAN=ON -DGS_TESTS=ON >/dev/null
 cmake --build build-tsan -j"$jobs"
@@ -41,4 +42,4 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 # Without address-space randomisation: gcc 12's TSan runtime cannot map its
 # shadow memory when the kernel randomises mmap with more than 28 bits.
 (cd build-tsan && setarch "$(uname -m)" -R ctest --output-on-failure -j"$jobs" \
-	-R '^(unit/|ship/|scenario/(01-roundtrip|05-vanish-change|06-kill-backup|10-racy-clean|20-run-status)$)')
+	-R '^(unit/|ship/|scenario/(01-roundtrip|05-vanish-change|06-kill-backup|10-racy-clean|11-restore-disk-full|20-run-status)$)')

@@ -387,6 +387,76 @@ gs_make_tree() {
 		touch -d '2020-02-20 20:20:20.202020202 UTC' "$d/sparse-3g"
 }
 
+# gs_present_exact WHAT SRC DST: every regular file below DST is a regular
+# file at the same path below SRC with the same bytes (a restore that could
+# not restore a file exactly must not leave it behind: what is there is
+# right).  Files missing from DST are not this check's business.
+gs_present_exact() {
+	local what=$1 src=$2 dst=$3 rel n=0 bad=0 out=$T/present.out
+	: >"$out"
+	while IFS= read -r -d '' rel; do
+		n=$((n + 1))
+		if [ ! -f "$src/$rel" ] || [ -L "$src/$rel" ]; then
+			bad=$((bad + 1))
+			echo "$rel: not a regular file of the source" >>"$out"
+		elif ! cmp -s -- "$src/$rel" "$dst/$rel"; then
+			bad=$((bad + 1))
+			echo "$rel: $(stat -c %s -- "$dst/$rel") bytes, other content than the source's $(stat -c %s -- "$src/$rel")" >>"$out"
+		fi
+	done < <(cd "$dst" && find . -type f -printf '%P\0')
+	if [ "$bad" = 0 ]; then
+		gs_pass "$what ($n files present, each byte-exact)"
+		return 0
+	fi
+	gs_fail "$what: $bad of the $n files present are not the source's"
+	gs_show "$out"
+	return 1
+}
+
+# gs_missing_files SRC DST: the regular files below SRC (relative paths,
+# sorted, one a line) that are not a regular file below DST.
+gs_missing_files() {
+	local rel
+	while IFS= read -r -d '' rel; do
+		[ -f "$2/$rel" ] && [ ! -L "$2/$rel" ] || printf '%s\n' "$rel"
+	done < <(cd "$1" && find . -type f -printf '%P\0') | sort
+}
+
+# gs_stopped_count WHAT: the last gs_run's stderr says how many entries a
+# restore that could not go on left out ("N entries not restored", "N of M
+# entries were not restored", "N files not restored"); sets GS_STOPPED_N to
+# that count (empty when there is none: a failure is reported).
+gs_stopped_count() {
+	GS_STOPPED_N=$(grep -oE '[0-9]+ (of [0-9]+ )?(entries|files)\b[^:]*not restored' "$GS_ERR" |
+		head -n 1 | cut -d' ' -f1)
+	if [ -n "$GS_STOPPED_N" ]; then
+		gs_pass "$1: the message says $GS_STOPPED_N entries were not restored"
+		return 0
+	fi
+	gs_fail "$1: no \"N entries not restored\" on stderr"
+	gs_show "$GS_ERR"
+	return 1
+}
+
+# gs_named_not_restored WHAT FILE: every path listed in FILE (one a line) is
+# named on a line of the last gs_run's stderr that says "not restored".
+gs_named_not_restored() {
+	local p bad=0 n=0
+	while IFS= read -r p; do
+		[ -n "$p" ] || continue
+		n=$((n + 1))
+		grep -F -- "$p:" "$GS_ERR" | grep -q 'not restored' ||
+			{ bad=1; gs_say "not named as not restored: $p"; }
+	done <"$2"
+	if [ "$bad" = 0 ]; then
+		gs_pass "$1 ($n named)"
+		return 0
+	fi
+	gs_fail "$1"
+	gs_show "$GS_ERR"
+	return 1
+}
+
 # gs_sparse WHAT FILE: FILE (3 GiB long) occupies less than 1 MiB on disk.
 gs_sparse() {
 	local bytes

@@ -19,6 +19,7 @@
 #       REMOTE_KH       known_hosts file ($T/known_hosts)
 #       REMOTE_REGION   eu-north        AGENT_REGION   eu-central
 #       ALLOWED         "eu-central, eu-north" (policy allowed_regions)
+#       AGENT_EXTRA     more lines for the [agent] section (pack_size = 4M)
 #       REMOTE_TIMEOUT  the remote's timeout (10s)
 #       REMOTE_EXTRA    more lines for the [remote "fi1"] section
 #       TENANT_EXTRA    more lines for the [tenant "acme"] section
@@ -48,6 +49,7 @@ repository = $GS_REPO
 state_dir = $GS_STATE
 audit_log = $T/audit.jsonl
 metrics_file = $T/metrics.prom
+${AGENT_EXTRA:-}
 
 [policy]
 allowed_regions = $ALLOWED
@@ -91,6 +93,7 @@ ship_begin() {
 	ALLOWED="eu-central, eu-north"
 	REMOTE_EXTRA=
 	TENANT_EXTRA=
+	AGENT_EXTRA=
 	mkdir -p "$T/remote" "$T/data/acme/docs" || gs_fatal "mkdir"
 	cp -a /usr/share/doc/bash/. "$T/data/acme/docs/" 2>/dev/null
 	seq 1 200000 >"$T/data/acme/numbers.txt"

@@ -3,17 +3,21 @@
 that breaks connections on demand (tests/transport/sftp-faults.sh).
 
     relay.py --target PORT --port-file FILE [--cut-after BYTES]
-             [--mode close|blackhole] [--conns N] [--delay-ms MS]
+             [--direction up|down] [--mode close|blackhole] [--conns N]
+             [--dead-after-cut] [--delay-ms MS]
 
 Listens on a free port of 127.0.0.1 (written to FILE once listening) and
 forwards every connection to 127.0.0.1:PORT.  The first N connections
 (default 1) are broken once BYTES bytes went from the client to the
-server: "close" shuts both sides down (the connection drops), "blackhole"
-stops forwarding in both directions but keeps the sockets open (the peer
-hears nothing more: only a timeout gets it out).  Later connections are
-relayed faithfully.  --delay-ms adds MS milliseconds of latency in each
-direction (a long, fat link: bandwidth is not limited).  Runs until
-killed.
+server (--direction up, the default: an upload), or from the server to
+the client (--direction down: a download): "close" shuts both sides down
+(the connection drops), "blackhole" stops forwarding in both directions
+but keeps the sockets open (the peer hears nothing more: only a timeout
+gets it out).  Later connections are relayed faithfully, unless
+--dead-after-cut: then the first cut also closes the listening socket
+(new connections are refused; the server is gone for good).  --delay-ms
+adds MS milliseconds of latency in each direction (a long, fat link:
+bandwidth is not limited).  Runs until killed.
 """
 import argparse
 import collections
@@ -25,6 +29,8 @@ import time
 
 keep = []  # blackholed sockets stay open until the process ends
 lock = threading.Lock()
+listener = None  # the listening socket, closed by the first cut with --dead-after-cut
+dead = threading.Event()
 
 
 class Delayed:
@@ -76,7 +82,7 @@ def pump(src, dst, conn, upstream):
             with lock:
                 if conn["broken"]:
                     break
-                if upstream and conn["doomed"]:
+                if upstream == conn["up"] and conn["doomed"]:
                     room = conn["limit"] - conn["sent"]
                     if len(data) >= room:
                         if room > 0:
@@ -91,8 +97,16 @@ def pump(src, dst, conn, upstream):
                                     pass
                         else:
                             keep.extend((src, dst))
-                        sys.stderr.write("relay: connection broken (%s) after %d bytes\n"
-                                         % (conn["mode"], conn["sent"]))
+                        sys.stderr.write("relay: connection broken (%s) after %d bytes %s\n"
+                                         % (conn["mode"], conn["sent"],
+                                            "up" if conn["up"] else "down"))
+                        if conn["dead_after"] and not dead.is_set():
+                            dead.set()
+                            try:
+                                listener.shutdown(socket.SHUT_RDWR)
+                            except OSError:
+                                pass
+                            sys.stderr.write("relay: no longer accepting connections\n")
                         return
                     conn["sent"] += len(data)
             out.sendall(data)
@@ -112,12 +126,15 @@ def main():
     ap.add_argument("--target", type=int, required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--cut-after", type=int, default=-1)
+    ap.add_argument("--direction", choices=("up", "down"), default="up")
     ap.add_argument("--mode", choices=("close", "blackhole"), default="close")
     ap.add_argument("--conns", type=int, default=1)
+    ap.add_argument("--dead-after-cut", action="store_true")
     ap.add_argument("--delay-ms", type=float, default=0)
     a = ap.parse_args()
 
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    global listener
+    listener = ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", 0))
     ls.listen(16)
@@ -128,7 +145,16 @@ def main():
 
     n = 0
     while True:
-        c, _ = ls.accept()
+        try:
+            c, _ = ls.accept()
+        except OSError:
+            if not dead.is_set():
+                raise
+            ls.close()  # refused from now on; blackholed sockets stay open
+            threading.Event().wait()
+        if dead.is_set():
+            c.close()
+            continue
         n += 1
         try:
             u = socket.create_connection(("127.0.0.1", a.target))
@@ -141,6 +167,8 @@ def main():
             "sent": 0,
             "broken": False,
             "mode": a.mode,
+            "up": a.direction == "up",
+            "dead_after": a.dead_after_cut,
             "delay": a.delay_ms / 1000.0,
         }
         if conn["doomed"] and a.cut_after == 0:
