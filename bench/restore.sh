@@ -1,0 +1,757 @@
+#!/usr/bin/env bash
+# Disaster-recovery restore speed (issue 8): geosnap-restore from the local
+# repository and from a loopback SFTP remote, restic's restore from a local
+# and from an SFTP repository, and `cp -a` of the same tree, interleaved,
+# with a cold page cache before each timed command.  One throwaway sshd on
+# 127.0.0.1 (tests/transport/sshd.sh) serves both remotes.  See the section
+# "Restore benchmark: bench/restore.sh" in bench/README.md.
+#
+# Exit status: 0 all measured, 1 a tool failed or a restore did not match the
+# corpus, 2 usage error or something missing (nothing is installed here).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+TOP=$(cd "$SCRIPT_DIR/.." && pwd -P)
+MAKE_CORPUS=${MAKE_CORPUS:-$TOP/../shared/bench/make_corpus.py}
+SSHD_SH=$TOP/tests/transport/sshd.sh
+MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
+SMALL_FILES=200000                # make_corpus.py small default count
+TENANT=bench
+# the timed commands of one round, always in this order
+TOOLS=(geosnap-local geosnap-sftp restic-local restic-sftp cp)
+
+BUILD=$TOP/build
+WORK=/tmp/gsbench-restore
+CORPUS=all
+RUNS=3
+CORPUS_DIR=
+CONNECTIONS=2
+DROP=1
+TIMEOUT=3600
+KEEP=0
+
+usage() {
+    cat <<EOF
+usage: bench/restore.sh [--build DIR] [--work DIR] [--corpus mixed|small|all]
+                        [--runs N] [--corpus-dir DIR] [--connections N]
+                        [--timeout SEC] [--no-drop-caches] [--keep]
+
+  --build DIR        where geosnap-agent and geosnap-restore are
+                     (default $TOP/build)
+  --work DIR         sshd, repositories, remote copies, restore targets,
+                     logs, results.json (default /tmp/gsbench-restore)
+  --corpus C         mixed, small or all (default all)
+  --runs N           rounds per corpus; every tool runs once per round, in
+                     the same order; the tables show medians (default 3)
+  --corpus-dir DIR   take the pristine corpora from DIR/mixed and DIR/small
+                     (generated there if missing; default WORK/corpus)
+  --connections N    [remote] connections of the geosnap remote (default 2)
+  --timeout SEC      a timed command running longer is killed and counts
+                     as failed (default 3600)
+  --no-drop-caches   keep the page cache between timed commands
+  --keep             keep the repositories and remote copies at the end
+EOF
+}
+
+note() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+    note "$*"
+    exit 2
+}
+need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
+
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    --build) need_arg "$@"; BUILD=$2; shift 2 ;;
+    --work) need_arg "$@"; WORK=$2; shift 2 ;;
+    --corpus) need_arg "$@"; CORPUS=$2; shift 2 ;;
+    --runs) need_arg "$@"; RUNS=$2; shift 2 ;;
+    --corpus-dir) need_arg "$@"; CORPUS_DIR=$2; shift 2 ;;
+    --connections) need_arg "$@"; CONNECTIONS=$2; shift 2 ;;
+    --timeout) need_arg "$@"; TIMEOUT=$2; shift 2 ;;
+    --no-drop-caches) DROP=0; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+    esac
+done
+case $CORPUS in
+mixed | small) CORPORA=("$CORPUS") ;;
+all) CORPORA=(mixed small) ;;
+*) die "--corpus must be mixed, small or all, not '$CORPUS'" ;;
+esac
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, not '$RUNS'"
+[[ $CONNECTIONS =~ ^([1-9]|1[0-6])$ ]] || die "--connections must be 1 to 16, not '$CONNECTIONS'"
+[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds, not '$TIMEOUT'"
+
+# ------------------------------------------------------------ prerequisites
+
+missing=()
+command -v restic >/dev/null 2>&1 || missing+=(restic)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+[[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+[[ -x /usr/bin/time ]] || missing+=(time)
+command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v diff >/dev/null 2>&1 || missing+=(diffutils)
+if [[ ${#missing[@]} -gt 0 ]]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    die "missing Debian packages: ${missing[*]} (install them with: apt-get install -y ${missing[*]})"
+fi
+[[ -f $SSHD_SH ]] || die "sshd harness not found: $SSHD_SH"
+
+BUILD=$(realpath -m -- "$BUILD")
+AGENT=$BUILD/geosnap-agent
+RESTORE=$BUILD/geosnap-restore
+[[ -x $AGENT ]] || die "$AGENT not found; build it: cmake --build $BUILD --target geosnap-agent"
+[[ -x $RESTORE ]] || die "$RESTORE not found; build it: cmake --build $BUILD --target geosnap-restore"
+"$RESTORE" keygen --help >/dev/null 2>&1 ||
+    die "$RESTORE has no working 'keygen' command; it is needed to make the keys"
+rhelp=$("$RESTORE" restore --help 2>&1) ||
+    die "$RESTORE has no working 'restore' command: nothing to measure"
+HAVE_STATS=0
+if [[ $rhelp == *--stats* ]]; then
+    HAVE_STATS=1
+else
+    note "geosnap-restore restore has no --stats: KDF and restore-only time and memory are n/a"
+fi
+HAVE_SHIP=1
+rc=0
+out=$("$AGENT" ship --help 2>&1) || rc=$?
+if [[ $rc -ne 0 && $out != *"geosnap-agent ship"* ]]; then
+    HAVE_SHIP=0
+    note "$AGENT has no 'ship' command: the geosnap SFTP restore is n/a"
+fi
+
+WORK=$(realpath -m -- "$WORK")
+[[ -n $CORPUS_DIR ]] || CORPUS_DIR=$WORK/corpus
+CORPUS_DIR=$(realpath -m -- "$CORPUS_DIR")
+# paths go into an INI file, a URL and restic's sftp.command
+for d in "$WORK" "$CORPUS_DIR"; do
+    [[ $d =~ ^/[A-Za-z0-9._/+-]+$ ]] ||
+        die "'$d': --work and --corpus-dir must be absolute paths of letters, digits and . _ / + - only"
+done
+export LC_ALL=C
+mkdir -p "$WORK" "$WORK/logs"
+rm -rf -- "$WORK/logs"/* "$WORK/measurements.jsonl" "$WORK/results.json"
+
+# Keys and passphrase as in bench/run.sh: geosnap-restore keygen, made once
+# per work dir (again when the Argon2id cost asked for changes), the
+# passphrase in a 0600 file named by GEOSNAP_PASSPHRASE_FILE.  The read
+# key's cost is GEOSNAP_PWHASH (default moderate, the product default):
+# unsealing it is the KDF the restore pays once.
+PASSFILE=$WORK/passphrase
+KEYS=$WORK/keys
+PWHASH=${GEOSNAP_PWHASH:-moderate}
+umask 077
+[[ -s $PASSFILE ]] || printf 'geosnap-bench-passphrase\n' >"$PASSFILE"
+chmod 600 "$PASSFILE"
+umask 022
+unset GEOSNAP_CONFIG
+export GEOSNAP_PASSPHRASE_FILE=$PASSFILE
+export GEOSNAP_PWHASH=$PWHASH
+export RESTIC_PASSWORD=geosnap-bench-passphrase
+
+MEAS=$WORK/measurements.jsonl
+FAILED=0
+
+# ------------------------------------------------------------------ helpers
+
+# emit KEY=VALUE...: one JSON object per line into $MEAS (as bench/run.sh).
+emit() {
+    local kv k v out='' sep=''
+    for kv in "$@"; do
+        k=${kv%%=*}
+        v=${kv#*=}
+        if [[ $v =~ ^-?(0|[1-9][0-9]*)(\.[0-9]+)?$ || $v == true || $v == false ]]; then
+            out+="$sep\"$k\":$v"
+        else
+            v=${v//\\/\\\\}
+            v=${v//\"/\\\"}
+            out+="$sep\"$k\":\"$v\""
+        fi
+        sep=,
+    done
+    printf '{%s}\n' "$out" >>"$MEAS"
+}
+
+DROP_OK=0
+if [[ $DROP -eq 1 ]]; then
+    if sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
+        DROP_OK=1
+    else
+        note "cannot write /proc/sys/vm/drop_caches (needs root and a writable /proc): page cache NOT dropped"
+    fi
+else
+    note "--no-drop-caches: page cache kept between timed commands (warm-cache numbers; dirty pages are still synced)"
+fi
+
+drop_caches() {
+    sync
+    [[ $DROP_OK -eq 1 ]] || return 0
+    echo 3 >/proc/sys/vm/drop_caches
+}
+
+now_ns() { date +%s%N; }
+
+CLK_TCK=$(getconf CLK_TCK)
+# sshd_cpu: CPU seconds (user + sys) of the sshd sessions that have ended
+# (the listener's reaped children, with their sftp servers), as bench/ship.sh.
+sshd_cpu() { awk -v t="$CLK_TCK" '{printf "%.2f", ($16 + $17) / t}' "/proc/$GS_SSHD_PID/stat"; }
+
+# run_timed LOG CMD...: sync and (unless --no-drop-caches) drop the page
+# cache, run CMD under /usr/bin/time -v and timeout with stdin from
+# /dev/null and all output in LOG.  Sets T_WALL (s, ns clock), T_CPU (user +
+# sys of CMD and its children), T_RSS (KiB, the largest process of CMD's
+# tree: the KDF child of geosnap-restore included), T_RC, T_LOAD and T_SCPU
+# (CPU seconds of sshd's sessions meanwhile).
+run_timed() {
+    local log=$1 tf t0 t1 u s c0 i
+    shift
+    tf=$log.time
+    rm -f -- "$tf"
+    drop_caches
+    c0=$(sshd_cpu)
+    read -r T_LOAD _ </proc/loadavg
+    t0=$(now_ns)
+    set +e
+    /usr/bin/time -v -o "$tf" timeout -k 30 "$TIMEOUT" "$@" </dev/null >"$log" 2>&1
+    T_RC=$?
+    set -e
+    t1=$(now_ns)
+    # the sessions end just after the client; their CPU counts once reaped
+    for ((i = 0; i < 400; i++)); do
+        [[ -z $(gs_sshd_sessions) ]] && break
+        sleep 0.025
+    done
+    T_SCPU=$(awk -v a="$c0" -v b="$(sshd_cpu)" 'BEGIN {printf "%.2f", b - a}')
+    T_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+    T_RSS=0 T_CPU=0
+    if [[ -f $tf ]]; then
+        T_RSS=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): *//p' "$tf")
+        u=$(sed -n 's/^[[:space:]]*User time (seconds): *//p' "$tf")
+        s=$(sed -n 's/^[[:space:]]*System time (seconds): *//p' "$tf")
+        T_CPU=$(awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN {printf "%.2f", u + s}')
+        [[ -n $T_RSS ]] || T_RSS=0
+    fi
+    [[ $T_RC -ne 124 && $T_RC -ne 137 ]] || echo "bench: killed after --timeout $TIMEOUT s" >>"$log"
+}
+
+# gs_stats LOG: the fields of geosnap-restore's last "stats:" line in LOG as
+# stats_KEY=VALUE words (numbers only), or nothing.
+gs_stats() {
+    local line w
+    line=$(grep '^geosnap-restore: stats: ' -- "$1" | tail -n 1 || true)
+    [[ -n $line ]] || return 0
+    for w in ${line#geosnap-restore: stats: }; do
+        [[ $w =~ ^[a-z_]+=[0-9]+(\.[0-9]+)?$ ]] && printf 'stats_%s\n' "$w"
+    done
+    return 0
+}
+
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.1f", (s > 0 ? b / 1e6 / s : 0)}'; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+# src_stats DIR: "FILES BYTES" of the regular files below DIR.
+src_stats() {
+    find "$1" -type f -printf '%s\n' | awk '{n++; s+=$1} END {printf "%d %d\n", n, s}'
+}
+
+# ------------------------------------------------------------------- corpus
+# As bench/run.sh: a corpus is reused when DIR/NAME.complete exists or it
+# passes the completeness check; otherwise make_corpus.py makes it.
+
+corpus_complete() {
+    local name=$1 dir=$2 got
+    [[ -f $dir.complete ]] && return 0
+    [[ -d $dir && ! -e $dir/.night ]] || return 1
+    if command -v pgrep >/dev/null 2>&1 &&
+        pgrep -f -- "make_corpus\.py $name $dir/?\$" >/dev/null 2>&1; then
+        return 1
+    fi
+    case $name in
+    mixed)
+        [[ -d $dir/random ]] || return 1
+        got=$(find "$dir/random" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+        [[ $got -eq $MIXED_RANDOM_BYTES ]]
+        ;;
+    small)
+        got=$(find "$dir" -type f | wc -l)
+        [[ $got -eq $SMALL_FILES ]]
+        ;;
+    esac
+}
+
+ensure_corpus() {
+    local name=$1 dir=$CORPUS_DIR/$1
+    [[ ! -e $dir/.night ]] ||
+        die "pristine corpus $dir has been mutated in place ($dir/.night exists); remove it and rerun"
+    if corpus_complete "$name" "$dir"; then
+        note "corpus $name: reusing $dir"
+        return 0
+    fi
+    if [[ -d $dir && -n $(ls -A -- "$dir") ]]; then
+        if [[ $CORPUS_DIR == "$WORK/corpus" ]]; then
+            note "corpus $name: $dir is incomplete, regenerating it"
+            rm -rf -- "$dir" "$dir.complete"
+        else
+            die "corpus $dir exists but is not complete (still being generated? no $dir.complete marker); wait for it or remove it"
+        fi
+    fi
+    # needed only here: complete corpora are reused without it
+    [[ -f $MAKE_CORPUS ]] || die "corpus generator not found: $MAKE_CORPUS (set MAKE_CORPUS=PATH)"
+    mkdir -p -- "$CORPUS_DIR"
+    note "corpus $name: generating $dir (takes minutes)"
+    if ! python3 "$MAKE_CORPUS" "$name" "$dir" >"$dir.gen.log" 2>&1; then
+        cat "$dir.gen.log" >&2
+        die "corpus generation failed: python3 $MAKE_CORPUS $name $dir"
+    fi
+    cp -- "$dir.gen.log" "$dir.complete"
+}
+
+# -------------------------------------------------------------------- setup
+
+for c in "${CORPORA[@]}"; do
+    ensure_corpus "$c"
+done
+
+if [[ -f $KEYS/$TENANT.write && -f $KEYS/$TENANT.read && $(cat "$KEYS/pwhash" 2>/dev/null) != "$PWHASH" ]]; then
+    note "keys in $KEYS were made with another GEOSNAP_PWHASH: making new ones ($PWHASH)"
+    rm -rf -- "$KEYS"
+fi
+if [[ ! -f $KEYS/$TENANT.write || ! -f $KEYS/$TENANT.read ]]; then
+    rm -rf -- "$KEYS"
+    "$RESTORE" keygen --tenant "$TENANT" --out "$KEYS" >"$WORK/logs/keygen.log" 2>&1 || {
+        cat "$WORK/logs/keygen.log" >&2
+        die "geosnap-restore keygen failed (log: $WORK/logs/keygen.log)"
+    }
+    echo "$PWHASH" >"$KEYS/pwhash"
+fi
+
+# shellcheck source-path=SCRIPTDIR/.. source=tests/transport/sshd.sh
+. "$SSHD_SH"
+# The EXIT trap stops sshd (the harness adds its own only when the trap in
+# place does not name gs_sshd_stop) and, unless --keep, removes the
+# repositories, remote copies and restore targets; it runs without errexit.
+# shellcheck disable=SC2317  # invoked from the trap
+cleanup() {
+    set +e
+    gs_sshd_stop
+    rm -rf -- "$WORK/restore"
+    if [[ $KEEP -eq 0 ]]; then
+        rm -rf -- "$WORK/repos" "$WORK/remote" "$WORK/cache"
+    fi
+}
+# shellcheck disable=SC2154
+trap '_bench_rc=$?; set +e; gs_sshd_stop; cleanup; exit "$_bench_rc"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+rm -rf -- "$WORK/sshd" "$WORK/repos" "$WORK/remote" "$WORK/cache" "$WORK/restore"
+mkdir -p -- "$WORK/repos" "$WORK/remote" "$WORK/cache" "$WORK/restore"
+gs_sshd_start "$WORK/sshd" || die "the throwaway sshd did not start (log: $WORK/sshd/sshd.log)"
+note "sshd on 127.0.0.1:$GS_SSHD_PORT (pid $GS_SSHD_PID, user $GS_SSHD_USER)"
+KEY=$GS_SSHD_ID_ED25519
+SSH_OPTS=(-F /dev/null -i "$KEY" -o IdentitiesOnly=yes -o BatchMode=yes
+    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$GS_SSHD_KNOWN_HOSTS"
+    -o GlobalKnownHostsFile=/dev/null)
+SFTP_CMD="ssh -p $GS_SSHD_PORT ${SSH_OPTS[*]} $GS_SSHD_USER@127.0.0.1 -s sftp"
+
+# Per corpus C: SRC (the pristine corpus, only read), BASE (local
+# repositories and the geosnap config), REM (the remote copies, read over
+# SFTP), BROKEN[tool] when its setup failed.
+declare -A BROKEN
+
+# restic_cmd local|sftp: set R to restic with the repository and a fresh,
+# empty cache directory (a bare restore host has no cache).
+restic_cmd() {
+    local cache=$WORK/cache/restic-$1
+    rm -rf -- "$cache"
+    mkdir -p -- "$cache"
+    case $1 in
+    local) R=(restic -r "$BASE/restic" --cache-dir "$cache") ;;
+    sftp) R=(restic -r "sftp:$GS_SSHD_USER@127.0.0.1:$REM/restic" -o sftp.command="$SFTP_CMD"
+        --cache-dir "$cache") ;;
+    esac
+}
+
+# setup_step C TOOL... -- CMD...: run CMD (not timed) into a log; when it
+# fails, mark each TOOL broken.  Exit 0 and restic's 3 (some files could not
+# be read) and geosnap-agent's 4 (finished with warnings) count as done.
+setup_step() {
+    local c=$1 name=$2 tools=() rc=0 log
+    shift 2
+    while [[ $1 != -- ]]; do
+        tools+=("$1")
+        shift
+    done
+    shift
+    log=$WORK/logs/setup-$c-$name.log
+    "$@" </dev/null >"$log" 2>&1 || rc=$?
+    if [[ $rc -eq 0 ]] || [[ $rc -eq 3 && $1 == restic && $name == *backup* ]] ||
+        [[ $rc -eq 4 && $1 == "$AGENT" ]]; then
+        [[ $rc -eq 0 ]] || note "$c setup: $name finished with warnings (exit $rc, log: $log)"
+        return 0
+    fi
+    note "$c setup: $name FAILED (exit $rc, log: $log); ${tools[*]} not measured"
+    local t
+    for t in "${tools[@]}"; do BROKEN[$t]=1; done
+    FAILED=1
+    return 0
+}
+
+setup_corpus() {
+    local c=$1 t
+    SRC=$CORPUS_DIR/$c
+    BASE=$WORK/repos/$c
+    REM=$WORK/remote/$c
+    for t in "${TOOLS[@]}"; do BROKEN[$t]=; done
+    rm -rf -- "$BASE" "$REM"
+    # ship and restic's init need the remote's base directory
+    mkdir -p -- "$BASE" "$REM/geosnap"
+    read -r SRC_FILES SRC_BYTES < <(src_stats "$SRC")
+    cat >"$BASE/geosnap.ini" <<EOF
+[agent]
+region = eu-central
+repository = $BASE/geosnap
+state_dir = $BASE/geosnap-state
+
+[policy]
+allowed_regions = eu-central, eu-north
+
+[remote "bench"]
+url = sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$REM/geosnap
+identity = $KEY
+known_hosts = $GS_SSHD_KNOWN_HOSTS
+region = eu-north
+connections = $CONNECTIONS
+
+[tenant "$TENANT"]
+source = $SRC
+write_key = $KEYS/$TENANT.write
+EOF
+    note "$c setup (not timed): $SRC_FILES files, $(awk -v b="$SRC_BYTES" 'BEGIN {printf "%.3f", b / 2^30}') GiB: geosnap backup + ship, restic backup local and over SFTP"
+    setup_step "$c" geosnap-init geosnap-local geosnap-sftp -- "$AGENT" -c "$BASE/geosnap.ini" init
+    [[ -n ${BROKEN[geosnap-local]} ]] ||
+        setup_step "$c" geosnap-backup geosnap-local geosnap-sftp -- "$AGENT" -v -c "$BASE/geosnap.ini" backup
+    if [[ $HAVE_SHIP -eq 0 ]]; then
+        BROKEN[geosnap-sftp]=na
+    elif [[ -z ${BROKEN[geosnap-sftp]} ]]; then
+        setup_step "$c" geosnap-ship geosnap-sftp -- "$AGENT" -v -c "$BASE/geosnap.ini" ship
+    fi
+    restic_cmd local
+    setup_step "$c" restic-local-init restic-local -- "${R[@]}" init --repository-version 2
+    [[ -n ${BROKEN[restic-local]} ]] ||
+        setup_step "$c" restic-local-backup restic-local -- "${R[@]}" backup --compression auto --host bench "$SRC"
+    restic_cmd sftp
+    setup_step "$c" restic-sftp-init restic-sftp -- "${R[@]}" init --repository-version 2
+    [[ -n ${BROKEN[restic-sftp]} ]] ||
+        setup_step "$c" restic-sftp-backup restic-sftp -- "${R[@]}" backup --compression auto --host bench "$SRC"
+    rm -rf -- "$WORK/cache"/*
+}
+
+# ---------------------------------------------------------------- measures
+
+# measure_one RUN C TOOL: one timed restore into an empty target, then the
+# target compared with the corpus (diff -r, not timed).
+measure_one() {
+    local run=$1 c=$2 tool=$3 log=$WORK/logs/run$1/$2-$3.log target=$WORK/restore/$3
+    local root status verified=false drc stats=() extra=()
+    if [[ -n ${BROKEN[$tool]} ]]; then
+        status=failed
+        [[ ${BROKEN[$tool]} != na ]] || status=na
+        emit run="$run" corpus="$c" tool="$tool" status="$status"
+        return 0
+    fi
+    [[ $HAVE_STATS -eq 0 ]] || extra=(--stats)
+    rm -rf -- "$target"
+    mkdir -p -- "$target"
+    root=$target
+    case $tool in
+    geosnap-local)
+        run_timed "$log" "$RESTORE" restore --repo "$BASE/geosnap" --tenant "$TENANT" \
+            --key "$KEYS/$TENANT.read" --snapshot latest --target "$target" "${extra[@]}"
+        ;;
+    geosnap-sftp)
+        run_timed "$log" "$RESTORE" -c "$BASE/geosnap.ini" restore --tenant "$TENANT" --from bench \
+            --key "$KEYS/$TENANT.read" --snapshot latest --target "$target" "${extra[@]}"
+        ;;
+    restic-local | restic-sftp)
+        restic_cmd "${tool#restic-}"
+        run_timed "$log" "${R[@]}" restore latest --target "$target"
+        root=$target$SRC # restic restores the source's absolute path below the target
+        ;;
+    cp)
+        run_timed "$log" cp -a -- "$SRC/." "$target"
+        ;;
+    esac
+    if [[ $T_RC -eq 0 ]] || [[ $T_RC -eq 4 && $tool == geosnap-* ]]; then
+        status=ok
+        [[ $T_RC -eq 0 ]] || status=warn
+        if [[ ! -d $root ]]; then
+            status=failed
+            note "$c run $run: $tool restored nothing at $root (log: $log)"
+        else
+            drc=0
+            diff -r --no-dereference -q -- "$SRC" "$root" >"$log.diff" 2>&1 || drc=$?
+            if [[ $drc -eq 0 ]]; then
+                verified=true
+            else
+                status=mismatch
+                note "$c run $run: $tool: the restored tree DIFFERS from $SRC ($(wc -l <"$log.diff") lines in $log.diff)"
+            fi
+        fi
+    else
+        status=failed
+        note "$c run $run: $tool FAILED (exit $T_RC, log: $log)"
+    fi
+    [[ $status == ok || $status == warn ]] || FAILED=1
+    [[ $tool != geosnap-* ]] || mapfile -t stats < <(gs_stats "$log")
+    emit run="$run" corpus="$c" tool="$tool" status="$status" verified="$verified" rc="$T_RC" \
+        wall_s="$T_WALL" cpu_s="$T_CPU" sshd_cpu_s="$T_SCPU" rss_kib="$T_RSS" load1="$T_LOAD" \
+        src_files="$SRC_FILES" src_bytes="$SRC_BYTES" has_stats="$([[ ${#stats[@]} -gt 0 ]] && echo true || echo false)" \
+        "${stats[@]}" log="$log"
+    local kdf='' w
+    for w in "${stats[@]}"; do
+        case $w in
+        stats_kdf_s=*) kdf+=" kdf ${w#*=} s" ;;
+        stats_kdf_peak_kib=*) kdf+=" $(mib "${w#*=}") MiB" ;;
+        stats_run_s=*) kdf+=", restore ${w#*=} s" ;;
+        stats_peak_kib=*) kdf+=" $(mib "${w#*=}") MiB" ;;
+        esac
+    done
+    printf 'bench: %-5s run %d %-13s %8.2f s %8s MB/s  rss %7s MiB %s  %s\n' "$c" "$run" "$tool" \
+        "$T_WALL" "$(mbps "$SRC_BYTES" "$T_WALL")" "$(mib "$T_RSS")" "$kdf" "$status" >&2
+    rm -rf -- "$target"
+}
+
+df_free=$(df -Pk -- "$WORK" | awk 'NR == 2 {print $4}')
+if [[ $df_free -lt $((12 * 1024 * 1024)) ]]; then
+    note "warning: only $((df_free / 1024 / 1024)) GiB free in $WORK; the mixed corpus needs about 12 GiB"
+fi
+
+: >"$MEAS"
+for c in "${CORPORA[@]}"; do
+    setup_corpus "$c"
+    for ((run = 1; run <= RUNS; run++)); do
+        mkdir -p -- "$WORK/logs/run$run"
+        for tool in "${TOOLS[@]}"; do
+            measure_one "$run" "$c" "$tool"
+        done
+    done
+    emit type=corpus corpus="$c" files="$SRC_FILES" bytes="$SRC_BYTES" path="$SRC"
+    [[ $KEEP -eq 1 ]] || rm -rf -- "$BASE" "$REM"
+done
+
+# ------------------------------------------------------------------ results
+
+meta_json() {
+    python3 - "$@" <<'PY'
+import json, sys
+print(json.dumps(dict(a.split("=", 1) for a in sys.argv[1:])))
+PY
+}
+# the sources the build was made from, and their commit if a git checkout
+BUILD_SRC=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+BUILD_HEAD="not a git checkout"
+if [[ -n $BUILD_SRC ]] && git -C "$BUILD_SRC" rev-parse --show-toplevel >/dev/null 2>&1; then
+    BUILD_HEAD=$(git -C "$BUILD_SRC" log -1 --format='%h %s')
+    [[ -z $(git -C "$BUILD_SRC" status --porcelain --untracked-files=no 2>/dev/null) ]] ||
+        BUILD_HEAD+=" (with uncommitted changes)"
+fi
+META=$(meta_json \
+    date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname)" nproc="$(nproc)" \
+    mem_kib="$(awk '/MemTotal/ {print $2}' /proc/meminfo)" \
+    geosnap_version="$("$RESTORE" --version 2>&1 | head -n 1)" build="$BUILD" \
+    build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)" \
+    source_dir="$BUILD_SRC" git_head="$BUILD_HEAD" \
+    restic_version="$(restic version 2>&1 | head -n 1)" ssh_version="$(ssh -V 2>&1)" \
+    runs="$RUNS" connections="$CONNECTIONS" drop_caches="$DROP_OK" have_stats="$HAVE_STATS" \
+    have_ship="$HAVE_SHIP" pwhash="$PWHASH" corpus_dir="$CORPUS_DIR" sshd_port="$GS_SSHD_PORT")
+
+python3 - "$MEAS" "$WORK/results.json" "$META" <<'PY'
+import json
+import statistics
+import sys
+
+meas_path, results_path, meta = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+rows = [json.loads(l) for l in open(meas_path) if l.strip()]
+corpus_info = {r["corpus"]: r for r in rows if r.get("type") == "corpus"}
+meas = [r for r in rows if "type" not in r]
+for k in ("nproc", "mem_kib", "runs", "connections", "sshd_port"):
+    meta[k] = int(meta[k])
+for k in ("drop_caches", "have_stats", "have_ship"):
+    meta[k] = meta[k] == "1"
+
+TOOLS = ["geosnap-local", "geosnap-sftp", "restic-local", "restic-sftp", "cp"]
+LABEL = {"geosnap-local": "geosnap-restore (local)",
+         "geosnap-sftp": "geosnap-restore --from (SFTP)",
+         "restic-local": "restic restore (local)",
+         "restic-sftp": "restic restore (SFTP)",
+         "cp": "cp -a"}
+corpora = [c for c in ("mixed", "small") if c in corpus_info]
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def summarize(c, tool):
+    ms = [m for m in meas if m["corpus"] == c and m["tool"] == tool]
+    ok = [m for m in ms if m["status"] in ("ok", "warn")]
+    if ms and all(m["status"] == "na" for m in ms):
+        status = "n/a"
+    elif ms and len(ok) == len(ms):
+        status = "verified"
+    else:
+        status = "FAILED" if ms else "n/a"
+    s = {"status": status, "runs": len(ms), "runs_measured": len(ok),
+         "failed_runs": [m["run"] for m in ms if m["status"] not in ("ok", "warn", "na")],
+         "warnings": any(m["status"] == "warn" for m in ms)}
+    s["seconds"] = med([m["wall_s"] for m in ok])
+    nb = corpus_info[c]["bytes"]
+    s["MBps"] = nb / 1e6 / s["seconds"] if s["seconds"] else None
+    s["per_run_s"] = [m["wall_s"] for m in ok]
+    s["rss_MiB"] = med([m["rss_kib"] / 1024 for m in ok])
+    s["cpu_s"] = med([m["cpu_s"] for m in ok])
+    s["sshd_cpu_s"] = med([m["sshd_cpu_s"] for m in ok])
+    st = [m for m in ok if m.get("has_stats")]
+    s["stats_runs"] = len(st)
+
+    def sm(key, f=lambda v: v):
+        return med([f(m[key]) for m in st if key in m])
+
+    s["kdf_s"] = sm("stats_kdf_s")
+    s["kdf_MiB"] = sm("stats_kdf_peak_kib", lambda v: v / 1024)
+    s["restore_s"] = sm("stats_run_s")
+    s["restore_rss_MiB"] = sm("stats_peak_kib", lambda v: v / 1024)
+    s["read_MiB"] = sm("stats_read_bytes", lambda v: v / 2**20)
+    s["read_requests"] = sm("stats_read_requests")
+    s["packs"] = sm("stats_packs")
+    # the wall time less the one-off key derivation
+    s["seconds_without_kdf"] = med([m["wall_s"] - m["stats_kdf_s"] for m in st
+                                    if "stats_kdf_s" in m])
+    return s
+
+
+summary = {c: {t: summarize(c, t) for t in TOOLS} for c in corpora}
+
+
+def div(a, b):
+    return a / b if a is not None and b else None
+
+
+targets = []
+for c in corpora:
+    S = summary[c]
+    g, gr = S["geosnap-local"], S["geosnap-sftp"]
+
+    def t(name, value, need, strict, unit="", info=None):
+        ok = None if value is None else (value < need if strict else value <= need)
+        targets.append({"corpus": c, "target": name, "value": value, "need": need,
+                        "cmp": "<" if strict else "<=", "unit": unit, "met": ok,
+                        "without_kdf": info})
+
+    t("geosnap restore: SFTP / local", div(gr["seconds"], g["seconds"]), 1.2, False,
+      info=div(gr["seconds_without_kdf"], g["seconds_without_kdf"]))
+    t("geosnap local restore / cp -a", div(g["seconds"], S["cp"]["seconds"]),
+      1.1 if c == "mixed" else 1.2, False,
+      info=div(g["seconds_without_kdf"], S["cp"]["seconds"]))
+    t("geosnap / restic, local", div(g["seconds"], S["restic-local"]["seconds"]), 1.0, True,
+      info=div(g["seconds_without_kdf"], S["restic-local"]["seconds"]))
+    t("geosnap / restic, SFTP", div(gr["seconds"], S["restic-sftp"]["seconds"]), 1.0, True,
+      info=div(gr["seconds_without_kdf"], S["restic-sftp"]["seconds"]))
+    t("geosnap peak RSS without KDF, local", g["restore_rss_MiB"], 64, False, " MiB")
+    t("geosnap peak RSS without KDF, SFTP", gr["restore_rss_MiB"], 64, False, " MiB")
+
+with open(results_path, "w") as f:
+    json.dump({"meta": meta, "corpora": corpus_info, "summary": summary, "targets": targets,
+               "measurements": meas}, f, indent=2)
+    f.write("\n")
+
+# ---- printing
+
+
+def fmt(v, nd):
+    return "n/a" if v is None else f"{v:.{nd}f}"
+
+
+def table(title, rows, cols):
+    hdr = ["restore"] + [h for h, _ in cols]
+    body = [[name] + [fn(s) for _, fn in cols] for name, s in rows]
+    w = [max(len(r[i]) for r in [hdr] + body) for i in range(len(hdr))]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w[0]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(hdr)))
+    print("  ".join("-" * x for x in w))
+    for r in body:
+        print("  ".join(v.ljust(w[0]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)))
+
+
+def cell(s, key, nd):
+    if s["status"] != "verified":
+        return s["status"]
+    return fmt(s.get(key), nd)
+
+
+def gcell(tool, key, nd):
+    return lambda s: cell(s, key, nd) if s["_tool"].startswith("geosnap") else ""
+
+
+runs = meta["runs"]
+print(f"\ngeosnap restore benchmark  {meta['date']}  {meta['nproc']} cores  runs={runs}"
+      f"{' (medians)' if runs > 1 else ''}  page cache "
+      f"{'dropped before each timed command' if meta['drop_caches'] else 'NOT dropped'}")
+print(f"  {meta['geosnap_version']} ({meta['build_type'] or '?'} build of {meta['source_dir'] or '?'}: "
+      f"{meta['git_head']})")
+print(f"  {meta['restic_version']}; {meta['ssh_version']}")
+print(f"  sshd 127.0.0.1:{meta['sshd_port']}; geosnap connections = {meta['connections']}; "
+      f"read key Argon2id cost {meta['pwhash']}; --stats {'given' if meta['have_stats'] else 'not supported: KDF columns n/a'}")
+loads = [m["load1"] for m in meas if "load1" in m]
+if loads:
+    print(f"  1-min load average before the timed commands: median {statistics.median(loads):.2f}, "
+          f"max {max(loads):.2f} (the tools alone bring it to about {meta['nproc']}; "
+          f"much more means other jobs share the machine)")
+
+for c in corpora:
+    ci = corpus_info[c]
+    for tname, s in summary[c].items():
+        s["_tool"] = tname
+    cols = [("seconds", lambda s: cell(s, "seconds", 2)),
+            ("MB/s", lambda s: cell(s, "MBps", 1)),
+            ("RSS MiB", lambda s: cell(s, "rss_MiB", 1)),
+            ("CPU s", lambda s: cell(s, "cpu_s", 2)),
+            ("sshd CPU s", lambda s: cell(s, "sshd_cpu_s", 2) if s["_tool"].endswith("sftp") else ""),
+            ("KDF s", gcell(None, "kdf_s", 2)),
+            ("KDF MiB", gcell(None, "kdf_MiB", 1)),
+            ("restore s", gcell(None, "restore_s", 2)),
+            ("restore MiB", gcell(None, "restore_rss_MiB", 1)),
+            ("read MiB", gcell(None, "read_MiB", 1)),
+            ("requests", gcell(None, "read_requests", 0)),
+            ("packs", gcell(None, "packs", 0)),
+            ("per round s", lambda s: ", ".join(f"{x:.2f}" for x in s["per_run_s"]) or "-")]
+    table(f"{c}: {ci['files']} files, {ci['bytes'] / 2**30:.3f} GiB ({ci['path']}), "
+          f"into an empty directory",
+          [(LABEL[t], summary[c][t]) for t in TOOLS], cols)
+    for tname, s in summary[c].items():
+        del s["_tool"]
+        if s["failed_runs"]:
+            print(f"  {LABEL[tname]}: FAILED or did not match the corpus in round(s) "
+                  f"{s['failed_runs']} (see logs)")
+        if s["warnings"]:
+            print(f"  {LABEL[tname]}: finished with warnings (see logs)")
+print("\n  seconds and RSS: the whole command (RSS: its largest process, the KDF child included);"
+      "\n  KDF: the read key's Argon2id derivation; restore s / MiB: the restore after it"
+      "\n  (geosnap-restore --stats); MB/s: corpus bytes / seconds")
+
+print("\ntargets (issue 8)")
+for t in targets:
+    v = "n/a    " if t["met"] is None else ("met    " if t["met"] else "NOT met")
+    val = "n/a" if t["value"] is None else fmt(t["value"], 1 if t["unit"] else 3) + t["unit"]
+    extra = "" if t["without_kdf"] is None else f"  (without the KDF: {t['without_kdf']:.3f})"
+    print(f"  {v}  {t['corpus']:<5}  {t['target']:<38} {val:>9} (need {t['cmp']} {t['need']}{t['unit']}){extra}")
+print(f"\nresults: {results_path}")
+PY
+
+exit "$FAILED"
