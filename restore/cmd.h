@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "geosnap/config.h"
+#include "read/fetch.h"
 #include "read/reader.h"
 #include "read/rkey.h"
 
@@ -18,6 +19,7 @@ struct gs_cli {
 	const char *config; /* -c FILE, or NULL */
 	int quiet;
 	int verbose;
+	int stats; /* --stats: one line of figures at the end */
 };
 
 /* Long option ids shared by the commands (short options use their letter). */
@@ -30,6 +32,7 @@ enum {
 	OPT_KNOWN_HOSTS,
 	OPT_HOST_KEY,
 	OPT_CONNECTIONS,
+	OPT_STATS,
 	OPT_JSON,
 	OPT_SNAPSHOT,
 	OPT_INCLUDE,
@@ -58,7 +61,8 @@ enum {
 	{"identity", required_argument, NULL, OPT_IDENTITY},                                       \
 	{"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},                                 \
 	{"host-key", required_argument, NULL, OPT_HOST_KEY},                                       \
-	{"connections", required_argument, NULL, OPT_CONNECTIONS}
+	{"connections", required_argument, NULL, OPT_CONNECTIONS},                                 \
+	{"stats", no_argument, NULL, OPT_STATS}
 /* clang-format on */
 
 /* Their help, for the usage text of those commands. */
@@ -70,7 +74,8 @@ enum {
 	"  checked strictly), optionally --connections N (1-16, default 2): no\n"                  \
 	"  configuration needed.  --key FILE: the tenant's read key, unless the\n"                 \
 	"  configuration names it; its passphrase comes from $GEOSNAP_PASSPHRASE_FILE\n"           \
-	"  or a prompt.\n"
+	"  or a prompt.  --stats: print the key derivation's and the command's time,\n"            \
+	"  peak memory and reads on one line at the end.\n"
 
 /* What a command needs to reach a tenant's repository. */
 struct gs_target {
@@ -96,6 +101,11 @@ struct gs_session {
 	const struct gs_remote_conf *remote;
 	/* The remote of --from URL, which remote points to; NULL otherwise. */
 	struct gs_remote_conf *url_remote;
+	/* --stats: when the key was ready, and what the read engine did (a
+	 * command that runs it fills fst; has_fst says so). */
+	int stats, has_fst;
+	int64_t t_ready;
+	struct gs_fetch_stats fst;
 };
 
 /*

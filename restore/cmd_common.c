@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -36,6 +37,9 @@ gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg)
 		return 1;
 	case 'v':
 		g->verbose++;
+		return 1;
+	case OPT_STATS:
+		g->stats = 1;
 		return 1;
 	default:
 		return 0;
@@ -330,6 +334,8 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 		rc = why == 1 ? GS_EXIT_PROBLEM : GS_EXIT_FAIL;
 		goto err2;
 	}
+	s->stats = g->stats;
+	s->t_ready = gs_mono_ns();
 	return GS_EXIT_OK;
 
 err2:
@@ -365,9 +371,30 @@ gs_cmd_close(struct gs_session *s)
 int
 gs_cmd_finish(struct gs_session *s, int rc)
 {
+	struct rusage ru;
+	struct gs_fetch_stats fs = {0};
+	double kdf_s;
+	long kdf_kib;
+
 	/* CLI.md: a problem (1) outranks warnings (4). */
 	if ((rc == GS_EXIT_OK || rc == GS_EXIT_WARN) && s->rd != NULL && gs_reader_damaged(s->rd))
 		rc = GS_EXIT_PROBLEM;
+	if (s->stats && s->rd != NULL) {
+		if (s->has_fst)
+			fs = s->fst;
+		else
+			gs_reader_read_stats(s->rd, &fs.read_bytes, &fs.requests);
+		gs_rkey_kdf_stats(&kdf_s, &kdf_kib);
+		if (getrusage(RUSAGE_SELF, &ru) != 0)
+			ru.ru_maxrss = 0;
+		fprintf(stderr,
+		        "geosnap-restore: stats: kdf_s=%.3f kdf_peak_kib=%ld run_s=%.3f "
+		        "peak_kib=%ld read_bytes=%llu read_requests=%llu packs=%llu workers=%u "
+		        "direct_chunks=%llu\n",
+		        kdf_s, kdf_kib, (double)(gs_mono_ns() - s->t_ready) / 1e9, ru.ru_maxrss,
+		        (unsigned long long)fs.read_bytes, (unsigned long long)fs.requests,
+		        (unsigned long long)fs.packs, fs.workers, (unsigned long long)fs.direct);
+	}
 	gs_cmd_close(s);
 	return rc;
 }

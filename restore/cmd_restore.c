@@ -197,6 +197,9 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 	eo.nincludes = ninc;
 	eo.progress = !g->quiet && isatty(STDERR_FILENO);
 	eo.verbose = g->verbose;
+	eo.remote = s.remote;
+	eo.stats = &s.fst;
+	s.has_fst = 1;
 	t0 = gs_mono_ns();
 	switch (gs_extract(s.rd, &snap, &eo)) {
 	case 0:

@@ -290,7 +290,8 @@ gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
 		}
 		if (flags & GS_CONTENT_DISK) {
 			if (len > 0 && !all_zero(p, (size_t)len) &&
-			    archive_write_data_block(a, p, (size_t)len, (la_int64_t)off) < ARCHIVE_OK)
+			    archive_write_data_block(a, p, (size_t)len, (la_int64_t)off) <
+			        ARCHIVE_OK)
 				goto fail;
 		} else if (len > 0 && archive_write_data(a, p, (size_t)len) < 0) {
 			goto fail;
@@ -316,6 +317,9 @@ gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
 	return 0;
 
 fail:
-	gs_entry_warn(path, "%s", archive_error_string(a));
+	if (archive_errno(a) > 0)
+		gs_entry_warn(path, "%s: %s", archive_error_string(a), strerror(archive_errno(a)));
+	else
+		gs_entry_warn(path, "%s", archive_error_string(a));
 	return -1;
 }

@@ -29,6 +29,8 @@
 #include <archive_entry.h>
 
 #include "geosnap/format.h"
+#include "geosnap/repo.h"
+#include "geosnap/transport.h"
 #include "geosnap/util.h"
 #include "read/entry.h"
 #include "read/extract.h"
@@ -56,6 +58,7 @@ struct ctx {
 	int status;  /* 0, or 1 once something was wrong */
 	int leftout; /* 1 once something only o->privileged restores was left out */
 	int fatal;
+	char cause[160]; /* why the restore stopped (fatal), or "" */
 };
 
 static int
@@ -367,6 +370,17 @@ existing(const struct ctx *c, const char *path, struct stat *ret)
 }
 
 /*
+ * 1 when the repository's copy can no longer be reached: the reader's last
+ * failed transport call was a connection failure that the transport's own
+ * reconnects did not overcome.  Going on would only name every later file.
+ */
+static int
+lost(const struct ctx *c)
+{
+	return gs_tp_last_errkind(gs_repo_transport(gs_reader_repo(c->rd))) == GS_TP_ERR_IO;
+}
+
+/*
  * Remove the file just written at path (relative to the current directory,
  * no symlink followed) because its content is not exact, so that nothing
  * is left looking restored; named on stderr.
@@ -423,8 +437,16 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 	                     GS_CONTENT_DISK);
 	if (r != 0) {
 		c->status = 1;
-		if (r < 0)
+		if (r < 0) {
 			c->fatal = 1;
+			snprintf(c->cause, sizeof(c->cause), "%s",
+			         archive_errno(c->a) > 0 ? strerror(archive_errno(c->a))
+			                                 : archive_error_string(c->a));
+		} else if (lost(c)) {
+			c->fatal = 1;
+			snprintf(c->cause, sizeof(c->cause), "the connection to %s was lost",
+			         gs_tp_name(gs_repo_transport(gs_reader_repo(c->rd))));
+		}
 	}
 	if (finish(c, e->path) == 0 && old && r == 0)
 		prune_xattrs(c, e, &before);
@@ -717,6 +739,15 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	}
 	fix_dir_times(&c);
 	gs_progress_done(&c.pg);
+	if (c.fatal) {
+		uint64_t at = gs_reader_manifest_count(m);
+
+		gs_warn("restore stopped%s%s: %llu of %llu entries not restored; run it again "
+		        "with --overwrite once that is fixed",
+		        c.cause[0] ? ": " : "", c.cause,
+		        (unsigned long long)(nplanned >= at ? nplanned - at + 1 : 1),
+		        (unsigned long long)nplanned);
+	}
 	rc = c.fatal ? -1 : c.status ? 1 : c.leftout ? 2 : 0;
 
 	while (c.ndirs > 0)

@@ -113,9 +113,9 @@ struct gs_fetch {
 	pthread_cond_t work, done;
 	int locks;
 	uint32_t next_job;
-	uint32_t handed;  /* windows [0, handed) were handed out */
-	uint32_t cw;      /* the window being consumed; those before are released */
-	unsigned alive;   /* workers that may still run jobs */
+	uint32_t handed; /* windows [0, handed) were handed out */
+	uint32_t cw;     /* the window being consumed; those before are released */
+	unsigned alive;  /* workers that may still run jobs */
 	int stop, started;
 	size_t cu; /* unit cursor */
 
@@ -213,7 +213,8 @@ job_for(struct gs_fetch *f, size_t pe)
 	if (j != 0 && f->jobs[j - 1].win == cur)
 		return j - 1;
 	cap = f->capjobs;
-	if (f->njobs == NONE - 1 || grow(&f->jobs, sizeof(*f->jobs), &cap, (size_t)f->njobs + 1) != 0)
+	if (f->njobs == NONE - 1 ||
+	    grow(&f->jobs, sizeof(*f->jobs), &cap, (size_t)f->njobs + 1) != 0)
 		return NONE;
 	f->capjobs = (uint32_t)cap;
 	jb = &f->jobs[f->njobs];
@@ -242,13 +243,15 @@ add_ref(struct gs_fetch *f, size_t pe, const struct gs_chunk_ref *ref, struct po
 	h = (uint32_t)gs_get_le64(ref->id) & (TABCAP - 1);
 	for (; f->tab[h].gen == gen; h = (h + 1) & (TABCAP - 1)) {
 		jb = &f->jobs[f->tab[h].job];
-		if (jb->pe == pe && memcmp(jb->refs[f->tab[h].ref].ref.id, ref->id, GS_ID_LEN) == 0) {
+		if (jb->pe == pe &&
+		    memcmp(jb->refs[f->tab[h].ref].ref.id, ref->id, GS_ID_LEN) == 0) {
 			ret->job = f->tab[h].job;
 			ret->ref = f->tab[h].ref;
 			return 0;
 		}
 	}
-	if (w->nrefs > 0 && (w->bytes + ref->raw_len > GS_FETCH_WINDOW || w->nrefs >= GS_FETCH_WREFS)) {
+	if (w->nrefs > 0 &&
+	    (w->bytes + ref->raw_len > GS_FETCH_WINDOW || w->nrefs >= GS_FETCH_WREFS)) {
 		if (new_window(f) != 0)
 			return -1;
 		gen = f->nwins;
@@ -361,7 +364,8 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 			const struct gs_chunk_ref *r = &jb->refs[w->order[i]].ref;
 			uint64_t e = r->offset + r->stored_len;
 
-			if (r->offset > end + GS_FETCH_GAP || (e > end ? e : end) - start > GS_FETCH_REQ)
+			if (r->offset > end + GS_FETCH_GAP ||
+			    (e > end ? e : end) - start > GS_FETCH_REQ)
 				break;
 			if (e > end)
 				end = e;
@@ -377,9 +381,10 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 		for (; first < i; first++) {
 			struct fref *fr = &jb->refs[w->order[first]];
 
-			fr->ok = gs_chunk_decode(&fr->ref, keys + (size_t)fr->key * GS_KEY_LEN, id_key,
-			                         w->buf.p + (fr->ref.offset - start), w->dctx, &w->mid,
-			                         jb->arena + fr->at, why, sizeof(why)) == 0;
+			fr->ok =
+			    gs_chunk_decode(&fr->ref, keys + (size_t)fr->key * GS_KEY_LEN, id_key,
+			                    w->buf.p + (fr->ref.offset - start), w->dctx, &w->mid,
+			                    jb->arena + fr->at, why, sizeof(why)) == 0;
 		}
 	}
 	pthread_mutex_lock(&f->mu);
@@ -472,7 +477,8 @@ hand_keys(struct gs_fetch *f, uint32_t wi)
 
 		for (i = 0; i < jb->nrefs; i++)
 			memcpy(w->keys + (size_t)jb->refs[i].key * GS_KEY_LEN,
-			       gs_reader_ref_key(rd, &rd->packs[jb->pe], &jb->refs[i].ref), GS_KEY_LEN);
+			       gs_reader_ref_key(rd, &rd->packs[jb->pe], &jb->refs[i].ref),
+			       GS_KEY_LEN);
 	}
 	return 0;
 }
@@ -670,7 +676,8 @@ gs_fetch_free(struct gs_fetch *f)
 		if (f->locks)
 			release(f, wi);
 		else
-			for (uint32_t j = f->wins[wi].job0; j < f->wins[wi].job0 + f->wins[wi].njobs; j++)
+			for (uint32_t j = f->wins[wi].job0;
+			     j < f->wins[wi].job0 + f->wins[wi].njobs; j++)
 				free(f->jobs[j].refs);
 	}
 	if (f->locks) {

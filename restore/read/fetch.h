@@ -4,8 +4,8 @@
  * needed part of a pack once, in large requests, and decrypt, decompress
  * and verify on every core while the command writes.
  *
- * Use: gs_fetch_new(), then gs_fetch_plan_file() for each file in the order the command will consume them (files are
- * identified by a strictly increasing ordinal), gs_fetch_start(), then
+ * Use: gs_fetch_new(), then gs_fetch_plan_file() for each file in the order the command will
+ * consume them (files are identified by a strictly increasing ordinal), gs_fetch_start(), then
  * gs_fetch_chunk() for the chunks in that order (files and chunks may be
  * skipped, never revisited), gs_fetch_free().
  *

@@ -9,7 +9,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -53,18 +56,81 @@ gs_rkey_free(struct gs_rkey *k)
 	sodium_free(k);
 }
 
+/* What the derivations of this process cost (gs_rkey_kdf_stats). */
+static double kdf_seconds;
+static long kdf_peak_kib;
+
+#define KDF_SHARED 4096 /* the page the child hands the derived key back in */
+
 /*
  * Derive the file key from the passphrase into key (GS_KEY_LEN bytes of
  * secure memory).  0 or -1 (not warned: the caller names the file).
+ *
+ * Argon2id needs its memory cost (up to 1 GiB) for a moment; it runs in a
+ * short-lived child process, so that this process never holds that memory
+ * and its peak stays that of the work that follows.  The child writes the
+ * key into a locked, shared, never-dumped page that is wiped after the copy.
+ * Without fork or the shared page it runs here.
  */
 static int
 derive(uint8_t *key, const char *pass, size_t passlen, const uint8_t salt[SALT_LEN],
        uint64_t opslimit, uint64_t memlimit)
 {
-	if (crypto_pwhash(key, GS_KEY_LEN, pass, passlen, salt, (unsigned long long)opslimit,
-	                  (size_t)memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return -1;
-	return 0;
+	int64_t t0 = gs_mono_ns();
+	volatile uint8_t *done;
+	struct rusage ru;
+	uint8_t *shared;
+	int status, rc = -1;
+	pid_t pid = -1;
+
+	shared = mmap(NULL, KDF_SHARED, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared != MAP_FAILED) {
+		(void)mlock(shared, KDF_SHARED);
+		(void)madvise(shared, KDF_SHARED, MADV_DONTDUMP);
+		done = shared;
+		*done = 0;
+		pid = fork();
+		if (pid == 0) {
+			*done = crypto_pwhash(shared + 1, GS_KEY_LEN, pass, passlen, salt,
+			                      (unsigned long long)opslimit, (size_t)memlimit,
+			                      crypto_pwhash_ALG_ARGON2ID13) == 0
+			            ? 1
+			            : 2;
+			_exit(0);
+		}
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (*done == 1) {
+			memcpy(key, shared + 1, GS_KEY_LEN);
+			rc = 0;
+		} else if (*done != 2) {
+			pid = -1; /* the child died (out of memory?): try here */
+		}
+		if (getrusage(RUSAGE_CHILDREN, &ru) == 0 && ru.ru_maxrss > kdf_peak_kib)
+			kdf_peak_kib = ru.ru_maxrss;
+	}
+	if (shared != MAP_FAILED) {
+		sodium_memzero(shared, KDF_SHARED);
+		munmap(shared, KDF_SHARED);
+	}
+	if (pid <= 0)
+		rc = crypto_pwhash(key, GS_KEY_LEN, pass, passlen, salt,
+		                   (unsigned long long)opslimit, (size_t)memlimit,
+		                   crypto_pwhash_ALG_ARGON2ID13) == 0
+		         ? 0
+		         : -1;
+	kdf_seconds += (double)(gs_mono_ns() - t0) / 1e9;
+	return rc;
+}
+
+/* gs_rkey_kdf_stats(ret_seconds, ret_peak_kib): see rkey.h. */
+void
+gs_rkey_kdf_stats(double *ret_seconds, long *ret_peak_kib)
+{
+	*ret_seconds = kdf_seconds;
+	*ret_peak_kib = kdf_peak_kib;
 }
 
 /*

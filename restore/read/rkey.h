@@ -82,4 +82,11 @@ struct gs_rkey *gs_rkey_decode(const char *path, const uint8_t *buf, size_t len,
 struct gs_rkey *gs_rkey_load(const char *path, const char *tenant, const char *pass,
                              size_t passlen);
 
+/*
+ * gs_rkey_kdf_stats(ret_seconds, ret_peak_kib): the wall time the Argon2id
+ * derivations of this process took and the peak resident size of the
+ * short-lived process each ran in (0 when none ran in a child).
+ */
+void gs_rkey_kdf_stats(double *ret_seconds, long *ret_peak_kib);
+
 #endif
