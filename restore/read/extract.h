@@ -13,16 +13,16 @@
 struct gs_extract_opts {
 	const char *const *includes; /* path prefixes (whole components), or none */
 	size_t nincludes;
-	int overwrite;  /* replace existing files (ARCHIVE_EXTRACT_UNLINK), write over
-	                   existing directories (dropping xattrs they no longer have) */
-	int progress;   /* draw a progress bar on stderr */
-	int verbose;    /* name every restored entry on stderr */
+	int overwrite; /* replace existing files (ARCHIVE_EXTRACT_UNLINK), write over
+	                  existing directories (dropping xattrs they no longer have) */
+	int progress;  /* draw a progress bar on stderr */
+	int verbose;   /* name every restored entry on stderr */
 	const struct gs_remote_conf *remote; /* where rd reads from, for the read
 	                                        engine's connections (NULL: local) */
 	struct gs_fetch_stats *stats;        /* filled with what was read, or NULL */
-	int privileged; /* also restore what grants privileges: device nodes,
-	                   setuid/setgid bits of non-directories, the
-	                   security.capability and trusted.* xattrs */
+	int privileged;                      /* also restore what grants privileges: device nodes,
+	                                        setuid/setgid bits of non-directories, the
+	                                        security.capability and trusted.* xattrs */
 };
 
 /*

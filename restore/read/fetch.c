@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -83,7 +84,8 @@ struct worker {
 	pthread_t th;
 	int started;
 	struct gs_repo *own; /* a remote worker's connection */
-	struct gs_buf buf, mid;
+	uint8_t *rbuf;       /* mapped: the current read request */
+	size_t rcap;
 	ZSTD_DCtx *dctx;
 	uint32_t *order;
 	size_t ordercap;
@@ -331,6 +333,26 @@ order_cmp(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+/* Room for n bytes in w's read buffer (GS_FETCH_REQ, more only for a
+ * larger chunk); 0 or -1. */
+static int
+rbuf_reserve(struct worker *w, size_t n)
+{
+	size_t cap = n > GS_FETCH_REQ ? n : GS_FETCH_REQ;
+	uint8_t *p;
+
+	if (n <= w->rcap)
+		return 0;
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	if (w->rbuf != NULL)
+		munmap(w->rbuf, w->rcap);
+	w->rbuf = p;
+	w->rcap = cap;
+	return 0;
+}
+
 /*
  * Run job jb with keys (its window's block): read the ranges that cover its
  * chunks, decode each into the arena.  Failures leave ok at 0.
@@ -348,8 +370,14 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 	size_t cap = w->ordercap;
 
 	gs_hex(hex, jb->pack, GS_NAME_LEN);
-	if ((jb->arena = malloc(jb->arena_len + 1)) == NULL)
+	/* Mapped, not malloc'd: returned to the system when the window is
+	 * released, whatever thread's malloc arena would have held it. */
+	jb->arena = mmap(NULL, jb->arena_len + 1, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (jb->arena == MAP_FAILED) {
+		jb->arena = NULL;
 		return;
+	}
 	if (grow(&w->order, sizeof(*w->order), &cap, jb->nrefs) != 0)
 		return;
 	w->ordercap = cap;
@@ -370,20 +398,19 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 			if (e > end)
 				end = e;
 		}
-		w->buf.len = 0;
-		if (gs_buf_reserve(&w->buf, (size_t)(end - start)) != 0)
+		if (rbuf_reserve(w, (size_t)(end - start)) != 0)
 			continue;
 		nreq++;
 		nbytes += end - start;
 		if (gs_repo_read_range(repo, tenant, GS_OBJ_PACK, hex, start, (size_t)(end - start),
-		                       w->buf.p) != 0)
+		                       w->rbuf) != 0)
 			continue;
 		for (; first < i; first++) {
 			struct fref *fr = &jb->refs[w->order[first]];
 
 			fr->ok =
 			    gs_chunk_decode(&fr->ref, keys + (size_t)fr->key * GS_KEY_LEN, id_key,
-			                    w->buf.p + (fr->ref.offset - start), w->dctx, &w->mid,
+			                    w->rbuf + (fr->ref.offset - start), w->dctx, NULL,
 			                    jb->arena + fr->at, why, sizeof(why)) == 0;
 		}
 	}
@@ -522,7 +549,8 @@ release(struct gs_fetch *f, uint32_t wi)
 	}
 	pthread_mutex_unlock(&f->mu);
 	for (j = w->job0; j < w->job0 + w->njobs; j++) {
-		free(f->jobs[j].arena);
+		if (f->jobs[j].arena != NULL)
+			munmap(f->jobs[j].arena, f->jobs[j].arena_len + 1);
 		f->jobs[j].arena = NULL;
 		free(f->jobs[j].refs);
 		f->jobs[j].refs = NULL;
@@ -666,8 +694,8 @@ gs_fetch_free(struct gs_fetch *f)
 		if (f->w[i].started)
 			pthread_join(f->w[i].th, NULL);
 		gs_repo_free(f->w[i].own);
-		gs_buf_free(&f->w[i].buf);
-		gs_buf_free(&f->w[i].mid);
+		if (f->w[i].rbuf != NULL)
+			munmap(f->w[i].rbuf, f->w[i].rcap);
 		ZSTD_freeDCtx(f->w[i].dctx);
 		free(f->w[i].order);
 	}

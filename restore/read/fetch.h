@@ -37,11 +37,11 @@
 #include "geosnap/format.h"
 #include "read/reader.h"
 
-#define GS_FETCH_WINDOW (12u << 20) /* plaintext bytes of one window */
-#define GS_FETCH_WREFS 16384u       /* chunks of one window at most */
-#define GS_FETCH_AHEAD 3u           /* windows in memory at a time */
-#define GS_FETCH_REQ (4u << 20)     /* bytes of one read request at most */
-#define GS_FETCH_GAP (256u << 10)   /* unneeded bytes read through */
+#define GS_FETCH_WINDOW (4u << 20) /* plaintext bytes of one window */
+#define GS_FETCH_WREFS 16384u      /* chunks of one window at most */
+#define GS_FETCH_AHEAD 3u          /* windows in memory at a time */
+#define GS_FETCH_REQ (2u << 20)    /* bytes of one read request at most */
+#define GS_FETCH_GAP (256u << 10)  /* unneeded bytes read through */
 
 struct gs_fetch;
 

@@ -77,6 +77,21 @@ load_index(struct gs_reader *rd)
 	return 0;
 }
 
+/* Load the index segments the first time something needs them. */
+static void
+need_index(struct gs_reader *rd)
+{
+	if (!rd->index_pending)
+		return;
+	rd->index_pending = 0;
+	if (load_index(rd) != 0) {
+		gs_warn("tenant %s: the index segments cannot be listed; falling back to pack "
+		        "headers",
+		        rd->k->w.tenant);
+		rd->damaged = 1;
+	}
+}
+
 /*
  * gs_reader_open(repo_path, k, flags, ret_why): see reader.h.
  */
@@ -114,12 +129,10 @@ gs_reader_open_repo(struct gs_repo *r, const struct gs_rkey *k, int flags, int *
 		gs_warn("cannot allocate a zstd context");
 		goto err3;
 	}
-	if (!(flags & GS_READER_NOINDEX) && load_index(rd) != 0)
-		goto err4;
+	/* Pinned chunks never need the index: it is loaded when one does. */
+	rd->index_pending = !(flags & GS_READER_NOINDEX);
 	return rd;
 
-err4:
-	ZSTD_freeDCtx(rd->dctx);
 err3:
 	gs_cindex_free(rd->ci);
 err2:
@@ -423,7 +436,7 @@ gs_reader_ref_key(const struct gs_reader *rd, const struct pack_ent *pe,
  */
 int
 gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
-                const uint8_t id_key[GS_KEY_LEN], const uint8_t *blob, ZSTD_DCtx *dctx,
+                const uint8_t id_key[GS_KEY_LEN], uint8_t *blob, ZSTD_DCtx *dctx,
                 struct gs_buf *mid, uint8_t *out, char *why, size_t cap)
 {
 	size_t nlen = gs_aead_nonce_len(ref->alg);
@@ -438,7 +451,9 @@ gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
 		snprintf(why, cap, "%zu bytes instead of %u", plen, (unsigned)ref->raw_len);
 		return -1;
 	}
-	if (ref->flags & GS_CF_ZSTD) {
+	if ((ref->flags & GS_CF_ZSTD) && mid == NULL) {
+		dst = blob + nlen; /* in place: libsodium's AEADs allow m == c */
+	} else if (ref->flags & GS_CF_ZSTD) {
 		mid->len = 0;
 		if (gs_buf_reserve(mid, plen + 1) != 0) {
 			snprintf(why, cap, "out of memory");
@@ -460,7 +475,7 @@ gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
 		return -1;
 	}
 	if (ref->flags & GS_CF_ZSTD) {
-		n = ZSTD_decompressDCtx(dctx, out, ref->raw_len, mid->p, (size_t)mlen);
+		n = ZSTD_decompressDCtx(dctx, out, ref->raw_len, dst, (size_t)mlen);
 		if (ZSTD_isError(n)) {
 			snprintf(why, cap, "zstd: %s", ZSTD_getErrorName(n));
 			return -1;
@@ -531,6 +546,7 @@ scan_packs(struct gs_reader *rd)
 	uint32_t c;
 
 	rd->scanned = 1;
+	need_index(rd);
 	if ((rd->pci = gs_cindex_new()) == NULL)
 		return;
 	if (gs_repo_list(rd->repo, tenant, GS_OBJ_PACK, &names, &n) != 0)
@@ -657,6 +673,7 @@ gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t type,
 		        rd->k->w.tenant, rd->pinned_for, idhex);
 		failed = 1;
 	}
+	need_index(rd);
 	if (try_locations(rd, rd->ci, id, type, out, tried, &ntried) != 0) {
 		/* Index segments are a cache of the pack headers: ask those. */
 		if (!rd->scanned)
@@ -796,6 +813,7 @@ gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t 
 	}
 	/* Unpinned, or the pin is broken: the length is known only when every
 	 * location agrees (a forged one may record any length). */
+	need_index(rd);
 	if ((n = gs_cindex_locations(rd->ci, id, refs, packs, MAX_LOCATIONS)) == 0) {
 		if (!rd->scanned)
 			scan_packs(rd);

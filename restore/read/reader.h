@@ -33,9 +33,11 @@ struct gs_rsnap {
 /*
  * gs_reader_open(repo_path, k, flags, ret_why): open the repository at
  * repo_path (an absolute path when the caller will chdir later) for tenant
- * k->w.tenant and load its chunk index unless GS_READER_NOINDEX.  A damaged
- * index segment is named and skipped: chunks the index does not know are
- * looked up in the pack headers (see gs_reader_damaged()).  Borrows k, which
+ * k->w.tenant.  Unless GS_READER_NOINDEX, its chunk index is loaded the
+ * first time a chunk is needed that the snapshot being read does not pin
+ * (or whose pin fails).  A damaged index segment is named and skipped:
+ * chunks the index does not know are looked up in the pack headers (see
+ * gs_reader_damaged()).  Borrows k, which
  * must outlive the reader.  Returns the reader, or NULL (warned) with
  * *ret_why set to the exit status to use (ret_why may be NULL).
  */

@@ -38,6 +38,7 @@ struct gs_reader {
 	uint8_t *keyok; /* 1 when the key was unsealed */
 	size_t nkeys, capkeys;
 
+	int index_pending;     /* ci is still to be loaded (need_index) */
 	struct gs_cindex *pci; /* from pack headers, built on the first index miss */
 	int scanned;
 	int damaged;
@@ -76,13 +77,14 @@ const uint8_t *gs_reader_ref_key(const struct gs_reader *rd, const struct pack_e
  * gs_chunk_decode(ref, key, id_key, blob, dctx, mid, out, why, cap):
  * decrypt blob (the ref->stored_len stored bytes of a ref that passed
  * gs_reader_ref_check) with key, decompress it through the scratch mid
- * when it is compressed, into out (room for ref->raw_len bytes), and
+ * when it is compressed (mid NULL: decrypt in place in blob, which is then
+ * clobbered), into out (room for ref->raw_len bytes), and
  * verify the plaintext against the keyed ID.  Touches nothing shared: any
  * thread with its own dctx and mid may call it.  0, or -1 with the reason
  * in why.
  */
 int gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
-                    const uint8_t id_key[GS_KEY_LEN], const uint8_t *blob, ZSTD_DCtx *dctx,
+                    const uint8_t id_key[GS_KEY_LEN], uint8_t *blob, ZSTD_DCtx *dctx,
                     struct gs_buf *mid, uint8_t *out, char *why, size_t cap);
 
 /*
