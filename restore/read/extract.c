@@ -1,8 +1,10 @@
 /*
  * extract.c -- restore a snapshot with archive_write_disk.
  *
- * The manifest is walked once.  Regular files are remembered in a link map
- * so that a hard link can be made to its first name, or, when that name was
+ * The manifest is walked twice: the first walk plans the chunks to read
+ * (read/fetch.h) and notes which paths hard links name; the second writes.
+ * Regular files that hard links name are remembered in a link map so that
+ * a hard link can be made to its first name, or, when that name was
  * not restored (excluded by --include, unsafe, failed), the content written
  * in its place from the chunk list kept for exactly that case.  With
  * --overwrite, what was written over an object kept in place gets the
@@ -466,10 +468,9 @@ do_file(struct ctx *c, struct gs_mentry *e, int want)
 	if (want)
 		made = put_file(c, e, (const uint8_t(*)[GS_ID_LEN])e->chunks, e->nchunks, e->size,
 		                e->hash);
-	if ((le = gs_linkmap_put(c->lm, e->path)) == NULL) {
-		c->fatal = 1;
-		return;
-	}
+	if ((le = gs_linkmap_get(c->lm, e->path)) == NULL)
+		return; /* no hard link names it */
+	le->seen = 1;
 	free(le->chunks);
 	free(le->alt);
 	le->alt = NULL;
@@ -493,7 +494,7 @@ do_hardlink(struct ctx *c, const struct gs_mentry *e)
 	struct gs_link_ent *le;
 	const char *target;
 
-	if (e->link == NULL || (le = gs_linkmap_get(c->lm, e->link)) == NULL) {
+	if (e->link == NULL || (le = gs_linkmap_get(c->lm, e->link)) == NULL || !le->seen) {
 		gs_entry_warn(e->path, "hard link to a file that is not in the snapshot");
 		c->status = 1;
 		return;
@@ -649,6 +650,12 @@ plan(struct ctx *c, struct gs_manifest *m, uint64_t *ret_n)
 	int rc;
 
 	while ((rc = gs_reader_manifest_next(m, &e)) == 0) {
+		/* Only the files hard links name are remembered (do_file). */
+		if (e.type == GS_FT_HARDLINK && e.link != NULL &&
+		    gs_linkmap_put(c->lm, e.link) == NULL) {
+			gs_mentry_clear(&e);
+			return -2;
+		}
 		if (e.type == GS_FT_FILE && e.nchunks > 0 && included(c->o, e.path) &&
 		    gs_reader_path_ok(e.path) &&
 		    gs_fetch_plan_file(c->fetch, gs_reader_manifest_count(m),

@@ -40,7 +40,9 @@
 enum { J_WAIT, J_RUN, J_DONE, J_CANCEL };
 
 struct fref {
-	struct gs_chunk_ref ref;
+	/* In its pack's header, which the reader keeps, unchanged, until it is
+	 * freed: read by the workers too. */
+	const struct gs_chunk_ref *ref;
 	uint64_t at;  /* of its plaintext in the job's arena */
 	uint32_t key; /* its key in the window's key block (hand-out) */
 	uint8_t ok;   /* delivered (the worker) */
@@ -53,7 +55,7 @@ struct job {
 	struct fref *refs;
 	uint32_t nrefs, cap;
 	uint64_t arena_len;
-	uint8_t *arena;
+	uint8_t *arena; /* its part of the window's buffer, while handed out */
 	int state;
 };
 
@@ -63,6 +65,8 @@ struct win {
 	uint32_t nrefs;
 	uint8_t *keys; /* sodium_malloc'd while handed out */
 	size_t nkeys;
+	uint8_t *buf; /* the plaintext of its chunks, while handed out */
+	size_t bufcap;
 };
 
 struct pos {
@@ -120,6 +124,10 @@ struct gs_fetch {
 	unsigned alive;  /* workers that may still run jobs */
 	int stop, started;
 	size_t cu; /* unit cursor */
+	/* Window buffers of GS_FETCH_WINDOW bytes, mapped once and reused, so
+	 * that the pages are not faulted in and zeroed again for each window. */
+	uint8_t *pool[GS_FETCH_AHEAD + 1];
+	unsigned npool;
 
 	struct gs_fetch_stats st;
 };
@@ -246,7 +254,7 @@ add_ref(struct gs_fetch *f, size_t pe, const struct gs_chunk_ref *ref, struct po
 	for (; f->tab[h].gen == gen; h = (h + 1) & (TABCAP - 1)) {
 		jb = &f->jobs[f->tab[h].job];
 		if (jb->pe == pe &&
-		    memcmp(jb->refs[f->tab[h].ref].ref.id, ref->id, GS_ID_LEN) == 0) {
+		    memcmp(jb->refs[f->tab[h].ref].ref->id, ref->id, GS_ID_LEN) == 0) {
 			ret->job = f->tab[h].job;
 			ret->ref = f->tab[h].ref;
 			return 0;
@@ -268,7 +276,7 @@ add_ref(struct gs_fetch *f, size_t pe, const struct gs_chunk_ref *ref, struct po
 		return -1;
 	jb->cap = (uint32_t)cap;
 	memset(&jb->refs[jb->nrefs], 0, sizeof(*jb->refs));
-	jb->refs[jb->nrefs].ref = *ref;
+	jb->refs[jb->nrefs].ref = ref;
 	jb->refs[jb->nrefs].at = jb->arena_len;
 	jb->arena_len += ref->raw_len;
 	w->bytes += ref->raw_len;
@@ -327,8 +335,8 @@ static int
 order_cmp(const void *a, const void *b, void *arg)
 {
 	const struct job *jb = arg;
-	uint64_t x = jb->refs[*(const uint32_t *)a].ref.offset;
-	uint64_t y = jb->refs[*(const uint32_t *)b].ref.offset;
+	uint64_t x = jb->refs[*(const uint32_t *)a].ref->offset;
+	uint64_t y = jb->refs[*(const uint32_t *)b].ref->offset;
 
 	return x < y ? -1 : x > y;
 }
@@ -370,14 +378,8 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 	size_t cap = w->ordercap;
 
 	gs_hex(hex, jb->pack, GS_NAME_LEN);
-	/* Mapped, not malloc'd: returned to the system when the window is
-	 * released, whatever thread's malloc arena would have held it. */
-	jb->arena = mmap(NULL, jb->arena_len + 1, PROT_READ | PROT_WRITE,
-	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (jb->arena == MAP_FAILED) {
-		jb->arena = NULL;
+	if (jb->arena == NULL)
 		return;
-	}
 	if (grow(&w->order, sizeof(*w->order), &cap, jb->nrefs) != 0)
 		return;
 	w->ordercap = cap;
@@ -386,10 +388,10 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 	qsort_r(w->order, jb->nrefs, sizeof(*w->order), order_cmp, jb);
 	for (k = 0; k < jb->nrefs; k = i) {
 		first = k;
-		start = jb->refs[w->order[k]].ref.offset;
-		end = start + jb->refs[w->order[k]].ref.stored_len;
+		start = jb->refs[w->order[k]].ref->offset;
+		end = start + jb->refs[w->order[k]].ref->stored_len;
 		for (i = k + 1; i < jb->nrefs; i++) {
-			const struct gs_chunk_ref *r = &jb->refs[w->order[i]].ref;
+			const struct gs_chunk_ref *r = jb->refs[w->order[i]].ref;
 			uint64_t e = r->offset + r->stored_len;
 
 			if (r->offset > end + GS_FETCH_GAP ||
@@ -409,8 +411,8 @@ run_job(struct worker *w, struct job *jb, const uint8_t *keys)
 			struct fref *fr = &jb->refs[w->order[first]];
 
 			fr->ok =
-			    gs_chunk_decode(&fr->ref, keys + (size_t)fr->key * GS_KEY_LEN, id_key,
-			                    w->rbuf + (fr->ref.offset - start), w->dctx, NULL,
+			    gs_chunk_decode(fr->ref, keys + (size_t)fr->key * GS_KEY_LEN, id_key,
+			                    w->rbuf + (fr->ref->offset - start), w->dctx, NULL,
 			                    jb->arena + fr->at, why, sizeof(why)) == 0;
 		}
 	}
@@ -481,7 +483,7 @@ hand_keys(struct gs_fetch *f, uint32_t wi)
 			struct fref *fr = &jb->refs[i];
 
 			for (s = 0; s < nseen; s++)
-				if (seen[s] == fr->ref.key_idx)
+				if (seen[s] == fr->ref->key_idx)
 					break;
 			if (s < nseen) {
 				fr->key = (uint32_t)(base + s);
@@ -490,7 +492,7 @@ hand_keys(struct gs_fetch *f, uint32_t wi)
 			/* A job's distinct keys take consecutive entries; past
 			 * MAX_KEYS_DEDUP of them (forged) one entry per chunk. */
 			if (nseen < MAX_KEYS_DEDUP)
-				seen[nseen++] = fr->ref.key_idx;
+				seen[nseen++] = fr->ref->key_idx;
 			fr->key = (uint32_t)n++;
 		}
 	}
@@ -504,8 +506,27 @@ hand_keys(struct gs_fetch *f, uint32_t wi)
 
 		for (i = 0; i < jb->nrefs; i++)
 			memcpy(w->keys + (size_t)jb->refs[i].key * GS_KEY_LEN,
-			       gs_reader_ref_key(rd, &rd->packs[jb->pe], &jb->refs[i].ref),
+			       gs_reader_ref_key(rd, &rd->packs[jb->pe], jb->refs[i].ref),
 			       GS_KEY_LEN);
+	}
+	/* The plaintext buffer: a pooled one, or its own for a window that
+	 * one large chunk makes larger. */
+	if (w->bytes <= GS_FETCH_WINDOW && f->npool > 0) {
+		w->buf = f->pool[--f->npool];
+		w->bufcap = GS_FETCH_WINDOW;
+	} else {
+		w->bufcap = w->bytes > GS_FETCH_WINDOW ? w->bytes : GS_FETCH_WINDOW;
+		w->buf = mmap(NULL, w->bufcap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		              -1, 0);
+		if (w->buf == MAP_FAILED) {
+			w->buf = NULL;
+			gs_warnp("mmap");
+			return -1;
+		}
+	}
+	for (j = w->job0, n = 0; j < w->job0 + w->njobs; j++) {
+		f->jobs[j].arena = w->buf + n;
+		n += f->jobs[j].arena_len;
 	}
 	return 0;
 }
@@ -548,9 +569,14 @@ release(struct gs_fetch *f, uint32_t wi)
 			pthread_cond_wait(&f->done, &f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
+	if (w->buf != NULL) {
+		if (w->bufcap == GS_FETCH_WINDOW && f->npool < GS_FETCH_AHEAD + 1)
+			f->pool[f->npool++] = w->buf;
+		else
+			munmap(w->buf, w->bufcap);
+		w->buf = NULL;
+	}
 	for (j = w->job0; j < w->job0 + w->njobs; j++) {
-		if (f->jobs[j].arena != NULL)
-			munmap(f->jobs[j].arena, f->jobs[j].arena_len + 1);
 		f->jobs[j].arena = NULL;
 		free(f->jobs[j].refs);
 		f->jobs[j].refs = NULL;
@@ -644,7 +670,7 @@ gs_fetch_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i, const uint8_t id[GS
 		release(f, f->cw++);
 	hand_out(f);
 	fr = &jb->refs[p->ref];
-	if (memcmp(fr->ref.id, id, GS_ID_LEN) != 0 || fr->ref.type != type)
+	if (memcmp(fr->ref->id, id, GS_ID_LEN) != 0 || fr->ref->type != type)
 		return direct(f, id, type, ret, ret_len, buf);
 	pthread_mutex_lock(&f->mu);
 	while (jb->state != J_DONE && jb->state != J_CANCEL && f->alive > 0)
@@ -654,7 +680,7 @@ gs_fetch_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i, const uint8_t id[GS
 	if (!ready || !fr->ok || jb->arena == NULL)
 		return direct(f, id, type, ret, ret_len, buf);
 	*ret = jb->arena + fr->at;
-	*ret_len = fr->ref.raw_len;
+	*ret_len = fr->ref->raw_len;
 	return 0;
 }
 
@@ -708,6 +734,8 @@ gs_fetch_free(struct gs_fetch *f)
 			     j < f->wins[wi].job0 + f->wins[wi].njobs; j++)
 				free(f->jobs[j].refs);
 	}
+	while (f->npool > 0)
+		munmap(f->pool[--f->npool], GS_FETCH_WINDOW);
 	if (f->locks) {
 		pthread_cond_destroy(&f->work);
 		pthread_cond_destroy(&f->done);

@@ -16,6 +16,7 @@
 
 struct gs_link_ent {
 	uint8_t key[16];
+	int seen;  /* the file's own entry came by */
 	int done;  /* the content exists under the file's own path */
 	char *alt; /* or under this other path (malloc'd), or NULL */
 	uint64_t size;
