@@ -94,6 +94,9 @@ gs_cmd_export(struct gs_cli *g, int argc, char **argv)
 		gs_cmd_close(&s);
 		return rc;
 	}
+	xo.remote = s.remote;
+	xo.stats = &s.fst;
+	s.has_fst = 1;
 	switch (gs_export(s.rd, &snap, &xo)) {
 	case 0:
 		rc = others_bad ? GS_EXIT_PROBLEM : GS_EXIT_OK;

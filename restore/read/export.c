@@ -55,6 +55,7 @@ struct ctx {
 	struct rec *recs;
 	size_t nrecs, caprecs;
 	struct gs_content content;
+	struct gs_fetch *fetch;
 	struct gs_progress pg;
 	int status;
 	int fatal;
@@ -401,8 +402,12 @@ put_name(struct ctx *c, const struct gs_mentry *e, size_t i, size_t f)
 		return;
 	}
 	if (f == i) {
+		/* A file's own entry: planned under its record number. */
+		c->content.fetch = c->fetch;
+		c->content.ord = i;
 		if (put_file(c, e, e) && c->o->format != GS_EXPORT_ZIP)
 			fr->first = i + 1;
+		c->content.fetch = NULL;
 		return;
 	}
 	memset(&fe, 0, sizeof(fe));
@@ -448,6 +453,34 @@ one(struct ctx *c, size_t i)
 	}
 	gs_mentry_clear(&e);
 	gs_progress_add(&c->pg, 0, 1);
+}
+
+/*
+ * Plan the content of every file record in archive order (read/fetch.h);
+ * the content written under a hard link's name (zip copies, a first name
+ * left out) is read chunk by chunk instead.  0, or -1 (warned).
+ */
+static int
+plan(struct ctx *c, struct gs_reader *rd, const struct gs_export_opts *o)
+{
+	struct gs_mentry e;
+	size_t i;
+	int r = 0;
+
+	if ((c->fetch = gs_fetch_new(rd, o->remote, 0)) == NULL)
+		return -1;
+	for (i = 0; i < c->nrecs && r == 0; i++) {
+		if (!c->recs[i].safe || c->recs[i].type != GS_FT_FILE)
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (load(&c->recs[i], &e) != 0)
+			return -1;
+		if (e.nchunks > 0)
+			r = gs_fetch_plan_file(c->fetch, i, (const uint8_t(*)[GS_ID_LEN])e.chunks,
+			                       e.nchunks);
+		gs_mentry_clear(&e);
+	}
+	return r == 0 ? gs_fetch_start(c->fetch) : -1;
 }
 
 static int
@@ -525,6 +558,8 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 
 	if (c.nrecs > 0)
 		qsort(c.recs, c.nrecs, sizeof(*c.recs), rec_cmp);
+	if (!c.fatal && plan(&c, rd, o) != 0)
+		c.fatal = 1;
 	for (i = 0; i < c.nrecs && !c.fatal; i++)
 		if (c.recs[i].safe)
 			one(&c, i);
@@ -539,6 +574,9 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 	}
 	rc = c.fatal ? -1 : c.status;
 
+	if (o->stats != NULL && c.fetch != NULL)
+		gs_fetch_stats(c.fetch, o->stats);
+	gs_fetch_free(c.fetch);
 	free(c.recs);
 	arena_free(&c);
 err3:

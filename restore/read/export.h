@@ -5,6 +5,7 @@
 #ifndef GEOSNAP_EXPORT_H
 #define GEOSNAP_EXPORT_H
 
+#include "read/fetch.h"
 #include "read/reader.h"
 
 #define GS_EXPORT_TAR 1 /* GNU tar */
@@ -16,6 +17,9 @@ struct gs_export_opts {
 	const char *output; /* file to create (must not exist), or "-" for stdout */
 	int progress;       /* draw a progress bar on stderr */
 	int verbose;        /* name every entry on stderr */
+	const struct gs_remote_conf *remote; /* where rd reads from, for the read
+	                                        engine's connections (NULL: local) */
+	struct gs_fetch_stats *stats;        /* filled with what was read, or NULL */
 };
 
 /*
