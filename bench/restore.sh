@@ -17,7 +17,7 @@ SSHD_SH=$TOP/tests/transport/sshd.sh
 MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
 SMALL_FILES=200000                # make_corpus.py small default count
 TENANT=bench
-# the timed commands of one round, always in this order
+# the timed commands of one round; round N starts with the Nth (rotating)
 TOOLS=(geosnap-local geosnap-sftp restic-local restic-sftp cp)
 
 BUILD=$TOP/build
@@ -29,25 +29,30 @@ CONNECTIONS=2
 DROP=1
 TIMEOUT=3600
 KEEP=0
+SETTLE_S=65
 
 usage() {
     cat <<EOF
 usage: bench/restore.sh [--build DIR] [--work DIR] [--corpus mixed|small|all]
                         [--runs N] [--corpus-dir DIR] [--connections N]
-                        [--timeout SEC] [--no-drop-caches] [--keep]
+                        [--timeout SEC] [--settle SEC] [--no-drop-caches] [--keep]
 
   --build DIR        where geosnap-agent and geosnap-restore are
                      (default $TOP/build)
   --work DIR         sshd, repositories, remote copies, restore targets,
                      logs, results.json (default /tmp/gsbench-restore)
   --corpus C         mixed, small or all (default all)
-  --runs N           rounds per corpus; every tool runs once per round, in
-                     the same order; the tables show medians (default 3)
+  --runs N           rounds per corpus; every tool runs once per round, each
+                     round starting one tool later; the tables show medians
+                     (default 3)
   --corpus-dir DIR   take the pristine corpora from DIR/mixed and DIR/small
                      (generated there if missing; default WORK/corpus)
   --connections N    [remote] connections of the geosnap remote (default 2)
   --timeout SEC      a timed command running longer is killed and counts
                      as failed (default 3600)
+  --settle SEC       wait after removing a round's restored trees (default 65:
+                     ext4 without a journal avoids reusing inodes freed less
+                     than 60 s ago, which slows the next restore down)
   --no-drop-caches   keep the page cache between timed commands
   --keep             keep the repositories and remote copies at the end
 EOF
@@ -69,6 +74,7 @@ while [[ $# -gt 0 ]]; do
     --corpus-dir) need_arg "$@"; CORPUS_DIR=$2; shift 2 ;;
     --connections) need_arg "$@"; CONNECTIONS=$2; shift 2 ;;
     --timeout) need_arg "$@"; TIMEOUT=$2; shift 2 ;;
+    --settle) need_arg "$@"; SETTLE_S=$2; shift 2 ;;
     --no-drop-caches) DROP=0; shift ;;
     --keep) KEEP=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -83,6 +89,7 @@ esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, not '$RUNS'"
 [[ $CONNECTIONS =~ ^([1-9]|1[0-6])$ ]] || die "--connections must be 1 to 16, not '$CONNECTIONS'"
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds, not '$TIMEOUT'"
+[[ $SETTLE_S =~ ^[0-9]+$ ]] || die "--settle must be a number of seconds, not '$SETTLE_S'"
 
 # ------------------------------------------------------------ prerequisites
 
@@ -523,7 +530,22 @@ measure_one() {
     done
     printf 'bench: %-5s run %d %-13s %8.2f s %8s MB/s  rss %7s MiB %s  %s\n' "$c" "$run" "$tool" \
         "$T_WALL" "$(mbps "$SRC_BYTES" "$T_WALL")" "$(mib "$T_RSS")" "$kdf" "$status" >&2
-    rm -rf -- "$target"
+    # The target stays until the round ends (settle): deleting a tree just
+    # before the next tool runs would slow that tool's file creation down.
+}
+
+# settle: remove the round's restored trees, then wait SETTLE_S seconds.
+# ext4 without a journal (this machine's root) skips inodes deleted less
+# than 60 s ago (300 s more while their bitmap is dirty) when it allocates
+# new ones, so a tool that runs right after a large tree was deleted
+# creates its files measurably slower.  Keeping every target of a round
+# until the round ends, then syncing and letting that window pass, gives
+# every timed command the same start.
+settle() {
+    rm -rf -- "$WORK/restore"
+    sync
+    note "settling ${SETTLE_S}s after removing the restored trees (ext4 inode reuse)"
+    sleep "$SETTLE_S"
 }
 
 df_free=$(df -Pk -- "$WORK" | awk 'NR == 2 {print $4}')
@@ -534,11 +556,15 @@ fi
 : >"$MEAS"
 for c in "${CORPORA[@]}"; do
     setup_corpus "$c"
+    settle
     for ((run = 1; run <= RUNS; run++)); do
         mkdir -p -- "$WORK/logs/run$run"
-        for tool in "${TOOLS[@]}"; do
+        # Each round starts one tool later, so no tool always goes first.
+        for ((k = 0; k < ${#TOOLS[@]}; k++)); do
+            tool=${TOOLS[$(((k + run - 1) % ${#TOOLS[@]}))]}
             measure_one "$run" "$c" "$tool"
         done
+        settle
     done
     emit type=corpus corpus="$c" files="$SRC_FILES" bytes="$SRC_BYTES" path="$SRC"
     [[ $KEEP -eq 1 ]] || rm -rf -- "$BASE" "$REM"

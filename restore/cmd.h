@@ -136,6 +136,16 @@ int gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg);
 int gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s);
 /* gs_cmd_close(s): release everything gs_cmd_open() acquired. */
 void gs_cmd_close(struct gs_session *s);
+/*
+ * gs_cmd_stats(s): with --stats, one line on stderr: the read key
+ * derivation's time and peak memory (it runs in a child process), the
+ * command's time since the key was ready and its own peak memory, the bytes
+ * and requests read from the repository (all, and by the read engine's
+ * workers alone: data_read_bytes), the packs planned, the worker threads and
+ * the chunks read one by one instead.  Nothing without --stats.
+ */
+void gs_cmd_stats(const struct gs_session *s);
+
 /* gs_cmd_finish(s, rc): rc (GS_EXIT_OK or GS_EXIT_WARN raised to
  * GS_EXIT_PROBLEM when the reader had to skip a damaged object), then
  * gs_cmd_close(s). */

@@ -63,6 +63,11 @@ gs_cmd_check(struct gs_cli *g, int argc, char **argv)
 	co.verbose = g->verbose;
 	if ((rc = gs_cmd_open(g, &t, GS_READER_NOINDEX, &s)) != GS_EXIT_OK)
 		return rc;
+	co.remote = s.remote;
+	if (co.read_data) {
+		co.stats = &s.fst;
+		s.has_fst = 1;
+	}
 	switch (gs_check(s.rd, &co)) {
 	case 0:
 		rc = GS_EXIT_OK;
@@ -73,6 +78,7 @@ gs_cmd_check(struct gs_cli *g, int argc, char **argv)
 	default:
 		rc = GS_EXIT_FAIL;
 	}
+	gs_cmd_stats(&s);
 	gs_cmd_close(&s);
 	return rc;
 }

@@ -365,36 +365,44 @@ gs_cmd_close(struct gs_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* gs_cmd_stats(s): see cmd.h. */
+void
+gs_cmd_stats(const struct gs_session *s)
+{
+	struct rusage ru;
+	struct gs_fetch_stats fs = {0};
+	uint64_t rb, rr;
+	double kdf_s;
+	long kdf_kib;
+
+	if (!s->stats || s->rd == NULL)
+		return;
+	if (s->has_fst)
+		fs = s->fst;
+	gs_reader_read_stats(s->rd, &rb, &rr);
+	gs_rkey_kdf_stats(&kdf_s, &kdf_kib);
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		ru.ru_maxrss = 0;
+	fprintf(stderr,
+	        "geosnap-restore: stats: kdf_s=%.3f kdf_peak_kib=%ld run_s=%.3f peak_kib=%ld "
+	        "read_bytes=%llu read_requests=%llu data_read_bytes=%llu packs=%llu workers=%u "
+	        "direct_chunks=%llu\n",
+	        kdf_s, kdf_kib, (double)(gs_mono_ns() - s->t_ready) / 1e9, ru.ru_maxrss,
+	        (unsigned long long)(fs.read_bytes + rb), (unsigned long long)(fs.requests + rr),
+	        (unsigned long long)fs.read_bytes, (unsigned long long)fs.packs, fs.workers,
+	        (unsigned long long)fs.direct);
+}
+
 /* gs_cmd_finish(s, rc): rc (GS_EXIT_OK or GS_EXIT_WARN raised to
  * GS_EXIT_PROBLEM when the reader had to skip a damaged object), then
  * gs_cmd_close(s). */
 int
 gs_cmd_finish(struct gs_session *s, int rc)
 {
-	struct rusage ru;
-	struct gs_fetch_stats fs = {0};
-	double kdf_s;
-	long kdf_kib;
-
 	/* CLI.md: a problem (1) outranks warnings (4). */
 	if ((rc == GS_EXIT_OK || rc == GS_EXIT_WARN) && s->rd != NULL && gs_reader_damaged(s->rd))
 		rc = GS_EXIT_PROBLEM;
-	if (s->stats && s->rd != NULL) {
-		if (s->has_fst)
-			fs = s->fst;
-		else
-			gs_reader_read_stats(s->rd, &fs.read_bytes, &fs.requests);
-		gs_rkey_kdf_stats(&kdf_s, &kdf_kib);
-		if (getrusage(RUSAGE_SELF, &ru) != 0)
-			ru.ru_maxrss = 0;
-		fprintf(stderr,
-		        "geosnap-restore: stats: kdf_s=%.3f kdf_peak_kib=%ld run_s=%.3f "
-		        "peak_kib=%ld read_bytes=%llu read_requests=%llu packs=%llu workers=%u "
-		        "direct_chunks=%llu\n",
-		        kdf_s, kdf_kib, (double)(gs_mono_ns() - s->t_ready) / 1e9, ru.ru_maxrss,
-		        (unsigned long long)fs.read_bytes, (unsigned long long)fs.requests,
-		        (unsigned long long)fs.packs, fs.workers, (unsigned long long)fs.direct);
-	}
+	gs_cmd_stats(s);
 	gs_cmd_close(s);
 	return rc;
 }

@@ -10,6 +10,10 @@
 # it; both snapshots still restore exactly from the remote, check names the
 # forged objects, and `geosnap-agent quarantine` sets them aside on both
 # copies (docs/OPERATIONS.md, "The production host was compromised").
+# Then disaster recovery on a bare host: a directory holding only the read
+# key, the SSH identity and the remote's host key restores the latest
+# snapshot from the remote with no configuration file (--from sftp://...),
+# and prints the restore's figures (--stats).
 #
 # Runs as root without a terminal (CI): the read key's passphrase comes from
 # GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
@@ -188,6 +192,24 @@ echo "== geosnap-agent quarantine sets them aside on the local repository and th
 "$restore" check --tenant demo --from secondary --read-data
 echo "check of the remote is clean again"
 restore_all "after the clean-up"
+
+echo "== disaster recovery on a bare host: no configuration, four files, one command"
+mkdir -p bare
+cp keys/demo.read "$GS_SSHD_ID_ED25519" "$GS_SSHD_KNOWN_HOSTS" bare/
+ls bare
+(
+  cd bare
+  # Nothing but these files: no configuration file anywhere.
+  env -u GEOSNAP_CONFIG "$restore" restore --tenant demo --key demo.read \
+    --from "sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$demo/remote" \
+    --identity id_ed25519 --known-hosts known_hosts --target restored --stats
+)
+snapshot_tree bare/restored > bare.txt
+if cmp -s "tree2.txt" bare.txt; then
+  echo "the bare host restored the latest snapshot exactly (figures on the stats line above)"
+else
+  echo "the bare-host restore DIFFERS:"; diff tree2.txt bare.txt | head -20; false
+fi
 echo "== demo done; everything is in $demo (sshd stops now)"
 set +e
 trap - ERR

@@ -17,6 +17,7 @@
 #include "geosnap/repo.h"
 #include "geosnap/util.h"
 #include "read/check.h"
+#include "read/fetch.h"
 #include "geosnap/progress.h"
 #include "read/entry.h"
 #include "read/reader.h"
@@ -105,15 +106,15 @@ hdr_key(const uint8_t pack[GS_NAME_LEN], const uint8_t id[GS_ID_LEN], uint8_t re
 	crypto_generichash_final(&st, ret, GS_ID_LEN);
 }
 
-static void
+/* Check one pack; 1 when its header could be read (its chunks can be). */
+static int
 check_pack(struct ctx *c, const char *name)
 {
 	struct gs_pack_header h;
-	struct gs_buf buf = {0};
 	uint8_t head[8], bin[GS_NAME_LEN], shadowed[GS_NAME_LEN];
 	char shex[GS_NAME_HEX];
 	uint64_t size;
-	uint32_t i, nbad = 0, nshadow = 0;
+	uint32_t i, nshadow = 0;
 	int r;
 
 	if (check_name(c, GS_OBJ_PACK, name, NULL) != 0)
@@ -123,14 +124,14 @@ check_pack(struct ctx *c, const char *name)
 	    gs_pack_check_magic(name, head, 8) != 0) {
 		gs_warn("tenant %s: pack %s: bad or unreadable start", c->tenant, name);
 		c->bad = 1;
-		return;
+		return 0;
 	}
 	memset(&h, 0, sizeof(h));
 	if (gs_repo_read_pack_header(gs_reader_repo(c->rd), c->tenant, name,
 	                             gs_reader_key(c->rd)->w.index_key, &size, &h) != 0) {
 		gs_warn("tenant %s: pack %s: header unreadable", c->tenant, name);
 		c->bad = 1;
-		return;
+		return 0;
 	}
 	gs_unhex(bin, name, GS_NAME_LEN);
 	for (i = 0; i < h.nchunks; i++) {
@@ -173,28 +174,80 @@ check_pack(struct ctx *c, const char *name)
 		if (!c->o->read_data)
 			c->bad = 1;
 	}
-	if (c->o->read_data) {
-		for (i = 0; i < h.nchunks; i++) {
-			if (gs_reader_chunk_at(c->rd, name, &h.chunks[i], &buf) != 0) {
-				struct gs_chunk_ref keyed = h.chunks[i];
+	gs_pack_header_free(&h);
+	return 1;
+}
+
+/*
+ * With --read-data: decrypt and verify every chunk of every pack whose
+ * header could be read (usable[i]) through the read engine, each pack's
+ * chunks read once in large requests.  A pack with bad chunks is named and
+ * set aside; its bad chunks are remembered (c->badhdr) for the index and
+ * snapshot checks.
+ */
+static void
+read_data(struct ctx *c, char (*packs)[GS_NAME_HEX], size_t npacks, const uint8_t *usable)
+{
+	const struct gs_chunk_ref *ref;
+	struct gs_buf buf = {0};
+	struct gs_fetch *f;
+	uint8_t bin[GS_NAME_LEN];
+	const uint8_t *p;
+	uint32_t *cnt, k, nbad;
+	size_t i, len;
+	int r;
+
+	if ((cnt = calloc(npacks ? npacks : 1, sizeof(*cnt))) == NULL ||
+	    (f = gs_fetch_new(c->rd, c->o->remote, 0)) == NULL) {
+		free(cnt);
+		gs_warn("out of memory");
+		c->bad = 1;
+		return;
+	}
+	for (i = 0; i < npacks; i++) {
+		if (!usable[i] || gs_unhex(bin, packs[i], GS_NAME_LEN) != 0)
+			continue;
+		if (gs_fetch_plan_pack(f, i, bin, &cnt[i]) < 0) {
+			c->bad = 1;
+			goto out;
+		}
+	}
+	if (gs_fetch_start(f) != 0) {
+		c->bad = 1;
+		goto out;
+	}
+	for (i = 0; i < npacks; i++) {
+		nbad = 0;
+		for (k = 0; k < cnt[i]; k++) {
+			ref = NULL;
+			r = gs_fetch_pack_chunk(f, i, k, &ref, &p, &len, &buf);
+			if (ref == NULL)
+				break;
+			if (r != 0) {
+				struct gs_chunk_ref keyed = *ref;
 
 				nbad++;
-				hdr_key(bin, h.chunks[i].id, keyed.id);
+				gs_unhex(bin, packs[i], GS_NAME_LEN);
+				hdr_key(bin, ref->id, keyed.id);
 				if (gs_cindex_add(c->badhdr, bin, &keyed) < 0)
 					c->bad = 1;
 			}
-			gs_progress_add(&c->pg, h.chunks[i].stored_len, 0);
+			gs_progress_add(&c->pg, ref->stored_len, 0);
 		}
 		if (nbad > 0) {
-			gs_warn("tenant %s: pack %s: %u of %u chunks are bad", c->tenant, name,
-			        (unsigned)nbad, (unsigned)h.nchunks);
+			gs_warn("tenant %s: pack %s: %u of %u chunks are bad", c->tenant, packs[i],
+			        (unsigned)nbad, (unsigned)cnt[i]);
 			c->bad = 1;
 			c->nbad_chunks += nbad;
-			aside_add(c, GS_OBJ_PACK, name);
+			aside_add(c, GS_OBJ_PACK, packs[i]);
 		}
 	}
+out:
+	if (c->o->stats != NULL)
+		gs_fetch_stats(f, c->o->stats);
+	gs_fetch_free(f);
 	gs_buf_free(&buf);
-	gs_pack_header_free(&h);
+	free(cnt);
 }
 
 /* ---- index segments ---------------------------------------------------- */
@@ -446,6 +499,7 @@ gs_check(struct gs_reader *rd, const struct gs_check_opts *o)
 	(*snaps)[GS_NAME_HEX] = NULL;
 	size_t npacks, nindex, nsnaps, i;
 	uint64_t total = 0, size;
+	uint8_t *usable;
 	struct ctx c;
 	int rc = -1;
 
@@ -472,10 +526,17 @@ gs_check(struct gs_reader *rd, const struct gs_check_opts *o)
 	}
 	gs_progress_init(&c.pg, o->progress, total, npacks + nindex + nsnaps);
 
+	if ((usable = calloc(npacks ? npacks : 1, 1)) == NULL) {
+		gs_warnp("calloc");
+		goto err2;
+	}
 	for (i = 0; i < npacks; i++) {
-		check_pack(&c, packs[i]);
+		usable[i] = (uint8_t)check_pack(&c, packs[i]);
 		gs_progress_add(&c.pg, 0, 1);
 	}
+	if (o->read_data)
+		read_data(&c, packs, npacks, usable);
+	free(usable);
 	for (i = 0; i < nindex; i++) {
 		check_index(&c, index[i]);
 		gs_progress_add(&c.pg, 0, 1);

@@ -4,12 +4,16 @@
 #ifndef GEOSNAP_CHECK_H
 #define GEOSNAP_CHECK_H
 
+#include "read/fetch.h"
 #include "read/reader.h"
 
 struct gs_check_opts {
-	int read_data; /* decrypt and verify every chunk of every pack */
-	int progress;  /* draw a progress bar on stderr */
-	int verbose;   /* report orphan packs and a summary on stderr */
+	int read_data;                       /* decrypt and verify every chunk of every pack */
+	int progress;                        /* draw a progress bar on stderr */
+	int verbose;                         /* report orphan packs and a summary on stderr */
+	const struct gs_remote_conf *remote; /* where rd reads from, for the read
+	                                        engine's connections (NULL: local) */
+	struct gs_fetch_stats *stats;        /* with read_data: what was read, or NULL */
 };
 
 /*

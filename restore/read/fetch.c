@@ -18,6 +18,7 @@
  * the one worker running it and read by the owning thread only after it saw
  * the job done under f->mu.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,9 @@ struct fref {
 	/* In its pack's header, which the reader keeps, unchanged, until it is
 	 * freed: read by the workers too. */
 	const struct gs_chunk_ref *ref;
-	uint64_t at;  /* of its plaintext in the job's arena */
-	uint32_t key; /* its key in the window's key block (hand-out) */
+	uint32_t at;  /* of its plaintext in the job's arena (a window is at
+	                 most GS_FETCH_WINDOW plus one chunk) */
+	uint16_t key; /* its key in the window's key block (hand-out) */
 	uint8_t ok;   /* delivered (the worker) */
 };
 
@@ -77,6 +79,7 @@ struct unit {
 	uint64_t ord;
 	uint64_t pos0;
 	uint32_t n;
+	uint32_t pe; /* a pack unit's pack (gs_fetch_plan_pack), else NONE */
 };
 
 struct slot {
@@ -277,7 +280,7 @@ add_ref(struct gs_fetch *f, size_t pe, const struct gs_chunk_ref *ref, struct po
 	jb->cap = (uint32_t)cap;
 	memset(&jb->refs[jb->nrefs], 0, sizeof(*jb->refs));
 	jb->refs[jb->nrefs].ref = ref;
-	jb->refs[jb->nrefs].at = jb->arena_len;
+	jb->refs[jb->nrefs].at = (uint32_t)jb->arena_len;
 	jb->arena_len += ref->raw_len;
 	w->bytes += ref->raw_len;
 	w->nrefs++;
@@ -316,6 +319,7 @@ gs_fetch_plan_file(struct gs_fetch *f, uint64_t ord, const uint8_t (*chunks)[GS_
 	u->ord = ord;
 	u->pos0 = f->npos;
 	u->n = n;
+	u->pe = NONE;
 	for (i = 0; i < n; i++) {
 		struct pos *p = &f->pos[f->npos++];
 
@@ -354,8 +358,10 @@ rbuf_reserve(struct worker *w, size_t n)
 	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	if (w->rbuf != NULL)
+	if (w->rbuf != NULL) {
+		sodium_memzero(w->rbuf, w->rcap);
 		munmap(w->rbuf, w->rcap);
+	}
 	w->rbuf = p;
 	w->rcap = cap;
 	return 0;
@@ -486,14 +492,14 @@ hand_keys(struct gs_fetch *f, uint32_t wi)
 				if (seen[s] == fr->ref->key_idx)
 					break;
 			if (s < nseen) {
-				fr->key = (uint32_t)(base + s);
+				fr->key = (uint16_t)(base + s);
 				continue;
 			}
 			/* A job's distinct keys take consecutive entries; past
 			 * MAX_KEYS_DEDUP of them (forged) one entry per chunk. */
 			if (nseen < MAX_KEYS_DEDUP)
 				seen[nseen++] = fr->ref->key_idx;
-			fr->key = (uint32_t)n++;
+			fr->key = (uint16_t)n++;
 		}
 	}
 	if ((w->keys = sodium_allocarray(n ? n : 1, GS_KEY_LEN)) == NULL) {
@@ -539,7 +545,9 @@ hand_out(struct gs_fetch *f)
 
 	if (upto > f->nwins)
 		upto = f->nwins;
-	for (wi = f->handed; wi < upto; wi++) {
+	/* Windows skipped over were released unhanded (their jobs cancelled). */
+	wi = f->handed > f->cw ? f->handed : f->cw;
+	for (; wi < upto; wi++) {
 		if (hand_keys(f, wi) != 0) {
 			pthread_mutex_lock(&f->mu);
 			for (j = f->wins[wi].job0; j < f->wins[wi].job0 + f->wins[wi].njobs; j++)
@@ -570,10 +578,12 @@ release(struct gs_fetch *f, uint32_t wi)
 	}
 	pthread_mutex_unlock(&f->mu);
 	if (w->buf != NULL) {
-		if (w->bufcap == GS_FETCH_WINDOW && f->npool < GS_FETCH_AHEAD + 1)
+		if (w->bufcap == GS_FETCH_WINDOW && f->npool < GS_FETCH_AHEAD + 1) {
 			f->pool[f->npool++] = w->buf;
-		else
+		} else {
+			sodium_memzero(w->buf, w->bufcap);
 			munmap(w->buf, w->bufcap);
+		}
 		w->buf = NULL;
 	}
 	for (j = w->job0; j < w->job0 + w->njobs; j++) {
@@ -598,6 +608,9 @@ gs_fetch_start(struct gs_fetch *f)
 	if (f->started)
 		return 0;
 	f->started = 1;
+	/* What planning freed (a whole walk of the manifest) goes back to the
+	 * system, not on top of the windows. */
+	malloc_trim(0);
 	if (f->njobs == 0)
 		return 0;
 	if (pthread_mutex_init(&f->mu, NULL) != 0 || pthread_cond_init(&f->work, NULL) != 0 ||
@@ -643,44 +656,171 @@ direct(struct gs_fetch *f, const uint8_t id[GS_ID_LEN], uint8_t type, const uint
 }
 
 /*
- * gs_fetch_chunk(f, ord, i, id, type, ret, ret_len, buf): see fetch.h.
+ * The delivered chunk i of unit ord, after releasing the windows before
+ * it; NULL when it must be read through the reader (not planned there,
+ * asked for out of order, or not delivered).
  */
-int
-gs_fetch_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i, const uint8_t id[GS_ID_LEN],
-               uint8_t type, const uint8_t **ret, size_t *ret_len, struct gs_buf *buf)
+static const struct fref *
+ready_ref(struct gs_fetch *f, uint64_t ord, uint32_t i, const struct job **ret_job)
 {
 	const struct pos *p;
 	struct fref *fr;
 	struct job *jb;
 	int ready;
 
-	if (!f->locks)
-		return direct(f, id, type, ret, ret_len, buf);
 	while (f->cu < f->nunits && f->units[f->cu].ord < ord)
 		f->cu++;
-	if (f->cu == f->nunits || f->units[f->cu].ord != ord || i >= f->units[f->cu].n)
-		return direct(f, id, type, ret, ret_len, buf);
+	if (!f->locks || f->cu == f->nunits || f->units[f->cu].ord != ord || i >= f->units[f->cu].n)
+		return NULL;
 	p = &f->pos[f->units[f->cu].pos0 + i];
 	if (p->job == NONE)
-		return direct(f, id, type, ret, ret_len, buf);
+		return NULL;
 	jb = &f->jobs[p->job];
 	if (jb->win < f->cw)
-		return direct(f, id, type, ret, ret_len, buf); /* asked for out of order */
+		return NULL;
 	while (f->cw < jb->win)
 		release(f, f->cw++);
 	hand_out(f);
 	fr = &jb->refs[p->ref];
-	if (memcmp(fr->ref->id, id, GS_ID_LEN) != 0 || fr->ref->type != type)
-		return direct(f, id, type, ret, ret_len, buf);
 	pthread_mutex_lock(&f->mu);
 	while (jb->state != J_DONE && jb->state != J_CANCEL && f->alive > 0)
 		pthread_cond_wait(&f->done, &f->mu);
 	ready = jb->state == J_DONE;
 	pthread_mutex_unlock(&f->mu);
 	if (!ready || !fr->ok || jb->arena == NULL)
+		return NULL;
+	*ret_job = jb;
+	return fr;
+}
+
+/*
+ * gs_fetch_chunk(f, ord, i, id, type, ret, ret_len, buf): see fetch.h.
+ */
+int
+gs_fetch_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i, const uint8_t id[GS_ID_LEN],
+               uint8_t type, const uint8_t **ret, size_t *ret_len, struct gs_buf *buf)
+{
+	const struct fref *fr;
+	const struct job *jb;
+
+	fr = ready_ref(f, ord, i, &jb);
+	if (fr == NULL || memcmp(fr->ref->id, id, GS_ID_LEN) != 0 || fr->ref->type != type)
 		return direct(f, id, type, ret, ret_len, buf);
 	*ret = jb->arena + fr->at;
 	*ret_len = fr->ref->raw_len;
+	return 0;
+}
+
+/* Order chunk indexes of a pack entry by offset (qsort_r). */
+static int
+pe_order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pack_ent *pe = arg;
+	uint64_t x = pe->chunks[*(const uint32_t *)a].offset;
+	uint64_t y = pe->chunks[*(const uint32_t *)b].offset;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * gs_fetch_plan_pack(f, ord, pack, ret_n): see fetch.h.
+ */
+int
+gs_fetch_plan_pack(struct gs_fetch *f, uint64_t ord, const uint8_t pack[GS_NAME_LEN],
+                   uint32_t *ret_n)
+{
+	struct gs_reader *rd = f->rd;
+	const struct pack_ent *pe;
+	uint32_t i, *order;
+	char why[200];
+	struct unit *u;
+	size_t cap, ipe;
+
+	*ret_n = 0;
+	if (f->started || (f->nunits > 0 && ord <= f->units[f->nunits - 1].ord) ||
+	    gs_reader_pack(rd, pack, &ipe) != 0 || ipe >= NONE)
+		return 1;
+	if (f->nwins == 0 && new_window(f) != 0)
+		return -1;
+	pe = &rd->packs[ipe];
+	cap = f->capunits;
+	if (grow(&f->units, sizeof(*f->units), &cap, f->nunits + 1) != 0)
+		return -1;
+	f->capunits = cap;
+	cap = f->cappos;
+	if (grow(&f->pos, sizeof(*f->pos), &cap, f->npos + pe->nchunks) != 0)
+		return -1;
+	f->cappos = cap;
+	u = &f->units[f->nunits++];
+	u->ord = ord;
+	u->pos0 = f->npos;
+	u->n = pe->nchunks;
+	u->pe = (uint32_t)ipe;
+	/* In the order the chunks lie in the pack, so that each window reads
+	 * a stretch of it. */
+	if ((order = malloc(((size_t)u->n + 1) * sizeof(*order))) == NULL) {
+		gs_warnp("malloc");
+		return -1;
+	}
+	for (i = 0; i < u->n; i++)
+		order[i] = i;
+	qsort_r(order, u->n, sizeof(*order), pe_order_cmp, (void *)pe);
+	for (i = 0; i < u->n; i++) {
+		const struct gs_chunk_ref *ref = &rd->packs[ipe].chunks[order[i]];
+		struct pos *p = &f->pos[f->npos++];
+
+		/* Unplanned: ref says which chunk, for gs_fetch_pack_chunk(). */
+		p->job = NONE;
+		p->ref = order[i];
+		if (gs_reader_ref_check(rd, &rd->packs[ipe], ref, ref->type, why, sizeof(why)) != 0)
+			continue;
+		if (add_ref(f, ipe, ref, p) != 0) {
+			free(order);
+			return -1;
+		}
+	}
+	free(order);
+	f->st.planned += u->n;
+	*ret_n = u->n;
+	return 0;
+}
+
+/*
+ * gs_fetch_pack_chunk(f, ord, i, ret_ref, ret, ret_len, buf): see fetch.h.
+ */
+int
+gs_fetch_pack_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i,
+                    const struct gs_chunk_ref **ret_ref, const uint8_t **ret, size_t *ret_len,
+                    struct gs_buf *buf)
+{
+	struct gs_reader *rd = f->rd;
+	const struct gs_chunk_ref *ref;
+	const struct fref *fr;
+	const struct job *jb;
+	const struct pos *p;
+	char hex[GS_NAME_HEX];
+	size_t ipe;
+
+	fr = ready_ref(f, ord, i, &jb); /* moves f->cu to the unit, if planned */
+	if (f->cu == f->nunits || f->units[f->cu].ord != ord ||
+	    (ipe = f->units[f->cu].pe) == NONE || i >= rd->packs[ipe].nchunks)
+		return -1;
+	/* The plan's chunk i: the engine's ref, or the header's when unplanned
+	 * (see gs_fetch_plan_pack). */
+	p = &f->pos[f->units[f->cu].pos0 + i];
+	ref = p->job != NONE ? f->jobs[p->job].refs[p->ref].ref : &rd->packs[ipe].chunks[p->ref];
+	*ret_ref = ref;
+	if (fr != NULL) {
+		*ret = jb->arena + fr->at;
+		*ret_len = fr->ref->raw_len;
+		return 0;
+	}
+	f->st.direct++;
+	gs_hex(hex, rd->packs[ipe].name, GS_NAME_LEN);
+	if (gs_reader_chunk_at(rd, hex, ref, buf) != 0)
+		return -1;
+	*ret = buf->p;
+	*ret_len = buf->len;
 	return 0;
 }
 
@@ -689,16 +829,12 @@ void
 gs_fetch_stats(const struct gs_fetch *f, struct gs_fetch_stats *ret)
 {
 	struct gs_fetch *mf = (struct gs_fetch *)f;
-	uint64_t b, r;
 
 	if (f->locks)
 		pthread_mutex_lock(&mf->mu);
 	*ret = f->st;
 	if (f->locks)
 		pthread_mutex_unlock(&mf->mu);
-	gs_reader_read_stats(f->rd, &b, &r);
-	ret->read_bytes += b;
-	ret->requests += r;
 }
 
 /* gs_fetch_free(f): see fetch.h. */
@@ -720,8 +856,10 @@ gs_fetch_free(struct gs_fetch *f)
 		if (f->w[i].started)
 			pthread_join(f->w[i].th, NULL);
 		gs_repo_free(f->w[i].own);
-		if (f->w[i].rbuf != NULL)
+		if (f->w[i].rbuf != NULL) {
+			sodium_memzero(f->w[i].rbuf, f->w[i].rcap); /* decrypted in place */
 			munmap(f->w[i].rbuf, f->w[i].rcap);
+		}
 		ZSTD_freeDCtx(f->w[i].dctx);
 		free(f->w[i].order);
 	}
@@ -734,8 +872,11 @@ gs_fetch_free(struct gs_fetch *f)
 			     j < f->wins[wi].job0 + f->wins[wi].njobs; j++)
 				free(f->jobs[j].refs);
 	}
-	while (f->npool > 0)
-		munmap(f->pool[--f->npool], GS_FETCH_WINDOW);
+	while (f->npool > 0) {
+		f->npool--;
+		sodium_memzero(f->pool[f->npool], GS_FETCH_WINDOW);
+		munmap(f->pool[f->npool], GS_FETCH_WINDOW);
+	}
 	if (f->locks) {
 		pthread_cond_destroy(&f->work);
 		pthread_cond_destroy(&f->done);

@@ -13,9 +13,11 @@
  * of consecutive chunks; within a window, each pack's needed chunks form one
  * job, read as ranges that cover them (gaps up to GS_FETCH_GAP bytes are
  * read through, a request is at most GS_FETCH_REQ bytes).  Workers run the
- * jobs of at most GS_FETCH_AHEAD windows at a time, so the memory the data
- * takes is bounded by about GS_FETCH_AHEAD windows whatever the snapshot's
- * size; the plan itself takes about 100 bytes a chunk.
+ * jobs of at most GS_FETCH_AHEAD windows at a time, each window's plaintext
+ * in one reused buffer, so the data takes GS_FETCH_AHEAD windows and one
+ * request per worker whatever the snapshot's size (more only for a chunk
+ * larger than a window).  The plan itself takes about 40 bytes a planned
+ * chunk and 32 a file, besides the pack headers the reader keeps.
  *
  * Workers never warn: a chunk they could not read or verify is fetched
  * again by gs_fetch_chunk() on the calling thread through the reader, which
@@ -39,7 +41,7 @@
 
 #define GS_FETCH_WINDOW (4u << 20) /* plaintext bytes of one window */
 #define GS_FETCH_WREFS 16384u      /* chunks of one window at most */
-#define GS_FETCH_AHEAD 3u          /* windows in memory at a time */
+#define GS_FETCH_AHEAD 2u          /* windows in memory at a time */
 #define GS_FETCH_REQ (2u << 20)    /* bytes of one read request at most */
 #define GS_FETCH_GAP (256u << 10)  /* unneeded bytes read through */
 
@@ -47,8 +49,9 @@ struct gs_fetch;
 
 /* What the engine did (gs_fetch_stats()). */
 struct gs_fetch_stats {
-	uint64_t read_bytes; /* bytes read from packs by the workers and the fallback */
-	uint64_t requests;   /* read requests, same */
+	uint64_t read_bytes; /* bytes the workers read from packs (the reader
+	                        counts its own: gs_reader_read_stats()) */
+	uint64_t requests;   /* the workers' read requests */
 	uint64_t packs;      /* distinct packs the plan reads */
 	uint64_t planned;    /* chunk positions planned */
 	uint64_t direct;     /* chunks read one by one through the reader */
@@ -77,6 +80,17 @@ int gs_fetch_plan_file(struct gs_fetch *f, uint64_t ord, const uint8_t (*chunks)
                        uint32_t n);
 
 /*
+ * gs_fetch_plan_pack(f, ord, pack, ret_n): plan every chunk of pack
+ * (binary name) as unit ord, in the order they lie in the pack, each of its
+ * own type; *ret_n is how many.
+ * For check --read-data.  0; 1 when nothing was planned (the header is
+ * unusable, named by the reader, or ord is out of order); -1 when out of
+ * memory (warned).
+ */
+int gs_fetch_plan_pack(struct gs_fetch *f, uint64_t ord, const uint8_t pack[GS_NAME_LEN],
+                       uint32_t *ret_n);
+
+/*
  * gs_fetch_start(f): start the workers (a remote one connects first; a
  * worker that cannot connect leaves its share to the others, or, with none
  * left, to the fallback).  0, or -1 (warned).
@@ -94,6 +108,19 @@ int gs_fetch_start(struct gs_fetch *f);
  */
 int gs_fetch_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i, const uint8_t id[GS_ID_LEN],
                    uint8_t type, const uint8_t **ret, size_t *ret_len, struct gs_buf *buf);
+
+/*
+ * gs_fetch_pack_chunk(f, ord, i, ret_ref, ret, ret_len, buf): the i-th
+ * chunk (in plan order) of the pack planned as unit ord: *ret_ref its ref
+ * in the pack's header
+ * (borrowed from the reader), and, on success, its verified plaintext as
+ * gs_fetch_chunk() gives it (not delivered: read with gs_reader_chunk_at(),
+ * which warns).  0; -1 when it is unreadable or bad (warned) or ord/i were
+ * not planned (*ret_ref then untouched).
+ */
+int gs_fetch_pack_chunk(struct gs_fetch *f, uint64_t ord, uint32_t i,
+                        const struct gs_chunk_ref **ret_ref, const uint8_t **ret, size_t *ret_len,
+                        struct gs_buf *buf);
 
 /* gs_fetch_stats(f, ret): what the engine did so far. */
 void gs_fetch_stats(const struct gs_fetch *f, struct gs_fetch_stats *ret);

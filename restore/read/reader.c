@@ -166,7 +166,6 @@ gs_reader_free(struct gs_reader *rd)
 	free(rd->pins);
 	free(rd->tab);
 	gs_buf_free(&rd->blob);
-	gs_buf_free(&rd->mid);
 	ZSTD_freeDCtx(rd->dctx);
 	gs_cindex_free(rd->ci);
 	gs_cindex_free(rd->pci);
@@ -518,8 +517,9 @@ chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
 		snprintf(why, sizeof(why), "cannot read the stored bytes");
 		goto fail;
 	}
+	/* Decrypted in place: rd->blob is scratch. */
 	if (gs_chunk_decode(ref, gs_reader_ref_key(rd, pe, ref), rd->k->w.id_key, rd->blob.p,
-	                    rd->dctx, &rd->mid, out->p, why, sizeof(why)) != 0)
+	                    rd->dctx, NULL, out->p, why, sizeof(why)) != 0)
 		goto fail;
 	out->len = ref->raw_len;
 	return 0;

@@ -51,8 +51,7 @@ struct gs_reader {
 
 	uint64_t nread, read_bytes; /* chunk reads so far (gs_reader_read_stats) */
 
-	struct gs_buf blob; /* stored bytes of the current chunk */
-	struct gs_buf mid;  /* decrypted, still compressed */
+	struct gs_buf blob; /* stored bytes of the current chunk, decrypted in place */
 	ZSTD_DCtx *dctx;
 };
 
