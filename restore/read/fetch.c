@@ -137,22 +137,27 @@ struct gs_fetch {
 
 /* ---- planning ---------------------------------------------------------- */
 
-/* Grow *p (an array of *cap elements of size sz) to hold n; 0 or -1. */
+/*
+ * Grow the array whose pointer is at p (any T **, read and written with
+ * memcpy so that no T * is accessed as a void *) from *cap elements of size
+ * sz to hold n; 0 or -1 (warned; the array is unchanged).
+ */
 static int
 grow(void *p, size_t sz, size_t *cap, size_t n)
 {
-	void **pp = p, *np;
 	size_t ncap = *cap ? *cap : 64;
+	void *old, *np;
 
 	if (n <= *cap)
 		return 0;
 	while (ncap < n)
 		ncap *= 2;
-	if ((np = reallocarray(*pp, ncap, sz)) == NULL) {
+	memcpy(&old, p, sizeof(old));
+	if ((np = reallocarray(old, ncap, sz)) == NULL) {
 		gs_warnp("reallocarray");
 		return -1;
 	}
-	*pp = np;
+	memcpy(p, &np, sizeof(np));
 	*cap = ncap;
 	return 0;
 }
