@@ -320,7 +320,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/t-all/s", top);
 	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
 	snprintf(path, sizeof(path), "%s/t-all/badsum.txt", top);
-	CHECK(file_is(path, "hello world", 11)); /* written, but named as wrong */
+	CHECK(access(path, F_OK) != 0); /* content not exact: removed again, named */
 	snprintf(path, sizeof(path), "%s/t-all/h2", top);
 	CHECK(file_is(path, "evil", 4)); /* first name rejected: content here */
 	snprintf(path, sizeof(path), "%s/t-all/h3", top);
