@@ -193,7 +193,7 @@ echo "== geosnap-agent quarantine sets them aside on the local repository and th
 echo "check of the remote is clean again"
 restore_all "after the clean-up"
 
-echo "== disaster recovery on a bare host: no configuration, four files, one command"
+echo "== disaster recovery on a bare host: no configuration, three files and the passphrase, one command"
 mkdir -p bare
 cp keys/demo.read "$GS_SSHD_ID_ED25519" "$GS_SSHD_KNOWN_HOSTS" bare/
 ls bare
