@@ -22,6 +22,7 @@
 
 #define TAIL_MAX (256u * 1024)
 
+/* gs_step_result(status): "ok", "problem", "usage", "failed" or "warnings". */
 const char *
 gs_step_result(int status)
 {
@@ -99,16 +100,19 @@ json_kv_str(FILE *f, const char *k, const char *v)
 		fputs("null", f);
 }
 
+/*
+ * gs_audit_append(path, host, s): append one JSON line for s to the audit
+ * log at path (created 0600), with the next seq and the SHA-256 of the
+ * previous line; fsync'd.  0 or -1 (warned).  A NULL path does nothing.
+ */
 int
 gs_audit_append(const char *path, const char *host, const struct gs_step *s)
 {
 	uint8_t prev[32];
-	char prevhex[65], when[32];
+	char prevhex[65], when[GS_ISO_TIME_MAX];
 	uint64_t seq;
 	char *line = NULL;
 	size_t len = 0;
-	time_t secs = (time_t)(s->start_ns / 1000000000);
-	struct tm tm;
 	FILE *m;
 	int fd, rc = -1;
 
@@ -124,8 +128,7 @@ gs_audit_append(const char *path, const char *host, const struct gs_step *s)
 	if (last_line(fd, path, prev, &seq))
 		goto out;
 	gs_hex(prevhex, prev, 32);
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gs_iso_time(when, sizeof(when), s->start_ns / GS_NS_PER_S);
 	if ((m = open_memstream(&line, &len)) == NULL) {
 		gs_warnp("open_memstream");
 		goto out;

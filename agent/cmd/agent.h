@@ -1,4 +1,16 @@
-/* agent.h -- shared by the geosnap-agent command files. */
+/*
+ * agent.h -- shared by the geosnap-agent command files.
+ *
+ * Three layers, each calling only the ones below it:
+ *   main.c          picks the command, loads the config;
+ *   cmd_<verb>.c    one command: its options and usage, which tenants and
+ *                   remotes, and which steps; never calls another cmd file;
+ *   steps.c         the per-tenant steps (backup, ship, verify) and what
+ *                   ends every step: its record (status table, audit log)
+ *                   and the metrics file;
+ *   opts.c          option parsing, selection, directory checks.
+ * Exit statuses are those of docs/CLI.md.
+ */
 #ifndef GS_AGENT_H
 #define GS_AGENT_H
 
@@ -20,8 +32,10 @@ struct agent_opts {
 	struct gs_config *cfg;
 };
 
+/* ---- commands (cmd_<verb>.c) ----------------------------------------- */
+
 /* Each command: parse its own argv (argv[0] is the command name), return an
- * exit status of CLI.md. */
+ * exit status of docs/CLI.md. */
 int cmd_init(struct agent_opts *o, int argc, char **argv);
 int cmd_backup(struct agent_opts *o, int argc, char **argv);
 int cmd_snapshots(struct agent_opts *o, int argc, char **argv);
@@ -31,12 +45,21 @@ int cmd_ship(struct agent_opts *o, int argc, char **argv);
 int cmd_verify(struct agent_opts *o, int argc, char **argv);
 int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
 
+/* ---- steps (steps.c) -------------------------------------------------- */
+
 struct gs_step;
-/* agent_record_step(o, s): status table and audit log; 0 or -1 (warned). */
+/* agent_record_step(o, s): s into the status table and the audit log; 0, or
+ * -1 (warned) when either could not be written. */
 int agent_record_step(struct agent_opts *o, const struct gs_step *s);
+
+/* agent_write_metrics(o): the metrics file from the status table, when
+ * metrics_file is set.  0 or -1 (warned). */
+int agent_write_metrics(struct agent_opts *o);
+
 /* agent_backup_tenant(o, r, t, ret_snap): back up one tenant and record the
  * step; returns its exit status.  ret_snap (may be NULL) receives the name
- * of the snapshot made, or "" when none was. */
+ * of the snapshot made, or "" when none was.  A failed step's record
+ * carries the cause (e.g. the pid of the process holding the lock). */
 int agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r,
                         const struct gs_tenant_conf *t, char *ret_snap);
 
@@ -45,6 +68,7 @@ int agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r,
  * its exit status. */
 int agent_ship_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
                       const struct gs_remote_conf *rc);
+
 /* agent_verify_tenant(o, r, t, rc, snap): verify one tenant on one remote
  * (or, with rc NULL, the volume parity of snapshot snap: the one this run
  * made, or with snap NULL the last backup's, see gs_verify_volume()) and
@@ -52,17 +76,15 @@ int agent_ship_tenant(struct agent_opts *o, const struct gs_repo *r, const struc
 int agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r,
                         const struct gs_tenant_conf *t, const struct gs_remote_conf *rc,
                         const char *snap);
-/* agent_remote_selected(o, name): 1 when no --remote was given or name was
- * one of them. */
-int agent_remote_selected(const struct agent_opts *o, const char *name);
 
-/* agent_write_metrics(o): the metrics file from the status table, when
- * metrics_file is set.  0 or -1 (warned). */
-int agent_write_metrics(struct agent_opts *o);
+/* ---- options, selection, checks (opts.c) ------------------------------ */
 
 /* agent_tenant_selected(o, name): 1 when no --tenant was given or name was
  * one of them. */
 int agent_tenant_selected(const struct agent_opts *o, const char *name);
+/* agent_remote_selected(o, name): 1 when no --remote was given or name was
+ * one of them. */
+int agent_remote_selected(const struct agent_opts *o, const char *name);
 /* agent_check_tenants(o): every --tenant names a configured tenant; 0 or
  * GS_EXIT_USAGE (warned). */
 int agent_check_tenants(const struct agent_opts *o);
@@ -76,16 +98,25 @@ int agent_check_tenants(const struct agent_opts *o);
  * passes (the command creates it or says it is missing).  0, or
  * GS_EXIT_USAGE (warned naming the directory, its owner, mode and fix). */
 int agent_check_dirs(const struct agent_opts *o, int which);
-/* agent_parse_common(o, argc, argv, usage): handle --tenant/--json/--help
- * for a command; returns -1 to continue, or an exit status. */
-int agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *usage);
+/* agent_open_repo(o, ret): create state_dir, check every configured
+ * directory and open the local repository into *ret (the caller frees it
+ * with gs_repo_free).  GS_EXIT_OK, or the command's exit status (warned). */
+int agent_open_repo(struct agent_opts *o, struct gs_repo **ret);
 /* Extra options a command accepts (agent_parse_opts flags). */
 #define AO_REMOTE 1 /* --remote R, may repeat */
 #define AO_REPAIR 2 /* --repair */
 #define AO_FULL 4   /* --full */
 #define AO_ARGS 8   /* operands after the options, into o->args */
+/* agent_parse_opts(o, argc, argv, usage, flags): parse a command's options
+ * (--tenant, --json, --help and those of flags) into o; returns -1 to go on,
+ * or the exit status to end with (--help printed usage: 0; a bad option:
+ * GS_EXIT_USAGE, warned and usage on stderr). */
 int agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *usage, int flags);
-/* worst(a, b): the exit status to report when two steps ended a and b. */
-int worst(int a, int b);
+/* agent_parse_common(o, argc, argv, usage): agent_parse_opts with no extra
+ * options. */
+int agent_parse_common(struct agent_opts *o, int argc, char **argv, const char *usage);
+/* agent_worst(a, b): the exit status to report when two steps ended a and
+ * b (severity 2 > 3 > 1 > 4 > 0). */
+int agent_worst(int a, int b);
 
 #endif

@@ -15,6 +15,7 @@ static const char usage[] =
     "and its file permissions, check each remote's region for every tenant,\n"
     "connect to it (host key, identity) and create its layout.\n";
 
+/* cmd_init(o, argc, argv): the init command (usage above); its exit status. */
 int
 cmd_init(struct agent_opts *o, int argc, char **argv)
 {
@@ -39,12 +40,12 @@ cmd_init(struct agent_opts *o, int argc, char **argv)
 		if (!agent_tenant_selected(o, t->name))
 			continue;
 		if ((k = gs_wkey_load(t->write_key, t->name)) == NULL) {
-			rc = worst(rc, GS_EXIT_USAGE);
+			rc = agent_worst(rc, GS_EXIT_USAGE);
 			continue;
 		}
 		gs_wkey_free(k);
 		if (gs_repo_tenant_init(r, t->name))
-			rc = worst(rc, GS_EXIT_FAIL);
+			rc = agent_worst(rc, GS_EXIT_FAIL);
 	}
 	for (size_t j = 0; j < o->cfg->nremotes; j++) {
 		const struct gs_remote_conf *rc_remote = &o->cfg->remotes[j];
@@ -55,7 +56,7 @@ cmd_init(struct agent_opts *o, int argc, char **argv)
 		if (!agent_remote_selected(o, rc_remote->name))
 			continue;
 		if ((names = calloc(o->cfg->ntenants + 1, sizeof(*names))) == NULL) {
-			rc = worst(rc, GS_EXIT_FAIL);
+			rc = agent_worst(rc, GS_EXIT_FAIL);
 			break;
 		}
 		for (size_t i = 0; i < o->cfg->ntenants; i++) {
@@ -69,8 +70,8 @@ cmd_init(struct agent_opts *o, int argc, char **argv)
 				names[n++] = t->name;
 		}
 		if (bad)
-			rc = worst(rc, GS_EXIT_USAGE);
-		rc = worst(rc, gs_remote_init(r, rc_remote, names, n));
+			rc = agent_worst(rc, GS_EXIT_USAGE);
+		rc = agent_worst(rc, gs_remote_init(r, rc_remote, names, n));
 		free(names);
 	}
 	gs_repo_free(r);

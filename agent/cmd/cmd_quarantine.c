@@ -80,9 +80,9 @@ on_copy(struct agent_opts *o, struct gs_transport *tp, const char *where, const 
 			s.to = to;
 			s.reason = "named by geosnap-restore check as forged or damaged";
 			if (gs_audit_append(o->cfg->audit_log, o->cfg->host, &s))
-				rc = worst(rc, GS_EXIT_FAIL);
+				rc = agent_worst(rc, GS_EXIT_FAIL);
 		} else {
-			rc = worst(rc, GS_EXIT_FAIL);
+			rc = agent_worst(rc, GS_EXIT_FAIL);
 		}
 		free(from);
 		free(to);
@@ -90,6 +90,7 @@ on_copy(struct agent_opts *o, struct gs_transport *tp, const char *where, const 
 	return rc;
 }
 
+/* cmd_quarantine(o, argc, argv): the quarantine command (usage above); its exit status. */
 int
 cmd_quarantine(struct agent_opts *o, int argc, char **argv)
 {
@@ -138,18 +139,19 @@ cmd_quarantine(struct agent_opts *o, int argc, char **argv)
 		if (!agent_remote_selected(o, rc_->name))
 			continue;
 		if ((tp = gs_tp_open(rc_)) == NULL) {
-			rc = worst(rc, gs_tp_last_errkind(NULL) == GS_TP_ERR_CONFIG ? GS_EXIT_USAGE
-			                                                            : GS_EXIT_FAIL);
+			rc = agent_worst(rc, gs_tp_last_errkind(NULL) == GS_TP_ERR_CONFIG
+			                         ? GS_EXIT_USAGE
+			                         : GS_EXIT_FAIL);
 			continue;
 		}
-		rc = worst(rc, on_copy(o, tp, rc_->name, t->name, v, o->nargs));
+		rc = agent_worst(rc, on_copy(o, tp, rc_->name, t->name, v, o->nargs));
 		gs_tp_close(tp);
 	}
 	for (size_t i = 0; i < o->nargs; i++)
 		if (!v[i].found) {
 			gs_warn("tenant %s: %s/%s is on no copy", t->name,
 			        gs_layout_kind_name(v[i].kind), v[i].name);
-			rc = worst(rc, GS_EXIT_PROBLEM);
+			rc = agent_worst(rc, GS_EXIT_PROBLEM);
 		}
 out:
 	if (lock >= 0)

@@ -7,16 +7,14 @@
  * taken over.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "geosnap/audit.h"
+#include "geosnap/lock.h"
+#include "geosnap/state.h"
 #include "geosnap/util.h"
 
 static const char usage[] =
@@ -30,56 +28,29 @@ static const char usage[] =
 static int
 take_lock(const char *state_dir, int *ret_busy)
 {
-	char *path = gs_path_join(state_dir, "run.lock");
-	char pid[32];
-	ssize_t n;
+	char *path = gs_state_run_lock_path(state_dir);
+	long pid = 0;
 	int fd;
 
 	*ret_busy = 0;
 	if (path == NULL)
 		return -1;
-	/* never through a link: root would truncate whatever it points to */
-	if ((fd = gs_open_private(path, O_RDWR | O_CREAT, 0600)) < 0) {
-		free(path);
-		return -1;
+	fd = gs_lock_take(path, &pid);
+	if (fd == GS_LOCK_BUSY) {
+		if (pid > 0)
+			gs_warn("another geosnap-agent run holds %s (pid %ld); not starting", path,
+			        pid);
+		else
+			gs_warn("another geosnap-agent run holds %s (pid unknown); not starting",
+			        path);
+		*ret_busy = 1;
+		fd = -1;
+	} else if (fd >= 0 && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+		gs_warn("taking over the stale lock %s of pid %ld, which is no longer running",
+		        path, pid);
 	}
-	n = pread(fd, pid, sizeof(pid) - 1, 0);
-	pid[n > 0 ? n : 0] = 0;
-	pid[strcspn(pid, "\n")] = 0;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno == EWOULDBLOCK) {
-			gs_warn("another geosnap-agent run holds %s (pid %s); not starting", path,
-			        pid[0] ? pid : "unknown");
-			*ret_busy = 1;
-		} else {
-			gs_warnp("lock %s", path);
-		}
-		close(fd);
-		free(path);
-		return -1;
-	}
-	if (pid[0]) {
-		long old = strtol(pid, NULL, 10);
-
-		if (old > 0 && kill((pid_t)old, 0) != 0 && errno == ESRCH)
-			gs_warn("taking over the stale lock %s of pid %ld, which is no longer "
-			        "running",
-			        path, old);
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)
-		gs_warnp("%s: cannot record our pid", path);
 	free(path);
 	return fd;
-}
-
-static void
-release_lock(int fd)
-{
-	/* An empty lock file means the last holder finished cleanly. */
-	if (ftruncate(fd, 0))
-		gs_warnp("run.lock");
-	close(fd);
 }
 
 /* One tenant's night: backup, then ship to and verify every remote (a
@@ -97,29 +68,14 @@ run_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant
 		const struct gs_remote_conf *rc_remote = &o->cfg->remotes[j];
 		int s = agent_ship_tenant(o, r, t, rc_remote);
 
-		rc = worst(rc, s);
+		rc = agent_worst(rc, s);
 		if (s == GS_EXIT_OK || s == GS_EXIT_PROBLEM)
-			rc = worst(rc, agent_verify_tenant(o, r, t, rc_remote, NULL));
+			rc = agent_worst(rc, agent_verify_tenant(o, r, t, rc_remote, NULL));
 	}
-	return worst(rc, agent_verify_tenant(o, r, t, NULL, snap[0] ? snap : NULL));
+	return agent_worst(rc, agent_verify_tenant(o, r, t, NULL, snap[0] ? snap : NULL));
 }
 
-int
-agent_write_metrics(struct agent_opts *o)
-{
-	struct gs_status_line *lines;
-	size_t n;
-	int rc;
-
-	if (o->cfg->metrics_file == NULL)
-		return 0;
-	if (gs_status_load(o->cfg->state_dir, &lines, &n))
-		return -1;
-	rc = gs_metrics_write(o->cfg->metrics_file, lines, n, gs_now_ns());
-	gs_status_free(lines, n);
-	return rc;
-}
-
+/* cmd_run(o, argc, argv): the run command (usage above); its exit status. */
 int
 cmd_run(struct agent_opts *o, int argc, char **argv)
 {
@@ -146,7 +102,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		rc = GS_EXIT_FAIL;
 	} else {
 		for (size_t i = 0; i < o->cfg->ntenants; i++)
-			rc = worst(rc, run_tenant(o, r, &o->cfg->tenants[i]));
+			rc = agent_worst(rc, run_tenant(o, r, &o->cfg->tenants[i]));
 		gs_repo_free(r);
 	}
 	s.status = rc;
@@ -154,9 +110,9 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	if (rc != GS_EXIT_OK)
 		s.message = "see the step records of this run";
 	if (agent_record_step(o, &s))
-		rc = worst(rc, GS_EXIT_FAIL);
+		rc = agent_worst(rc, GS_EXIT_FAIL);
 	if (agent_write_metrics(o))
-		rc = worst(rc, GS_EXIT_FAIL);
-	release_lock(lockfd);
+		rc = agent_worst(rc, GS_EXIT_FAIL);
+	gs_lock_release(lockfd);
 	return rc;
 }

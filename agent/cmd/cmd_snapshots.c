@@ -16,16 +16,6 @@ static const char usage[] =
     "A snapshot dated more than an hour ahead of this host's clock is flagged\n"
     "FUTURE (\"future\":true) and named on stderr: its time may be forged.\n";
 
-static void
-iso_time(char *out, size_t cap, int64_t ns)
-{
-	time_t s = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int
 list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
 {
@@ -45,7 +35,7 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 	if (!o->json && n > 0)
 		printf("%-8s %-12s %-20s %-12s %10s %14s %14s  %s\n", "TENANT", "ID", "TIME",
 		       "HOST", "ENTRIES", "BYTES", "NEW BYTES", "FLAGS");
-	iso_time(nowtm, sizeof(nowtm), now);
+	gs_iso_time(nowtm, sizeof(nowtm), now / GS_NS_PER_S);
 	for (size_t i = 0; i < n; i++) {
 		struct gs_snap_info s;
 		const uint8_t *sct;
@@ -55,15 +45,15 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 		int future;
 
 		if (gs_repo_read(r, t->name, GS_OBJ_SNAP, names[i], &buf, &len)) {
-			rc = worst(rc, GS_EXIT_FAIL);
+			rc = agent_worst(rc, GS_EXIT_FAIL);
 			continue;
 		}
 		if (gs_snap_parse_public(k->index_key, names[i], buf, len, &s, &sct, &slen, ph)) {
 			free(buf);
-			rc = worst(rc, GS_EXIT_PROBLEM);
+			rc = agent_worst(rc, GS_EXIT_PROBLEM);
 			continue;
 		}
-		iso_time(when, sizeof(when), s.time_ns);
+		gs_iso_time(when, sizeof(when), s.time_ns / GS_NS_PER_S);
 		/* The time is the writer's word (docs/SECURITY.md). */
 		if ((future = gs_snap_future(&s, now)) != 0)
 			gs_warn(
@@ -102,6 +92,7 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 	return rc;
 }
 
+/* cmd_snapshots(o, argc, argv): the snapshots command (usage above); its exit status. */
 int
 cmd_snapshots(struct agent_opts *o, int argc, char **argv)
 {
@@ -116,7 +107,7 @@ cmd_snapshots(struct agent_opts *o, int argc, char **argv)
 		return GS_EXIT_FAIL;
 	for (size_t i = 0; i < o->cfg->ntenants; i++)
 		if (agent_tenant_selected(o, o->cfg->tenants[i].name))
-			rc = worst(rc, list_tenant(o, r, &o->cfg->tenants[i]));
+			rc = agent_worst(rc, list_tenant(o, r, &o->cfg->tenants[i]));
 	gs_repo_free(r);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "agent.h"
 #include "geosnap/audit.h"
+#include "geosnap/state.h"
 #include "geosnap/util.h"
 
 static const char usage[] = "usage: geosnap-agent status [--json]\n"
@@ -16,17 +17,13 @@ static const char usage[] = "usage: geosnap-agent status [--json]\n"
 static void
 iso(char *out, size_t cap, int64_t ns)
 {
-	time_t s = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	if (ns <= 0) {
+	if (ns <= 0)
 		snprintf(out, cap, "never");
-		return;
-	}
-	gmtime_r(&s, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		gs_iso_time(out, cap, ns / GS_NS_PER_S);
 }
 
+/* cmd_status(o, argc, argv): the status command (usage above); its exit status. */
 int
 cmd_status(struct agent_opts *o, int argc, char **argv)
 {
@@ -55,7 +52,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 
 		iso(when, sizeof(when), v[i].start_ns);
 		iso(ok, sizeof(ok), v[i].last_ok_ns);
-		rc = worst(rc, v[i].status);
+		rc = agent_worst(rc, v[i].status);
 		if (o->json) {
 			printf("{\"step\":");
 			gs_json_str(stdout, v[i].step);

@@ -17,66 +17,7 @@ static const char usage[] =
     "(--full: all).\n"
     "Each mismatch is named on stderr; exit 1.\n";
 
-int
-agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
-                    const struct gs_remote_conf *rc, const char *snap)
-{
-	struct gs_step s = {.step = "verify",
-	                    .tenant = t->name,
-	                    .remote = rc ? rc->name : NULL,
-	                    .start_ns = gs_now_ns()};
-	struct gs_repl_result res = {0};
-	int64_t t0 = gs_mono_ns();
-	int lock;
-
-	if (rc == NULL) {
-		struct gs_wkey *k;
-
-		if ((k = gs_wkey_load(t->write_key, t->name)) == NULL) {
-			s.status = GS_EXIT_USAGE;
-			snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
-		} else {
-			/* run's backup step has just named them */
-			s.status = gs_verify_volume(r, t->name, k, o->cfg->state_dir, snap,
-			                            !o->in_run, &res);
-			gs_wkey_free(k);
-		}
-		s.files = res.compared;
-		/* The step record names the snapshot whose parity it states. */
-		if (res.snapshot[0])
-			s.snapshot = res.snapshot;
-	} else if ((s.status = gs_region_check(o->cfg, t, rc)) != GS_EXIT_OK) {
-		snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
-	} else if (gs_repo_tenant_init(r, t->name) || (lock = gs_repo_lock(r, t->name)) < 0) {
-		s.status = GS_EXIT_FAIL;
-		snprintf(res.message, sizeof(res.message), "%s", gs_last_error());
-	} else {
-		s.status = gs_verify(o->cfg, r, rc, t->name, o->full, &res);
-		gs_repo_unlock(lock);
-		s.files = res.objects;
-	}
-	s.duration_ns = gs_mono_ns() - t0;
-	s.bytes = res.bytes;
-	if (s.status != GS_EXIT_OK)
-		s.message = res.message[0] ? res.message : "see stderr";
-	if (o->verbose && rc != NULL)
-		fprintf(stderr,
-		        "remote %s: tenant %s: %llu objects compared, %llu read back (%llu "
-		        "bytes), %u problems, %.2f s\n",
-		        rc->name, t->name, (unsigned long long)res.compared,
-		        (unsigned long long)res.objects, (unsigned long long)res.bytes,
-		        res.problems, s.duration_ns / 1e9);
-	else if (o->verbose)
-		fprintf(stderr,
-		        "tenant %s: volume parity of snapshot %s: %llu entries, %llu bytes: %s\n",
-		        t->name, res.snapshot[0] ? res.snapshot : "(none)",
-		        (unsigned long long)res.compared, (unsigned long long)res.bytes,
-		        gs_step_result(s.status));
-	if (agent_record_step(o, &s))
-		s.status = worst(s.status, GS_EXIT_FAIL);
-	return s.status;
-}
-
+/* cmd_verify(o, argc, argv): the verify command (usage above); its exit status. */
 int
 cmd_verify(struct agent_opts *o, int argc, char **argv)
 {
@@ -87,12 +28,8 @@ cmd_verify(struct agent_opts *o, int argc, char **argv)
 		return rc;
 	if ((rc = agent_check_tenants(o)) != 0)
 		return rc;
-	if (gs_mkdir_p(o->cfg->state_dir, 0700))
-		return GS_EXIT_FAIL;
-	if ((rc = agent_check_dirs(o, AD_STATE | AD_REPO | AD_AUDIT)) != 0)
+	if ((rc = agent_open_repo(o, &r)) != GS_EXIT_OK)
 		return rc;
-	if ((r = gs_repo_open(o->cfg->repository)) == NULL)
-		return GS_EXIT_FAIL;
 	rc = GS_EXIT_OK;
 	for (size_t i = 0; i < o->cfg->ntenants; i++) {
 		const struct gs_tenant_conf *t = &o->cfg->tenants[i];
@@ -100,14 +37,14 @@ cmd_verify(struct agent_opts *o, int argc, char **argv)
 		if (!agent_tenant_selected(o, t->name))
 			continue;
 		if (o->nremotes == 0)
-			rc = worst(rc, agent_verify_tenant(o, r, t, NULL, NULL));
+			rc = agent_worst(rc, agent_verify_tenant(o, r, t, NULL, NULL));
 		for (size_t j = 0; j < o->cfg->nremotes; j++)
 			if (agent_remote_selected(o, o->cfg->remotes[j].name))
-				rc = worst(rc,
-				           agent_verify_tenant(o, r, t, &o->cfg->remotes[j], NULL));
+				rc = agent_worst(
+				    rc, agent_verify_tenant(o, r, t, &o->cfg->remotes[j], NULL));
 	}
 	gs_repo_free(r);
 	if (agent_write_metrics(o))
-		rc = worst(rc, GS_EXIT_FAIL);
+		rc = agent_worst(rc, GS_EXIT_FAIL);
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "geosnap/format.h"
 
+/* gs_aead_nonce_len(alg): 24 or 12; 0 for an unknown alg. */
 size_t
 gs_aead_nonce_len(uint8_t alg)
 {
@@ -23,6 +24,7 @@ gs_aead_nonce_len(uint8_t alg)
 	}
 }
 
+/* gs_aead_default(): GS_ALG_AESGCM when the CPU supports it, else XCHACHA. */
 uint8_t
 gs_aead_default(void)
 {
@@ -36,6 +38,13 @@ meta_ad(uint8_t ad[8], const char *magic, uint32_t version)
 	gs_le32(ad + 4, version);
 }
 
+/*
+ * gs_meta_seal(key, magic, out, pt, len): append nonce || XChaCha20-Poly1305
+ * (pt) to out, with the 4-byte magic and GS_FORMAT_VERSION as associated
+ * data.  gs_meta_open(key, magic, name, ct, len, out): the inverse into out
+ * (reset first); returns 0 or -1 ("object NAME: authentication failed").
+ * The _v forms take the object's version for the associated data.
+ */
 void
 gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *out,
              const uint8_t *pt, size_t len)
@@ -43,6 +52,13 @@ gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_buf *ou
 	gs_meta_seal_v(key, magic, GS_FORMAT_VERSION, out, pt, len);
 }
 
+/*
+ * gs_meta_seal(key, magic, out, pt, len): append nonce || XChaCha20-Poly1305
+ * (pt) to out, with the 4-byte magic and GS_FORMAT_VERSION as associated
+ * data.  gs_meta_open(key, magic, name, ct, len, out): the inverse into out
+ * (reset first); returns 0 or -1 ("object NAME: authentication failed").
+ * The _v forms take the object's version for the associated data.
+ */
 int
 gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name, const uint8_t *ct,
              size_t len, struct gs_buf *out)
@@ -50,6 +66,8 @@ gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
 	return gs_meta_open_v(key, magic, GS_FORMAT_VERSION, name, ct, len, out);
 }
 
+/* gs_meta_seal_v(key, magic, version, out, pt, len): gs_meta_seal() with the
+ * object's version in the associated data. */
 void
 gs_meta_seal_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version,
                struct gs_buf *out, const uint8_t *pt, size_t len)
@@ -68,6 +86,8 @@ gs_meta_seal_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t versio
 	out->len += nl + (size_t)clen;
 }
 
+/* gs_meta_open_v(key, magic, version, name, ct, len, out): gs_meta_open() with
+ * the object's version in the associated data; 0 or -1 (warned). */
 int
 gs_meta_open_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version, const char *name,
                const uint8_t *ct, size_t len, struct gs_buf *out)
@@ -96,6 +116,7 @@ gs_meta_open_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t versio
 	return 0;
 }
 
+/* gs_chunk_id(k, buf, len, ret): keyed BLAKE2b-256 chunk ID. */
 void
 gs_chunk_id(const uint8_t id_key[GS_KEY_LEN], const uint8_t *buf, size_t len,
             uint8_t ret[GS_ID_LEN])
@@ -103,6 +124,7 @@ gs_chunk_id(const uint8_t id_key[GS_KEY_LEN], const uint8_t *buf, size_t len,
 	crypto_generichash(ret, GS_ID_LEN, buf, len, id_key, GS_KEY_LEN);
 }
 
+/* gs_chunk_ad(ad, id, type): the 33 bytes of associated data of a chunk. */
 void
 gs_chunk_ad(uint8_t ad[GS_ID_LEN + 1], const uint8_t id[GS_ID_LEN], uint8_t type)
 {

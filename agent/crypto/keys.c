@@ -16,6 +16,12 @@
 #include "geosnap/keys.h"
 #include "geosnap/util.h"
 
+/*
+ * gs_keyfile_open(path): open a key file for reading after checking that it
+ * is a regular file not readable or writable by group or others.  Returns an
+ * fd, or -1 (warned: "PATH: key file is group/other-accessible (mode 0644);
+ * chmod 600 PATH").
+ */
 int
 gs_keyfile_open(const char *path)
 {
@@ -46,6 +52,10 @@ err:
 	return -1;
 }
 
+/*
+ * gs_wkey_new(): a zeroed write key in guarded, locked memory, or NULL.
+ * gs_wkey_free(k): wipe and free (NULL accepted).
+ */
 struct gs_wkey *
 gs_wkey_new(void)
 {
@@ -59,6 +69,10 @@ gs_wkey_new(void)
 	return k;
 }
 
+/*
+ * gs_wkey_new(): a zeroed write key in guarded, locked memory, or NULL.
+ * gs_wkey_free(k): wipe and free (NULL accepted).
+ */
 void
 gs_wkey_free(struct gs_wkey *k)
 {
@@ -67,6 +81,10 @@ gs_wkey_free(struct gs_wkey *k)
 		sodium_free(k);
 }
 
+/*
+ * gs_wkey_encode(k, out, cap): serialise k as a write key file into out;
+ * returns the length or 0 if cap is too small.  Used by keygen.
+ */
 size_t
 gs_wkey_encode(const struct gs_wkey *k, uint8_t *out, size_t cap)
 {

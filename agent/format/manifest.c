@@ -17,6 +17,8 @@
 #define MAX_XATTRS 65536u
 #define MAX_XATTR_VALUE (16u << 20)
 
+/* gs_manifest_start(out) / gs_manifest_end(out): the stream's first and
+ * last bytes. */
 void
 gs_manifest_start(uint8_t out[GS_MANIFEST_START_LEN])
 {
@@ -24,12 +26,16 @@ gs_manifest_start(uint8_t out[GS_MANIFEST_START_LEN])
 	gs_le32(out + 4, GS_FORMAT_VERSION);
 }
 
+/* gs_manifest_start(out) / gs_manifest_end(out): the stream's first and
+ * last bytes. */
 void
 gs_manifest_end(uint8_t out[GS_MANIFEST_END_LEN])
 {
 	gs_le32(out, 0);
 }
 
+/* gs_manifest_check_start(label, p): p holds GS_MANIFEST_START_LEN bytes;
+ * 0, or -1 (warned, naming label) on a wrong magic or version. */
 int
 gs_manifest_check_start(const char *label, const uint8_t *p)
 {
@@ -44,6 +50,7 @@ gs_manifest_check_start(const char *label, const uint8_t *p)
 	return 0;
 }
 
+/* gs_mentry_encode(out, e): append u32 len + entry to out. */
 void
 gs_mentry_encode(struct gs_buf *out, const struct gs_mentry *e)
 {
@@ -87,6 +94,12 @@ empty_to_null(char *s)
 	return s;
 }
 
+/*
+ * gs_mentry_decode(r, ret): decode the next u32-framed entry.  Returns 0 with
+ * *ret filled (caller clears it), 1 at the end marker, -1 on malformed input
+ * (the caller names the object).  Rejects empty paths and unknown types;
+ * path safety (.., absolute) is for the restore side to judge.
+ */
 int
 gs_mentry_decode(struct gs_rd *outer, struct gs_mentry *ret)
 {
@@ -155,7 +168,7 @@ gs_mentry_decode(struct gs_rd *outer, struct gs_mentry *ret)
 		gs_rd_copy(&r, e.chunks, (size_t)e.nchunks * GS_ID_LEN);
 	}
 	if (e.type < GS_FT_FILE || e.type > GS_FT_SOCK || e.path == NULL || *e.path == 0 ||
-	    e.mtime_nsec >= 1000000000u)
+	    e.mtime_nsec >= (uint64_t)GS_NS_PER_S)
 		goto err;
 	if ((e.type == GS_FT_SYMLINK || e.type == GS_FT_HARDLINK) && e.link == NULL)
 		goto err;
@@ -174,6 +187,12 @@ skip_str16(struct gs_rd *r)
 	gs_rd_bytes(r, gs_rd_u16(r));
 }
 
+/*
+ * gs_mentry_peek(r, ret_type, ret_size, ret_chunks, ret_n): like
+ * gs_mentry_decode() but without allocating: hands back the type, size and
+ * the chunk IDs (borrowed from r's buffer, unaligned bytes).  0, 1 at the
+ * end marker, -1 when malformed.
+ */
 int
 gs_mentry_peek(struct gs_rd *outer, uint8_t *ret_type, uint64_t *ret_size,
                const uint8_t **ret_chunks, uint32_t *ret_n)
@@ -218,6 +237,7 @@ gs_mentry_peek(struct gs_rd *outer, uint8_t *ret_type, uint64_t *ret_size,
 	return 0;
 }
 
+/* gs_mentry_clear(e): free the members and zero e. */
 void
 gs_mentry_clear(struct gs_mentry *e)
 {

@@ -12,6 +12,7 @@
 
 #include "format_internal.h"
 
+/* gs_ref_encode(b, c): append the 53-byte chunk ref. */
 void
 gs_ref_encode(struct gs_buf *b, const struct gs_chunk_ref *c)
 {
@@ -25,6 +26,9 @@ gs_ref_encode(struct gs_buf *b, const struct gs_chunk_ref *c)
 	gs_buf_u8(b, c->type);
 }
 
+/* gs_ref_decode(r, c, blob_end, nkeys): decode and range-check a ref
+ * (offset and length within [8, blob_end), key_idx < nkeys unless nkeys
+ * is 0).  0 or -1 (not warned). */
 int
 gs_ref_decode(struct gs_rd *r, struct gs_chunk_ref *c, uint64_t blob_end, uint16_t nkeys)
 {
@@ -58,6 +62,7 @@ gs_ref_decode(struct gs_rd *r, struct gs_chunk_ref *c, uint64_t blob_end, uint16
 	return 0;
 }
 
+/* gs_pack_check_magic(name, head, len): first 8 bytes; 0 or -1. */
 int
 gs_pack_check_magic(const char *name, const uint8_t *head, size_t len)
 {
@@ -72,6 +77,8 @@ gs_pack_check_magic(const char *name, const uint8_t *head, size_t len)
 	return 0;
 }
 
+/* gs_pack_header_len(name, trailer8, pack_len, ret): from the last 8 bytes
+ * of a pack, the number of tail bytes to read (header + trailer); 0 or -1. */
 int
 gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len, size_t *ret)
 {
@@ -89,6 +96,13 @@ gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len
 	return 0;
 }
 
+/*
+ * gs_pack_header_parse(index_key, name, tail, tail_len, pack_len, ret):
+ * parse a pack header from the last tail_len bytes of a pack of pack_len
+ * bytes (tail must end at the end of the pack and hold the whole header;
+ * gs_pack_header_len() tells how much that is).  Checks every chunk lies
+ * inside the blob area.  Returns 0, or -1 naming the pack.
+ */
 int
 gs_pack_header_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *tail,
                      size_t tail_len, uint64_t pack_len, struct gs_pack_header *ret)
@@ -141,6 +155,7 @@ err:
 	return -1;
 }
 
+/* gs_pack_start(out): the first GS_PACK_START_LEN bytes of a pack. */
 void
 gs_pack_start(uint8_t out[GS_PACK_START_LEN])
 {
@@ -148,6 +163,11 @@ gs_pack_start(uint8_t out[GS_PACK_START_LEN])
 	gs_le32(out + 4, GS_FORMAT_VERSION);
 }
 
+/*
+ * gs_pack_header_encode(index_key, h, out): append a pack's tail to out:
+ * nonce || the header h encrypted under the index key, u32 its length,
+ * "GSPE".  On out of memory out->oom is set.
+ */
 void
 gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_pack_header *h,
                       struct gs_buf *out)
@@ -170,6 +190,7 @@ gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_pack_
 	gs_buf_free(&pt);
 }
 
+/* gs_pack_header_free(h): free the members of h (not h itself). */
 void
 gs_pack_header_free(struct gs_pack_header *h)
 {
@@ -178,6 +199,7 @@ gs_pack_header_free(struct gs_pack_header *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/* gs_index_encode(index_key, idx, out): append the whole object to out. */
 void
 gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx, struct gs_buf *out)
 {
@@ -199,6 +221,7 @@ gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx,
 	gs_buf_free(&pt);
 }
 
+/* gs_index_parse(index_key, name, buf, len, ret): 0 or -1 naming the object. */
 int
 gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
                size_t len, struct gs_index *ret)
@@ -260,6 +283,7 @@ err:
 	return -1;
 }
 
+/* gs_index_free(idx): free the members of idx (not idx itself). */
 void
 gs_index_free(struct gs_index *idx)
 {

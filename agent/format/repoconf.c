@@ -16,6 +16,7 @@
 
 #define REPOCONF_MAGIC "GSRP"
 
+/* gs_repoconf_new(out): a fresh config object with a random repository id. */
 void
 gs_repoconf_new(uint8_t out[GS_REPOCONF_LEN])
 {
@@ -24,6 +25,8 @@ gs_repoconf_new(uint8_t out[GS_REPOCONF_LEN])
 	randombytes_buf(out + 8, GS_REPOCONF_LEN - 8);
 }
 
+/* gs_repoconf_check(where, buf, len): check a config object's magic,
+ * version and length; where names the copy in messages.  0 or -1 (warned). */
 int
 gs_repoconf_check(const char *where, const uint8_t *buf, size_t len)
 {

@@ -38,6 +38,10 @@ gs_pin_encode(struct gs_buf *out, const struct gs_pin *pin)
 	gs_buf_put(out, pin->pack, GS_NAME_LEN);
 }
 
+/*
+ * gs_snap_encode(k, info, sealed, out): build a snapshot object; seals the
+ * sealed part to k->pk after filling sealed->pub_hash.  0 or -1.
+ */
 int
 gs_snap_encode(const struct gs_wkey *k, const struct gs_snap_info *s, struct gs_snap_sealed *sealed,
                struct gs_buf *out)
@@ -100,6 +104,12 @@ out:
 	return rc;
 }
 
+/*
+ * gs_snap_parse_public(index_key, name, buf, len, ret, ret_sealed_ct,
+ * ret_sealed_len, ret_pub_hash): parse and decrypt the public part; hand back
+ * the sealed ciphertext (borrowed from buf) for the read side, and the
+ * BLAKE2b-256 of the public ciphertext it must carry.  0 or -1 naming name.
+ */
 int
 gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
                      size_t len, struct gs_snap_info *ret, const uint8_t **ret_sealed_ct,
@@ -177,6 +187,7 @@ err:
 	return -1;
 }
 
+/* gs_snap_parse_sealed(name, pt, len, ret): parse a decrypted sealed part. */
 int
 gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len, struct gs_snap_sealed *ret)
 {
@@ -205,6 +216,7 @@ gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len, struct gs_
 	return 0;
 }
 
+/* gs_snap_info_free(s): free the members of s (not s itself). */
 void
 gs_snap_info_free(struct gs_snap_info *s)
 {
@@ -214,6 +226,7 @@ gs_snap_info_free(struct gs_snap_info *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* gs_snap_sealed_free(s): wipe and free the members of s (not s itself). */
 void
 gs_snap_sealed_free(struct gs_snap_sealed *s)
 {
@@ -229,5 +242,5 @@ int
 gs_snap_future(const struct gs_snap_info *s, int64_t now_ns)
 {
 	/* now_ns is this host's clock, far from INT64_MAX: no overflow. */
-	return s->time_ns > now_ns + (int64_t)GS_SNAP_FUTURE_SKEW_S * 1000000000;
+	return s->time_ns > now_ns + (int64_t)GS_SNAP_FUTURE_SKEW_S * GS_NS_PER_S;
 }

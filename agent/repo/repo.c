@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <sodium.h>
 #include <xxhash.h>
 
+#include "geosnap/lock.h"
 #include "geosnap/repo.h"
 #include "geosnap/transport.h"
 
@@ -124,6 +124,7 @@ gs_repo_open_remote(const struct gs_remote_conf *rc)
 	return tp ? repo_on(tp, rc->name, 0) : NULL;
 }
 
+/* gs_repo_free(r): close a copy opened by gs_repo_open*(); NULL is ignored. */
 void
 gs_repo_free(struct gs_repo *r)
 {
@@ -134,6 +135,7 @@ gs_repo_free(struct gs_repo *r)
 	free(r);
 }
 
+/* gs_repo_path(r): the local path, or the remote's name. */
 const char *
 gs_repo_path(const struct gs_repo *r)
 {
@@ -582,15 +584,16 @@ gs_objfile_free(struct gs_objfile *f)
 
 /*
  * gs_repo_lock(r, tenant): take the tenant's writer lock on the local copy
- * (flock, released when the process dies).  Returns an fd, -1 on error, -2
- * when another process holds it (warned naming the holder's pid).
+ * (gs_lock_take: flock, released when the process dies).  Returns an fd,
+ * -1 on error, -2 when another process holds it (warned naming the
+ * holder's pid).
  */
 int
 gs_repo_lock(const struct gs_repo *r, const char *tenant)
 {
 	char *rel = gs_layout_lock(tenant), *p = NULL;
-	char pid[32];
-	int fd, n;
+	long holder = 0;
+	int fd;
 
 	if (rel == NULL || !writable(r, "take the writer lock") ||
 	    (p = gs_path_join(r->path, rel)) == NULL) {
@@ -598,41 +601,26 @@ gs_repo_lock(const struct gs_repo *r, const char *tenant)
 		return -1;
 	}
 	free(rel);
-	if ((fd = gs_open_private(p, O_RDWR | O_CREAT, 0600)) < 0) {
-		free(p);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int e = errno;
-
-		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = 0;
-		pid[strcspn(pid, "\n")] = 0;
-		close(fd);
-		if (e == EWOULDBLOCK) {
+	fd = gs_lock_take(p, &holder);
+	if (fd == GS_LOCK_BUSY) {
+		if (holder > 0)
 			gs_warn(
-			    "tenant %s: repository is locked by another writer (pid %s, lock %s)",
-			    tenant, pid[0] ? pid : "?", p);
-			free(p);
-			return -2;
-		}
-		errno = e;
-		gs_warnp("flock %s", p);
-		free(p);
-		return -1;
+			    "tenant %s: repository is locked by another writer (pid %ld, lock %s)",
+			    tenant, holder, p);
+		else
+			gs_warn(
+			    "tenant %s: repository is locked by another writer (pid ?, lock %s)",
+			    tenant, p);
 	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)
-		gs_warnp("%s: cannot record the holder's pid", p);
 	free(p);
 	return fd;
 }
 
+/* gs_repo_unlock(fd): release a lock gs_repo_lock() took (fd < 0: nothing). */
 void
 gs_repo_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	gs_lock_release(fd);
 }
 
 /*
@@ -671,6 +659,8 @@ gs_repo_sweep(const struct gs_repo *r, const char *tenant)
 	}
 }
 
+/* gs_repo_read_pack_header(r, tenant, name, index_key, ret_size, ret): read
+ * and parse a pack's header from its tail.  0 or -1 naming the pack. */
 int
 gs_repo_read_pack_header(const struct gs_repo *r, const char *tenant, const char *name,
                          const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,

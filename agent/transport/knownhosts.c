@@ -62,7 +62,7 @@ static const struct keytype {
     {LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "ssh-rsa",
      "rsa-sha2-512,rsa-sha2-256,ssh-rsa"},
 };
-#define NKEYTYPES (sizeof(keytypes) / sizeof(keytypes[0]))
+#define NKEYTYPES GS_NELEM(keytypes)
 
 static const struct keytype *
 by_hostkey_type(int t)
@@ -86,6 +86,8 @@ kh_type_name(int typemask)
 	return "key";
 }
 
+/* gs_tp_fingerprint(blob, len, out): "SHA256:<base64 without padding>" of
+ * a public key blob, as ssh-keygen -l prints it. */
 void
 gs_tp_fingerprint(const uint8_t *blob, size_t len, char out[GS_TP_FPR_LEN])
 {
@@ -262,6 +264,7 @@ kh_new(const char *path, char *err, size_t errlen)
 	return kh;
 }
 
+/* gs_tp_kh_load(s, path, err, errlen): NULL on error (reason in err). */
 struct gs_tp_kh *
 gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, size_t errlen)
 {
@@ -304,6 +307,7 @@ err:
 	return NULL;
 }
 
+/* gs_tp_kh_free(kh): free a parsed known_hosts list; NULL is ignored. */
 void
 gs_tp_kh_free(struct gs_tp_kh *kh)
 {
@@ -336,6 +340,9 @@ probe(struct gs_tp_kh *kh, const char *hostname, const struct keytype *kt,
 	return rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
 }
 
+/* gs_tp_kh_prefer(kh, s, hostname): before the handshake, ask for the host
+ * key types known_hosts has for hostname first (as OpenSSH does), so that
+ * a server with several host keys shows one we can check. */
 void
 gs_tp_kh_prefer(struct gs_tp_kh *kh, LIBSSH2_SESSION *s, const char *hostname)
 {
@@ -382,6 +389,14 @@ known_for(struct gs_tp_kh *kh, const char *hostname, const struct keytype *skip,
 	}
 }
 
+/*
+ * gs_tp_hostkey_verify(s, kh, pin, hostname, err, errlen): after the
+ * handshake and before any authentication, check the server's host key
+ * against kh (when not NULL) and the pinned fingerprint pin (when not
+ * NULL).  hostname is "host" for port 22, else "[host]:port".  0 when
+ * accepted; -1 when refused, err saying why with the fingerprint seen and
+ * the one(s) expected.
+ */
 int
 gs_tp_hostkey_verify(LIBSSH2_SESSION *s, struct gs_tp_kh *kh, const char *pin, const char *hostname,
                      char *err, size_t errlen)

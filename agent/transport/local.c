@@ -88,6 +88,8 @@ fsync_parent(struct tp_local *t, const char *path)
 	return rc;
 }
 
+/* gs_tp_local_open(name, dir): the local transport rooted at dir; NULL
+ * (warned) on error. */
 struct gs_transport *
 gs_tp_local_open(const char *name, const char *dir)
 {
@@ -419,7 +421,7 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 			goto err;
 		}
 		if (gs_tp_listing_add(&l, de->d_name, (uint64_t)st.st_size, S_ISDIR(st.st_mode),
-		                      (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec))
+		                      (int64_t)st.st_mtim.tv_sec * GS_NS_PER_S + st.st_mtim.tv_nsec))
 			goto err;
 	}
 	if (errno != 0) {

@@ -234,7 +234,7 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 			        t->base.name, rp);
 			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
 		}
-		mtime = (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime * 1000000000 : 0;
+		mtime = (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime * GS_NS_PER_S : 0;
 		if (gs_tp_listing_add(&l, name, size, is_dir, mtime)) {
 			gs_tp_listing_free(&l);
 			libssh2_sftp_close_handle(h);

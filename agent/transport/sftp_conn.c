@@ -28,7 +28,7 @@
 
 /* Reconnection: attempts and the pause before each (about 15 s in all). */
 static const unsigned backoff_ms[] = {0, 500, 1000, 2000, 4000, 8000};
-#define NBACKOFF (sizeof(backoff_ms) / sizeof(backoff_ms[0]))
+#define NBACKOFF GS_NELEM(backoff_ms)
 /* Default connect and I/O timeout, as in config.h. */
 #define DEFAULT_TIMEOUT_S 30
 /* An identity file larger than this is not a private key. */
@@ -49,6 +49,10 @@ static const char crypt_pref[] = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,
 static const char mac_pref[] = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
                                "hmac-sha2-256,hmac-sha2-512";
 
+/* gs_tp_ssh_method_pref(s, type, want): prefer the algorithms of the comma
+ * list want (best first) that this libssh2 has, leaving out the others
+ * (libssh2 1.10 would strip unknown names itself, but with an overlapping
+ * memcpy).  0, or -1 when it has none of them.  (sftp_conn.c) */
 int
 gs_tp_ssh_method_pref(LIBSSH2_SESSION *s, int type, const char *want)
 {
@@ -92,6 +96,8 @@ init_libs(void)
 		init_rc = -1;
 }
 
+/* gs_tp_sftp_why(t, kind, fmt, ...): record why the session failed or
+ * died (t->why, t->why_kind); nothing is printed. */
 void
 gs_tp_sftp_why(struct tp_sftp *t, int kind, const char *fmt, ...)
 {
@@ -123,6 +129,7 @@ sleep_ms(unsigned ms)
 		;
 }
 
+/* gs_tp_sftp_fx_str(code): the text of an SFTP status code. */
 const char *
 gs_tp_sftp_fx_str(unsigned long fx)
 {
@@ -155,6 +162,7 @@ gs_tp_sftp_fx_str(unsigned long fx)
 	}
 }
 
+/* gs_tp_sftp_fx_kind(code): the GS_TP_ERR_* kind of an SFTP status code. */
 int
 gs_tp_sftp_fx_kind(unsigned long fx)
 {
@@ -172,6 +180,7 @@ gs_tp_sftp_fx_kind(unsigned long fx)
 	}
 }
 
+/* gs_tp_sftp_missing(code): 1 when the SFTP status says "no such file". */
 int
 gs_tp_sftp_missing(unsigned long fx)
 {
@@ -658,6 +667,8 @@ gs_tp_sftp_lost_handle(struct tp_sftp *t, LIBSSH2_SFTP_HANDLE *h)
 	return LOST;
 }
 
+/* gs_tp_sftp_open(rc, u): the SFTP transport of remote rc at URL u (not
+ * connected yet); NULL (warned) on error. */
 struct gs_transport *
 gs_tp_sftp_open(const struct gs_remote_conf *rc, const struct gs_tp_url *u)
 {

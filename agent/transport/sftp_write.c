@@ -121,6 +121,8 @@ dead(struct tp_sftp *t, struct file_sftp *f)
 	return gs_tp_fail(&t->base, GS_TP_ERR_IO);
 }
 
+/* gs_tp_sftp_create(bt, path): the create op: open a temporary beside path
+ * for upload; NULL (warned) on error. */
 struct gs_tp_file *
 gs_tp_sftp_create(struct gs_transport *bt, const char *path)
 {
@@ -241,6 +243,7 @@ write_direct(struct tp_sftp *t, struct file_sftp *f, const uint8_t *p, size_t le
 	return 0;
 }
 
+/* gs_tp_sftp_write(bf, buf, len): the write op: send len bytes; 0 or -1. */
 int
 gs_tp_sftp_write(struct gs_tp_file *bf, const void *buf, size_t len)
 {
@@ -273,6 +276,8 @@ gs_tp_sftp_write(struct gs_tp_file *bf, const void *buf, size_t len)
 	return 0;
 }
 
+/* gs_tp_sftp_commit(bf): the commit op: publish the upload under its
+ * name without overwriting; 0 or -1 (warned). */
 int
 gs_tp_sftp_commit(struct gs_tp_file *bf)
 {
@@ -309,6 +314,7 @@ err:
 	return -1;
 }
 
+/* gs_tp_sftp_abort(bf): the abort op: remove the temporary upload. */
 void
 gs_tp_sftp_abort(struct gs_tp_file *bf)
 {

@@ -29,12 +29,14 @@ static _Thread_local int shared_errkind;
 /* ...and idle time earns at most this much credit (a burst). */
 #define BW_BURST_NS (250 * 1000 * 1000LL)
 
+/* gs_tp_set_open_errkind(kind): what gs_tp_last_errkind(NULL) reports. */
 void
 gs_tp_set_open_errkind(int kind)
 {
 	open_errkind = kind;
 }
 
+/* gs_tp_fail(t, kind): record kind as the last error of t; returns -1. */
 int
 gs_tp_fail(struct gs_transport *t, int kind)
 {
@@ -45,6 +47,7 @@ gs_tp_fail(struct gs_transport *t, int kind)
 	return -1;
 }
 
+/* gs_tp_base_init(t, ops, name): fill in the common part; 0 or -1. */
 int
 gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const char *name)
 {
@@ -59,6 +62,7 @@ gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const char 
 	return 0;
 }
 
+/* gs_tp_base_free(t): free what gs_tp_base_init allocated. */
 void
 gs_tp_base_free(struct gs_transport *t)
 {
@@ -66,6 +70,7 @@ gs_tp_base_free(struct gs_transport *t)
 	t->name = NULL;
 }
 
+/* gs_tp_file_init(f, t, path): 0 or -1 (warned). */
 int
 gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path)
 {
@@ -77,6 +82,7 @@ gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path)
 	return 0;
 }
 
+/* gs_tp_file_free(f): release what gs_tp_file_init() set up in f. */
 void
 gs_tp_file_free(struct gs_tp_file *f)
 {
@@ -188,7 +194,7 @@ gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, int 
 		return gs_tp_fail(t, GS_TP_ERR_IO);
 	l->v[l->n].size = size;
 	l->v[l->n].is_dir = is_dir;
-	l->v[l->n].mtime = mtime_ns / 1000000000;
+	l->v[l->n].mtime = mtime_ns / GS_NS_PER_S;
 	l->v[l->n].mtime_ns = mtime_ns;
 	l->n++;
 	l->name_bytes += len;
@@ -264,6 +270,7 @@ bad:
 	return NULL;
 }
 
+/* gs_tp_url_free(u): free the members of u (not u itself). */
 void
 gs_tp_url_free(struct gs_tp_url *u)
 {
@@ -275,6 +282,7 @@ gs_tp_url_free(struct gs_tp_url *u)
 	u->user = u->host = u->path = NULL;
 }
 
+/* gs_tp_url_parse(url, ret): 0 or -1 (the reason in err). */
 int
 gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen)
 {
@@ -371,6 +379,21 @@ err0:
 
 /* ---- the interface ------------------------------------------------- */
 
+/*
+ * gs_tp_open(rc): connect to a remote.  "file:///path" opens a local
+ * directory; "sftp://[user@]host[:port]/path" connects with libssh2:
+ * key-file authentication only (rc->identity, ed25519, ECDSA or RSA
+ * without a passphrase, refused when group/other readable; no agent),
+ * strict host-key checking against rc->known_hosts (hashed entries too;
+ * "[host]:port" entries for ports other than 22, as OpenSSH writes them)
+ * and/or the pinned rc->fingerprint ("SHA256:..." as ssh-keygen -l prints
+ * it; when both are set both must match): an unknown or changed key is
+ * refused before any credential is sent, printing the fingerprint seen and
+ * the one expected.  user defaults to the current user, port to 22; %XX
+ * escapes are decoded; the path must be absolute.  The base directory
+ * (the url's path) must exist.  Borrows rc for the transport's lifetime.
+ * NULL on failure (warned; gs_tp_last_errkind(NULL) then gives the kind).
+ */
 struct gs_transport *
 gs_tp_open(const struct gs_remote_conf *rc)
 {
@@ -412,12 +435,16 @@ gs_tp_open(const struct gs_remote_conf *rc)
 	return t;
 }
 
+/* gs_tp_open_local(name, dir): a local-directory transport (for tests and
+ * for the local repository); dir must exist.  Copies both strings.  NULL
+ * on failure (warned). */
 struct gs_transport *
 gs_tp_open_local(const char *name, const char *dir)
 {
 	return gs_tp_local_open(name, dir);
 }
 
+/* gs_tp_close(t): disconnect and free (NULL accepted). */
 void
 gs_tp_close(struct gs_transport *t)
 {
@@ -425,12 +452,16 @@ gs_tp_close(struct gs_transport *t)
 		t->ops->close(t);
 }
 
+/* gs_tp_name(t): the remote's name for messages. */
 const char *
 gs_tp_name(const struct gs_transport *t)
 {
 	return t->name;
 }
 
+/* gs_tp_last_errkind(t): GS_TP_ERR_* of the last failed call on t (calls
+ * on a gs_tp_file count as calls on its transport).  With t == NULL: the
+ * kind of this thread's last failed gs_tp_open / gs_tp_open_local. */
 int
 gs_tp_last_errkind(const struct gs_transport *t)
 {
@@ -439,6 +470,12 @@ gs_tp_last_errkind(const struct gs_transport *t)
 	return t->shared ? shared_errkind : t->errkind;
 }
 
+/* gs_tp_mkdir(t, path): create a directory and missing parents (mode
+ * 0700); an existing directory is fine; "" is the base directory.  0 or -1.
+ * Directories are a backend detail: callers create the ones the layout
+ * names before publishing into them, and a backend without directories
+ * (an object store) does nothing here and lists common prefixes as
+ * directories. */
 int
 gs_tp_mkdir(struct gs_transport *t, const char *path)
 {
@@ -447,6 +484,22 @@ gs_tp_mkdir(struct gs_transport *t, const char *path)
 	return t->ops->mkdir(t, path);
 }
 
+/*
+ * gs_tp_create(t, path): create path exclusively (fails if it exists, with
+ * GS_TP_ERR_EXISTS), read-only (mode 0444), for writing; the parent
+ * directory must exist.  NULL on error.
+ * gs_tp_write(f, buf, len): append; 0 or -1.  Writes are pipelined (SFTP
+ * keeps a few MiB in flight) and paced by rc->bandwidth_limit: an error
+ * can surface at a later write or at commit.  After the first error every
+ * later write and the commit fail too.  Borrows buf for the call only.
+ * gs_tp_commit(f): flush, fsync (fsync@openssh.com over SFTP), close, free.
+ * 0 or -1; f is freed either way.  The file keeps its name: objects are
+ * published with gs_tp_publish() instead.
+ * gs_tp_abort(f): close and free without committing (NULL accepted); the
+ * partial file is left for the caller to delete or leave as a recognisable
+ * temporary.  Every gs_tp_file must be committed or aborted before
+ * gs_tp_close() of its transport.
+ */
 struct gs_tp_file *
 gs_tp_create(struct gs_transport *t, const char *path)
 {
@@ -473,6 +526,22 @@ pace(struct gs_transport *t, size_t n)
 	}
 }
 
+/*
+ * gs_tp_create(t, path): create path exclusively (fails if it exists, with
+ * GS_TP_ERR_EXISTS), read-only (mode 0444), for writing; the parent
+ * directory must exist.  NULL on error.
+ * gs_tp_write(f, buf, len): append; 0 or -1.  Writes are pipelined (SFTP
+ * keeps a few MiB in flight) and paced by rc->bandwidth_limit: an error
+ * can surface at a later write or at commit.  After the first error every
+ * later write and the commit fail too.  Borrows buf for the call only.
+ * gs_tp_commit(f): flush, fsync (fsync@openssh.com over SFTP), close, free.
+ * 0 or -1; f is freed either way.  The file keeps its name: objects are
+ * published with gs_tp_publish() instead.
+ * gs_tp_abort(f): close and free without committing (NULL accepted); the
+ * partial file is left for the caller to delete or leave as a recognisable
+ * temporary.  Every gs_tp_file must be committed or aborted before
+ * gs_tp_close() of its transport.
+ */
 int
 gs_tp_write(struct gs_tp_file *f, const void *buf, size_t len)
 {
@@ -510,6 +579,22 @@ gs_tp_write(struct gs_tp_file *f, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * gs_tp_create(t, path): create path exclusively (fails if it exists, with
+ * GS_TP_ERR_EXISTS), read-only (mode 0444), for writing; the parent
+ * directory must exist.  NULL on error.
+ * gs_tp_write(f, buf, len): append; 0 or -1.  Writes are pipelined (SFTP
+ * keeps a few MiB in flight) and paced by rc->bandwidth_limit: an error
+ * can surface at a later write or at commit.  After the first error every
+ * later write and the commit fail too.  Borrows buf for the call only.
+ * gs_tp_commit(f): flush, fsync (fsync@openssh.com over SFTP), close, free.
+ * 0 or -1; f is freed either way.  The file keeps its name: objects are
+ * published with gs_tp_publish() instead.
+ * gs_tp_abort(f): close and free without committing (NULL accepted); the
+ * partial file is left for the caller to delete or leave as a recognisable
+ * temporary.  Every gs_tp_file must be committed or aborted before
+ * gs_tp_close() of its transport.
+ */
 int
 gs_tp_commit(struct gs_tp_file *f)
 {
@@ -546,6 +631,22 @@ gs_tp_publish(struct gs_tp_file *f, const char *to)
 	return r;
 }
 
+/*
+ * gs_tp_create(t, path): create path exclusively (fails if it exists, with
+ * GS_TP_ERR_EXISTS), read-only (mode 0444), for writing; the parent
+ * directory must exist.  NULL on error.
+ * gs_tp_write(f, buf, len): append; 0 or -1.  Writes are pipelined (SFTP
+ * keeps a few MiB in flight) and paced by rc->bandwidth_limit: an error
+ * can surface at a later write or at commit.  After the first error every
+ * later write and the commit fail too.  Borrows buf for the call only.
+ * gs_tp_commit(f): flush, fsync (fsync@openssh.com over SFTP), close, free.
+ * 0 or -1; f is freed either way.  The file keeps its name: objects are
+ * published with gs_tp_publish() instead.
+ * gs_tp_abort(f): close and free without committing (NULL accepted); the
+ * partial file is left for the caller to delete or leave as a recognisable
+ * temporary.  Every gs_tp_file must be committed or aborted before
+ * gs_tp_close() of its transport.
+ */
 void
 gs_tp_abort(struct gs_tp_file *f)
 {
@@ -553,6 +654,9 @@ gs_tp_abort(struct gs_tp_file *f)
 		f->t->ops->abort(f);
 }
 
+/* gs_tp_read(t, path, off, len, buf): read exactly len bytes at off into
+ * buf.  0, 1 if path does not exist, -1 (also when the file ends before
+ * off + len). */
 int
 gs_tp_read(struct gs_transport *t, const char *path, uint64_t off, size_t len, uint8_t *buf)
 {
@@ -633,6 +737,7 @@ gs_tp_read_all(struct gs_transport *t, const char *path, size_t max, uint8_t **r
 	return 0;
 }
 
+/* gs_tp_stat(t, path, ret_size): 0, 1 if missing, -1. */
 int
 gs_tp_stat(struct gs_transport *t, const char *path, uint64_t *ret_size)
 {
@@ -641,6 +746,13 @@ gs_tp_stat(struct gs_transport *t, const char *path, uint64_t *ret_size)
 	return t->ops->stat(t, path, ret_size);
 }
 
+/* gs_tp_list(t, dir, ret, ret_n): entries of dir ("" = the base directory)
+ * except "." and "..", sorted by name (bytewise), with their sizes and
+ * modification times (by the server's clock).  A missing dir gives 0
+ * entries and returns 1.  A directory of more than 1,000,000 entries or
+ * 64 MiB of names is refused (-1, warned): no repository directory comes
+ * near that.  0, 1, -1.  Free with
+ * gs_tp_list_free(). */
 int
 gs_tp_list(struct gs_transport *t, const char *dir, struct gs_tp_entry **ret, size_t *ret_n)
 {
@@ -649,6 +761,13 @@ gs_tp_list(struct gs_transport *t, const char *dir, struct gs_tp_entry **ret, si
 	return t->ops->list(t, dir, ret, ret_n);
 }
 
+/* gs_tp_list(t, dir, ret, ret_n): entries of dir ("" = the base directory)
+ * except "." and "..", sorted by name (bytewise), with their sizes and
+ * modification times (by the server's clock).  A missing dir gives 0
+ * entries and returns 1.  A directory of more than 1,000,000 entries or
+ * 64 MiB of names is refused (-1, warned): no repository directory comes
+ * near that.  0, 1, -1.  Free with
+ * gs_tp_list_free(). */
 void
 gs_tp_list_free(struct gs_tp_entry *v, size_t n)
 {
@@ -661,6 +780,8 @@ gs_tp_list_free(struct gs_tp_entry *v, size_t n)
 	free(v);
 }
 
+/* gs_tp_rename(t, from, to): rename without overwriting.  0, 1 if `to`
+ * already exists (from is left in place), -1 (a missing `from` too). */
 int
 gs_tp_rename(struct gs_transport *t, const char *from, const char *to)
 {
@@ -669,6 +790,7 @@ gs_tp_rename(struct gs_transport *t, const char *from, const char *to)
 	return t->ops->rename(t, from, to);
 }
 
+/* gs_tp_delete(t, path): remove a file.  0, 1 if missing, -1. */
 int
 gs_tp_delete(struct gs_transport *t, const char *path)
 {
@@ -677,6 +799,9 @@ gs_tp_delete(struct gs_transport *t, const char *path)
 	return t->ops->delete (t, path);
 }
 
+/* gs_tp_rmdir(t, path): remove an empty directory (for erasing a tenant's
+ * namespace so that a listing shows it gone).  0, 1 if missing, -1 (not
+ * empty too). */
 int
 gs_tp_rmdir(struct gs_transport *t, const char *path)
 {

@@ -16,6 +16,10 @@
 
 #include "geosnap/util.h"
 
+/* gs_mkdir_p(path, mode): create path and its parents; 0 or -1.  An
+ * existing directory (of any owner and mode, or a link to one) is
+ * accepted: check the ones that must be private with
+ * gs_dir_check_private(). */
 int
 gs_mkdir_p(const char *path, unsigned mode)
 {
@@ -125,6 +129,7 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* gs_fsync_dir(dir): 0 or -1 (warned). */
 int
 gs_fsync_dir(const char *dir)
 {
@@ -182,6 +187,13 @@ err0:
 	return NULL;
 }
 
+/*
+ * gs_publish(dir, name, buf, len, mode): write buf to dir/.gstmp-<random>,
+ * fsync, link it to dir/name without overwriting, unlink the temporary
+ * name and fsync dir.  Returns 0, 1 if dir/name already exists (same name =
+ * same content for content-addressed objects, so this is not an error), -1
+ * on error (warned, the temporary file removed).
+ */
 int
 gs_publish(const char *dir, const char *name, const void *buf, size_t len, unsigned mode)
 {
@@ -210,6 +222,11 @@ out:
 	return rc;
 }
 
+/* gs_write_file_replace(path, buf, len, mode, durable): atomically replace
+ * path (temporary file, rename).  With durable, the file and the directory
+ * are fsync'd too; without, a crash may leave the old file, the new one, or
+ * (for some filesystems) an empty one: only for caches that check
+ * themselves.  For state files, not repository objects.  0 or -1. */
 int
 gs_write_file_replace(const char *path, const void *buf, size_t len, unsigned mode, int durable)
 {

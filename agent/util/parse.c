@@ -74,7 +74,7 @@ gs_parse_size(const char *s, uint64_t *ret)
 
 	if (digits(&s, &v))
 		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (i = 0; i < GS_NELEM(units); i++) {
 		if (strcmp(s, units[i].suffix) != 0)
 			continue;
 		if (v > (UINT64_MAX >> units[i].shift))
@@ -182,7 +182,7 @@ gs_parse_bool(const char *s, int *ret)
 	static const char *const no[] = {"no", "false", "off", "0"};
 	size_t i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < GS_NELEM(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*ret = 1;
 			return 0;

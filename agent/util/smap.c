@@ -34,6 +34,7 @@ gs_smap_new(void)
 	return m;
 }
 
+/* gs_smap_free(m): free the map and its key copies, not the values. */
 void
 gs_smap_free(struct gs_smap *m)
 {
@@ -45,6 +46,7 @@ gs_smap_free(struct gs_smap *m)
 	free(m);
 }
 
+/* gs_smap_free_all(m): free the map, its keys, and free() every value. */
 void
 gs_smap_free_all(struct gs_smap *m)
 {
@@ -88,6 +90,7 @@ grow(struct gs_smap *m)
 	return 0;
 }
 
+/* gs_smap_put(m, key, val): insert or replace; copies key.  0 or -1. */
 int
 gs_smap_put(struct gs_smap *m, const char *key, void *val)
 {
@@ -107,6 +110,7 @@ gs_smap_put(struct gs_smap *m, const char *key, void *val)
 	return 0;
 }
 
+/* gs_smap_get(m, key): the value or NULL. */
 void *
 gs_smap_get(const struct gs_smap *m, const char *key)
 {
@@ -115,6 +119,7 @@ gs_smap_get(const struct gs_smap *m, const char *key)
 	return e->key ? e->val : NULL;
 }
 
+/* gs_smap_count(m): the number of keys in m. */
 size_t
 gs_smap_count(const struct gs_smap *m)
 {

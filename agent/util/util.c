@@ -19,12 +19,16 @@ static int quiet;
 /* The last message of each thread, for audit records. */
 static _Thread_local char last_error[1024];
 
+/* gs_set_progname(name): name used as the prefix of messages (borrows). */
 void
 gs_set_progname(const char *name)
 {
 	progname = name;
 }
 
+/* gs_set_quiet(q): when q is non-zero, gs_warn() only records, not prints
+ * (process-wide: call it while no other thread warns).  Returns the
+ * previous setting. */
 int
 gs_set_quiet(int q)
 {
@@ -34,6 +38,7 @@ gs_set_quiet(int q)
 	return old;
 }
 
+/* gs_last_error(): the last message recorded on this thread ("" if none). */
 const char *
 gs_last_error(void)
 {
@@ -59,6 +64,10 @@ vwarn(int with_errno, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+/*
+ * gs_warn(fmt, ...): print "PROG: message" on stderr and remember it as the
+ * last error of this thread.  gs_warnp() appends ": strerror(errno)".
+ */
 void
 gs_warn(const char *fmt, ...)
 {
@@ -69,6 +78,10 @@ gs_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * gs_warn(fmt, ...): print "PROG: message" on stderr and remember it as the
+ * last error of this thread.  gs_warnp() appends ": strerror(errno)".
+ */
 void
 gs_warnp(const char *fmt, ...)
 {
@@ -102,6 +115,7 @@ buf_move(struct gs_buf *b, size_t ncap)
 	return 0;
 }
 
+/* gs_buf_reserve(b, n): make room for n more bytes; 0 or -1 (and b->oom). */
 int
 gs_buf_reserve(struct gs_buf *b, size_t n)
 {
@@ -124,6 +138,7 @@ oom:
 	return -1;
 }
 
+/* gs_buf_put(b, p, n): append n bytes of p (ignored once b->oom is set). */
 void
 gs_buf_put(struct gs_buf *b, const void *p, size_t n)
 {
@@ -133,12 +148,14 @@ gs_buf_put(struct gs_buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+/* gs_buf_u8(b, v): append one byte. */
 void
 gs_buf_u8(struct gs_buf *b, uint8_t v)
 {
 	gs_buf_put(b, &v, 1);
 }
 
+/* gs_buf_u16(b, v): append v little-endian (2 bytes). */
 void
 gs_buf_u16(struct gs_buf *b, uint16_t v)
 {
@@ -148,6 +165,7 @@ gs_buf_u16(struct gs_buf *b, uint16_t v)
 	gs_buf_put(b, t, 2);
 }
 
+/* gs_buf_u32(b, v): append v little-endian (4 bytes). */
 void
 gs_buf_u32(struct gs_buf *b, uint32_t v)
 {
@@ -157,6 +175,7 @@ gs_buf_u32(struct gs_buf *b, uint32_t v)
 	gs_buf_put(b, t, 4);
 }
 
+/* gs_buf_u64(b, v): append v little-endian (8 bytes). */
 void
 gs_buf_u64(struct gs_buf *b, uint64_t v)
 {
@@ -166,6 +185,7 @@ gs_buf_u64(struct gs_buf *b, uint64_t v)
 	gs_buf_put(b, t, 8);
 }
 
+/* gs_buf_str16(b, s): u16 length then the bytes of s (s may be NULL = ""). */
 void
 gs_buf_str16(struct gs_buf *b, const char *s)
 {
@@ -179,6 +199,7 @@ gs_buf_str16(struct gs_buf *b, const char *s)
 	gs_buf_put(b, s, n);
 }
 
+/* gs_buf_shrink(b): drop unused capacity (best effort). */
 void
 gs_buf_shrink(struct gs_buf *b)
 {
@@ -187,6 +208,7 @@ gs_buf_shrink(struct gs_buf *b)
 	(void)buf_move(b, b->len); /* best effort: b stays as it was */
 }
 
+/* gs_buf_free(b): release the memory (wiping it first) and zero b. */
 void
 gs_buf_free(struct gs_buf *b)
 {
@@ -205,6 +227,7 @@ gs_rd_init(struct gs_rd *r, const void *p, size_t len)
 	r->err = 0;
 }
 
+/* gs_rd_bytes(r, n): pointer to the next n bytes (borrowed) or NULL. */
 const uint8_t *
 gs_rd_bytes(struct gs_rd *r, size_t n)
 {
@@ -219,6 +242,7 @@ gs_rd_bytes(struct gs_rd *r, size_t n)
 	return p;
 }
 
+/* gs_rd_copy(r, dst, n): copy the next n bytes into dst; zeros on error. */
 void
 gs_rd_copy(struct gs_rd *r, void *dst, size_t n)
 {
@@ -264,6 +288,8 @@ gs_rd_u64(struct gs_rd *r)
 	return p ? gs_get_le64(p) : 0;
 }
 
+/* gs_rd_str16(r): malloc'd NUL-terminated copy of a u16-prefixed string;
+ * NULL (and r->err) when short or when the bytes contain a NUL. */
 char *
 gs_rd_str16(struct gs_rd *r)
 {
@@ -318,6 +344,7 @@ gs_get_le64(const uint8_t *p)
 	return (uint64_t)gs_get_le32(p) | ((uint64_t)gs_get_le32(p + 4) << 32);
 }
 
+/* gs_hex(dst, src, n): write 2n lowercase hex digits and a NUL to dst. */
 void
 gs_hex(char *dst, const uint8_t *src, size_t n)
 {
@@ -342,6 +369,7 @@ hexval(char c)
 	return -1;
 }
 
+/* gs_unhex(dst, src, n): parse exactly 2n hex digits; 0 or -1. */
 int
 gs_unhex(uint8_t *dst, const char *src, size_t n)
 {
@@ -356,6 +384,7 @@ gs_unhex(uint8_t *dst, const char *src, size_t n)
 	return src[2 * n] == 0 ? 0 : -1;
 }
 
+/* gs_strdup(s) / gs_asprintf(): malloc'd strings, NULL on failure (warned). */
 char *
 gs_strdup(const char *s)
 {
@@ -366,6 +395,7 @@ gs_strdup(const char *s)
 	return d;
 }
 
+/* gs_strdup(s) / gs_asprintf(): malloc'd strings, NULL on failure (warned). */
 char *
 gs_asprintf(const char *fmt, ...)
 {
@@ -383,30 +413,34 @@ gs_asprintf(const char *fmt, ...)
 	return s;
 }
 
+/* gs_path_join(a, b): "a/b" malloc'd. */
 char *
 gs_path_join(const char *a, const char *b)
 {
 	return gs_asprintf("%s/%s", a, b);
 }
 
+/* gs_now_ns(): CLOCK_REALTIME in ns; gs_mono_ns(): CLOCK_MONOTONIC. */
 int64_t
 gs_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * GS_NS_PER_S + ts.tv_nsec;
 }
 
+/* gs_now_ns(): CLOCK_REALTIME in ns; gs_mono_ns(): CLOCK_MONOTONIC. */
 int64_t
 gs_mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * GS_NS_PER_S + ts.tv_nsec;
 }
 
+/* gs_xxh128_hex(buf, len, out33): XXH3-128 of buf as xxh128sum prints it. */
 void
 gs_xxh128_hex(const void *buf, size_t len, char out[33])
 {
@@ -416,4 +450,18 @@ gs_xxh128_hex(const void *buf, size_t len, char out[33])
 	/* Canonical form is big-endian high64 then low64: what xxh128sum prints. */
 	XXH128_canonicalFromHash(&c, h);
 	gs_hex(out, c.digest, 16);
+}
+
+/*
+ * gs_iso_time(out, cap, sec): sec as UTC "YYYY-MM-DDTHH:MM:SSZ", or "@SEC"
+ * when it cannot be represented.
+ */
+void
+gs_iso_time(char *out, size_t cap, int64_t sec)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, cap, "@%lld", (long long)sec);
 }

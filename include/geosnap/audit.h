@@ -1,6 +1,7 @@
 /*
  * audit.h -- what each step did: the audit log (JSON Lines, append-only,
- * hash-chained), the status table in state_dir, and Prometheus metrics.
+ * hash-chained).  The status table and the metrics made from the same
+ * records are in state.h.
  *
  * One record per step per tenant (and remote): backup, ship, verify, run;
  * and one "repair" record (audit log only) per action of ship --repair.
@@ -43,31 +44,5 @@ const char *gs_step_result(int status);
  * previous line; fsync'd.  0 or -1 (warned).  A NULL path does nothing.
  */
 int gs_audit_append(const char *path, const char *host, const struct gs_step *s);
-
-/*
- * gs_status_record(state_dir, s): replace the status line of (step, tenant,
- * remote) in state_dir/status.tsv with s (atomically).  0 or -1 (warned).
- */
-int gs_status_record(const char *state_dir, const struct gs_step *s);
-
-/* One loaded status line; strings are malloc'd. */
-struct gs_status_line {
-	char *step, *tenant, *remote, *message, *snapshot;
-	int status;
-	int64_t start_ns, duration_ns;
-	int64_t last_ok_ns; /* start of the last run with status 0 or 4, or 0 */
-	uint64_t files, bytes, new_bytes;
-};
-
-/* gs_status_load(state_dir, ret, ret_n): 0 (no file = 0 lines) or -1. */
-int gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n);
-void gs_status_free(struct gs_status_line *v, size_t n);
-
-/*
- * gs_metrics_write(path, lines, n, now_ns): Prometheus text format for
- * node_exporter's textfile collector, written atomically.  0 or -1.
- */
-int gs_metrics_write(const char *path, const struct gs_status_line *lines, size_t n,
-                     int64_t now_ns);
 
 #endif

@@ -28,6 +28,25 @@
 void gs_warn(const char *fmt, ...) GS_PRINTF(1, 2);
 void gs_warnp(const char *fmt, ...) GS_PRINTF(1, 2);
 
+/* GS_NELEM(a): the number of elements of array a (not a pointer). */
+#define GS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Nanoseconds in a second (times are int64_t nanoseconds since the epoch). */
+#ifndef GS_NS_PER_S
+#define GS_NS_PER_S 1000000000LL
+#endif
+
+/* Room for gs_iso_time()'s text and its NUL. */
+#define GS_ISO_TIME_MAX 32
+
+/*
+ * gs_iso_time(out, cap, sec): write sec (seconds since the epoch) as UTC
+ * "YYYY-MM-DDTHH:MM:SSZ" into out (cap bytes, GS_ISO_TIME_MAX is enough),
+ * or "@SEC" when it cannot be represented.  The one time format of the
+ * audit log, the status table and every listing.
+ */
+void gs_iso_time(char *out, size_t cap, int64_t sec);
+
 /* gs_set_progname(name): name used as the prefix of messages (borrows). */
 void gs_set_progname(const char *name);
 

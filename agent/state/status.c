@@ -1,6 +1,6 @@
 /*
- * status.c -- the last result of each step in state_dir/status.tsv, and
- * the Prometheus textfile metrics made from it.
+ * status.c -- the status table: the last result of each step in
+ * state_dir/status.tsv (metrics.c turns it into Prometheus metrics).
  *
  * status.tsv: one line per (step, tenant, remote), tab-separated:
  *   step tenant remote status start_ns duration_ns last_ok_ns files bytes
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geosnap/audit.h"
+#include "geosnap/state.h"
 #include "geosnap/util.h"
 
 #define NFIELDS 12
@@ -31,6 +31,7 @@ same_key(const struct gs_status_line *l, const struct gs_step *s)
 	       strcmp(l->remote ? l->remote : "", s->remote ? s->remote : "") == 0;
 }
 
+/* gs_status_free(v, n): free n loaded status lines and the array; v may be NULL. */
 void
 gs_status_free(struct gs_status_line *v, size_t n)
 {
@@ -44,6 +45,7 @@ gs_status_free(struct gs_status_line *v, size_t n)
 	free(v);
 }
 
+/* gs_status_load(state_dir, ret, ret_n): 0 (no file = 0 lines) or -1. */
 int
 gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n)
 {
@@ -55,7 +57,7 @@ gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n
 
 	*ret = NULL;
 	*ret_n = 0;
-	if ((path = gs_path_join(state_dir, "status.tsv")) == NULL)
+	if ((path = gs_state_status_path(state_dir)) == NULL)
 		return -1;
 	rc = gs_read_file(path, STATUS_MAX, &buf, &len);
 	if (rc) {
@@ -131,6 +133,10 @@ put_line(FILE *f, const char *step, const char *tenant, const char *remote, int 
 	put_field(f, msg, 1);
 }
 
+/*
+ * gs_status_record(state_dir, s): replace the status line of (step, tenant,
+ * remote) in state_dir/status.tsv with s (atomically).  0 or -1 (warned).
+ */
 int
 gs_status_record(const char *state_dir, const struct gs_step *s)
 {
@@ -143,7 +149,7 @@ gs_status_record(const char *state_dir, const struct gs_step *s)
 
 	if (gs_status_load(state_dir, &v, &n))
 		return -1;
-	if ((path = gs_path_join(state_dir, "status.tsv")) == NULL ||
+	if ((path = gs_state_status_path(state_dir)) == NULL ||
 	    (m = open_memstream(&out, &len)) == NULL)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
@@ -165,128 +171,5 @@ done:
 	free(out);
 	free(path);
 	gs_status_free(v, n);
-	return rc;
-}
-
-/* Prometheus label value: escape backslash, quote and newline. */
-static void
-label(FILE *f, const char *k, const char *v, int first)
-{
-	fprintf(f, "%s%s=\"", first ? "" : ",", k);
-	for (; v && *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', f);
-		if (*v == '\n') {
-			fputs("\\n", f);
-			continue;
-		}
-		fputc(*v, f);
-	}
-	fputc('"', f);
-}
-
-static void
-metric(FILE *f, const char *name, const struct gs_status_line *l, double value)
-{
-	fprintf(f, "%s{", name);
-	label(f, "step", l->step, 1);
-	label(f, "tenant", l->tenant, 0);
-	label(f, "remote", l->remote, 0);
-	fprintf(f, "} %.17g\n", value);
-}
-
-static void
-parity_metric(FILE *f, const char *name, const struct gs_status_line *l, double value)
-{
-	fprintf(f, "%s{", name);
-	label(f, "tenant", l->tenant, 1);
-	label(f, "remote", l->remote, 0);
-	fprintf(f, "} %.17g\n", value);
-}
-
-int
-gs_metrics_write(const char *path, const struct gs_status_line *v, size_t n, int64_t now_ns)
-{
-	static const struct {
-		const char *name, *help;
-	} m[] = {
-	    {"geosnap_last_run_timestamp_seconds", "Start of the last run of the step."},
-	    {"geosnap_last_success_timestamp_seconds",
-	     "Start of the last run of the step that succeeded (status 0 or 4)."},
-	    {"geosnap_last_status", "Exit status of the last run (0 ok, 1 problem, 3 failed, 4 "
-	                            "warnings)."},
-	    {"geosnap_last_duration_seconds", "Duration of the last run of the step."},
-	    {"geosnap_last_bytes", "Bytes seen (backup), shipped (ship) or read back (verify)."},
-	    {"geosnap_last_files", "Entries (backup) or objects (ship, verify) of the last run."},
-	    {"geosnap_last_new_bytes", "New plaintext bytes stored by the last backup."},
-	};
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
-	int rc;
-
-	if (path == NULL)
-		return 0;
-	if ((f = open_memstream(&out, &len)) == NULL)
-		return -1;
-	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", m[k].name, m[k].help, m[k].name);
-		for (size_t i = 0; i < n; i++) {
-			const struct gs_status_line *l = &v[i];
-			double val = 0;
-
-			switch (k) {
-			case 0:
-				val = (double)l->start_ns / 1e9;
-				break;
-			case 1:
-				val = (double)l->last_ok_ns / 1e9;
-				break;
-			case 2:
-				val = l->status;
-				break;
-			case 3:
-				val = (double)l->duration_ns / 1e9;
-				break;
-			case 4:
-				val = (double)l->bytes;
-				break;
-			case 5:
-				val = (double)l->files;
-				break;
-			default:
-				if (strcmp(l->step, "backup") != 0)
-					continue;
-				val = (double)l->new_bytes;
-			}
-			metric(f, m[k].name, l, val);
-		}
-	}
-	/* Parity per tenant and remote (remote "" = the volume parity of the
-	 * last backup's snapshot), from the last verify. */
-	fputs("# HELP geosnap_parity_ok 1 when the last verify found parity (remote \"\": volume "
-	      "parity of the last backup's snapshot), else 0.\n# TYPE geosnap_parity_ok gauge\n",
-	      f);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].step, "verify") == 0)
-			parity_metric(f, "geosnap_parity_ok", &v[i],
-			              v[i].status == 0 || v[i].status == 4 ? 1 : 0);
-	fputs("# HELP geosnap_objects_verified Objects read back and hashed by the last verify "
-	      "of a remote.\n# TYPE geosnap_objects_verified gauge\n",
-	      f);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].step, "verify") == 0 && v[i].remote != NULL)
-			parity_metric(f, "geosnap_objects_verified", &v[i], (double)v[i].files);
-	fprintf(f,
-	        "# HELP geosnap_metrics_written_timestamp_seconds When this file was written.\n"
-	        "# TYPE geosnap_metrics_written_timestamp_seconds gauge\n"
-	        "geosnap_metrics_written_timestamp_seconds %.17g\n",
-	        (double)now_ns / 1e9);
-	if (fclose(f) != 0) {
-		free(out);
-		return -1;
-	}
-	rc = gs_write_file_replace(path, out, len, 0644, 1);
-	free(out);
 	return rc;
 }

@@ -1,0 +1,108 @@
+/*
+ * state.h -- every file the agent keeps in state_dir, by name and format.
+ *
+ *   status.tsv                     the last result of each step (status.c)
+ *   run.lock                       the nightly run's lock (gs_lock_take)
+ *   <tenant>.files                 the files cache (agent/backup/fcache.c)
+ *   <tenant>.scan                  the last backup's scan report: "snapshot
+ *                                  ID", then one line per source file that
+ *                                  vanished, changed or was unreadable
+ *   pending-verify/<tenant>@<remote>  objects shipped since the last verify
+ *   verify-next/<tenant>@<remote>     verify's rotating sample: next bucket
+ * and, outside state_dir, metrics_file (Prometheus text, metrics.c).
+ *
+ * Nothing else names a file in state_dir: a module that keeps state asks
+ * gs_state_path() for its name, so that everything a tenant left here can
+ * be listed (gs_state_tenant_paths) and erased in one call.
+ */
+#ifndef GEOSNAP_STATE_H
+#define GEOSNAP_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geosnap/audit.h"
+
+/* The per-tenant files of state_dir (gs_state_path). */
+enum gs_state_file {
+	GS_STATE_FILES_CACHE,    /* <tenant>.files */
+	GS_STATE_SCAN_REPORT,    /* <tenant>.scan */
+	GS_STATE_PENDING_VERIFY, /* pending-verify/<tenant>@<remote> */
+	GS_STATE_VERIFY_NEXT,    /* verify-next/<tenant>@<remote> */
+	GS_STATE_NFILES
+};
+
+/*
+ * gs_state_path(state_dir, which, tenant, remote): the malloc'd path of one
+ * of a tenant's state files; remote is required for the per-remote files
+ * (pending-verify, verify-next) and ignored otherwise.  NULL on allocation
+ * failure (warned).
+ */
+char *gs_state_path(const char *state_dir, enum gs_state_file which, const char *tenant,
+                    const char *remote);
+
+/*
+ * gs_state_dir(state_dir, which): the malloc'd directory that holds the
+ * per-remote files of kind which (state_dir/pending-verify, .../verify-
+ * next), or state_dir itself for the others.  NULL on allocation failure.
+ */
+char *gs_state_dir(const char *state_dir, enum gs_state_file which);
+
+/* gs_state_status_path(state_dir): "state_dir/status.tsv", malloc'd. */
+char *gs_state_status_path(const char *state_dir);
+
+/* gs_state_run_lock_path(state_dir): "state_dir/run.lock", malloc'd. */
+char *gs_state_run_lock_path(const char *state_dir);
+
+/*
+ * gs_state_tenant_paths(state_dir, tenant, ret, ret_n): every file of
+ * state_dir that holds state of tenant and exists now (the files cache,
+ * the scan report, and its pending-verify and verify-next file for every
+ * remote), as a malloc'd array of malloc'd paths, sorted.  Free with
+ * gs_state_paths_free.  0, or -1 (warned).  The status table's lines of
+ * the tenant are not included: they are rows of a shared file.
+ */
+int gs_state_tenant_paths(const char *state_dir, const char *tenant, char ***ret, size_t *ret_n);
+
+/* gs_state_paths_free(v, n): free what gs_state_tenant_paths() returned. */
+void gs_state_paths_free(char **v, size_t n);
+
+/* ---- the status table (status.c) -------------------------------------- */
+
+/*
+ * gs_status_record(state_dir, s): replace the status line of (step, tenant,
+ * remote) in state_dir/status.tsv with s (atomically).  0 or -1 (warned).
+ */
+int gs_status_record(const char *state_dir, const struct gs_step *s);
+
+/* One loaded status line; strings are malloc'd. */
+struct gs_status_line {
+	char *step, *tenant, *remote, *message, *snapshot;
+	int status;
+	int64_t start_ns, duration_ns;
+	int64_t last_ok_ns; /* start of the last run with status 0 or 4, or 0 */
+	uint64_t files, bytes, new_bytes;
+};
+
+/*
+ * gs_status_load(state_dir, ret, ret_n): every line of state_dir/status.tsv
+ * into a malloc'd array (malformed lines are warned and skipped).  0 (no
+ * file: 0 lines) or -1 (warned).
+ */
+int gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n);
+
+/* gs_status_free(v, n): free n loaded status lines and the array; v may be
+ * NULL. */
+void gs_status_free(struct gs_status_line *v, size_t n);
+
+/* ---- metrics (metrics.c) ---------------------------------------------- */
+
+/*
+ * gs_metrics_write(path, lines, n, now_ns): Prometheus text format for
+ * node_exporter's textfile collector, written atomically (0644).  0, or -1.
+ * A NULL path does nothing.
+ */
+int gs_metrics_write(const char *path, const struct gs_status_line *lines, size_t n,
+                     int64_t now_ns);
+
+#endif
