@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "geosnap/audit.h"
+#include "geosnap/format.h"
 
 /* The per-tenant files of state_dir (gs_state_path). */
 enum gs_state_file {
@@ -66,6 +67,34 @@ int gs_state_tenant_paths(const char *state_dir, const char *tenant, char ***ret
 
 /* gs_state_paths_free(v, n): free what gs_state_tenant_paths() returned. */
 void gs_state_paths_free(char **v, size_t n);
+
+/* ---- the scan report (scanreport.c) ---------------------------------- */
+
+/*
+ * gs_state_scan_write(state_dir, tenant, snap, notes, len): replace the
+ * tenant's scan report with one for snapshot snap (32 hex) holding len
+ * bytes of notes (lines, each ending in a newline).  Best effort: a
+ * failure is warned and otherwise ignored (it loses only names that verify
+ * would list).
+ */
+void gs_state_scan_write(const char *state_dir, const char *tenant, const char *snap,
+                         const void *notes, size_t len);
+
+/*
+ * gs_state_scan_snapshot(state_dir, tenant, ret): the snapshot the last
+ * backup made, from the report's first line.  0 with ret filled (32 hex
+ * digits); 1 when there is no report or no such line (warned when
+ * the file is there but malformed); -1 when it cannot be read (warned).
+ */
+int gs_state_scan_snapshot(const char *state_dir, const char *tenant, char ret[GS_NAME_HEX]);
+
+/*
+ * gs_state_scan_notes(state_dir, tenant, snap): the notes of the tenant's
+ * scan report, one malloc'd text of newline-ended lines ("" when there are
+ * none), when the report is that of snapshot snap; NULL when there is no
+ * report, it is another snapshot's, or it cannot be read.
+ */
+char *gs_state_scan_notes(const char *state_dir, const char *tenant, const char *snap);
 
 /* ---- the status table (status.c) -------------------------------------- */
 

@@ -1,7 +1,8 @@
 /*
  * test_state.c -- the names of state_dir's files (geosnap/state.h): each
- * kind's path, and gs_state_tenant_paths() finding exactly one tenant's
- * files, not those of a tenant whose name starts with the same letters.
+ * kind's path, gs_state_tenant_paths() finding exactly one tenant's
+ * files, not those of a tenant whose name starts with the same letters,
+ * and the scan report's round trip.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,40 @@ main(void)
 	CHECK(gs_state_tenant_paths(dir, "acme2", &v, &n) == 0);
 	CHECK(n == 3);
 	gs_state_paths_free(v, n);
+
+	/* The scan report: which snapshot, and its notes only for it. */
+	{
+		static const char snap[] = "0123456789abcdef0123456789abcdef";
+		static const char other[] = "ffffffffffffffffffffffffffffffff";
+		static const char notes[] = "a.txt: vanished\nb.txt: changed while read\n";
+		char got[GS_NAME_HEX];
+		char *text;
+
+		gs_state_scan_write(dir, "acme", snap, notes, strlen(notes));
+		CHECK(gs_state_scan_snapshot(dir, "acme", got) == 0);
+		CHECK(strcmp(got, snap) == 0);
+		text = gs_state_scan_notes(dir, "acme", snap);
+		CHECK(text != NULL && strcmp(text, notes) == 0);
+		free(text);
+		CHECK(gs_state_scan_notes(dir, "acme", other) == NULL);
+		CHECK(gs_state_scan_snapshot(dir, "acme3", got) == 1);
+		gs_state_scan_write(dir, "acme", other, "", 0);
+		text = gs_state_scan_notes(dir, "acme", other);
+		CHECK(text != NULL && text[0] == '\0');
+		free(text);
+		p = gs_path_join(dir, "acme.scan");
+		{
+			FILE *f = fopen(p, "w");
+
+			CHECK(f != NULL);
+			if (f) {
+				fputs("snapshot nothex\n", f);
+				fclose(f);
+			}
+		}
+		free(p);
+		CHECK(gs_state_scan_snapshot(dir, "acme", got) == 1);
+	}
 
 	/* Clean up. */
 	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
