@@ -22,7 +22,7 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 	char(*names)[GS_NAME_HEX] = NULL;
 	struct gs_wkey *k;
 	int64_t now = gs_now_ns();
-	char nowtm[32];
+	char nowtm[GS_ISO_TIME_MAX];
 	size_t n;
 	int rc = GS_EXIT_OK;
 
@@ -38,19 +38,17 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 	gs_iso_time(nowtm, sizeof(nowtm), now / GS_NS_PER_S);
 	for (size_t i = 0; i < n; i++) {
 		struct gs_snap_info s;
-		const uint8_t *sct;
-		uint8_t *buf, ph[32];
-		size_t len, slen;
-		char when[32], host[256];
+		char when[GS_ISO_TIME_MAX], host[256];
 		int future;
 
-		if (gs_repo_read(r, t->name, GS_OBJ_SNAP, names[i], &buf, &len)) {
-			rc = agent_worst(rc, GS_EXIT_FAIL);
-			continue;
-		}
-		if (gs_snap_parse_public(k->index_key, names[i], buf, len, &s, &sct, &slen, ph)) {
-			free(buf);
+		switch (gs_repo_snap_public(r, t->name, k->index_key, names[i], &s)) {
+		case 0:
+			break;
+		case 2: /* corrupt or forged: named */
 			rc = agent_worst(rc, GS_EXIT_PROBLEM);
+			continue;
+		default: /* gone since the listing, or unreadable */
+			rc = agent_worst(rc, GS_EXIT_FAIL);
 			continue;
 		}
 		gs_iso_time(when, sizeof(when), s.time_ns / GS_NS_PER_S);
@@ -85,7 +83,6 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 			       (unsigned long long)s.files, (unsigned long long)s.bytes,
 			       (unsigned long long)s.new_bytes, future ? "  FUTURE" : "");
 		gs_snap_info_free(&s);
-		free(buf);
 	}
 	free(names);
 	gs_wkey_free(k);

@@ -348,6 +348,26 @@ gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *
 	return rc;
 }
 
+/*
+ * gs_repo_snap_public(r, tenant, index_key, name, ret): snapshot name's
+ * public part into *ret.  0; 1 missing; 2 corrupt (warned); -1 (warned).
+ */
+int
+gs_repo_snap_public(const struct gs_repo *r, const char *tenant,
+                    const uint8_t index_key[GS_KEY_LEN], const char *name, struct gs_snap_info *ret)
+{
+	const uint8_t *sct;
+	uint8_t *buf, ph[32]; /* gs_snap_parse_public's hash, unused here */
+	size_t len, slen;
+	int rc;
+
+	if ((rc = gs_repo_read(r, tenant, GS_OBJ_SNAP, name, &buf, &len)) != 0)
+		return rc;
+	rc = gs_snap_parse_public(index_key, name, buf, len, ret, &sct, &slen, ph) ? 2 : 0;
+	free(buf);
+	return rc;
+}
+
 /* gs_repo_stat(r, tenant, kind, name, ret_size): 0, 1 if missing, -1. */
 int
 gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,

@@ -66,6 +66,18 @@ int gs_repo_list(const struct gs_repo *r, const char *tenant, int kind, char (**
 int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint8_t **ret, size_t *ret_len);
 
+/*
+ * gs_repo_snap_public(r, tenant, index_key, name, ret): read snapshot name
+ * and parse its public part (what the write key may see: time, host,
+ * counts) into *ret, to be freed with gs_snap_info_free.  0; 1 when it does
+ * not exist; 2 when it is corrupt or forged (warned naming it); -1 when it
+ * cannot be read (warned).  Every listing of snapshots on the write side
+ * goes through here.
+ */
+int gs_repo_snap_public(const struct gs_repo *r, const char *tenant,
+                        const uint8_t index_key[GS_KEY_LEN], const char *name,
+                        struct gs_snap_info *ret);
+
 /* gs_repo_stat(r, tenant, kind, name, ret_size): 0, 1 if missing, -1. */
 int gs_repo_stat(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint64_t *ret_size);
