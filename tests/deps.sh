@@ -10,6 +10,8 @@ PKGS=(
   e2fsprogs mount  # mkfs.ext2 and a loop mount (tests/scenario/10-racy-clean.sh), tmpfs mounts (ship/12, scenario/11)
   openssh-server openssh-client
   prometheus  # promtool, which checks the metrics file (tests/ship/01-nightly.sh)
+  scdoc man-db  # the man pages (docs/man) and their test (tests/docs/man-pages.sh)
+  dpkg-dev file systemd  # cpack -G DEB (dpkg-shlibdeps, file) and tests/package/deb.sh (systemd-analyze verify)
 )
 
 SUDO=
