@@ -4,7 +4,7 @@
  * booleans, dates, comma-separated lists and the cipher; each checks the
  * key's range and stores into the key's field, or records a message that
  * says what was expected.  Also the checks other modules use for names,
- * URLs and pinned fingerprints.
+ * URLs (the grammar of gs_tp_url_parse) and pinned fingerprints.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config/config_internal.h"
+#include "geosnap/transport.h"
 
 /* fmt_size(buf, n, v): v in the largest binary unit that divides it. */
 static void
@@ -141,54 +142,21 @@ gs_valid_name(const char *s)
 }
 
 /*
- * gs_valid_url(s): sftp://[user@]host[:port]/path or file:///path, without
- * blanks.  The transport parses the details; this only catches typos early.
- * Returns 1 when valid.
+ * gs_valid_url(s): a remote's url as the configuration accepts it,
+ * sftp://[user@]host[:port]/path or file:///path, by the grammar of
+ * gs_tp_url_parse() (transport.h), so that a url the configuration takes
+ * is one the transport opens.  Returns 1 when valid, 0 otherwise.
  */
 int
 gs_valid_url(const char *s)
 {
-	const char *auth, *slash, *host, *colon, *p;
-	unsigned long port = 0;
+	struct gs_tp_url u;
+	char err[200];
 
-	for (p = s; *p; p++) {
-		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			return 0;
-	}
-	if (strncmp(s, "file:///", 8) == 0)
-		return s[8] != '\0';
-	if (strncmp(s, "sftp://", 7) != 0)
+	if (gs_tp_url_parse(s, &u, err, sizeof(err)) != 0)
 		return 0;
-	auth = s + 7;
-	if ((slash = strchr(auth, '/')) == NULL || slash == auth || slash[1] == '\0')
-		return 0;
-	host = auth;
-	for (p = auth; p < slash; p++) {
-		if (*p == '@')
-			host = p + 1;
-	}
-	if (host == slash || (host > auth && host - 1 == auth))
-		return 0;
-	/* The port follows the last ':' unless that is inside [IPv6]. */
-	colon = NULL;
-	for (p = host; p < slash; p++) {
-		if (*p == ':')
-			colon = p;
-		else if (*p == ']')
-			colon = NULL;
-	}
-	if (colon == NULL)
-		return 1;
-	if (colon == host || colon + 1 == slash)
-		return 0;
-	for (p = colon + 1; p < slash; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		port = port * 10 + (unsigned long)(*p - '0');
-		if (port > 65535)
-			return 0;
-	}
-	return port != 0;
+	gs_tp_url_free(&u);
+	return 1;
 }
 
 /* gs_valid_fingerprint(s): a pinned host key fingerprint, "SHA256:" and 43

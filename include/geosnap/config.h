@@ -155,8 +155,8 @@ const char *gs_config_default_path(void);
 int gs_valid_name(const char *s);
 
 /* gs_valid_url(s): a remote's url as the configuration accepts it,
- * sftp://[user@]host[:port]/path or file:///path.  Returns 1 when valid, 0
- * otherwise. */
+ * sftp://[user@]host[:port]/path or file:///path, by the grammar of
+ * gs_tp_url_parse() (transport.h).  Returns 1 when valid, 0 otherwise. */
 int gs_valid_url(const char *s);
 
 /* gs_valid_fingerprint(s): a pinned host key fingerprint, "SHA256:" and 43

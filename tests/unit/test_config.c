@@ -1,6 +1,7 @@
 /*
  * test_config.c -- gs_config_load(): the example of CLI.md, every key, the
  * defaults, and one message per kind of mistake naming file, line and key;
+ * the URL grammar shared with the transport;
  * gs_config_load_flags(GS_CONFIG_FOR_RESTORE): the agent-only keys optional.
  */
 #include <dirent.h>
@@ -574,6 +575,27 @@ test_bad_structure(void)
 	             "NUL byte");
 }
 
+/* One URL grammar: gs_valid_url() accepts what the transport opens
+ * (gs_tp_url_parse, tests/transport/urls.c) and nothing else. */
+static void
+test_urls(void)
+{
+	CHECK(gs_valid_url("sftp://u@h:2222/p") && gs_valid_url("file:///p"));
+	CHECK(gs_valid_url("sftp://h/") && gs_valid_url("file:///"));
+	CHECK(gs_valid_url("sftp://[::1]:2222/p") && gs_valid_url("sftp://u%40corp@h/p%20q"));
+	CHECK(gs_valid_url("file:///mnt/backup%20disk"));
+	CHECK(!gs_valid_url("sftp://h") && !gs_valid_url("sftp://h:0/p") && !gs_valid_url("x"));
+	CHECK(!gs_valid_url("sftp://u:password@h/p") && !gs_valid_url("sftp://[::1/p"));
+	CHECK(!gs_valid_url("sftp://h/a%zz") && !gs_valid_url("sftp://h/a%0ab"));
+	CHECK(!gs_valid_url("sftp://h/p q") && !gs_valid_url("sftp://h/p\tq"));
+	CHECK(!gs_valid_url("file://relative") && !gs_valid_url("file:///a%00"));
+	CHECK(!gs_valid_url("file:///a b") && !gs_valid_url("SFTP://h/p"));
+	CHECK(!gs_valid_url(""));
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://u:pw@h/p\n", 5, "url",
+	    "bad URL, expected sftp://[user@]host[:port]/path or file:///path (got "
+	    "'sftp://u:pw@h/p')");
+}
+
 /* loads_for_restore(src, text): text loads with GS_CONFIG_FOR_RESTORE;
  * the config (the caller frees it), or NULL after a failed CHECK. */
 static struct gs_config *
@@ -645,8 +667,6 @@ test_for_restore(void)
 	/* the agent still refuses the bare restore host's configuration */
 	BAD("[tenant \"acme\"]\nread_key = /k\n", 0, NULL, "missing required section [agent]");
 
-	CHECK(gs_valid_url("sftp://u@h:2222/p") && gs_valid_url("file:///p"));
-	CHECK(!gs_valid_url("sftp://h") && !gs_valid_url("sftp://h:0/p") && !gs_valid_url("x"));
 	CHECK(gs_valid_fingerprint("SHA256:" FPR43));
 	CHECK(!gs_valid_fingerprint("SHA256:short") && !gs_valid_fingerprint(FPR43));
 }
@@ -770,6 +790,7 @@ main(void)
 	test_bad_values();
 	test_bad_structure();
 	test_bad_missing();
+	test_urls();
 	test_for_restore();
 	test_names_and_paths();
 	CHECK(nbad > 100);
