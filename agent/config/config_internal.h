@@ -2,8 +2,8 @@
  * config_internal.h -- what the files of agent/config/ share; private to
  * that folder.
  *
- *   keys.c    the key tables (name, kind, field, range, default, required),
- *             the defaults, table-driven free
+ *   keys.c    the key tables (name, kind, field, range, default, required,
+ *             not supported yet), the defaults, table-driven free
  *   values.c  one parser per kind of value, and the name, URL and
  *             fingerprint checks
  *   ini.c     the line reader and section headers around inih, the key
@@ -68,6 +68,8 @@ struct key {
 	uint64_t def; /* integer kinds: the default (as stored; -1 is UINT64_MAX) */
 	int pow2;     /* K_SIZE: must be a power of two */
 	int required; /* REQ_*: must be set in every section of this kind */
+	int later;    /* no effect yet: refused as "not supported yet"; the
+	                 parser stays so that the issue using it only clears this */
 };
 
 enum sect { S_NONE, S_AGENT, S_POLICY, S_REMOTE, S_TENANT };

@@ -17,6 +17,10 @@
  *    the reader refuses continuation lines.
  * The reader also stops the parse at the first error by reporting end of
  * file, so exactly one message is printed.  No inih global is changed.
+ *
+ * A key of the tables marked "later" (it has no effect yet) is refused
+ * with "not supported yet" wherever it appears, before its value is looked
+ * at.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -107,6 +111,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if ((i = gs_config_key_index(st->sect, name)) < 0)
 		return gs_config_bad_value(st, name, value, "unknown key");
 	k = &sd->keys[i];
+	if (k->later)
+		return gs_config_bad_value(st, name, value, "not supported yet");
 	if (st->lines[i] != 0 && k->kind != K_PATHS && k->kind != K_GLOBS)
 		return gs_config_bad_value(st, name, value, "set twice, first on line %d",
 		                           st->lines[i]);

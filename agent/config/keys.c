@@ -1,8 +1,8 @@
 /*
  * keys.c -- every key of the configuration, in one table per section: its
  * name, the kind of value, the field it fills, the allowed range, the
- * default (the GS_CONFIG_DEFAULT_* values of config.h) and whether it is
- * required.  The
+ * default (the GS_CONFIG_DEFAULT_* values of config.h), whether it is
+ * required, and whether it is refused as "not supported yet".  The
  * defaults are stored and the strings and lists freed by walking these
  * tables, so a new key is one line here and one field in config.h.
  */
@@ -28,7 +28,7 @@ static const struct key agent_keys[] = {
     {.name = "repository", .kind = K_PATH, AT(gs_config, repository), .required = REQ_AGENT},
     {.name = "state_dir", .kind = K_PATH, AT(gs_config, state_dir), .required = REQ_AGENT},
     {.name = "audit_log", .kind = K_PATH, AT(gs_config, audit_log)},
-    {.name = "audit_key", .kind = K_PATH, AT(gs_config, audit_key)},
+    {.name = "audit_key", .kind = K_PATH, AT(gs_config, audit_key), .later = 1},
     {.name = "metrics_file", .kind = K_PATH, AT(gs_config, metrics_file)},
     {.name = "chunk_min",
      .kind = K_SIZE,
@@ -72,22 +72,26 @@ static const struct key policy_keys[] = {
      .kind = K_UINT,
      AT(gs_policy_conf, keep_daily),
      .max = UINT_MAX,
-     .def = GS_CONFIG_DEFAULT_KEEP_DAILY},
+     .def = GS_CONFIG_DEFAULT_KEEP_DAILY,
+     .later = 1},
     {.name = "keep_weekly",
      .kind = K_UINT,
      AT(gs_policy_conf, keep_weekly),
      .max = UINT_MAX,
-     .def = GS_CONFIG_DEFAULT_KEEP_WEEKLY},
+     .def = GS_CONFIG_DEFAULT_KEEP_WEEKLY,
+     .later = 1},
     {.name = "keep_monthly",
      .kind = K_UINT,
      AT(gs_policy_conf, keep_monthly),
      .max = UINT_MAX,
-     .def = GS_CONFIG_DEFAULT_KEEP_MONTHLY},
+     .def = GS_CONFIG_DEFAULT_KEEP_MONTHLY,
+     .later = 1},
     {.name = "max_age",
      .kind = K_DUR,
      AT(gs_policy_conf, max_age_s),
      .max = UINT64_MAX,
-     .def = GS_CONFIG_DEFAULT_MAX_AGE_S},
+     .def = GS_CONFIG_DEFAULT_MAX_AGE_S,
+     .later = 1},
     {.name = "verify_sample",
      .kind = K_PCT,
      AT(gs_policy_conf, verify_sample_ppm),
@@ -96,12 +100,14 @@ static const struct key policy_keys[] = {
      .kind = K_DUR,
      AT(gs_policy_conf, offboard_grace_s),
      .max = UINT64_MAX,
-     .def = GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S},
+     .def = GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S,
+     .later = 1},
     {.name = "erasure_deadline",
      .kind = K_DUR,
      AT(gs_policy_conf, erasure_deadline_s),
      .max = UINT64_MAX,
-     .def = GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S},
+     .def = GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S,
+     .later = 1},
 };
 
 static const struct key remote_keys[] = {
@@ -137,7 +143,8 @@ static const struct key tenant_keys[] = {
     {.name = "offboarded",
      .kind = K_DATE,
      AT(gs_tenant_conf, offboarded),
-     .def = (uint64_t)-1 /* not set */},
+     .def = (uint64_t)-1 /* not set */,
+     .later = 1},
     {.name = "one_file_system",
      .kind = K_BOOL,
      AT(gs_tenant_conf, one_file_system),

@@ -5,6 +5,14 @@
  * values are errors; the message names the file, the line and the key
  * ("geosnap.ini:12: [remote \"fi1\"] key 'timeout': bad duration, expected ...
  * (got '30 secs')").
+ *
+ * Keys that have no effect yet (keep_daily, keep_weekly, keep_monthly,
+ * max_age, offboard_grace and erasure_deadline in [policy], offboarded in
+ * a tenant, audit_key in [agent]) are refused the same way with "not
+ * supported yet" ("geosnap.ini:7: [policy] key 'max_age': not supported
+ * yet (got '90d')"), so that nobody relies on retention, erasure or a
+ * signed audit log that does not exist.  Their fields below keep their
+ * defaults until the issues that implement them turn them on.
  */
 #ifndef GEOSNAP_CONFIG_H
 #define GEOSNAP_CONFIG_H
@@ -33,6 +41,7 @@
 #define GS_CONFIG_DEFAULT_CONNECTIONS 2
 #define GS_CONFIG_DEFAULT_TIMEOUT_S 30 /* connect and I/O timeout */
 #define GS_CONFIG_DEFAULT_ONE_FILE_SYSTEM 1
+/* Not supported yet (see the top): the values the fields hold meanwhile. */
 #define GS_CONFIG_DEFAULT_KEEP_DAILY 7
 #define GS_CONFIG_DEFAULT_KEEP_WEEKLY 4
 #define GS_CONFIG_DEFAULT_KEEP_MONTHLY 12
@@ -65,13 +74,15 @@ struct gs_tenant_conf {
 	char *write_key;
 	char *read_key;                    /* optional, used by geosnap-restore */
 	struct gs_strlist allowed_regions; /* optional override of the policy */
-	int64_t offboarded;                /* unix seconds, or -1 when not set */
+	int64_t offboarded;                /* not supported yet: always -1 (not set) */
 	int one_file_system;               /* default 1 */
 	int line;
 };
 
 struct gs_policy_conf {
 	struct gs_strlist allowed_regions;
+	/* keep_*, max_age_s, offboard_grace_s, erasure_deadline_s: not
+	 * supported yet, always their GS_CONFIG_DEFAULT_* values. */
 	unsigned keep_daily, keep_weekly, keep_monthly;
 	uint64_t max_age_s;          /* 0 = none */
 	uint32_t verify_sample_ppm;  /* default 3% */
@@ -87,7 +98,7 @@ struct gs_config {
 	char *repository;
 	char *state_dir;
 	char *audit_log;
-	char *audit_key;
+	char *audit_key; /* not supported yet: always NULL */
 	char *metrics_file;
 	uint64_t chunk_min, chunk_avg, chunk_max; /* defaults 256K / 1M / 4M */
 	uint64_t pack_size;                       /* default 32M */
