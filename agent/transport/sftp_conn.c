@@ -30,7 +30,7 @@
 static const unsigned backoff_ms[] = {0, 500, 1000, 2000, 4000, 8000};
 #define NBACKOFF GS_NELEM(backoff_ms)
 /* Default connect and I/O timeout, as in config.h. */
-#define DEFAULT_TIMEOUT_S 30
+#define DEFAULT_TIMEOUT_S GS_CONFIG_DEFAULT_TIMEOUT_S
 /* An identity file larger than this is not a private key. */
 #define KEYFILE_MAX (64 * 1024)
 

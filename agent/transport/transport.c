@@ -270,7 +270,8 @@ bad:
 	return NULL;
 }
 
-/* gs_tp_url_free(u): free the members of u (not u itself). */
+/* gs_tp_url_free(u): free the strings of *u (not u itself; NULL accepted)
+ * and set them to NULL. */
 void
 gs_tp_url_free(struct gs_tp_url *u)
 {
@@ -282,16 +283,41 @@ gs_tp_url_free(struct gs_tp_url *u)
 	u->user = u->host = u->path = NULL;
 }
 
-/* gs_tp_url_parse(url, ret): 0 or -1 (the reason in err). */
+/*
+ * gs_tp_url_parse(url, ret, err, errlen): the one grammar of a remote's
+ * url, used by gs_tp_open() and by the configuration (gs_valid_url):
+ * sftp://[user@]host[:port]/path (no password, port 1-65535, "[v6]"
+ * literals) or file:///path; blanks and control characters only as %XX
+ * escapes, and no escape may decode to a control character.  On success
+ * fills *ret (the caller frees it with gs_tp_url_free) and returns 0; on
+ * failure leaves *ret untouched, writes the reason into err (errlen
+ * bytes, borrowed) and returns -1.
+ */
 int
 gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen)
 {
-	struct gs_tp_url u = {NULL, NULL, 22, NULL};
-	const char *auth, *slash, *at, *host, *hend, *port;
+	struct gs_tp_url u = {.user = NULL, .host = NULL, .port = 22, .path = NULL};
+	const char *auth, *slash, *at, *host, *hend, *port, *c;
 	size_t n;
 
+	for (c = url; *c != '\0'; c++) {
+		if (*c == ' ' || (unsigned char)*c < 0x20 || *c == 0x7f) {
+			snprintf(err, errlen, "a blank or control character (write it as %%XX)");
+			return -1;
+		}
+	}
+	if (strncmp(url, "file://", 7) == 0) {
+		/* file:///path: the path as it stands, %XX decoded. */
+		if (url[7] != '/' || (u.path = decode(url + 7, strlen(url + 7))) == NULL) {
+			snprintf(err, errlen, "expected file:///absolute/path");
+			return -1;
+		}
+		u.port = 0;
+		*ret = u;
+		return 0;
+	}
 	if (strncmp(url, "sftp://", 7) != 0) {
-		snprintf(err, errlen, "not an sftp:// url");
+		snprintf(err, errlen, "unsupported scheme (sftp:// or file://)");
 		return -1;
 	}
 	auth = url + 7;
@@ -401,7 +427,6 @@ gs_tp_open(const struct gs_remote_conf *rc)
 	struct gs_tp_url u;
 	const char *name = rc->name ? rc->name : "remote";
 	char err[200];
-	char *dir;
 
 	if (rc->url == NULL) {
 		gs_warn("remote %s: no url", name);
@@ -409,13 +434,13 @@ gs_tp_open(const struct gs_remote_conf *rc)
 		return NULL;
 	}
 	if (strncmp(rc->url, "file://", 7) == 0) {
-		if (rc->url[7] != '/' || (dir = decode(rc->url + 7, strlen(rc->url + 7))) == NULL) {
+		if (gs_tp_url_parse(rc->url, &u, err, sizeof(err))) {
 			gs_warn("remote %s: url %s: expected file:///absolute/path", name, rc->url);
 			gs_tp_set_open_errkind(GS_TP_ERR_REFUSED);
 			return NULL;
 		}
-		t = gs_tp_local_open(name, dir);
-		free(dir);
+		t = gs_tp_local_open(name, u.path);
+		gs_tp_url_free(&u);
 	} else if (strncmp(rc->url, "sftp://", 7) == 0) {
 		if (gs_tp_url_parse(rc->url, &u, err, sizeof(err))) {
 			gs_warn("remote %s: url %s: %s", name, rc->url, err);

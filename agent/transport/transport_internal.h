@@ -115,20 +115,6 @@ void gs_tp_listing_free(struct gs_tp_listing *l);
  * million files (0 = the default cap). */
 void gs_tp_set_list_limits(struct gs_transport *t, size_t max_entries, size_t max_name_bytes);
 
-/* A parsed "sftp://[user@]host[:port]/path" (all malloc'd, %XX decoded;
- * user NULL when the url names none; path absolute, without a trailing
- * '/' except for "/" itself). */
-struct gs_tp_url {
-	char *user;
-	char *host; /* without the brackets of an IPv6 literal */
-	unsigned port;
-	char *path;
-};
-
-/* gs_tp_url_parse(url, ret): 0 or -1 (the reason in err). */
-int gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen);
-void gs_tp_url_free(struct gs_tp_url *u);
-
 /* Implementations. */
 struct gs_transport *gs_tp_local_open(const char *name, const char *dir);
 struct gs_transport *gs_tp_sftp_open(const struct gs_remote_conf *rc, const struct gs_tp_url *u);

@@ -3,7 +3,16 @@
  *
  * Unknown sections and keys, repeated single-valued keys, and malformed
  * values are errors; the message names the file, the line and the key
- * ("geosnap.ini:12: [policy] key 'max_age': bad duration, expected ... (got '90 days')").
+ * ("geosnap.ini:12: [remote \"fi1\"] key 'timeout': bad duration, expected ...
+ * (got '30 secs')").
+ *
+ * Keys that have no effect yet (keep_daily, keep_weekly, keep_monthly,
+ * max_age, offboard_grace and erasure_deadline in [policy], offboarded in
+ * a tenant, audit_key in [agent]) are refused the same way with "not
+ * supported yet" ("geosnap.ini:7: [policy] key 'max_age': not supported
+ * yet (got '90d')"), so that nobody relies on retention, erasure or a
+ * signed audit log that does not exist.  Their fields below keep their
+ * defaults until the issues that implement them turn them on.
  */
 #ifndef GEOSNAP_CONFIG_H
 #define GEOSNAP_CONFIG_H
@@ -18,6 +27,28 @@
 #define GS_CIPHER_AESGCM 1
 #define GS_CIPHER_XCHACHA 2
 
+/* The defaults of the optional keys, in one place (conf/geosnap.ini.sample
+ * shows them; keys.c stores them; code that needs a default for a value
+ * not read from a configuration uses these names). */
+#define GS_CONFIG_DEFAULT_CHUNK_MIN ((uint64_t)256 << 10) /* 256K */
+#define GS_CONFIG_DEFAULT_CHUNK_AVG ((uint64_t)1 << 20)   /* 1M */
+#define GS_CONFIG_DEFAULT_CHUNK_MAX ((uint64_t)4 << 20)   /* 4M */
+#define GS_CONFIG_DEFAULT_PACK_SIZE ((uint64_t)32 << 20)  /* 32M */
+#define GS_CONFIG_DEFAULT_COMPRESSION 3                   /* zstd level */
+#define GS_CONFIG_DEFAULT_THREADS_MIN 2                   /* threads: online CPUs, at least this */
+#define GS_CONFIG_DEFAULT_CIPHER GS_CIPHER_AUTO
+#define GS_CONFIG_DEFAULT_VERIFY_SAMPLE_PPM 30000 /* 3% */
+#define GS_CONFIG_DEFAULT_CONNECTIONS 2
+#define GS_CONFIG_DEFAULT_TIMEOUT_S 30 /* connect and I/O timeout */
+#define GS_CONFIG_DEFAULT_ONE_FILE_SYSTEM 1
+/* Not supported yet (see the top): the values the fields hold meanwhile. */
+#define GS_CONFIG_DEFAULT_KEEP_DAILY 7
+#define GS_CONFIG_DEFAULT_KEEP_WEEKLY 4
+#define GS_CONFIG_DEFAULT_KEEP_MONTHLY 12
+#define GS_CONFIG_DEFAULT_MAX_AGE_S 0                               /* none */
+#define GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S ((uint64_t)14 * 86400)   /* 14d */
+#define GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S ((uint64_t)90 * 86400) /* 90d */
+
 struct gs_strlist {
 	char **v;
 	size_t n;
@@ -30,9 +61,9 @@ struct gs_remote_conf {
 	char *known_hosts; /* OpenSSH known_hosts file */
 	char *fingerprint; /* pinned "SHA256:..." host key, or NULL */
 	char *region;
-	unsigned connections;     /* default 2 */
+	unsigned connections;     /* default GS_CONFIG_DEFAULT_CONNECTIONS */
 	uint64_t bandwidth_limit; /* bytes per second, 0 = unlimited */
-	unsigned timeout_s;       /* connect and I/O timeout, default 30 */
+	unsigned timeout_s;       /* connect and I/O timeout, default GS_CONFIG_DEFAULT_TIMEOUT_S */
 	int line;                 /* line of the section header */
 };
 
@@ -43,13 +74,15 @@ struct gs_tenant_conf {
 	char *write_key;
 	char *read_key;                    /* optional, used by geosnap-restore */
 	struct gs_strlist allowed_regions; /* optional override of the policy */
-	int64_t offboarded;                /* unix seconds, or -1 when not set */
+	int64_t offboarded;                /* not supported yet: always -1 (not set) */
 	int one_file_system;               /* default 1 */
 	int line;
 };
 
 struct gs_policy_conf {
 	struct gs_strlist allowed_regions;
+	/* keep_*, max_age_s, offboard_grace_s, erasure_deadline_s: not
+	 * supported yet, always their GS_CONFIG_DEFAULT_* values. */
 	unsigned keep_daily, keep_weekly, keep_monthly;
 	uint64_t max_age_s;          /* 0 = none */
 	uint32_t verify_sample_ppm;  /* default 3% */
@@ -65,7 +98,7 @@ struct gs_config {
 	char *repository;
 	char *state_dir;
 	char *audit_log;
-	char *audit_key;
+	char *audit_key; /* not supported yet: always NULL */
 	char *metrics_file;
 	uint64_t chunk_min, chunk_avg, chunk_max; /* defaults 256K / 1M / 4M */
 	uint64_t pack_size;                       /* default 32M */
@@ -80,12 +113,13 @@ struct gs_config {
 };
 
 /*
- * gs_config_load(path): parse the configuration file at path for
- * geosnap-agent.  Returns a new config or NULL; every error is warned
- * naming path, line and key.  Required: the [agent] section with
- * repository and state_dir; each remote needs url and region, each tenant
- * source and write_key.  Missing optional values get the defaults
- * documented above.
+ * gs_config_load(path): parse the configuration file at path (borrowed)
+ * for geosnap-agent.  Required: the [agent] section with repository and
+ * state_dir; each remote needs url and region, each tenant source and
+ * write_key.  Missing optional values get the GS_CONFIG_DEFAULT_* values;
+ * host defaults to the host name.  Returns a new config the caller owns
+ * (gs_config_free), or NULL when the file cannot be read or has a mistake:
+ * one message is warned, naming path, line and key.
  */
 struct gs_config *gs_config_load(const char *path);
 
@@ -98,36 +132,47 @@ struct gs_config *gs_config_load(const char *path);
  * optional (the [agent] section itself, repository, state_dir, a remote's
  * region, a tenant's source and write_key; host gets no default); every
  * key that is present is still checked as for the agent, and a remote
- * still needs its url.
+ * still needs its url.  Returns as gs_config_load().
  */
 struct gs_config *gs_config_load_flags(const char *path, int flags);
 
-/* gs_config_parse(name, buf, len): like gs_config_load() on the len bytes
- * at buf (borrowed), named name in messages. */
+/*
+ * gs_config_parse(name, buf, len): gs_config_load() on the len bytes at
+ * buf (borrowed) instead of a file, named name (borrowed) in messages.
+ * Returns a new config the caller owns, or NULL (warned).
+ */
 struct gs_config *gs_config_parse(const char *name, const uint8_t *buf, size_t len);
 
-/* gs_config_free(c): free c (NULL accepted). */
+/* gs_config_free(c): free c and every string and list it holds (NULL
+ * accepted). */
 void gs_config_free(struct gs_config *c);
 
-/* gs_config_tenant(c, name): the tenant named name, or NULL. */
+/* gs_config_tenant(c, name): the tenant named name, borrowed from c (valid
+ * until gs_config_free), or NULL when c has none of that name. */
 const struct gs_tenant_conf *gs_config_tenant(const struct gs_config *c, const char *name);
 
-/* gs_config_remote(c, name): the remote named name, or NULL. */
+/* gs_config_remote(c, name): the remote named name, borrowed from c (valid
+ * until gs_config_free), or NULL when c has none of that name. */
 const struct gs_remote_conf *gs_config_remote(const struct gs_config *c, const char *name);
 
-/* gs_config_default_path(): $GEOSNAP_CONFIG or /etc/geosnap/geosnap.ini. */
+/* gs_config_default_path(): the configuration file to read without -c:
+ * $GEOSNAP_CONFIG when set and not empty (borrowed from the environment),
+ * else the static string "/etc/geosnap/geosnap.ini". */
 const char *gs_config_default_path(void);
 
 /* gs_valid_name(s): tenant and remote names are [A-Za-z0-9._-]{1,64}, not
- * starting with '.'.  Returns 1 when valid. */
+ * starting with '.'.  Returns 1 when s is such a name, 0 otherwise (also
+ * for NULL). */
 int gs_valid_name(const char *s);
 
 /* gs_valid_url(s): a remote's url as the configuration accepts it,
- * sftp://[user@]host[:port]/path or file:///path.  Returns 1 when valid. */
+ * sftp://[user@]host[:port]/path or file:///path, by the grammar of
+ * gs_tp_url_parse() (transport.h).  Returns 1 when valid, 0 otherwise. */
 int gs_valid_url(const char *s);
 
 /* gs_valid_fingerprint(s): a pinned host key fingerprint, "SHA256:" and 43
- * base64 characters as ssh-keygen -l prints.  Returns 1 when valid. */
+ * base64 characters as ssh-keygen -l prints (a trailing '=' allowed).
+ * Returns 1 when valid, 0 otherwise. */
 int gs_valid_fingerprint(const char *s);
 
 #endif

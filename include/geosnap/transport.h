@@ -79,6 +79,36 @@ struct gs_tp_entry {
  */
 struct gs_transport *gs_tp_open(const struct gs_remote_conf *rc);
 
+/*
+ * A remote's url, parsed: "sftp://[user@]host[:port]/path" or
+ * "file:///path".  All strings malloc'd and %XX decoded; user NULL when
+ * the url names none; host NULL for file://, else without the brackets of
+ * an IPv6 literal; port 22 unless given (0 for file://); path absolute,
+ * for sftp:// without a trailing '/' except for "/" itself.
+ */
+struct gs_tp_url {
+	char *user;
+	char *host;
+	unsigned port;
+	char *path;
+};
+
+/*
+ * gs_tp_url_parse(url, ret, err, errlen): the one grammar of a remote's
+ * url, used by gs_tp_open() and by the configuration (gs_valid_url):
+ * sftp://[user@]host[:port]/path (no password, port 1-65535, "[v6]"
+ * literals) or file:///path; blanks and control characters only as %XX
+ * escapes, and no escape may decode to a control character.  On success
+ * fills *ret (the caller frees it with gs_tp_url_free) and returns 0; on
+ * failure leaves *ret untouched, writes the reason into err (errlen
+ * bytes, borrowed) and returns -1.
+ */
+int gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen);
+
+/* gs_tp_url_free(u): free the strings of *u (not u itself; NULL accepted)
+ * and set them to NULL. */
+void gs_tp_url_free(struct gs_tp_url *u);
+
 /* gs_tp_open_local(name, dir): a local-directory transport (for tests and
  * for the local repository); dir must exist.  Copies both strings.  NULL
  * on failure (warned). */

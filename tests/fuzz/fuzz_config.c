@@ -1,7 +1,8 @@
 /*
- * fuzz_config.c -- the INI configuration (agent/config/config.c on inih).
- * The seeds are a minimal file and one that sets every key; mkcorpus.sh
- * adds conf/geosnap.ini.sample.
+ * fuzz_config.c -- the INI configuration (agent/config/ on inih).
+ * The seeds are a minimal file and one that sets every supported key (the
+ * keys not supported yet are refused at once, so they would only stop the
+ * fuzzer early); mkcorpus.sh adds conf/geosnap.ini.sample.
  */
 #include <string.h>
 
@@ -38,7 +39,6 @@ static const char *const seeds[] = {
     "repository = /srv/geosnap/repo ; inline comment\n"
     "state_dir = /var/lib/geosnap\n"
     "audit_log = /var/log/geosnap/audit.jsonl\n"
-    "audit_key = /etc/geosnap/audit.key\n"
     "metrics_file = /var/lib/prometheus/node-exporter/geosnap.prom\n"
     "chunk_min = 256K\n"
     "chunk_avg = 1MiB\n"
@@ -50,13 +50,7 @@ static const char *const seeds[] = {
     "\n"
     "[policy]\n"
     "allowed_regions = eu-central, eu-north\n"
-    "keep_daily = 7\n"
-    "keep_weekly = 4\n"
-    "keep_monthly = 12\n"
-    "max_age = 90d\n"
     "verify_sample = 0.5%\n"
-    "offboard_grace = 2w\n"
-    "erasure_deadline = 90d\n"
     "\n"
     "[remote \"fi1\"]\n"
     "url = sftp://geosnap@fi1.example.net:2222/geosnap\n"
@@ -81,7 +75,6 @@ static const char *const seeds[] = {
     "write_key = /etc/geosnap/keys/acme.write\n"
     "read_key = /etc/geosnap/keys/acme.read\n"
     "allowed_regions = eu-central\n"
-    "offboarded = 2026-10-01\n"
     "one_file_system = no\n"
     "\n"
     "[tenant \"beta-2.x\"]\n"

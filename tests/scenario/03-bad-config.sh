@@ -56,12 +56,18 @@ region = eu-north}"
 bad "relative source path" 7 "${GOOD/source = $T\/src/source = relative/path}"
 bad "bad number" 12 "$GOOD
 
-[policy]
-keep_daily = many"
+[remote \"r\"]
+connections = many"
 bad "bad duration" 12 "$GOOD
 
+[remote \"r\"]
+timeout = 30 secs"
+bad "key not supported yet" 12 "$GOOD
+
 [policy]
-max_age = 90 days"
+max_age = 90d" &&
+	gs_err_has "bad\.ini:12: \[policy\] key 'max_age': not supported yet" \
+		"a key with no effect yet is refused, not ignored"
 bad "number out of range" 5 "${GOOD/state_dir = $T\/state/state_dir = $T/state
 threads = 0}"
 bad "bad tenant name" 6 "${GOOD/\[tenant \"acme\"\]/[tenant \"bad name\"]}"

@@ -1,12 +1,13 @@
 /*
- * urls.c -- the parser of "sftp://[user@]host[:port]/path" remote urls
- * (agent/transport/transport.c), case by case.  Prints "N passed, M
- * failed".
+ * urls.c -- gs_tp_url_parse(), the one grammar of remote urls
+ * ("sftp://[user@]host[:port]/path" or "file:///path",
+ * agent/transport/transport.c; the configuration checks urls with it too),
+ * case by case.  Prints "N passed, M failed".
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "transport/transport_internal.h"
+#include "geosnap/transport.h"
 
 static int passed, failed;
 
@@ -22,9 +23,10 @@ good(const char *url, const char *user, const char *host, unsigned port, const c
 		return;
 	}
 	if ((user == NULL ? u.user != NULL : u.user == NULL || strcmp(u.user, user) != 0) ||
-	    strcmp(u.host, host) != 0 || u.port != port || strcmp(u.path, path) != 0) {
+	    (host == NULL ? u.host != NULL : u.host == NULL || strcmp(u.host, host) != 0) ||
+	    u.port != port || strcmp(u.path, path) != 0) {
 		printf("not ok - %s: user '%s' host '%s' port %u path '%s'\n", url,
-		       u.user ? u.user : "(none)", u.host, u.port, u.path);
+		       u.user ? u.user : "(none)", u.host ? u.host : "(none)", u.port, u.path);
 		failed++;
 	} else {
 		printf("ok - %s\n", url);
@@ -60,6 +62,9 @@ main(void)
 	good("sftp://[fe80::1]/x", NULL, "fe80::1", 22, "/x");
 	good("sftp://u%40corp@h/p%20q/%C3%A9", "u@corp", "h", 22, "/p q/\xc3\xa9");
 	good("sftp://h:1/a/b/c", NULL, "h", 1, "/a/b/c");
+	good("file:///mnt/backup%20disk/geosnap", NULL, NULL, 0, "/mnt/backup disk/geosnap");
+	good("file:///", NULL, NULL, 0, "/");
+	good("file:///x/", NULL, NULL, 0, "/x/");
 	bad("sftp://h");
 	bad("sftp://:22/x");
 	bad("sftp:///x");
@@ -80,6 +85,17 @@ main(void)
 	bad("sftp://h%41/x");
 	bad("ftp://h/x");
 	bad("SFTP://h/x");
+	bad("sftp://h o/x");
+	bad("sftp://h/x y");
+	bad("sftp://h/x\ty");
+	bad("sftp://h/x\x7f");
+	bad("file://relative");
+	bad("file://host/x");
+	bad("file:///a b");
+	bad("file:///a%zz");
+	bad("file:///a%0a");
+	bad("file:/x");
+	bad("");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 && passed > 0 ? 0 : 1;
 }
