@@ -1,6 +1,6 @@
 /*
  * repl.c -- what ship and verify share: listing a copy, the worker pool,
- * hashing a local object, the region rule and the config check.
+ * hashing a local object and the config check.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -245,36 +245,6 @@ repl_problem(struct gs_repl_result *res, pthread_mutex_t *mu, const char *fmt, .
 		snprintf(res->message, sizeof(res->message), "%s", msg);
 	if (mu)
 		pthread_mutex_unlock(mu);
-}
-
-int
-gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
-                const struct gs_remote_conf *rc)
-{
-	const struct gs_strlist *allowed =
-	    t->allowed_regions.n ? &t->allowed_regions : &cfg->policy.allowed_regions;
-
-	if (rc->region == NULL) {
-		gs_warn("%s:%d: [remote \"%s\"] has no region: set region = ... (R10: data is "
-		        "copied only to approved regions)",
-		        cfg->path, rc->line, rc->name);
-		return GS_EXIT_USAGE;
-	}
-	if (cfg->region != NULL && strcmp(cfg->region, rc->region) == 0) {
-		gs_warn("%s:%d: remote %s is in region %s, the primary's own region: a copy "
-		        "there does not survive a regional disaster; not shipping",
-		        cfg->path, rc->line, rc->name, rc->region);
-		return GS_EXIT_USAGE;
-	}
-	for (size_t i = 0; i < allowed->n; i++)
-		if (strcmp(allowed->v[i], rc->region) == 0)
-			return GS_EXIT_OK;
-	gs_warn("%s:%d: remote %s is in region %s, which tenant %s does not allow (%s "
-	        "allowed_regions: %s%s); not shipping",
-	        cfg->path, rc->line, rc->name, rc->region, t->name,
-	        t->allowed_regions.n ? "the tenant's" : "the policy's", allowed->n ? "" : "none",
-	        allowed->n ? allowed->v[0] : "");
-	return GS_EXIT_USAGE;
 }
 
 /* ---- the config object ------------------------------------------------ */

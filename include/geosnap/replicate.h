@@ -28,15 +28,6 @@ struct gs_repl_result {
 };
 
 /*
- * gs_region_check(cfg, t, rc): R10.  The remote must name a region other
- * than the agent's own, and one the tenant (or, when the tenant lists none,
- * the policy) allows.  0, or GS_EXIT_USAGE warned naming the config file
- * and the remote's line.  Nothing is contacted.
- */
-int gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
-                    const struct gs_remote_conf *rc);
-
-/*
  * gs_remote_init(local, rc, tenants, n): connect (host key, identity),
  * copy the repository's config object or check that the remote's is the
  * same, and create each tenant's directories.  Exit status.
