@@ -93,22 +93,4 @@ int gs_verify(const struct gs_config *cfg, const struct gs_repo *local,
               const struct gs_remote_conf *rc, const char *tenant, int full,
               struct gs_repl_result *res);
 
-/*
- * gs_verify_volume(local, tenant, k, state_dir, snap, list, res): volume
- * parity of one snapshot: the entries and bytes it stores against what its
- * scan saw, less what vanished or could not be read.  The snapshot is snap
- * (the one `run`'s backup step just made), or with snap NULL the one the last
- * backup recorded in state_dir/<tenant>.scan, or, when there is no such
- * record, the newest snapshot not dated in the future (said on stderr).
- * Never simply the greatest time: that is the writer's word, and a forged
- * snapshot dated in the future would be checked instead of real ones.
- * res->snapshot names the snapshot checked.  GS_EXIT_OK, GS_EXIT_WARN when
- * the scan had vanished/changed/unreadable files (counted in the message;
- * with list, each named on stderr from state_dir/<tenant>.scan),
- * GS_EXIT_PROBLEM on a mismatch or when the snapshot is missing or
- * unreadable, GS_EXIT_FAIL when the repository or the record cannot be read.
- */
-int gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
-                     const char *state_dir, const char *snap, int list, struct gs_repl_result *res);
-
 #endif
