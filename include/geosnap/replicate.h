@@ -17,14 +17,17 @@
 #include "geosnap/keys.h"
 #include "geosnap/repo.h"
 
+/* Bytes of a step's message, its terminating NUL included. */
+#define GS_REPL_MESSAGE_LEN 512
+
 struct gs_repl_result {
 	uint64_t objects;  /* shipped (ship) or read back (verify) */
 	uint64_t bytes;    /* their bytes */
 	uint64_t compared; /* verify: objects compared by name and size */
 	uint64_t repaired; /* ship --repair: files moved aside or restored */
 	unsigned problems;
-	char message[512];          /* the first problem, for the step record */
-	char snapshot[GS_NAME_HEX]; /* verify volume: the snapshot checked, or "" */
+	char message[GS_REPL_MESSAGE_LEN]; /* the first problem, for the step record */
+	char snapshot[GS_NAME_HEX];        /* verify volume: the snapshot checked, or "" */
 };
 
 /*
