@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "agent.h"
+#include "geosnap/policy.h"
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
 

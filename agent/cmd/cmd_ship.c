@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "geosnap/audit.h"
 #include "geosnap/keys.h"
+#include "geosnap/policy.h"
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
 

@@ -5,6 +5,8 @@
 
 #include "agent.h"
 #include "geosnap/audit.h"
+#include "geosnap/backup.h"
+#include "geosnap/policy.h"
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
 

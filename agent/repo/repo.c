@@ -416,12 +416,26 @@ int
 gs_repo_obj_hash(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                  uint64_t size, uint8_t *buf, size_t buflen, char ret_hex[GS_NAME_HEX])
 {
+	return gs_repo_obj_hash_tp(r->tp, tenant, kind, name, size, buf, buflen, ret_hex);
+}
+
+/*
+ * gs_repo_obj_hash_tp(tp, tenant, kind, name, size, buf, buflen, ret_hex):
+ * gs_repo_obj_hash on the copy behind tp (a remote's connection, borrowed),
+ * for callers that hold a connection rather than a gs_repo (replication's
+ * workers, one connection each).  0, 1 when the object is missing or
+ * shorter than size, -1 on error (warned).
+ */
+int
+gs_repo_obj_hash_tp(struct gs_transport *tp, const char *tenant, int kind, const char *name,
+                    uint64_t size, uint8_t *buf, size_t buflen, char ret_hex[GS_NAME_HEX])
+{
 	char *p = gs_layout_obj(tenant, kind, name);
 	int rc;
 
 	if (p == NULL)
 		return -1;
-	rc = gs_tp_hash(r->tp, p, size, buf, buflen, ret_hex);
+	rc = gs_tp_hash(tp, p, size, buf, buflen, ret_hex);
 	free(p);
 	return rc;
 }

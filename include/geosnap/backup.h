@@ -10,6 +10,9 @@
 #include "geosnap/keys.h"
 #include "geosnap/repo.h"
 
+/* The result of a replication or verify step (replicate.h). */
+struct gs_repl_result;
+
 struct gs_backup_result {
 	char snapshot[GS_NAME_HEX];          /* name of the published snapshot */
 	uint64_t files_seen, bytes_seen;     /* what the scan saw */
@@ -29,5 +32,24 @@ struct gs_backup_result {
  */
 int gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const struct gs_repo *r,
               const struct gs_wkey *k, int progress, struct gs_backup_result *ret);
+
+/*
+ * gs_verify_volume(local, tenant, k, state_dir, snap, list, res): volume
+ * parity of one snapshot: the entries and bytes it stores against what its
+ * scan saw, less what vanished or could not be read.  The snapshot is snap
+ * (the one `run`'s backup step just made), or with snap NULL the one the last
+ * backup recorded in state_dir/<tenant>.scan, or, when there is no such
+ * record, the newest snapshot not dated in the future (said on stderr).
+ * Never simply the greatest time: that is the writer's word, and a forged
+ * snapshot dated in the future would be checked instead of real ones.
+ * res->snapshot names the snapshot checked.  GS_EXIT_OK, GS_EXIT_WARN when
+ * the scan had vanished/changed/unreadable files (counted in the message;
+ * with list, each named on stderr from state_dir/<tenant>.scan),
+ * GS_EXIT_PROBLEM on a mismatch or when the snapshot is missing or
+ * unreadable, GS_EXIT_FAIL when the repository or the record cannot be read.
+ * Borrows everything; res is cleared first and filled for the step record.
+ */
+int gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
+                     const char *state_dir, const char *snap, int list, struct gs_repl_result *res);
 
 #endif

@@ -17,24 +17,18 @@
 #include "geosnap/keys.h"
 #include "geosnap/repo.h"
 
+/* Bytes of a step's message, its terminating NUL included. */
+#define GS_REPL_MESSAGE_LEN 512
+
 struct gs_repl_result {
 	uint64_t objects;  /* shipped (ship) or read back (verify) */
 	uint64_t bytes;    /* their bytes */
 	uint64_t compared; /* verify: objects compared by name and size */
 	uint64_t repaired; /* ship --repair: files moved aside or restored */
 	unsigned problems;
-	char message[512];          /* the first problem, for the step record */
-	char snapshot[GS_NAME_HEX]; /* verify volume: the snapshot checked, or "" */
+	char message[GS_REPL_MESSAGE_LEN]; /* the first problem, for the step record */
+	char snapshot[GS_NAME_HEX];        /* verify volume: the snapshot checked, or "" */
 };
-
-/*
- * gs_region_check(cfg, t, rc): R10.  The remote must name a region other
- * than the agent's own, and one the tenant (or, when the tenant lists none,
- * the policy) allows.  0, or GS_EXIT_USAGE warned naming the config file
- * and the remote's line.  Nothing is contacted.
- */
-int gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
-                    const struct gs_remote_conf *rc);
 
 /*
  * gs_remote_init(local, rc, tenants, n): connect (host key, identity),
@@ -101,23 +95,5 @@ int gs_ship(const struct gs_config *cfg, const struct gs_repo *local,
 int gs_verify(const struct gs_config *cfg, const struct gs_repo *local,
               const struct gs_remote_conf *rc, const char *tenant, int full,
               struct gs_repl_result *res);
-
-/*
- * gs_verify_volume(local, tenant, k, state_dir, snap, list, res): volume
- * parity of one snapshot: the entries and bytes it stores against what its
- * scan saw, less what vanished or could not be read.  The snapshot is snap
- * (the one `run`'s backup step just made), or with snap NULL the one the last
- * backup recorded in state_dir/<tenant>.scan, or, when there is no such
- * record, the newest snapshot not dated in the future (said on stderr).
- * Never simply the greatest time: that is the writer's word, and a forged
- * snapshot dated in the future would be checked instead of real ones.
- * res->snapshot names the snapshot checked.  GS_EXIT_OK, GS_EXIT_WARN when
- * the scan had vanished/changed/unreadable files (counted in the message;
- * with list, each named on stderr from state_dir/<tenant>.scan),
- * GS_EXIT_PROBLEM on a mismatch or when the snapshot is missing or
- * unreadable, GS_EXIT_FAIL when the repository or the record cannot be read.
- */
-int gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
-                     const char *state_dir, const char *snap, int list, struct gs_repl_result *res);
 
 #endif

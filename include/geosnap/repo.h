@@ -96,6 +96,12 @@ int gs_repo_read_range(const struct gs_repo *r, const char *tenant, int kind, co
  */
 int gs_repo_obj_hash(const struct gs_repo *r, const char *tenant, int kind, const char *name,
                      uint64_t size, uint8_t *buf, size_t buflen, char ret_hex[GS_NAME_HEX]);
+/* gs_repo_obj_hash_tp(tp, tenant, kind, name, size, buf, buflen, ret_hex):
+ * the same on the copy behind tp (a remote's connection, borrowed; one
+ * thread at a time), for callers that hold a connection rather than a
+ * gs_repo.  0, 1 when missing or shorter than size, -1 (warned). */
+int gs_repo_obj_hash_tp(struct gs_transport *tp, const char *tenant, int kind, const char *name,
+                        uint64_t size, uint8_t *buf, size_t buflen, char ret_hex[GS_NAME_HEX]);
 
 /* gs_repo_put(r, tenant, kind, buf, len, ret_name): publish a small object
  * named by its XXH3-128 on the local copy (never over an existing name,

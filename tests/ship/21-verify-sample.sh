@@ -8,7 +8,7 @@
 # verify.  Each verify's audit record ("event":"verify", "remote":"fi1")
 # counts in files the objects it read back: the objects of that verify's
 # bucket (names fall into buckets by their first 8 hex digits mod 10,
-# agent/repo/verify.c), plus everything shipped since the last verify.
+# agent/repl/verify.c), plus everything shipped since the last verify.
 . "$(dirname "$0")/lib.sh"
 ship_begin "verify_sample: rotating read-back of old objects, full read-back of new ones"
 
