@@ -2,8 +2,8 @@
  * volume.c -- volume parity of one snapshot (`verify --volume`, and `run`
  * after each backup): the entries and bytes the snapshot stores against
  * what its scan saw, less what vanished or could not be read.  It reads the
- * local repository and state_dir/<tenant>.scan (the scan report the backup
- * writes: "snapshot ID", then one line per file the scan had to pass over).
+ * local repository and the tenant's scan report in state_dir (state.h:
+ * which snapshot the last backup made, and the files it had to pass over).
  * Single-threaded; nothing is locked.
  */
 #include <stdarg.h>
@@ -13,15 +13,9 @@
 
 #include "geosnap/backup.h"
 #include "geosnap/replicate.h"
+#include "geosnap/state.h"
 #include "geosnap/util.h"
 
-/* The largest scan report read (state_dir/<tenant>.scan). */
-#define SCAN_REPORT_MAX (16u << 20)
-/* Its first line: SCAN_HEAD, the snapshot's name, a newline. */
-#define SCAN_HEAD "snapshot "
-#define SCAN_HEAD_LEN (sizeof(SCAN_HEAD) - 1)
-/* The BLAKE2b-256 gs_snap_parse_public hands back (unused here). */
-#define SNAP_PUB_HASH_LEN 32
 
 /* Count a problem in res, warn it, keep the first as the record's message
  * (what the replication steps do with theirs). */
@@ -41,91 +35,22 @@ problem(struct gs_repl_result *res, const char *fmt, ...)
 		snprintf(res->message, sizeof(res->message), "%s", msg);
 }
 
-/* Warn each line of state_dir/<tenant>.scan when it is the report of
+/* Warn each note of the tenant's scan report when it is the report of
  * snapshot `name`. */
 static void
 list_scan_report(const char *state_dir, const char *tenant, const char *name)
 {
-	char *path = gs_asprintf("%s/%s.scan", state_dir, tenant), *nl;
-	char head[SCAN_HEAD_LEN + GS_NAME_HEX + 1];
-	uint8_t *buf;
-	size_t len;
+	char *text = gs_state_scan_notes(state_dir, tenant, name), *nl;
 
-	if (path == NULL || gs_read_file(path, SCAN_REPORT_MAX, &buf, &len) != 0) {
-		free(path);
+	if (text == NULL)
 		return;
+	for (char *p = text; *p; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = 0;
+		gs_warn("tenant %s: snapshot %.12s: %s", tenant, name, p);
 	}
-	free(path);
-	snprintf(head, sizeof(head), SCAN_HEAD "%s\n", name);
-	if (len >= strlen(head) && memcmp(buf, head, strlen(head)) == 0) {
-		char *text = malloc(len + 1);
-
-		if (text != NULL) {
-			memcpy(text, buf, len);
-			text[len] = 0;
-			for (char *p = text + strlen(head); *p; p = nl + 1) {
-				if ((nl = strchr(p, '\n')) == NULL)
-					break;
-				*nl = 0;
-				gs_warn("tenant %s: snapshot %.12s: %s", tenant, name, p);
-			}
-			free(text);
-		}
-	}
-	free(buf);
-}
-
-/* The public part of snapshot name: 0, 1 when it does not exist, 2 when it
- * is corrupt (warned), -1 when it cannot be read (warned). */
-static int
-load_info(const struct gs_repo *local, const char *tenant, const struct gs_wkey *k,
-          const char *name, struct gs_snap_info *ret)
-{
-	const uint8_t *sct;
-	uint8_t *buf, ph[SNAP_PUB_HASH_LEN];
-	size_t len, slen;
-	int rc;
-
-	if ((rc = gs_repo_read(local, tenant, GS_OBJ_SNAP, name, &buf, &len)) != 0)
-		return rc;
-	rc = gs_snap_parse_public(k->index_key, name, buf, len, ret, &sct, &slen, ph) ? 2 : 0;
-	free(buf);
-	return rc;
-}
-
-/*
- * The snapshot the last backup made: the first line, "snapshot ID", of
- * state_dir/<tenant>.scan (backup.c writes it after publishing).  0 with
- * ret filled; 1 when there is no such file or line (warned when the file is
- * there but malformed); -1 when it cannot be read (warned).
- */
-static int
-last_backup(const char *state_dir, const char *tenant, char ret[GS_NAME_HEX])
-{
-	char *path = gs_asprintf("%s/%s.scan", state_dir, tenant);
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	if (path == NULL)
-		return -1;
-	if ((rc = gs_read_file(path, SCAN_REPORT_MAX, &buf, &len)) != 0) {
-		free(path);
-		return rc;
-	}
-	rc = 1;
-	if (len >= SCAN_HEAD_LEN + GS_NAME_HEX && memcmp(buf, SCAN_HEAD, SCAN_HEAD_LEN) == 0 &&
-	    buf[SCAN_HEAD_LEN + GS_NAME_HEX - 1] == '\n') {
-		memcpy(ret, buf + SCAN_HEAD_LEN, GS_NAME_HEX - 1);
-		ret[GS_NAME_HEX - 1] = '\0';
-		if (gs_layout_is_objname(ret))
-			rc = 0;
-	}
-	if (rc != 0)
-		gs_warn("%s: the first line is not \"snapshot ID\"", path);
-	free(buf);
-	free(path);
-	return rc;
+	free(text);
 }
 
 /*
@@ -153,7 +78,7 @@ newest_not_future(const struct gs_repo *local, const char *tenant, const struct 
 	for (size_t i = 0; i < n; i++) {
 		struct gs_snap_info s;
 
-		switch (load_info(local, tenant, k, names[i], &s)) {
+		switch (gs_repo_snap_public(local, tenant, k->index_key, names[i], &s)) {
 		case 0:
 			break;
 		case 1: /* removed since the listing */
@@ -216,14 +141,14 @@ gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct g
 	} else {
 		snprintf(whose, sizeof(whose), "recorded by the last backup in %s/%s.scan",
 		         state_dir, tenant);
-		r = last_backup(state_dir, tenant, name);
+		r = gs_state_scan_snapshot(state_dir, tenant, name);
 	}
 	if (r < 0) {
 		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
 		return GS_EXIT_FAIL;
 	}
 	if (r == 0) {
-		switch (load_info(local, tenant, k, name, &best)) {
+		switch (gs_repo_snap_public(local, tenant, k->index_key, name, &best)) {
 		case 0:
 			break;
 		case 1:

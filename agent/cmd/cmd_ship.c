@@ -4,10 +4,6 @@
 #include <stdio.h>
 
 #include "agent.h"
-#include "geosnap/audit.h"
-#include "geosnap/keys.h"
-#include "geosnap/policy.h"
-#include "geosnap/replicate.h"
 #include "geosnap/util.h"
 
 static const char usage[] =

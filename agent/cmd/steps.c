@@ -16,6 +16,7 @@
 #include "geosnap/state.h"
 #include "geosnap/backup.h"
 #include "geosnap/keys.h"
+#include "geosnap/policy.h"
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
 

@@ -159,43 +159,4 @@ int gs_repl_repair(const struct gs_repo *local, struct gs_transport **tps, size_
                    const struct gs_remote_conf *rc, const char *tenant, const struct gs_repair *how,
                    struct gs_repl_result *res);
 
-/* ---- verify's state files (pending.c) ---------------------------------- */
-
-/* What ship published since the last completed verify: the open
- * state_dir/pending-verify/<tenant>@<remote>. */
-struct gs_repl_pending;
-
-/* gs_repl_pending_path(cfg, tenant, rc): "state_dir/pending-verify/T@R"
- * (malloc'd), or NULL (warned). */
-char *gs_repl_pending_path(const struct gs_config *cfg, const char *tenant,
-                           const struct gs_remote_conf *rc);
-/* gs_repl_pending_open(cfg, tenant, rc): open the tenant's pending file for
- * appending (created 0600, never through a link).  NULL (warned). */
-struct gs_repl_pending *gs_repl_pending_open(const struct gs_config *cfg, const char *tenant,
-                                             const struct gs_remote_conf *rc);
-/* gs_repl_pending_add(p, kind, name): append one published object and
- * flush.  Not thread-safe: the caller serialises. */
-void gs_repl_pending_add(struct gs_repl_pending *p, int kind, const char *name);
-/* gs_repl_pending_close(p): close and free p (NULL: nothing).  0, or -1
- * warned when the file could not be written out. */
-int gs_repl_pending_close(struct gs_repl_pending *p);
-/* gs_repl_pending_load(path, ret): the objects a pending file names, into
- * a sorted *ret (no sizes); none when it does not exist.  Lines cut by a
- * kill are skipped.  0, or -1 warned. */
-int gs_repl_pending_load(const char *path, struct gs_repl_inv *ret);
-/* gs_repl_pending_clear(path): remove the pending file once a verify has
- * read its objects back (warned when that fails; gone already is fine). */
-void gs_repl_pending_clear(const char *path);
-
-/* gs_repl_next_path(cfg, tenant, rc): "state_dir/verify-next/T@R", the
- * next bucket of the rotating sample (malloc'd), or NULL. */
-char *gs_repl_next_path(const struct gs_config *cfg, const char *tenant,
-                        const struct gs_remote_conf *rc);
-/* gs_repl_next_load(path, nb): the bucket saved in path, mod nb; 0 when nb
- * is 0 or there is none. */
-unsigned gs_repl_next_load(const char *path, unsigned nb);
-/* gs_repl_next_save(path, v): save bucket v for the next verify (best
- * effort: a lost counter only repeats a bucket). */
-void gs_repl_next_save(const char *path, unsigned v);
-
 #endif

@@ -19,6 +19,7 @@
 
 #include "geosnap/format.h"
 #include "geosnap/util.h"
+#include "geosnap/state.h"
 #include "repl_internal.h"
 
 #define UPLOAD_ATTEMPTS 3
@@ -30,7 +31,7 @@ struct ship_ctx {
 	struct gs_repl_result *res;
 	pthread_mutex_t mu;
 	uint8_t pack_dir[GS_LAYOUT_FANOUT];
-	struct gs_repl_pending *pending; /* names published, for the next verify */
+	struct gs_state_pending *pending; /* names published, for the next verify */
 };
 
 /* Make packs/<xx> on the remote once.  0 or -1. */
@@ -150,7 +151,7 @@ upload_once(struct ship_ctx *c, struct gs_repl_worker *w, const struct gs_repl_o
 	c->res->objects++;
 	c->res->bytes += o->size;
 	if (c->pending)
-		gs_repl_pending_add(c->pending, o->kind, o->name);
+		gs_state_pending_add(c->pending, o->kind, o->name);
 	pthread_mutex_unlock(&c->mu);
 	free(tmp);
 	free(dst);
@@ -267,7 +268,8 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 			todo[nobj + nsnap++] = &li.v[i];
 	qsort(todo, nobj, sizeof(*todo), cmp_mtime);
 	qsort(todo + nobj, nsnap, sizeof(*todo), cmp_mtime);
-	if (nobj + nsnap && (c.pending = gs_repl_pending_open(cfg, tenant, rc)) == NULL)
+	if (nobj + nsnap &&
+	    (c.pending = gs_state_pending_open(cfg->state_dir, tenant, rc->name)) == NULL)
 		goto out;
 	pthread_mutex_init(&c.mu, NULL);
 	/* Snapshot records only once every pack and index segment is there. */
@@ -288,7 +290,7 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	if (st == GS_EXIT_FAIL && res->message[0] == 0)
 		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
 out:
-	gs_repl_pending_close(c.pending);
+	gs_state_pending_close(c.pending);
 	free(todo);
 	gs_repl_inv_free(&li);
 	gs_repl_inv_free(&ri);

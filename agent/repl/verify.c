@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "geosnap/util.h"
+#include "geosnap/state.h"
 #include "repl_internal.h"
 
 /* verify_sample is given in parts per million. */
@@ -87,6 +88,27 @@ bucket_of(const char *name, unsigned nb)
 	return strtoul(head, NULL, 16) % nb;
 }
 
+/* gs_state_pending_load's callback: one object into the inventory. */
+static int
+pending_add(void *arg, int kind, const char *name)
+{
+	return gs_repl_inv_add(arg, kind, name, 0, 0);
+}
+
+/* load_pending(path, ret): the objects the pending file at path names,
+ * into a sorted *ret (no sizes).  0, or -1 (warned; *ret empty). */
+static int
+load_pending(const char *path, struct gs_repl_inv *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (gs_state_pending_load(path, pending_add, ret)) {
+		gs_repl_inv_free(ret);
+		return -1;
+	}
+	gs_repl_inv_sort(ret);
+	return 0;
+}
+
 /*
  * gs_verify(cfg, local, rc, tenant, full, res): object parity (names and
  * sizes, nothing missing, nothing extra but temporaries) and checksum
@@ -115,9 +137,11 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 		return st;
 	}
 	st = GS_EXIT_FAIL;
-	if ((ppath = gs_repl_pending_path(cfg, tenant, rc)) == NULL ||
-	    (npath = gs_repl_next_path(cfg, tenant, rc)) == NULL ||
-	    gs_repl_pending_load(ppath, &pend) || gs_repl_inv_local(local, tenant, &li))
+	if ((ppath = gs_state_path(cfg->state_dir, GS_STATE_PENDING_VERIFY, tenant, rc->name)) ==
+	        NULL ||
+	    (npath = gs_state_path(cfg->state_dir, GS_STATE_VERIFY_NEXT, tenant, rc->name)) ==
+	        NULL ||
+	    load_pending(ppath, &pend) || gs_repl_inv_local(local, tenant, &li))
 		goto out;
 	if (gs_repl_inv_remote(tps[0], tenant, &ri)) {
 		st = gs_repl_fail_status(gs_tp_last_errkind(tps[0]));
@@ -153,7 +177,7 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 		                rc->name, tenant, ri.extras[i]);
 	/* Checksum parity: what was shipped since the last verify, and a
 	 * bucket of the rest (or all of it). */
-	next = gs_repl_next_load(npath, nb);
+	next = gs_state_next_load(npath, nb);
 	if ((todo = calloc(li.n + 1, sizeof(*todo))) == NULL)
 		goto out;
 	for (size_t i = 0; i < li.n; i++) {
@@ -175,9 +199,9 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 		goto out;
 	}
 	/* Completed: the pending names are read, the sample moves on. */
-	gs_repl_pending_clear(ppath);
+	gs_state_pending_clear(ppath);
 	if (nb)
-		gs_repl_next_save(npath, (next + 1) % nb);
+		gs_state_next_save(npath, (next + 1) % nb);
 	st = res->problems ? GS_EXIT_PROBLEM : GS_EXIT_OK;
 out:
 	if (st == GS_EXIT_FAIL && res->message[0] == 0)

@@ -96,6 +96,40 @@ int gs_state_scan_snapshot(const char *state_dir, const char *tenant, char ret[G
  */
 char *gs_state_scan_notes(const char *state_dir, const char *tenant, const char *snap);
 
+/* ---- pending-verify and verify-next (pending.c) ----------------------- */
+
+/* Their paths come from gs_state_path(GS_STATE_PENDING_VERIFY or
+ * GS_STATE_VERIFY_NEXT).  Formats: a pending file holds "<kind> <name>\n"
+ * per object ship published since the last completed verify; a verify-next
+ * file holds "<bucket>\n". */
+struct gs_state_pending;
+
+/* gs_state_pending_open(state_dir, tenant, remote): open the pending file
+ * of tenant and remote for appending (created 0600 with its directory,
+ * never through a link).  NULL (warned). */
+struct gs_state_pending *gs_state_pending_open(const char *state_dir, const char *tenant,
+                                               const char *remote);
+/* gs_state_pending_add(p, kind, name): append one published object and
+ * flush.  Not thread-safe: the caller serialises. */
+void gs_state_pending_add(struct gs_state_pending *p, int kind, const char *name);
+/* gs_state_pending_close(p): close and free p (NULL: nothing).  0, or -1
+ * warned when the file could not be written out. */
+int gs_state_pending_close(struct gs_state_pending *p);
+/* gs_state_pending_load(path, add, arg): call add(arg, kind, name) for each
+ * object the pending file at path names; none when it does not exist.
+ * Lines cut by a kill are skipped.  0, or -1 (warned, or add failed). */
+int gs_state_pending_load(const char *path, int (*add)(void *arg, int kind, const char *name),
+                          void *arg);
+/* gs_state_pending_clear(path): remove the pending file once a verify has
+ * read its objects back (warned when that fails; gone already is fine). */
+void gs_state_pending_clear(const char *path);
+/* gs_state_next_load(path, nb): the bucket saved in path, mod nb; 0 when nb
+ * is 0 or there is none. */
+unsigned gs_state_next_load(const char *path, unsigned nb);
+/* gs_state_next_save(path, v): save bucket v for the next verify (best
+ * effort: a lost counter only repeats a bucket). */
+void gs_state_next_save(const char *path, unsigned v);
+
 /* ---- the status table (status.c) -------------------------------------- */
 
 /*

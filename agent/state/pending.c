@@ -1,5 +1,5 @@
 /*
- * pending.c -- verify's two state files for each tenant and remote:
+ * pending.c -- replication's two state files for each tenant and remote:
  *
  *   state_dir/pending-verify/<tenant>@<remote>   "<kind> <name>\n" for each
  *       object ship published since the last completed verify, which the
@@ -20,37 +20,26 @@
 #include <unistd.h>
 
 #include "geosnap/util.h"
-#include "repl_internal.h"
+#include "geosnap/layout.h"
+#include "geosnap/state.h"
 
-/* The directories under state_dir. */
-#define PENDING_DIR "pending-verify"
-#define NEXT_DIR "verify-next"
 /* The longest line read from a pending file ("<kind> <32 hex>\n"). */
 #define PENDING_LINE_MAX 128
 /* The largest verify-next file read. */
 #define NEXT_FILE_MAX 64
 
-struct gs_repl_pending {
+struct gs_state_pending {
 	FILE *f;
 	char *path; /* for messages */
 };
 
-/* gs_repl_pending_path(cfg, tenant, rc): "state_dir/pending-verify/T@R"
- * (malloc'd), or NULL (warned). */
-char *
-gs_repl_pending_path(const struct gs_config *cfg, const char *tenant,
-                     const struct gs_remote_conf *rc)
+/* gs_state_pending_open(state_dir, tenant, remote): open the pending file
+ * of tenant and remote for appending (created 0600, never through a link).
+ * NULL (warned). */
+struct gs_state_pending *
+gs_state_pending_open(const char *state_dir, const char *tenant, const char *remote)
 {
-	return gs_asprintf("%s/" PENDING_DIR "/%s@%s", cfg->state_dir, tenant, rc->name);
-}
-
-/* gs_repl_pending_open(cfg, tenant, rc): open the tenant's pending file for
- * appending (created 0600, never through a link).  NULL (warned). */
-struct gs_repl_pending *
-gs_repl_pending_open(const struct gs_config *cfg, const char *tenant,
-                     const struct gs_remote_conf *rc)
-{
-	struct gs_repl_pending *p;
+	struct gs_state_pending *p;
 	char *dir;
 	int fd, r;
 
@@ -58,9 +47,9 @@ gs_repl_pending_open(const struct gs_config *cfg, const char *tenant,
 		gs_warnp("calloc");
 		goto err0;
 	}
-	if ((p->path = gs_repl_pending_path(cfg, tenant, rc)) == NULL)
+	if ((p->path = gs_state_path(state_dir, GS_STATE_PENDING_VERIFY, tenant, remote)) == NULL)
 		goto err1;
-	if ((dir = gs_path_join(cfg->state_dir, PENDING_DIR)) == NULL)
+	if ((dir = gs_state_dir(state_dir, GS_STATE_PENDING_VERIFY)) == NULL)
 		goto err2;
 	r = gs_mkdir_p(dir, 0700);
 	free(dir);
@@ -82,19 +71,19 @@ err0:
 	return NULL;
 }
 
-/* gs_repl_pending_add(p, kind, name): append one published object and
+/* gs_state_pending_add(p, kind, name): append one published object and
  * flush.  Not thread-safe: the caller serialises. */
 void
-gs_repl_pending_add(struct gs_repl_pending *p, int kind, const char *name)
+gs_state_pending_add(struct gs_state_pending *p, int kind, const char *name)
 {
 	fprintf(p->f, "%d %s\n", kind, name);
 	fflush(p->f);
 }
 
-/* gs_repl_pending_close(p): close and free p (NULL: nothing).  0, or -1
+/* gs_state_pending_close(p): close and free p (NULL: nothing).  0, or -1
  * warned when the file could not be written out. */
 int
-gs_repl_pending_close(struct gs_repl_pending *p)
+gs_state_pending_close(struct gs_state_pending *p)
 {
 	int rc = 0;
 
@@ -109,17 +98,17 @@ gs_repl_pending_close(struct gs_repl_pending *p)
 	return rc;
 }
 
-/* gs_repl_pending_load(path, ret): the objects a pending file names, into
- * a sorted *ret (no sizes); none when it does not exist.  Lines cut by a
- * kill are skipped.  0, or -1 warned. */
+/* gs_state_pending_load(path, add, arg): call add(arg, kind, name) for each
+ * object the pending file at path names; none when it does not exist.
+ * Lines cut by a kill are skipped.  0, or -1 (warned, or add failed). */
 int
-gs_repl_pending_load(const char *path, struct gs_repl_inv *ret)
+gs_state_pending_load(const char *path, int (*add)(void *arg, int kind, const char *name),
+                      void *arg)
 {
 	char line[PENDING_LINE_MAX];
 	FILE *f;
 	int fd;
 
-	memset(ret, 0, sizeof(*ret));
 	/* a state file: never read through a link */
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    (f = fdopen(fd, "r")) == NULL) {
@@ -143,38 +132,28 @@ gs_repl_pending_load(const char *path, struct gs_repl_inv *ret)
 		if (sscanf(line, "%d %32s", &kind, name) != 2 || kind < GS_OBJ_PACK ||
 		    kind > GS_OBJ_SNAP || !gs_layout_is_objname(name))
 			continue; /* a line cut by a kill: that object is sampled later */
-		if (gs_repl_inv_add(ret, kind, name, 0, 0)) {
+		if (add(arg, kind, name)) {
 			fclose(f);
-			gs_repl_inv_free(ret);
 			return -1;
 		}
 	}
 	fclose(f);
-	gs_repl_inv_sort(ret);
 	return 0;
 }
 
-/* gs_repl_pending_clear(path): remove the pending file once a verify has
+/* gs_state_pending_clear(path): remove the pending file once a verify has
  * read its objects back (warned when that fails; gone already is fine). */
 void
-gs_repl_pending_clear(const char *path)
+gs_state_pending_clear(const char *path)
 {
 	if (unlink(path) && errno != ENOENT)
 		gs_warnp("%s", path);
 }
 
-/* gs_repl_next_path(cfg, tenant, rc): "state_dir/verify-next/T@R", the
- * next bucket of the rotating sample (malloc'd), or NULL. */
-char *
-gs_repl_next_path(const struct gs_config *cfg, const char *tenant, const struct gs_remote_conf *rc)
-{
-	return gs_asprintf("%s/" NEXT_DIR "/%s@%s", cfg->state_dir, tenant, rc->name);
-}
-
-/* gs_repl_next_load(path, nb): the bucket saved in path, mod nb; 0 when nb
+/* gs_state_next_load(path, nb): the bucket saved in path, mod nb; 0 when nb
  * is 0 or there is none. */
 unsigned
-gs_repl_next_load(const char *path, unsigned nb)
+gs_state_next_load(const char *path, unsigned nb)
 {
 	uint8_t *buf;
 	size_t len;
@@ -193,10 +172,10 @@ gs_repl_next_load(const char *path, unsigned nb)
 	return v % nb;
 }
 
-/* gs_repl_next_save(path, v): save bucket v for the next verify (best
+/* gs_state_next_save(path, v): save bucket v for the next verify (best
  * effort: a lost counter only repeats a bucket). */
 void
-gs_repl_next_save(const char *path, unsigned v)
+gs_state_next_save(const char *path, unsigned v)
 {
 	char s[32], *dir = gs_strdup(path);
 	int n = snprintf(s, sizeof(s), "%u\n", v);
