@@ -16,7 +16,7 @@
 #include "geosnap/repo.h"
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/pass.h"
 #include "read/reader.h"
 #include "read/rkey.h"

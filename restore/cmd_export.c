@@ -8,7 +8,7 @@
 
 #include "cmd.h"
 #include "geosnap/util.h"
-#include "read/export.h"
+#include "extract/export.h"
 #include "read/reader.h"
 
 static const char usage[] =

@@ -8,7 +8,7 @@
 
 #include "cmd.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/reader.h"
 
 static const char usage[] =

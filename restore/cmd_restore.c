@@ -17,7 +17,7 @@
 
 #include "cmd.h"
 #include "geosnap/util.h"
-#include "read/extract.h"
+#include "extract/extract.h"
 #include "read/reader.h"
 
 static const char usage[] =

@@ -19,7 +19,7 @@
 #include "read/check.h"
 #include "read/fetch.h"
 #include "geosnap/progress.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/reader.h"
 #include "read/refs.h"
 

@@ -13,7 +13,7 @@
 #include "geosnap/format.h"
 #include "geosnap/repo.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/reader.h"
 #include "read/reader_internal.h"
 

@@ -34,9 +34,9 @@
 #include "geosnap/repo.h"
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
-#include "read/extract.h"
-#include "read/linkmap.h"
+#include "extract/entry.h"
+#include "extract/extract.h"
+#include "extract/linkmap.h"
 #include "geosnap/progress.h"
 
 /* A directory whose times are set again at the end (see fix_dir_times). */

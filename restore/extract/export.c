@@ -16,8 +16,8 @@
 
 #include "geosnap/format.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
-#include "read/export.h"
+#include "extract/entry.h"
+#include "extract/export.h"
 #include "geosnap/progress.h"
 
 /*

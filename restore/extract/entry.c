@@ -8,7 +8,7 @@
 
 #include "geosnap/format.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 
 /* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
 const char *
