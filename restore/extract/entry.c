@@ -154,46 +154,6 @@ gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *p
 	return rc;
 }
 
-/*
- * gs_entry_size_check(rd, chunks, nchunks, size, why, whycap): whether a
- * file of size bytes can be made of chunks, by the plaintext lengths that
- * the index or the pack headers record for them (gs_reader_chunk_len), so
- * that a forged size is refused before anything is written.  A chunk that
- * nothing knows (it will be reported as unreadable) may hold up to
- * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
- * with the reason in why ("the manifest records N bytes, its chunks hold
- * M").
- */
-int
-gs_entry_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
-                    uint64_t size, char *why, size_t whycap)
-{
-	uint64_t held = 0;
-	uint32_t i, len, unknown = 0;
-
-	for (i = 0; i < nchunks; i++) {
-		if (gs_reader_chunk_len(rd, chunks[i], &len) == 0)
-			held += len;
-		else
-			unknown++;
-	}
-	/* held <= 2^32 * 2^32 and unknown * GS_MAX_CHUNK < 2^58: no overflow. */
-	if (unknown == 0 && held == size)
-		return 0;
-	if (unknown > 0 && size >= held && size - held <= (uint64_t)unknown * GS_MAX_CHUNK)
-		return 0;
-	if (unknown == 0)
-		snprintf(why, whycap, "the manifest records %llu bytes, its chunks hold %llu",
-		         (unsigned long long)size, (unsigned long long)held);
-	else
-		snprintf(why, whycap,
-		         "the manifest records %llu bytes, its chunks hold %llu and %u of unknown "
-		         "length at most %llu",
-		         (unsigned long long)size, (unsigned long long)held, (unsigned)unknown,
-		         (unsigned long long)unknown * GS_MAX_CHUNK);
-	return 1;
-}
-
 /* gs_entry_content_init(c, rd, pg): 0 or -1 (warned). */
 int
 gs_entry_content_init(struct gs_content *c, struct gs_reader *rd, struct gs_progress *pg)

@@ -47,19 +47,6 @@ void gs_entry_verbose(const char *path);
 /* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
 const char *gs_entry_type_name(uint8_t type);
 
-/*
- * gs_entry_size_check(rd, chunks, nchunks, size, why, whycap): whether a
- * file of size bytes can be made of chunks, by the plaintext lengths that
- * the index or the pack headers record for them (gs_reader_chunk_len), so
- * that a forged size is refused before anything is written.  A chunk that
- * nothing knows (it will be reported as unreadable) may hold up to
- * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
- * with the reason in why ("the manifest records N bytes, its chunks hold
- * M").
- */
-int gs_entry_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
-                        uint64_t size, char *why, size_t whycap);
-
 /* Scratch state reused for every file's content. */
 struct gs_content {
 	struct gs_reader *rd;
@@ -88,7 +75,7 @@ void gs_entry_content_free(struct gs_content *c);
  * is exact, 1 when it is not (warned, naming path: unreadable chunk, wrong
  * length, or "PATH: content does not match its checksum"), -1 when a write
  * into a failed (warned).  The padding is bounded only by size: callers
- * refuse an entry that fails gs_entry_size_check() before its header.
+ * refuse an entry that fails gs_reader_size_check() before its header.
  */
 int gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
                      const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks, uint64_t size,

@@ -358,8 +358,8 @@ put_file(struct ctx *c, const struct gs_mentry *e, const struct gs_mentry *f)
 	char why[160];
 	int r;
 
-	if (gs_entry_size_check(c->content.rd, (const uint8_t(*)[GS_ID_LEN])f->chunks, f->nchunks,
-	                        f->size, why, sizeof(why)) != 0) {
+	if (gs_reader_size_check(c->content.rd, (const uint8_t(*)[GS_ID_LEN])f->chunks, f->nchunks,
+	                         f->size, why, sizeof(why)) != 0) {
 		gs_entry_warn(e->path, "%s; left out of the archive", why);
 		c->status = 1;
 		return 0;

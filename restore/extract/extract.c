@@ -422,7 +422,7 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 	char why[160];
 	int r, old;
 
-	if (gs_entry_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
+	if (gs_reader_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
 		gs_entry_warn(e->path, "%s; not restored", why);
 		c->status = 1;
 		return 0;

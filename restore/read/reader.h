@@ -159,6 +159,19 @@ const struct gs_pin *gs_reader_pins(const struct gs_reader *rd, size_t *ret_n);
 int gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t *ret_len);
 
 /*
+ * gs_reader_size_check(rd, chunks, nchunks, size, why, whycap): whether a
+ * file of size bytes can be made of chunks, by the plaintext lengths that
+ * the index or the pack headers record for them (gs_reader_chunk_len), so
+ * that a forged size is refused before anything is written.  A chunk that
+ * nothing knows (it will be reported as unreadable) may hold up to
+ * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
+ * with the reason in why ("the manifest records N bytes, its chunks hold
+ * M").
+ */
+int gs_reader_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
+                         uint64_t size, char *why, size_t whycap);
+
+/*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described
  * by ref inside pack (hex name), without consulting the index; for check.
  */
