@@ -1,5 +1,6 @@
 /*
- * entry.c -- manifest entries to libarchive entries, and file content.
+ * entry.c -- manifest entries to libarchive entries, writing them (header
+ * and finish, for extract and export alike), and file content.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -152,6 +153,52 @@ gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *p
 		}
 	}
 	return rc;
+}
+
+/*
+ * gs_entry_header(w, path): write the header of the filled entry w->ae into
+ * w->a.  A warning that w->warn_ok accepts passes silently; any other
+ * problem is warned naming path and sets w->status.  Returns 0 when the
+ * entry can go on (a warning included), 1 when it failed, -1 when the
+ * archive cannot go on (w->fatal set).
+ */
+int
+gs_entry_header(struct gs_entry_writer *w, const char *path)
+{
+	int r = archive_write_header(w->a, w->ae);
+
+	if (r == ARCHIVE_OK || (r == ARCHIVE_WARN && w->warn_ok != NULL && w->warn_ok(w)))
+		return 0;
+	gs_entry_warn(path, "%s", archive_error_string(w->a));
+	w->status = 1;
+	if (r == ARCHIVE_WARN)
+		return 0;
+	if (r == ARCHIVE_FATAL) {
+		w->fatal = 1;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * gs_entry_finish(w, path): finish the current entry of w->a; a problem is
+ * warned naming path and sets w->status.  Returns 0, or -1 when the archive
+ * cannot go on (w->fatal set).
+ */
+int
+gs_entry_finish(struct gs_entry_writer *w, const char *path)
+{
+	int r = archive_write_finish_entry(w->a);
+
+	if (r == ARCHIVE_OK)
+		return 0;
+	gs_entry_warn(path, "%s", archive_error_string(w->a));
+	w->status = 1;
+	if (r == ARCHIVE_FATAL) {
+		w->fatal = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* gs_entry_content_init(c, rd, pg): 0 or -1 (warned). */

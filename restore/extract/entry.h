@@ -47,6 +47,38 @@ void gs_entry_verbose(const char *path);
 /* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
 const char *gs_entry_type_name(uint8_t type);
 
+/*
+ * The archive an extract (archive_write_disk) or an export (archive_write)
+ * writes, and how its entries went; gs_entry_header() and
+ * gs_entry_finish() keep status and fatal.
+ */
+struct gs_entry_writer {
+	struct archive *a;        /* the caller's */
+	struct archive_entry *ae; /* the entry being written, the caller's */
+	int status;               /* 1 once an entry failed or is wrong */
+	int fatal;                /* 1 once the archive cannot go on */
+	/* Whether the warning archive_write_header() just gave is expected
+	 * and no problem (export: pax names kept as their bytes); NULL: none
+	 * is. */
+	int (*warn_ok)(const struct gs_entry_writer *w);
+};
+
+/*
+ * gs_entry_header(w, path): write the header of the filled entry w->ae into
+ * w->a.  A warning that w->warn_ok accepts passes silently; any other
+ * problem is warned naming path and sets w->status.  Returns 0 when the
+ * entry can go on (a warning included), 1 when it failed, -1 when the
+ * archive cannot go on (w->fatal set).
+ */
+int gs_entry_header(struct gs_entry_writer *w, const char *path);
+
+/*
+ * gs_entry_finish(w, path): finish the current entry of w->a; a problem is
+ * warned naming path and sets w->status.  Returns 0, or -1 when the archive
+ * cannot go on (w->fatal set).
+ */
+int gs_entry_finish(struct gs_entry_writer *w, const char *path);
+
 /* Scratch state reused for every file's content. */
 struct gs_content {
 	struct gs_reader *rd;

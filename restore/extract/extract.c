@@ -51,15 +51,12 @@ struct ctx {
 	struct dirtime *dirs;
 	size_t ndirs, capdirs;
 	const struct gs_extract_opts *o;
-	struct archive *a;
-	struct archive_entry *ae;
+	struct gs_entry_writer w; /* the archive_write_disk, status, fatal */
 	struct gs_linkmap *lm;
 	struct gs_content content;
 	struct gs_fetch *fetch;
 	struct gs_progress pg;
-	int status;  /* 0, or 1 once something was wrong */
-	int leftout; /* 1 once something only o->privileged restores was left out */
-	int fatal;
+	int leftout;     /* 1 once something only o->privileged restores was left out */
 	char cause[160]; /* why the restore stopped (fatal), or "" */
 };
 
@@ -84,7 +81,7 @@ privileged_xattr(const char *name)
 }
 
 /*
- * Unless o->privileged, take out of the entry filled from e (c->ae) what
+ * Unless o->privileged, take out of the entry filled from e (c->w.ae) what
  * would plant a privilege: the setuid and setgid bits of anything but a
  * directory (on a directory setgid only passes the group on, and setuid
  * means nothing), and the privileged xattrs.  Each is named and marks the
@@ -93,7 +90,7 @@ privileged_xattr(const char *name)
 static void
 unprivilege(struct ctx *c, const struct gs_mentry *e)
 {
-	mode_t perm = archive_entry_perm(c->ae);
+	mode_t perm = archive_entry_perm(c->w.ae);
 	uint32_t i, n = 0;
 
 	if (c->o->privileged)
@@ -106,63 +103,24 @@ unprivilege(struct ctx *c, const struct gs_mentry *e)
 		              (perm & 06000) == 06000 ? "setuid and setgid bits"
 		              : (perm & 04000)        ? "setuid bit"
 		                                      : "setgid bit");
-		archive_entry_set_perm(c->ae, perm & ~(mode_t)06000);
+		archive_entry_set_perm(c->w.ae, perm & ~(mode_t)06000);
 		c->leftout = 1;
 	}
 	for (i = 0; i < e->nxattrs; i++)
 		n += (uint32_t)privileged_xattr(e->xattrs[i].name);
 	if (n == 0)
 		return;
-	archive_entry_xattr_clear(c->ae);
+	archive_entry_xattr_clear(c->w.ae);
 	for (i = 0; i < e->nxattrs; i++) {
 		if (!privileged_xattr(e->xattrs[i].name)) {
-			archive_entry_xattr_add_entry(c->ae, e->xattrs[i].name, e->xattrs[i].value,
-			                              e->xattrs[i].len);
+			archive_entry_xattr_add_entry(c->w.ae, e->xattrs[i].name,
+			                              e->xattrs[i].value, e->xattrs[i].len);
 			continue;
 		}
 		gs_entry_warn(e->path, "xattr %s not restored (only with --privileged)",
 		              e->xattrs[i].name);
 	}
 	c->leftout = 1;
-}
-
-/*
- * Write the header of the filled entry; 0 when the entry can go on, 1 when
- * it failed (warned), -1 fatal (warned).
- */
-static int
-put_header(struct ctx *c, const char *path)
-{
-	int r = archive_write_header(c->a, c->ae);
-
-	if (r == ARCHIVE_OK)
-		return 0;
-	gs_entry_warn(path, "%s", archive_error_string(c->a));
-	c->status = 1;
-	if (r == ARCHIVE_WARN)
-		return 0;
-	if (r == ARCHIVE_FATAL) {
-		c->fatal = 1;
-		return -1;
-	}
-	return 1;
-}
-
-/* Finish the current entry; 0 or -1 (fatal).  Problems set status. */
-static int
-finish(struct ctx *c, const char *path)
-{
-	int r = archive_write_finish_entry(c->a);
-
-	if (r == ARCHIVE_OK)
-		return 0;
-	gs_entry_warn(path, "%s", archive_error_string(c->a));
-	c->status = 1;
-	if (r == ARCHIVE_FATAL) {
-		c->fatal = 1;
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -293,7 +251,7 @@ prune_list(struct ctx *c, const struct gs_mentry *e, const struct xobj *x)
 			if ((nb = realloc(buf, (size_t)n)) == NULL) {
 				free(buf);
 				gs_warnp("realloc");
-				c->status = 1;
+				c->w.status = 1;
 				return;
 			}
 			buf = nb;
@@ -313,7 +271,7 @@ prune_list(struct ctx *c, const struct gs_mentry *e, const struct xobj *x)
 		if (x_remove(x, p) != 0 && errno != ENODATA) {
 			gs_entry_warn(e->path, "cannot remove the xattr %s it no longer has: %s", p,
 			              strerror(errno));
-			c->status = 1;
+			c->w.status = 1;
 		}
 	}
 	free(buf);
@@ -323,7 +281,7 @@ fail:
 	if (errno == ENOTSUP || errno == ENOENT)
 		return; /* no xattrs here; ENOENT: no /proc (see prune_xattrs) */
 	gs_entry_warn(e->path, "cannot list the xattrs: %s", strerror(errno));
-	c->status = 1;
+	c->w.status = 1;
 }
 
 /*
@@ -347,7 +305,7 @@ prune_xattrs(struct ctx *c, const struct gs_mentry *e, const struct stat *before
 		return; /* a new object: it has only what was restored */
 	if ((dfd = open_parent(e->path, &copy, &name)) < 0) {
 		gs_entry_warn(e->path, "cannot check its xattrs: %s", strerror(errno));
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	x.fd = -1;
@@ -424,33 +382,33 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 
 	if (gs_reader_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
 		gs_entry_warn(e->path, "%s; not restored", why);
-		c->status = 1;
+		c->w.status = 1;
 		return 0;
 	}
 	old = existing(c, e->path, &before);
-	if (gs_entry_fill(c->ae, e, e->path) != 0)
-		c->status = 1;
+	if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+		c->w.status = 1;
 	unprivilege(c, e);
-	archive_entry_set_filetype(c->ae, AE_IFREG);
-	archive_entry_set_size(c->ae, (la_int64_t)size);
-	if ((r = put_header(c, e->path)) != 0)
+	archive_entry_set_filetype(c->w.ae, AE_IFREG);
+	archive_entry_set_size(c->w.ae, (la_int64_t)size);
+	if ((r = gs_entry_header(&c->w, e->path)) != 0)
 		return 0;
-	r = gs_entry_content(&c->content, c->a, e->path, chunks, nchunks, size, hash,
+	r = gs_entry_content(&c->content, c->w.a, e->path, chunks, nchunks, size, hash,
 	                     GS_CONTENT_DISK);
 	if (r != 0) {
-		c->status = 1;
+		c->w.status = 1;
 		if (r < 0) {
-			c->fatal = 1;
+			c->w.fatal = 1;
 			snprintf(c->cause, sizeof(c->cause), "%s",
-			         archive_errno(c->a) > 0 ? strerror(archive_errno(c->a))
-			                                 : archive_error_string(c->a));
+			         archive_errno(c->w.a) > 0 ? strerror(archive_errno(c->w.a))
+			                                   : archive_error_string(c->w.a));
 		} else if (lost(c)) {
-			c->fatal = 1;
+			c->w.fatal = 1;
 			snprintf(c->cause, sizeof(c->cause), "the connection to %s was lost",
 			         gs_tp_name(gs_repo_transport(gs_reader_repo(c->rd))));
 		}
 	}
-	if (finish(c, e->path) == 0 && old && r == 0)
+	if (gs_entry_finish(&c->w, e->path) == 0 && old && r == 0)
 		prune_xattrs(c, e, &before);
 	if (r != 0) {
 		discard(e->path);
@@ -496,31 +454,31 @@ do_hardlink(struct ctx *c, const struct gs_mentry *e)
 
 	if (e->link == NULL || (le = gs_linkmap_get(c->lm, e->link)) == NULL || !le->seen) {
 		gs_entry_warn(e->path, "hard link to a file that is not in the snapshot");
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	if (le->done || le->alt != NULL) {
 		target = le->done ? e->link : le->alt;
-		if (gs_entry_fill(c->ae, e, e->path) != 0)
-			c->status = 1;
+		if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+			c->w.status = 1;
 		unprivilege(c, e);
-		archive_entry_set_filetype(c->ae, AE_IFREG);
-		archive_entry_set_size(c->ae, 0);
-		archive_entry_set_hardlink(c->ae, target);
-		if (put_header(c, e->path) == 0)
-			finish(c, e->path);
+		archive_entry_set_filetype(c->w.ae, AE_IFREG);
+		archive_entry_set_size(c->w.ae, 0);
+		archive_entry_set_hardlink(c->w.ae, target);
+		if (gs_entry_header(&c->w, e->path) == 0)
+			gs_entry_finish(&c->w, e->path);
 		return;
 	}
 	if (le->chunks == NULL && le->size > 0) {
 		gs_entry_warn(e->path, "hard link target was not restored and its content is lost");
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	/* The first name was not restored: this name gets the content. */
 	if (put_file(c, e, (const uint8_t(*)[GS_ID_LEN])le->chunks, le->nchunks, le->size,
 	             le->hash)) {
 		if ((le->alt = gs_strdup(e->path)) == NULL) {
-			c->fatal = 1;
+			c->w.fatal = 1;
 			return;
 		}
 		free(le->chunks);
@@ -567,7 +525,7 @@ fix_dir_times(struct ctx *c)
 		ts[0].tv_nsec = ts[1].tv_nsec = (long)c->dirs[i].nsec;
 		if (safe_utimens(c->dirs[i].path, ts) != 0) {
 			gs_entry_warn(c->dirs[i].path, "cannot set the time: %s", strerror(errno));
-			c->status = 1;
+			c->w.status = 1;
 		}
 	}
 }
@@ -580,15 +538,15 @@ do_other(struct ctx *c, const struct gs_mentry *e)
 
 	if (e->type == GS_FT_SYMLINK && e->link == NULL) {
 		gs_entry_warn(e->path, "symlink without a target");
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	old = existing(c, e->path, &before);
-	if (gs_entry_fill(c->ae, e, e->path) != 0)
-		c->status = 1;
+	if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+		c->w.status = 1;
 	unprivilege(c, e);
-	if (put_header(c, e->path) == 0) {
-		if (finish(c, e->path) == 0 && old)
+	if (gs_entry_header(&c->w, e->path) == 0) {
+		if (gs_entry_finish(&c->w, e->path) == 0 && old)
 			prune_xattrs(c, e, &before);
 		if (e->type == GS_FT_DIR && c->o->overwrite)
 			note_dir(c, e);
@@ -603,7 +561,7 @@ one(struct ctx *c, struct gs_mentry *e)
 
 	if (want && !safe) {
 		gs_entry_warn(e->path, "unsafe path in the manifest; skipped");
-		c->status = 1;
+		c->w.status = 1;
 	}
 	if (want && safe && c->o->verbose)
 		gs_entry_verbose(e->path);
@@ -693,16 +651,16 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 		flags |= ARCHIVE_EXTRACT_OWNER;
 	if (o->overwrite)
 		flags |= ARCHIVE_EXTRACT_UNLINK;
-	if ((c.a = archive_write_disk_new()) == NULL) {
+	if ((c.w.a = archive_write_disk_new()) == NULL) {
 		gs_warn("cannot allocate an archive writer");
 		goto err0;
 	}
-	if (archive_write_disk_set_options(c.a, flags) != ARCHIVE_OK ||
-	    archive_write_disk_set_standard_lookup(c.a) != ARCHIVE_OK) {
-		gs_warn("archive_write_disk: %s", archive_error_string(c.a));
+	if (archive_write_disk_set_options(c.w.a, flags) != ARCHIVE_OK ||
+	    archive_write_disk_set_standard_lookup(c.w.a) != ARCHIVE_OK) {
+		gs_warn("archive_write_disk: %s", archive_error_string(c.w.a));
 		goto err1;
 	}
-	if ((c.ae = archive_entry_new()) == NULL) {
+	if ((c.w.ae = archive_entry_new()) == NULL) {
 		gs_warn("cannot allocate an archive entry");
 		goto err1;
 	}
@@ -727,10 +685,10 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	}
 	c.content.fetch = c.fetch;
 	/* A damaged manifest was named by the first walk: stop before it. */
-	while (!c.fatal && (rc == 1 || gs_reader_manifest_count(m) < nplanned)) {
+	while (!c.w.fatal && (rc == 1 || gs_reader_manifest_count(m) < nplanned)) {
 		if ((r = gs_reader_manifest_next(m, &e)) != 0) {
 			if (r < 0)
-				c.status = 1; /* unreadable this time (named) */
+				c.w.status = 1; /* unreadable this time (named) */
 			break;
 		}
 		c.content.ord = gs_reader_manifest_count(m);
@@ -738,15 +696,15 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 		gs_mentry_clear(&e);
 	}
 	if (rc < 0)
-		c.status = 1; /* the manifest is damaged: what came before is restored */
+		c.w.status = 1; /* the manifest is damaged: what came before is restored */
 	/* Directory permissions and times are applied here, deepest first. */
-	if (archive_write_close(c.a) != ARCHIVE_OK) {
-		gs_warn("finishing the restore: %s", archive_error_string(c.a));
-		c.status = 1;
+	if (archive_write_close(c.w.a) != ARCHIVE_OK) {
+		gs_warn("finishing the restore: %s", archive_error_string(c.w.a));
+		c.w.status = 1;
 	}
 	fix_dir_times(&c);
 	gs_progress_done(&c.pg);
-	if (c.fatal) {
+	if (c.w.fatal) {
 		uint64_t at = gs_reader_manifest_count(m);
 
 		gs_warn("restore stopped%s%s: %llu of %llu entries not restored; run it again "
@@ -755,7 +713,7 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 		        (unsigned long long)(nplanned >= at ? nplanned - at + 1 : 1),
 		        (unsigned long long)nplanned);
 	}
-	rc = c.fatal ? -1 : c.status ? 1 : c.leftout ? 2 : 0;
+	rc = c.w.fatal ? -1 : c.w.status ? 1 : c.leftout ? 2 : 0;
 
 	while (c.ndirs > 0)
 		free(c.dirs[--c.ndirs].path);
@@ -771,9 +729,9 @@ err4:
 err3:
 	gs_linkmap_free(c.lm);
 err2:
-	archive_entry_free(c.ae);
+	archive_entry_free(c.w.ae);
 err1:
-	archive_write_free(c.a);
+	archive_write_free(c.w.a);
 err0:
 	return rc;
 }
