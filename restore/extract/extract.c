@@ -331,13 +331,15 @@ existing(const struct ctx *c, const char *path, struct stat *ret)
 
 /*
  * 1 when the repository's copy can no longer be reached: the reader's last
- * failed transport call was a connection failure that the transport's own
- * reconnects did not overcome.  Going on would only name every later file.
+ * read of a pack failed with a connection failure that the transport's own
+ * reconnects did not overcome (gs_reader_lost: the kind that read reported,
+ * not one left over from a failure the transport recovered from).  Going
+ * on would only name every later file.
  */
 static int
 lost(const struct ctx *c)
 {
-	return gs_tp_last_errkind(gs_repo_transport(gs_reader_repo(c->rd))) == GS_TP_ERR_IO;
+	return gs_reader_lost(c->rd);
 }
 
 /*

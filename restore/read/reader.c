@@ -16,6 +16,7 @@
 
 #include "geosnap/format.h"
 #include "geosnap/repo.h"
+#include "geosnap/transport.h"
 #include "geosnap/util.h"
 #include "read/reader.h"
 #include "read/reader_internal.h"
@@ -140,6 +141,30 @@ gs_reader_cindex(struct gs_reader *rd)
 
 /* ---- pack data keys ---------------------------------------------------- */
 
+/*
+ * Note how the reader's last read of a pack went, for gs_reader_lost(): the
+ * kind of a failure is taken right after the call that failed (the
+ * transport keeps only the kind of its last failure, never clearing it), a
+ * success clears it.
+ */
+static void
+note_read(struct gs_reader *rd, int failed)
+{
+	rd->read_kind = failed ? gs_tp_last_errkind(gs_repo_transport(rd->repo)) : GS_TP_ERR_NONE;
+}
+
+/*
+ * gs_reader_lost(rd): 1 when the reader's last read of a pack (a header or
+ * a chunk's stored bytes) failed with a connection failure (GS_TP_ERR_IO)
+ * that the transport's own reconnects did not overcome; 0 when it
+ * succeeded, failed otherwise, or there was none.
+ */
+int
+gs_reader_lost(const struct gs_reader *rd)
+{
+	return rd->read_kind == GS_TP_ERR_IO;
+}
+
 static size_t
 name_hash(const uint8_t name[GS_NAME_LEN])
 {
@@ -258,8 +283,10 @@ gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const 
 	memset(&h, 0, sizeof(h));
 	if (gs_repo_read_pack_header(rd->repo, rd->k->w.tenant, hex, rd->k->w.index_key, &size,
 	                             &h) != 0) {
+		note_read(rd, 1);
 		pe->bad = 1;
 	} else {
+		note_read(rd, 0);
 		if (keys_grow(rd, h.nkeys) != 0) {
 			gs_pack_header_free(&h);
 			return NULL;
@@ -437,9 +464,11 @@ gs_reader_chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
 	rd->read_bytes += ref->stored_len;
 	if (gs_repo_read_range(rd->repo, rd->k->w.tenant, GS_OBJ_PACK, hex, ref->offset,
 	                       ref->stored_len, rd->blob.p) != 0) {
+		note_read(rd, 1);
 		snprintf(why, sizeof(why), "cannot read the stored bytes");
 		goto fail;
 	}
+	note_read(rd, 0);
 	/* Decrypted in place: rd->blob is scratch. */
 	if (gs_chunk_decode(ref, gs_reader_ref_key(rd, pe, ref), rd->k->w.id_key, rd->blob.p,
 	                    rd->dctx, NULL, out->p, why, sizeof(why)) != 0)

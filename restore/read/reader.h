@@ -55,6 +55,16 @@ struct gs_reader *gs_reader_open_repo(struct gs_repo *r, const struct gs_rkey *k
  */
 int gs_reader_damaged(const struct gs_reader *rd);
 
+/*
+ * gs_reader_lost(rd): 1 when the reader's last read of a pack (a header or
+ * a chunk's stored bytes) failed with a connection failure (GS_TP_ERR_IO)
+ * that the transport's own reconnects did not overcome; 0 when it
+ * succeeded, failed otherwise, or there was none.  The kind is the one the
+ * transport reported right after that read failed, so a failure it
+ * recovered from earlier does not count.
+ */
+int gs_reader_lost(const struct gs_reader *rd);
+
 /* gs_reader_free(rd): close, wiping the cached data keys (NULL accepted). */
 void gs_reader_free(struct gs_reader *rd);
 

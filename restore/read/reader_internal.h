@@ -52,6 +52,8 @@ struct gs_reader {
 	char pinned_for[GS_NAME_HEX]; /* the snapshot they belong to, or "" */
 
 	uint64_t nread, read_bytes; /* chunk reads so far (gs_reader_read_stats) */
+	int read_kind;              /* GS_TP_ERR_* of the last pack read, NONE when it worked
+	                               (gs_reader_lost) */
 
 	struct gs_buf blob; /* stored bytes of the current chunk, decrypted in place */
 	ZSTD_DCtx *dctx;
