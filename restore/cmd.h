@@ -1,7 +1,7 @@
 /*
- * cmd.h -- the geosnap-restore program: shared option handling and the
- * commands, one per cmd_<verb>.c.  Each command returns an exit status of
- * CLI.md (GS_EXIT_*).
+ * cmd.h -- the geosnap-restore program: the one option table and what the
+ * commands share (cmd_common.c), and the commands, one per cmd_<verb>.c.
+ * Each command returns an exit status of CLI.md (GS_EXIT_*).
  */
 #ifndef GEOSNAP_RESTORE_CMD_H
 #define GEOSNAP_RESTORE_CMD_H
@@ -22,50 +22,37 @@ struct gs_cli {
 	int stats; /* --stats: one line of figures at the end */
 };
 
-/* Long option ids shared by the commands (short options use their letter). */
-enum {
-	OPT_TENANT = 256,
-	OPT_FROM,
-	OPT_REPO,
-	OPT_KEY,
-	OPT_IDENTITY,
-	OPT_KNOWN_HOSTS,
-	OPT_HOST_KEY,
-	OPT_CONNECTIONS,
-	OPT_STATS,
-	OPT_JSON,
-	OPT_SNAPSHOT,
-	OPT_INCLUDE,
-	OPT_TARGET,
-	OPT_OVERWRITE,
-	OPT_PRIVILEGED,
-	OPT_FORMAT,
-	OPT_OUTPUT,
-	OPT_READ_DATA,
-	OPT_OUT,
-	OPT_AUDIT,
-	OPT_HELP,
-	OPT_VERSION
-};
-
 /*
- * The long options of gs_cmd_target_opt(), for the option table of every
- * command that reads a repository.
+ * The options a command accepts besides -c FILE, -q, -v and --help, which
+ * every command takes (gs_cmd_parse flags).  There is one option table, in
+ * cmd_common.c; each command names its part of it.
  */
-/* clang-format off */
-#define GS_CMD_TARGET_LONGOPTS                                                                     \
-	{"tenant", required_argument, NULL, OPT_TENANT},                                           \
-	{"from", required_argument, NULL, OPT_FROM},                                               \
-	{"repo", required_argument, NULL, OPT_REPO},                                               \
-	{"key", required_argument, NULL, OPT_KEY},                                                 \
-	{"identity", required_argument, NULL, OPT_IDENTITY},                                       \
-	{"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},                                 \
-	{"host-key", required_argument, NULL, OPT_HOST_KEY},                                       \
-	{"connections", required_argument, NULL, OPT_CONNECTIONS},                                 \
-	{"stats", no_argument, NULL, OPT_STATS}
-/* clang-format on */
+#define GS_OPT_TENANT 0x0001u /* --tenant T */
+#define GS_OPT_FROM                                                                                \
+	0x0002u                   /* --from, --repo, --key, --identity, --known-hosts,             \
+	                             --host-key, --connections, --stats */
+#define GS_OPT_JSON 0x0004u       /* --json */
+#define GS_OPT_SNAPSHOT 0x0008u   /* --snapshot ID */
+#define GS_OPT_INCLUDE 0x0010u    /* --include PATH, repeatable */
+#define GS_OPT_TARGET 0x0020u     /* --target DIR */
+#define GS_OPT_OVERWRITE 0x0040u  /* --overwrite */
+#define GS_OPT_PRIVILEGED 0x0080u /* --privileged */
+#define GS_OPT_FORMAT 0x0100u     /* --format F */
+#define GS_OPT_OUTPUT 0x0200u     /* --output FILE */
+#define GS_OPT_READ_DATA 0x0400u  /* --read-data */
+#define GS_OPT_OUT 0x0800u        /* --out DIR */
+#define GS_OPT_AUDIT 0x1000u      /* --audit */
+#define GS_OPT_VERSION 0x2000u    /* --version (the program's own options) */
+#define GS_OPT_OPERANDS 0x4000u   /* operands after the options (else refused) */
+#define GS_OPT_COMMAND 0x8000u    /* stop at the first operand, the command (main) */
+/* What every command that reads a tenant's repository takes. */
+#define GS_OPT_READS (GS_OPT_TENANT | GS_OPT_FROM)
 
-/* Their help, for the usage text of those commands. */
+/* --include options at most. */
+#define GS_CMD_MAX_INCLUDES 1024
+
+/* The help of GS_OPT_FROM's options, for the usage text of the commands
+ * that take them. */
 #define GS_CMD_TARGET_USAGE                                                                        \
 	"  Where from: --from local (the default: the configuration's repository, or\n"            \
 	"  --repo PATH), --from REMOTE (a remote of the configuration), or --from\n"               \
@@ -89,6 +76,25 @@ struct gs_target {
 	const char *connections; /* --connections, with --from URL (checked by gs_cmd_open) */
 };
 
+/* What gs_cmd_parse() found. */
+struct gs_cmd_args {
+	struct gs_target t;   /* --tenant and where from */
+	const char *snapshot; /* --snapshot */
+	const char *target;   /* --target */
+	const char *format;   /* --format */
+	const char *output;   /* --output */
+	const char *out;      /* --out */
+	/* --include, normalised ("./" and "/" in front, "/" behind, taken off)
+	 * and checked (gs_reader_path_ok); malloc'd, gs_cmd_args_clear() frees
+	 * them */
+	char *includes[GS_CMD_MAX_INCLUDES];
+	size_t nincludes;
+	int json, overwrite, privileged, read_data, audit;
+	/* GS_OPT_OPERANDS, GS_OPT_COMMAND: the operands (borrowed from argv) */
+	char **args;
+	size_t nargs;
+};
+
 /* An opened tenant: config (if any), key, reader. */
 struct gs_session {
 	struct gs_config *cfg;
@@ -109,18 +115,21 @@ struct gs_session {
 };
 
 /*
- * gs_cmd_common_opt(g, opt, arg): handle -c/-q/-v given after a command;
- * 1 if opt was one of them, 0 otherwise.
+ * gs_cmd_parse(g, a, argc, argv, usage, flags): parse the options of a
+ * command (argv[0] is its name) or, with GS_OPT_COMMAND, of the program,
+ * from the one option table: -c FILE, -q, -v and --help always, and the
+ * options flags names (GS_OPT_*); -c, -q, -v and --stats go into g, the
+ * rest into a (cleared first).  Without GS_OPT_OPERANDS or GS_OPT_COMMAND
+ * an operand is refused.  Returns -1 to go on, or the exit status to
+ * return: GS_EXIT_OK after --help (the usage on stdout) or --version,
+ * GS_EXIT_USAGE (warned, and the usage on stderr for an unknown option or
+ * an operand) for a bad option; a is then cleared.
  */
-int gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg);
+int gs_cmd_parse(struct gs_cli *g, struct gs_cmd_args *a, int argc, char **argv, const char *usage,
+                 unsigned flags);
 
-/*
- * gs_cmd_target_opt(t, opt, arg): handle the options of
- * GS_CMD_TARGET_LONGOPTS (--tenant, --from, --repo, --key, --identity,
- * --known-hosts, --host-key, --connections); 1 if opt was one of them, 0
- * otherwise.  Their values are checked by gs_cmd_open().
- */
-int gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg);
+/* gs_cmd_args_clear(a): free what gs_cmd_parse() allocated (the includes). */
+void gs_cmd_args_clear(struct gs_cmd_args *a);
 
 /*
  * gs_cmd_open(g, t, flags, s): load the configuration if there is one (the

@@ -1,7 +1,6 @@
 /*
  * cmd_check.c -- geosnap-restore check --tenant T [--read-data]
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -28,40 +27,19 @@ static const char usage[] =
 int
 gs_cmd_check(struct gs_cli *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {GS_CMD_TARGET_LONGOPTS,
-	                                         {"read-data", no_argument, NULL, OPT_READ_DATA},
-	                                         {"config", required_argument, NULL, 'c'},
-	                                         {"quiet", no_argument, NULL, 'q'},
-	                                         {"verbose", no_argument, NULL, 'v'},
-	                                         {"help", no_argument, NULL, OPT_HELP},
-	                                         {NULL, 0, NULL, 0}};
 	struct gs_check_opts co = {0};
-	struct gs_target t = {0};
+	struct gs_cmd_args a;
 	struct gs_session s;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(g, opt, optarg) || gs_cmd_target_opt(&t, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_READ_DATA:
-			co.read_data = 1;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return GS_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return GS_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return gs_cmd_usage_error(usage, "check: unexpected argument '%s'", argv[optind]);
-	if (t.tenant == NULL)
+	if ((rc = gs_cmd_parse(g, &a, argc, argv, usage, GS_OPT_READS | GS_OPT_READ_DATA)) >= 0)
+		return rc;
+	if (a.t.tenant == NULL)
 		return gs_cmd_usage_error(usage, "check: --tenant is required");
+	co.read_data = a.read_data;
 	co.progress = !g->quiet && isatty(STDERR_FILENO);
 	co.verbose = g->verbose;
-	if ((rc = gs_cmd_open(g, &t, GS_READER_NOINDEX, &s)) != GS_EXIT_OK)
+	if ((rc = gs_cmd_open(g, &a.t, GS_READER_NOINDEX, &s)) != GS_EXIT_OK)
 		return rc;
 	co.remote = s.remote;
 	if (co.read_data) {

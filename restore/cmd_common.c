@@ -1,84 +1,275 @@
 /*
- * cmd_common.c -- what every geosnap-restore command shares: reaching a
- * tenant (configuration, repository, read key, passphrase) and printing.
+ * cmd_common.c -- what every geosnap-restore command shares: the one option
+ * table and its parser, and printing.  Reaching a tenant is cmd_session.c.
  */
-#include <fcntl.h>
-#include <limits.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "cmd.h"
-#include "geosnap/config.h"
-#include "geosnap/repo.h"
-#include "geosnap/transport.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
-#include "read/pass.h"
+#include "extract/entry.h"
 #include "read/reader.h"
-#include "read/rkey.h"
+
+/* ---- the option table ------------------------------------------------ */
+
+/* Long option ids (short options use their letter). */
+enum {
+	OPT_TENANT = 256,
+	OPT_FROM,
+	OPT_REPO,
+	OPT_KEY,
+	OPT_IDENTITY,
+	OPT_KNOWN_HOSTS,
+	OPT_HOST_KEY,
+	OPT_CONNECTIONS,
+	OPT_STATS,
+	OPT_JSON,
+	OPT_SNAPSHOT,
+	OPT_INCLUDE,
+	OPT_TARGET,
+	OPT_OVERWRITE,
+	OPT_PRIVILEGED,
+	OPT_FORMAT,
+	OPT_OUTPUT,
+	OPT_READ_DATA,
+	OPT_OUT,
+	OPT_AUDIT,
+	OPT_HELP,
+	OPT_VERSION
+};
 
 /*
- * gs_cmd_common_opt(g, opt, arg): handle -c/-q/-v given after a command;
- * 1 if opt was one of them, 0 otherwise.
+ * Every long option of the program, and the GS_OPT_* flag a command gives
+ * to accept it (0: every command).  A command's getopt table is the part
+ * its flags select, in this order, so that an abbreviation means what it
+ * meant when each command had a table of its own, and getopt calls an
+ * option the command does not take unrecognised, as it did.
  */
-int
-gs_cmd_common_opt(struct gs_cli *g, int opt, const char *arg)
+static const struct {
+	struct option o;
+	unsigned flag;
+} options[] = {
+    {{"tenant", required_argument, NULL, OPT_TENANT}, GS_OPT_TENANT},
+    {{"from", required_argument, NULL, OPT_FROM}, GS_OPT_FROM},
+    {{"repo", required_argument, NULL, OPT_REPO}, GS_OPT_FROM},
+    {{"key", required_argument, NULL, OPT_KEY}, GS_OPT_FROM},
+    {{"identity", required_argument, NULL, OPT_IDENTITY}, GS_OPT_FROM},
+    {{"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS}, GS_OPT_FROM},
+    {{"host-key", required_argument, NULL, OPT_HOST_KEY}, GS_OPT_FROM},
+    {{"connections", required_argument, NULL, OPT_CONNECTIONS}, GS_OPT_FROM},
+    {{"stats", no_argument, NULL, OPT_STATS}, GS_OPT_FROM},
+    {{"json", no_argument, NULL, OPT_JSON}, GS_OPT_JSON},
+    {{"snapshot", required_argument, NULL, OPT_SNAPSHOT}, GS_OPT_SNAPSHOT},
+    {{"include", required_argument, NULL, OPT_INCLUDE}, GS_OPT_INCLUDE},
+    {{"target", required_argument, NULL, OPT_TARGET}, GS_OPT_TARGET},
+    {{"overwrite", no_argument, NULL, OPT_OVERWRITE}, GS_OPT_OVERWRITE},
+    {{"privileged", no_argument, NULL, OPT_PRIVILEGED}, GS_OPT_PRIVILEGED},
+    {{"format", required_argument, NULL, OPT_FORMAT}, GS_OPT_FORMAT},
+    {{"output", required_argument, NULL, OPT_OUTPUT}, GS_OPT_OUTPUT},
+    {{"read-data", no_argument, NULL, OPT_READ_DATA}, GS_OPT_READ_DATA},
+    {{"out", required_argument, NULL, OPT_OUT}, GS_OPT_OUT},
+    {{"audit", no_argument, NULL, OPT_AUDIT}, GS_OPT_AUDIT},
+    {{"config", required_argument, NULL, 'c'}, 0},
+    {{"quiet", no_argument, NULL, 'q'}, 0},
+    {{"verbose", no_argument, NULL, 'v'}, 0},
+    {{"help", no_argument, NULL, OPT_HELP}, 0},
+    {{"version", no_argument, NULL, OPT_VERSION}, GS_OPT_VERSION},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Normalise an --include: strip "./" and "/" in front and "/" behind. */
+static char *
+norm_include(const char *s)
+{
+	char *p;
+	size_t n;
+
+	while (s[0] == '/' || (s[0] == '.' && s[1] == '/'))
+		s += s[0] == '/' ? 1 : 2;
+	if ((p = gs_strdup(s)) == NULL)
+		return NULL;
+	n = strlen(p);
+	while (n > 0 && p[n - 1] == '/')
+		p[--n] = '\0';
+	return p;
+}
+
+/* --include arg of command cmd into a: -1, or GS_EXIT_USAGE (warned). */
+static int
+add_include(struct gs_cmd_args *a, const char *cmd, const char *arg)
+{
+	char *p;
+
+	if (a->nincludes == GS_CMD_MAX_INCLUDES) {
+		gs_warn("%s: too many --include options", cmd);
+		return GS_EXIT_USAGE;
+	}
+	if ((p = norm_include(arg)) == NULL)
+		return GS_EXIT_USAGE;
+	if (!gs_reader_path_ok(p)) {
+		gs_warn("%s: --include '%s': not a relative path inside the snapshot", cmd, arg);
+		free(p);
+		return GS_EXIT_USAGE;
+	}
+	a->includes[a->nincludes++] = p;
+	return -1;
+}
+
+/* Where the value of option opt goes (in g or a), or NULL. */
+static const char **
+value_of(struct gs_cli *g, struct gs_cmd_args *a, int opt)
 {
 	switch (opt) {
 	case 'c':
-		g->config = arg;
-		return 1;
-	case 'q':
-		g->quiet = 1;
-		return 1;
-	case 'v':
-		g->verbose++;
-		return 1;
-	case OPT_STATS:
-		g->stats = 1;
-		return 1;
+		return &g->config;
+	case OPT_TENANT:
+		return &a->t.tenant;
+	case OPT_FROM:
+		return &a->t.from;
+	case OPT_REPO:
+		return &a->t.repo;
+	case OPT_KEY:
+		return &a->t.key;
+	case OPT_IDENTITY:
+		return &a->t.identity;
+	case OPT_KNOWN_HOSTS:
+		return &a->t.known_hosts;
+	case OPT_HOST_KEY:
+		return &a->t.host_key;
+	case OPT_CONNECTIONS:
+		return &a->t.connections;
+	case OPT_SNAPSHOT:
+		return &a->snapshot;
+	case OPT_TARGET:
+		return &a->target;
+	case OPT_FORMAT:
+		return &a->format;
+	case OPT_OUTPUT:
+		return &a->output;
+	case OPT_OUT:
+		return &a->out;
 	default:
-		return 0;
+		return NULL;
 	}
 }
 
-/* gs_cmd_target_opt(t, opt, arg): see cmd.h. */
-int
-gs_cmd_target_opt(struct gs_target *t, int opt, const char *arg)
+/* The flag option opt sets to 1 (in g or a), or NULL. */
+static int *
+flag_of(struct gs_cli *g, struct gs_cmd_args *a, int opt)
 {
 	switch (opt) {
-	case OPT_TENANT:
-		t->tenant = arg;
-		return 1;
-	case OPT_FROM:
-		t->from = arg;
-		return 1;
-	case OPT_REPO:
-		t->repo = arg;
-		return 1;
-	case OPT_KEY:
-		t->key = arg;
-		return 1;
-	case OPT_IDENTITY:
-		t->identity = arg;
-		return 1;
-	case OPT_KNOWN_HOSTS:
-		t->known_hosts = arg;
-		return 1;
-	case OPT_HOST_KEY:
-		t->host_key = arg;
-		return 1;
-	case OPT_CONNECTIONS:
-		t->connections = arg;
-		return 1;
+	case 'q':
+		return &g->quiet;
+	case OPT_STATS:
+		return &g->stats;
+	case OPT_JSON:
+		return &a->json;
+	case OPT_OVERWRITE:
+		return &a->overwrite;
+	case OPT_PRIVILEGED:
+		return &a->privileged;
+	case OPT_READ_DATA:
+		return &a->read_data;
+	case OPT_AUDIT:
+		return &a->audit;
 	default:
-		return 0;
+		return NULL;
 	}
 }
+
+/*
+ * One option that getopt_long() returned while parsing argv (argv[0]: the
+ * command): -1 to go on, or the exit status to return.
+ */
+static int
+one_option(struct gs_cli *g, struct gs_cmd_args *a, int opt, char **argv, const char *usage)
+{
+	const char **v;
+	int *f;
+
+	if ((v = value_of(g, a, opt)) != NULL) {
+		*v = optarg;
+		return -1;
+	}
+	if ((f = flag_of(g, a, opt)) != NULL) {
+		*f = 1;
+		return -1;
+	}
+	switch (opt) {
+	case 'v':
+		g->verbose++;
+		return -1;
+	case OPT_INCLUDE:
+		return add_include(a, argv[0], optarg);
+	case OPT_HELP:
+		fputs(usage, stdout);
+		return GS_EXIT_OK;
+	case OPT_VERSION:
+		printf("geosnap-restore %s\n", GS_VERSION);
+		return GS_EXIT_OK;
+	default: /* unknown, or its argument is missing: getopt_long() said so */
+		fputs(usage, stderr);
+		return GS_EXIT_USAGE;
+	}
+}
+
+/*
+ * gs_cmd_parse(g, a, argc, argv, usage, flags): parse the options of a
+ * command (argv[0] is its name) or, with GS_OPT_COMMAND, of the program,
+ * from the one option table: -c FILE, -q, -v and --help always, and the
+ * options flags names (GS_OPT_*); -c, -q, -v and --stats go into g, the
+ * rest into a (cleared first).  Without GS_OPT_OPERANDS or GS_OPT_COMMAND
+ * an operand is refused.  Returns -1 to go on, or the exit status to
+ * return: GS_EXIT_OK after --help (the usage on stdout) or --version,
+ * GS_EXIT_USAGE (warned, and the usage on stderr for an unknown option or
+ * an operand) for a bad option; a is then cleared.
+ */
+int
+gs_cmd_parse(struct gs_cli *g, struct gs_cmd_args *a, int argc, char **argv, const char *usage,
+             unsigned flags)
+{
+	struct option lo[NOPTIONS + 1];
+	/* '+': the program's options end at the command, which parses its own. */
+	const char *shortopts = (flags & GS_OPT_COMMAND) ? "+c:qv" : "c:qv";
+	size_t i, n = 0;
+	int opt, rc;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].flag == 0 || (options[i].flag & flags) != 0)
+			lo[n++] = options[i].o;
+	memset(&lo[n], 0, sizeof(lo[n]));
+	optind = 0; /* (re)initialise getopt: the program's options came first */
+	while ((opt = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if ((rc = one_option(g, a, opt, argv, usage)) >= 0) {
+			gs_cmd_args_clear(a);
+			return rc;
+		}
+	}
+	if (optind < argc && !(flags & (GS_OPT_OPERANDS | GS_OPT_COMMAND))) {
+		gs_cmd_args_clear(a);
+		return gs_cmd_usage_error(usage, "%s: unexpected argument '%s'", argv[0],
+		                          argv[optind]);
+	}
+	a->args = argv + optind;
+	a->nargs = (size_t)(argc - optind);
+	return -1;
+}
+
+/* gs_cmd_args_clear(a): free what gs_cmd_parse() allocated (the includes). */
+void
+gs_cmd_args_clear(struct gs_cmd_args *a)
+{
+	while (a->nincludes > 0)
+		free(a->includes[--a->nincludes]);
+}
+
+/* ---- printing ---------------------------------------------------------- */
 
 /* gs_cmd_usage_error(usage, fmt, ...): message and usage; GS_EXIT_USAGE. */
 int
@@ -93,318 +284,6 @@ gs_cmd_usage_error(const char *usage, const char *fmt, ...)
 	gs_warn("%s", msg);
 	fprintf(stderr, "%s", usage);
 	return GS_EXIT_USAGE;
-}
-
-/* The configuration file to read, or NULL when there is none. */
-static const char *
-config_path(const struct gs_cli *g)
-{
-	const char *env = getenv("GEOSNAP_CONFIG");
-	const char *def;
-
-	if (g->config != NULL)
-		return g->config;
-	if (env != NULL && *env != '\0')
-		return env;
-	def = gs_config_default_path();
-	if (def != NULL && access(def, F_OK) == 0)
-		return def;
-	return NULL;
-}
-
-/* is_url(from): --from names a URL rather than a remote (whose names have
- * no ':' or '/'). */
-static int
-is_url(const char *from)
-{
-	return strstr(from, "://") != NULL;
-}
-
-/* url_remote_free(rc): free a remote made by url_remote() (NULL accepted). */
-static void
-url_remote_free(struct gs_remote_conf *rc)
-{
-	if (rc == NULL)
-		return;
-	free(rc->name);
-	free(rc->url);
-	free(rc->identity);
-	free(rc->known_hosts);
-	free(rc->fingerprint);
-	free(rc);
-}
-
-/* abs_file(opt, path): path made absolute (restore changes into its target
- * directory, and the transport reconnects later), or NULL (warned). */
-static char *
-abs_file(const char *opt, const char *path)
-{
-	char *p;
-
-	if ((p = realpath(path, NULL)) == NULL)
-		gs_warnp("%s %s", opt, path);
-	return p;
-}
-
-/*
- * url_remote(t, ret): the remote of --from URL: the url, --identity,
- * --known-hosts and/or --host-key, --connections (default 2) and the
- * default timeout.  GS_EXIT_OK with *ret set (free with url_remote_free()),
- * GS_EXIT_USAGE (warned) for a bad or missing option, GS_EXIT_FAIL when
- * out of memory.
- */
-static int
-url_remote(const struct gs_target *t, struct gs_remote_conf **ret)
-{
-	struct gs_remote_conf *rc;
-	uint64_t n = 2;
-
-	*ret = NULL;
-	if (strncmp(t->from, "sftp://", 7) != 0 || !gs_valid_url(t->from)) {
-		gs_warn("--from %s: expected the name of a configured remote or a URL "
-		        "sftp://[USER@]HOST[:PORT]/PATH (a local copy: --repo PATH)",
-		        t->from);
-		return GS_EXIT_USAGE;
-	}
-	if (t->repo != NULL) {
-		gs_warn("--repo and --from %s exclude each other", t->from);
-		return GS_EXIT_USAGE;
-	}
-	if (t->identity == NULL) {
-		gs_warn("--from %s: give --identity FILE, the SSH private key the remote "
-		        "accepts",
-		        t->from);
-		return GS_EXIT_USAGE;
-	}
-	if (t->known_hosts == NULL && t->host_key == NULL) {
-		gs_warn("--from %s: give --known-hosts FILE and/or --host-key SHA256:... "
-		        "(ssh-keygen -lf of the remote's host key): its host key is checked "
-		        "strictly",
-		        t->from);
-		return GS_EXIT_USAGE;
-	}
-	if (t->host_key != NULL && !gs_valid_fingerprint(t->host_key)) {
-		gs_warn("--host-key %s: bad fingerprint, expected 'SHA256:' and 43 base64 "
-		        "characters as ssh-keygen -l prints",
-		        t->host_key);
-		return GS_EXIT_USAGE;
-	}
-	if (t->connections != NULL && (gs_parse_uint(t->connections, 16, &n) != 0 || n < 1)) {
-		gs_warn("--connections %s: expected a number from 1 to 16", t->connections);
-		return GS_EXIT_USAGE;
-	}
-	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
-		gs_warnp("malloc");
-		return GS_EXIT_FAIL;
-	}
-	rc->connections = (unsigned)n;
-	rc->timeout_s = 30;
-	if ((rc->name = gs_strdup(t->from)) == NULL || (rc->url = gs_strdup(t->from)) == NULL ||
-	    (t->host_key != NULL && (rc->fingerprint = gs_strdup(t->host_key)) == NULL)) {
-		url_remote_free(rc);
-		return GS_EXIT_FAIL;
-	}
-	if ((rc->identity = abs_file("--identity", t->identity)) == NULL ||
-	    (t->known_hosts != NULL &&
-	     (rc->known_hosts = abs_file("--known-hosts", t->known_hosts)) == NULL)) {
-		url_remote_free(rc);
-		return GS_EXIT_USAGE;
-	}
-	*ret = rc;
-	return GS_EXIT_OK;
-}
-
-/*
- * gs_cmd_open(g, t, flags, s): load the configuration if there is one (the
- * keys only geosnap-agent uses are optional), resolve the repository (the
- * local one, a configured remote, or --from sftp://... with --identity and
- * --known-hosts and/or --host-key, which needs no configuration) and the
- * read key, ask for the passphrase, load the key and open a reader
- * (GS_READER_* flags).  Returns GS_EXIT_OK with s filled, or the exit
- * status to use (warned): GS_EXIT_USAGE for bad or missing options and
- * for our own identity or known_hosts being unusable, GS_EXIT_FAIL when
- * the remote cannot be reached or its host key is refused.
- */
-int
-gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct gs_session *s)
-{
-	const struct gs_tenant_conf *tc = NULL;
-	const struct gs_remote_conf *rc_remote = NULL;
-	const char *cpath, *repo, *key;
-	char prompt[128];
-	struct gs_repo *r = NULL;
-	size_t plen;
-	char *pass;
-	int fd, why, rc = GS_EXIT_USAGE;
-
-	memset(s, 0, sizeof(*s));
-	if (!gs_valid_name(t->tenant)) {
-		gs_warn("invalid tenant name '%s'", t->tenant);
-		return GS_EXIT_USAGE;
-	}
-	if ((cpath = config_path(g)) != NULL) {
-		if ((s->cfg = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL)
-			return GS_EXIT_USAGE;
-		tc = gs_config_tenant(s->cfg, t->tenant);
-	}
-	if (t->from != NULL && is_url(t->from)) {
-		if ((rc = url_remote(t, &s->url_remote)) != GS_EXIT_OK)
-			goto err0;
-		rc = GS_EXIT_USAGE;
-		rc_remote = s->url_remote;
-	} else if (t->identity != NULL || t->known_hosts != NULL || t->host_key != NULL ||
-	           t->connections != NULL) {
-		gs_warn("--identity, --known-hosts, --host-key and --connections go with --from "
-		        "sftp://...; a configured remote sets its own");
-		goto err0;
-	} else if (t->from != NULL && strcmp(t->from, "local") != 0) {
-		if (s->cfg == NULL) {
-			gs_warn("--from %s: no configuration names that remote (give -c FILE, or "
-			        "--from sftp://USER@HOST[:PORT]/PATH with --identity and "
-			        "--known-hosts or --host-key)",
-			        t->from);
-			goto err0;
-		}
-		if ((rc_remote = gs_config_remote(s->cfg, t->from)) == NULL) {
-			gs_warn("%s: no remote named %s", cpath, t->from);
-			goto err0;
-		}
-		if (t->repo != NULL) {
-			gs_warn("--repo and --from %s exclude each other", t->from);
-			goto err0;
-		}
-	}
-	repo = t->repo != NULL ? t->repo : s->cfg != NULL ? s->cfg->repository : NULL;
-	if (repo == NULL && rc_remote == NULL) {
-		gs_warn("no repository: give --repo PATH, --from sftp://USER@HOST[:PORT]/PATH "
-		        "(see --help) or a configuration (-c FILE)");
-		goto err0;
-	}
-	key = t->key != NULL ? t->key : tc != NULL ? tc->read_key : NULL;
-	if (key == NULL) {
-		if (s->cfg != NULL && tc == NULL && t->repo == NULL)
-			gs_warn("%s: no tenant %s", cpath, t->tenant);
-		else
-			gs_warn("tenant %s: no read key (give --key FILE or set read_key in the "
-			        "configuration)",
-			        t->tenant);
-		goto err0;
-	}
-	if (rc_remote != NULL) {
-		/* Connect (host key, identity) before asking for the passphrase. */
-		if ((r = gs_repo_open_remote(rc_remote)) == NULL) {
-			/* our identity or known_hosts: 2; the server or the
-			 * link (host key, authentication, unreachable): 3 */
-			rc = gs_tp_last_errkind(NULL) == GS_TP_ERR_CONFIG ? GS_EXIT_USAGE
-			                                                  : GS_EXIT_FAIL;
-			goto err0;
-		}
-		s->remote = rc_remote;
-		if ((s->repo_path = gs_strdup(rc_remote->name)) == NULL) {
-			rc = GS_EXIT_FAIL;
-			goto err1;
-		}
-	} else {
-		/* Absolute, because restore changes into the target directory. */
-		if ((s->repo_path = realpath(repo, NULL)) == NULL) {
-			gs_warnp("%s: repository", repo);
-			rc = GS_EXIT_FAIL;
-			goto err0;
-		}
-		/* Cheap checks before asking for the passphrase. */
-		if ((r = gs_repo_open(s->repo_path)) == NULL) {
-			rc = GS_EXIT_FAIL;
-			goto err1;
-		}
-	}
-	if ((fd = gs_keyfile_open(key)) < 0)
-		goto err1;
-	close(fd);
-
-	snprintf(prompt, sizeof(prompt), "Passphrase for the read key of tenant %s: ", t->tenant);
-	if ((pass = gs_pass_get(prompt, 0, &plen)) == NULL)
-		goto err1;
-	s->key = gs_rkey_load(key, t->tenant, pass, plen);
-	gs_pass_free(pass);
-	if (s->key == NULL)
-		goto err1;
-	s->rd = gs_reader_open_repo(r, s->key, flags, &why);
-	r = NULL; /* the reader took it */
-	if (s->rd == NULL) {
-		rc = why == 1 ? GS_EXIT_PROBLEM : GS_EXIT_FAIL;
-		goto err2;
-	}
-	s->stats = g->stats;
-	s->t_ready = gs_mono_ns();
-	return GS_EXIT_OK;
-
-err2:
-	gs_rkey_free(s->key);
-	s->key = NULL;
-err1:
-	gs_repo_free(r);
-	free(s->repo_path);
-	s->repo_path = NULL;
-err0:
-	url_remote_free(s->url_remote);
-	s->url_remote = NULL;
-	gs_config_free(s->cfg);
-	s->cfg = NULL;
-	return rc;
-}
-
-/* gs_cmd_close(s): release everything gs_cmd_open() acquired. */
-void
-gs_cmd_close(struct gs_session *s)
-{
-	gs_reader_free(s->rd); /* first: its transports borrow the remote */
-	gs_rkey_free(s->key);
-	gs_config_free(s->cfg);
-	url_remote_free(s->url_remote);
-	free(s->repo_path);
-	memset(s, 0, sizeof(*s));
-}
-
-/* gs_cmd_stats(s): see cmd.h. */
-void
-gs_cmd_stats(const struct gs_session *s)
-{
-	struct rusage ru;
-	struct gs_fetch_stats fs = {0};
-	uint64_t rb, rr;
-	double kdf_s;
-	long kdf_kib;
-
-	if (!s->stats || s->rd == NULL)
-		return;
-	if (s->has_fst)
-		fs = s->fst;
-	gs_reader_read_stats(s->rd, &rb, &rr);
-	gs_rkey_kdf_stats(&kdf_s, &kdf_kib);
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		ru.ru_maxrss = 0;
-	fprintf(stderr,
-	        "geosnap-restore: stats: kdf_s=%.3f kdf_peak_kib=%ld run_s=%.3f peak_kib=%ld "
-	        "read_bytes=%llu read_requests=%llu data_read_bytes=%llu packs=%llu workers=%u "
-	        "direct_chunks=%llu\n",
-	        kdf_s, kdf_kib, (double)(gs_mono_ns() - s->t_ready) / 1e9, ru.ru_maxrss,
-	        (unsigned long long)(fs.read_bytes + rb), (unsigned long long)(fs.requests + rr),
-	        (unsigned long long)fs.read_bytes, (unsigned long long)fs.packs, fs.workers,
-	        (unsigned long long)fs.direct);
-}
-
-/* gs_cmd_finish(s, rc): rc (GS_EXIT_OK or GS_EXIT_WARN raised to
- * GS_EXIT_PROBLEM when the reader had to skip a damaged object), then
- * gs_cmd_close(s). */
-int
-gs_cmd_finish(struct gs_session *s, int rc)
-{
-	/* CLI.md: a problem (1) outranks warnings (4). */
-	if ((rc == GS_EXIT_OK || rc == GS_EXIT_WARN) && s->rd != NULL && gs_reader_damaged(s->rd))
-		rc = GS_EXIT_PROBLEM;
-	gs_cmd_stats(s);
-	gs_cmd_close(s);
-	return rc;
 }
 
 /*

@@ -1,7 +1,6 @@
 /*
  * cmd_keygen.c -- geosnap-restore keygen --tenant T --out DIR
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -23,47 +22,22 @@ static const char usage[] =
 int
 gs_cmd_keygen(struct gs_cli *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"tenant", required_argument, NULL, OPT_TENANT},
-	                                         {"out", required_argument, NULL, OPT_OUT},
-	                                         {"audit", no_argument, NULL, OPT_AUDIT},
-	                                         {"config", required_argument, NULL, 'c'},
-	                                         {"quiet", no_argument, NULL, 'q'},
-	                                         {"verbose", no_argument, NULL, 'v'},
-	                                         {"help", no_argument, NULL, OPT_HELP},
-	                                         {NULL, 0, NULL, 0}};
-	const char *tenant = NULL, *out = NULL;
+	struct gs_cmd_args a;
+	const char *tenant, *out;
 	char prompt[128], path[4096];
 	size_t plen;
 	char *pass;
-	int opt, audit = 0, rc, i;
+	int rc, i;
 
-	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(g, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_TENANT:
-			tenant = optarg;
-			break;
-		case OPT_OUT:
-			out = optarg;
-			break;
-		case OPT_AUDIT:
-			audit = 1;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return GS_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return GS_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return gs_cmd_usage_error(usage, "keygen: unexpected argument '%s'", argv[optind]);
-	if (audit) {
+	if ((rc = gs_cmd_parse(g, &a, argc, argv, usage,
+	                       GS_OPT_TENANT | GS_OPT_OUT | GS_OPT_AUDIT)) >= 0)
+		return rc;
+	if (a.audit) {
 		gs_warn("keygen --audit: not available yet");
 		return GS_EXIT_USAGE;
 	}
+	tenant = a.t.tenant;
+	out = a.out;
 	if (tenant == NULL || out == NULL)
 		return gs_cmd_usage_error(usage, "keygen: --tenant and --out are required");
 

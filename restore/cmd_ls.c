@@ -1,14 +1,13 @@
 /*
  * cmd_ls.c -- geosnap-restore ls --tenant T [SNAPSHOT] [PATH]
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
 #include "cmd.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/reader.h"
 
 static const char usage[] =
@@ -161,81 +160,59 @@ looks_like_snapshot(const char *s)
 	return strspn(s, "0123456789abcdefABCDEF") == n;
 }
 
-/* gs_cmd_ls(g, argc, argv): list a snapshot's entries; returns the exit status. */
-int
-gs_cmd_ls(struct gs_cli *g, int argc, char **argv)
+/*
+ * The snapshot and the path prefix the operands (and --snapshot) name.
+ * One operand is a snapshot if it looks like one ("latest" or hex), else a
+ * path: "ls --tenant T docs" lists docs in the latest snapshot.  The
+ * prefix is normalised into pbuf ("./a/b/" and "/a/b" mean "a/b"; "" and
+ * "." mean everything: NULL).  GS_EXIT_OK, or GS_EXIT_USAGE (warned).
+ */
+static int
+operands(const struct gs_cmd_args *a, const char **ret_spec, const char **ret_prefix, char *pbuf,
+         size_t cap)
 {
-	static const struct option longopts[] = {
-	    GS_CMD_TARGET_LONGOPTS,
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
-	    {"config", required_argument, NULL, 'c'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, OPT_HELP},
-	    {NULL, 0, NULL, 0}};
-	struct gs_rsnap snap;
-	const char *spec = NULL, *prefix = NULL;
-	char pbuf[4096];
-	struct gs_target t = {0};
-	struct gs_session s;
-	struct gs_manifest *m;
-	struct gs_mentry e;
-	size_t plen;
-	int opt, json = 0, rc, mrc, others_bad;
+	const char *spec = a->snapshot, *prefix = NULL;
+	size_t i = 0, plen;
 
-	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(g, opt, optarg) || gs_cmd_target_opt(&t, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_SNAPSHOT:
-			spec = optarg;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return GS_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return GS_EXIT_USAGE;
-		}
-	}
-	/* One operand is a snapshot if it looks like one ("latest" or hex), else
-	 * a path: "ls --tenant T docs" lists docs in the latest snapshot. */
-	if (spec == NULL && optind < argc &&
-	    (argc - optind >= 2 || looks_like_snapshot(argv[optind])))
-		spec = argv[optind++];
-	if (optind < argc)
-		prefix = argv[optind++];
-	if (optind < argc)
-		return gs_cmd_usage_error(usage, "ls: unexpected argument '%s'", argv[optind]);
-	if (t.tenant == NULL)
+	if (spec == NULL && a->nargs > 0 && (a->nargs >= 2 || looks_like_snapshot(a->args[0])))
+		spec = a->args[i++];
+	if (i < a->nargs)
+		prefix = a->args[i++];
+	if (i < a->nargs)
+		return gs_cmd_usage_error(usage, "ls: unexpected argument '%s'", a->args[i]);
+	if (a->t.tenant == NULL)
 		return gs_cmd_usage_error(usage, "ls: --tenant is required");
 	if (prefix != NULL) {
-		/* "./a/b/" and "/a/b" mean "a/b"; "" and "." mean everything. */
 		while (prefix[0] == '/' || (prefix[0] == '.' && prefix[1] == '/'))
 			prefix += prefix[0] == '/' ? 1 : 2;
 		plen = strlen(prefix);
-		if (plen >= sizeof(pbuf))
+		if (plen >= cap)
 			return gs_cmd_usage_error(usage, "ls: path too long");
 		memcpy(pbuf, prefix, plen + 1);
 		while (plen > 0 && pbuf[plen - 1] == '/')
 			pbuf[--plen] = '\0';
 		prefix = (plen == 0 || strcmp(pbuf, ".") == 0) ? NULL : pbuf;
 	}
+	*ret_spec = spec;
+	*ret_prefix = prefix;
+	return GS_EXIT_OK;
+}
 
-	if ((rc = gs_cmd_open(g, &t, 0, &s)) != GS_EXIT_OK)
-		return rc;
-	if ((rc = gs_cmd_snapshot(&s, spec, &snap, &others_bad)) != GS_EXIT_OK) {
-		gs_cmd_close(&s);
-		return rc;
-	}
-	if ((m = gs_reader_manifest_open(s.rd, &snap)) == NULL) {
-		rc = GS_EXIT_FAIL;
-		goto done;
-	}
+/*
+ * Print the entries of snap under prefix (NULL: all) on stdout; the exit
+ * status (a damaged manifest, or another snapshot that could not be
+ * opened, is a problem).
+ */
+static int
+list(struct gs_session *s, const struct gs_rsnap *snap, const char *prefix, int json,
+     int others_bad)
+{
+	struct gs_manifest *m;
+	struct gs_mentry e;
+	int mrc, rc;
+
+	if ((m = gs_reader_manifest_open(s->rd, snap)) == NULL)
+		return GS_EXIT_FAIL;
 	while ((mrc = gs_reader_manifest_next(m, &e)) == 0) {
 		if (prefix == NULL || gs_reader_path_under(e.path, prefix)) {
 			if (json)
@@ -252,8 +229,33 @@ gs_cmd_ls(struct gs_cli *g, int argc, char **argv)
 		gs_warnp("stdout");
 		rc = GS_EXIT_FAIL;
 	}
-done:
-	gs_reader_snap_clear(&snap);
-	rc = gs_cmd_finish(&s, rc);
 	return rc;
+}
+
+/* gs_cmd_ls(g, argc, argv): list a snapshot's entries; returns the exit status. */
+int
+gs_cmd_ls(struct gs_cli *g, int argc, char **argv)
+{
+	const char *spec, *prefix;
+	struct gs_cmd_args a;
+	struct gs_rsnap snap;
+	struct gs_session s;
+	char pbuf[4096];
+	int rc, others_bad;
+
+	if ((rc = gs_cmd_parse(g, &a, argc, argv, usage,
+	                       GS_OPT_READS | GS_OPT_JSON | GS_OPT_SNAPSHOT | GS_OPT_OPERANDS)) >=
+	    0)
+		return rc;
+	if ((rc = operands(&a, &spec, &prefix, pbuf, sizeof(pbuf))) != GS_EXIT_OK)
+		return rc;
+	if ((rc = gs_cmd_open(g, &a.t, 0, &s)) != GS_EXIT_OK)
+		return rc;
+	if ((rc = gs_cmd_snapshot(&s, spec, &snap, &others_bad)) != GS_EXIT_OK) {
+		gs_cmd_close(&s);
+		return rc;
+	}
+	rc = list(&s, &snap, prefix, a.json, others_bad);
+	gs_reader_snap_clear(&snap);
+	return gs_cmd_finish(&s, rc);
 }

@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@
 
 #include "cmd.h"
 #include "geosnap/util.h"
-#include "read/extract.h"
+#include "extract/extract.h"
 #include "read/reader.h"
 
 static const char usage[] =
@@ -40,8 +39,6 @@ static const char usage[] =
     "  -q).  \"latest\" is refused (exit 1) when the newest snapshot is dated more\n"
     "  than an hour ahead of this host's clock: its time may be forged; choose\n"
     "  one with --snapshot ID (see the snapshots command).\n" GS_CMD_TARGET_USAGE;
-
-#define MAX_INCLUDES 1024
 
 /* 0 empty or missing, 1 not empty, -1 error (warned). */
 static int
@@ -76,132 +73,69 @@ target_state(const char *dir)
 	return rc;
 }
 
-/* Normalise an --include: strip "./" and "/" in front and "/" behind. */
-static char *
-norm_include(const char *s)
+/*
+ * Check the target directory before anything is read: it must be empty or
+ * missing unless --overwrite.  GS_EXIT_OK, or GS_EXIT_USAGE (warned).
+ */
+static int
+check_target(const struct gs_cmd_args *a)
 {
-	char *p;
-	size_t n;
+	int st;
 
-	while (s[0] == '/' || (s[0] == '.' && s[1] == '/'))
-		s += s[0] == '/' ? 1 : 2;
-	if ((p = gs_strdup(s)) == NULL)
-		return NULL;
-	n = strlen(p);
-	while (n > 0 && p[n - 1] == '/')
-		p[--n] = '\0';
-	return p;
+	if ((st = target_state(a->target)) < 0)
+		return GS_EXIT_USAGE;
+	if (st == 1 && !a->overwrite) {
+		gs_warn("%s: not empty (use --overwrite to restore over existing files)",
+		        a->target);
+		return GS_EXIT_USAGE;
+	}
+	return GS_EXIT_OK;
 }
 
-/* gs_cmd_restore(g, argc, argv): restore a snapshot; returns the exit status. */
-int
-gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
+/*
+ * Make the target directory, resolve it and change into it (see the top of
+ * the file); the absolute path (malloc'd), or NULL (warned).
+ */
+static char *
+enter_target(const char *target)
 {
-	static const struct option longopts[] = {
-	    GS_CMD_TARGET_LONGOPTS,
-	    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
-	    {"include", required_argument, NULL, OPT_INCLUDE},
-	    {"target", required_argument, NULL, OPT_TARGET},
-	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
-	    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
-	    {"config", required_argument, NULL, 'c'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, OPT_HELP},
-	    {NULL, 0, NULL, 0}};
-	char *includes[MAX_INCLUDES];
-	struct gs_extract_opts eo = {0};
-	struct gs_rsnap snap;
-	const char *spec = NULL, *target = NULL;
-	struct gs_target t = {0};
-	struct gs_session s;
-	size_t ninc = 0, i;
-	char *abs = NULL;
-	int64_t t0;
-	int opt, rc = GS_EXIT_USAGE, others_bad = 0, st;
+	char *abs;
 
-	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(g, opt, optarg) || gs_cmd_target_opt(&t, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_SNAPSHOT:
-			spec = optarg;
-			break;
-		case OPT_INCLUDE:
-			if (ninc == MAX_INCLUDES) {
-				gs_warn("restore: too many --include options");
-				goto out;
-			}
-			if ((includes[ninc] = norm_include(optarg)) == NULL)
-				goto out;
-			if (!gs_reader_path_ok(includes[ninc])) {
-				gs_warn("restore: --include '%s': not a relative path inside the "
-				        "snapshot",
-				        optarg);
-				free(includes[ninc]);
-				goto out;
-			}
-			ninc++;
-			break;
-		case OPT_TARGET:
-			target = optarg;
-			break;
-		case OPT_OVERWRITE:
-			eo.overwrite = 1;
-			break;
-		case OPT_PRIVILEGED:
-			eo.privileged = 1;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			rc = GS_EXIT_OK;
-			goto out;
-		default:
-			fputs(usage, stderr);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		rc = gs_cmd_usage_error(usage, "restore: unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (t.tenant == NULL || target == NULL) {
-		rc = gs_cmd_usage_error(usage, "restore: --tenant and --target are required");
-		goto out;
-	}
-	if ((st = target_state(target)) < 0)
-		goto out;
-	if (st == 1 && !eo.overwrite) {
-		gs_warn("%s: not empty (use --overwrite to restore over existing files)", target);
-		goto out;
-	}
-
-	if ((rc = gs_cmd_open(g, &t, 0, &s)) != GS_EXIT_OK)
-		goto out;
-	if ((rc = gs_cmd_snapshot(&s, spec, &snap, &others_bad)) != GS_EXIT_OK) {
-		gs_cmd_close(&s);
-		goto out;
-	}
-	rc = GS_EXIT_FAIL;
 	if (gs_mkdir_p(target, 0700) != 0)
-		goto close;
+		return NULL;
 	if ((abs = realpath(target, NULL)) == NULL) {
 		gs_warnp("%s", target);
-		goto close;
+		return NULL;
 	}
 	if (chdir(abs) != 0) {
 		gs_warnp("%s: chdir", abs);
-		goto close;
+		free(abs);
+		return NULL;
 	}
-	eo.includes = (const char *const *)includes;
-	eo.nincludes = ninc;
+	return abs;
+}
+
+/* Restore snap of session s into the current directory (abs, for the
+ * summary); the exit status. */
+static int
+run(const struct gs_cli *g, const struct gs_cmd_args *a, struct gs_session *s,
+    const struct gs_rsnap *snap, int others_bad, const char *abs)
+{
+	struct gs_extract_opts eo = {0};
+	int64_t t0;
+	int rc;
+
+	eo.includes = (const char *const *)a->includes;
+	eo.nincludes = a->nincludes;
+	eo.overwrite = a->overwrite;
+	eo.privileged = a->privileged;
 	eo.progress = !g->quiet && isatty(STDERR_FILENO);
 	eo.verbose = g->verbose;
-	eo.remote = s.remote;
-	eo.stats = &s.fst;
-	s.has_fst = 1;
+	eo.remote = s->remote;
+	eo.stats = &s->fst;
+	s->has_fst = 1;
 	t0 = gs_mono_ns();
-	switch (gs_extract(s.rd, &snap, &eo)) {
+	switch (gs_extract(s->rd, snap, &eo)) {
 	case 0:
 		rc = others_bad ? GS_EXIT_PROBLEM : GS_EXIT_OK;
 		break;
@@ -219,16 +153,47 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 		fprintf(stderr,
 		        "geosnap-restore: snapshot %.12s of tenant %s restored into %s in "
 		        "%.1f s: %s\n",
-		        snap.name, t.tenant, abs, (double)(gs_mono_ns() - t0) / 1e9,
+		        snap->name, a->t.tenant, abs, (double)(gs_mono_ns() - t0) / 1e9,
 		        rc == GS_EXIT_OK     ? "every file verified"
 		        : rc == GS_EXIT_WARN ? "every file verified, privileged items left out"
 		                             : "PROBLEMS (see above)");
-close:
-	free(abs);
+	return rc;
+}
+
+/* gs_cmd_restore(g, argc, argv): restore a snapshot; returns the exit status. */
+int
+gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
+{
+	struct gs_cmd_args a;
+	struct gs_rsnap snap;
+	struct gs_session s;
+	char *abs;
+	int rc, others_bad = 0;
+
+	if ((rc = gs_cmd_parse(g, &a, argc, argv, usage,
+	                       GS_OPT_READS | GS_OPT_SNAPSHOT | GS_OPT_INCLUDE | GS_OPT_TARGET |
+	                           GS_OPT_OVERWRITE | GS_OPT_PRIVILEGED)) >= 0)
+		return rc;
+	if (a.t.tenant == NULL || a.target == NULL) {
+		rc = gs_cmd_usage_error(usage, "restore: --tenant and --target are required");
+		goto err0;
+	}
+	if ((rc = check_target(&a)) != GS_EXIT_OK)
+		goto err0;
+	if ((rc = gs_cmd_open(g, &a.t, 0, &s)) != GS_EXIT_OK)
+		goto err0;
+	if ((rc = gs_cmd_snapshot(&s, a.snapshot, &snap, &others_bad)) != GS_EXIT_OK) {
+		gs_cmd_close(&s);
+		goto err0;
+	}
+	rc = GS_EXIT_FAIL;
+	if ((abs = enter_target(a.target)) != NULL) {
+		rc = run(g, &a, &s, &snap, others_bad, abs);
+		free(abs);
+	}
 	gs_reader_snap_clear(&snap);
 	rc = gs_cmd_finish(&s, rc);
-out:
-	for (i = 0; i < ninc; i++)
-		free(includes[i]);
+err0:
+	gs_cmd_args_clear(&a);
 	return rc;
 }

@@ -1,12 +1,11 @@
 /*
  * cmd_snapshots.c -- geosnap-restore snapshots --tenant T [--json]
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/reader.h"
 
 static const char usage[] =
@@ -46,58 +45,14 @@ print_json(const struct gs_rsnap *s, int future)
 	       (unsigned)s->sealed.nmeta, future ? "true" : "false");
 }
 
-/* gs_cmd_snapshots(g, argc, argv): list snapshots; returns the exit status. */
-int
-gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
+/* List the snapshots v[0..n) on stdout, flagging those dated in the future. */
+static void
+list(const struct gs_rsnap *v, size_t n, int json)
 {
-	static const struct option longopts[] = {GS_CMD_TARGET_LONGOPTS,
-	                                         {"json", no_argument, NULL, OPT_JSON},
-	                                         {"config", required_argument, NULL, 'c'},
-	                                         {"quiet", no_argument, NULL, 'q'},
-	                                         {"verbose", no_argument, NULL, 'v'},
-	                                         {"help", no_argument, NULL, OPT_HELP},
-	                                         {NULL, 0, NULL, 0}};
-	struct gs_target t = {0};
-	struct gs_session s;
-	struct gs_rsnap *v;
 	char tm[64], host[256];
 	int64_t now;
-	size_t n, i;
-	int opt, json = 0, rc;
+	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(g, opt, optarg) || gs_cmd_target_opt(&t, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return GS_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return GS_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return gs_cmd_usage_error(usage, "snapshots: unexpected argument '%s'",
-		                          argv[optind]);
-	if (t.tenant == NULL)
-		return gs_cmd_usage_error(usage, "snapshots: --tenant is required");
-	if ((rc = gs_cmd_open(g, &t, 0, &s)) != GS_EXIT_OK)
-		return rc;
-	switch (gs_reader_snapshots(s.rd, &v, &n)) {
-	case 0:
-		rc = GS_EXIT_OK;
-		break;
-	case 1:
-		rc = GS_EXIT_PROBLEM;
-		break;
-	default:
-		gs_cmd_close(&s);
-		return GS_EXIT_FAIL;
-	}
 	if (!json)
 		printf("%-12s  %-20s  %-16s %10s %16s %16s  %s\n", "ID", "TIME", "HOST", "ENTRIES",
 		       "BYTES", "NEW BYTES", "FLAGS");
@@ -116,6 +71,36 @@ gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
 		       (unsigned long long)v[i].info.files, (unsigned long long)v[i].info.bytes,
 		       (unsigned long long)v[i].info.new_bytes, future ? "  FUTURE" : "");
 	}
+}
+
+/* gs_cmd_snapshots(g, argc, argv): list snapshots; returns the exit status. */
+int
+gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv)
+{
+	struct gs_cmd_args a;
+	struct gs_session s;
+	struct gs_rsnap *v;
+	size_t n;
+	int rc;
+
+	if ((rc = gs_cmd_parse(g, &a, argc, argv, usage, GS_OPT_READS | GS_OPT_JSON)) >= 0)
+		return rc;
+	if (a.t.tenant == NULL)
+		return gs_cmd_usage_error(usage, "snapshots: --tenant is required");
+	if ((rc = gs_cmd_open(g, &a.t, 0, &s)) != GS_EXIT_OK)
+		return rc;
+	switch (gs_reader_snapshots(s.rd, &v, &n)) {
+	case 0:
+		rc = GS_EXIT_OK;
+		break;
+	case 1:
+		rc = GS_EXIT_PROBLEM;
+		break;
+	default:
+		gs_cmd_close(&s);
+		return GS_EXIT_FAIL;
+	}
+	list(v, n, a.json);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		gs_warnp("stdout");
 		rc = GS_EXIT_FAIL;

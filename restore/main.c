@@ -5,7 +5,6 @@
  *
  * Commands are in cmd_<verb>.c; exit statuses follow CLI.md.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -69,16 +68,15 @@ no_core_dumps(void)
 #endif
 }
 
+/* main: the program's options, then the command's (cmd_<verb>.c). */
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},    {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, OPT_HELP},
-	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	struct gs_cmd_args a;
 	struct gs_cli g = {0};
+	const char *cmd;
 	size_t i;
-	int opt;
+	int rc;
 
 	gs_set_progname("geosnap-restore");
 	no_core_dumps();
@@ -86,40 +84,22 @@ main(int argc, char **argv)
 		gs_warn("libsodium cannot be initialised");
 		return GS_EXIT_FAIL;
 	}
-	/* '+': stop at the command; its own options are parsed by the command. */
-	while ((opt = getopt_long(argc, argv, "+c:qv", longopts, NULL)) != -1) {
-		if (gs_cmd_common_opt(&g, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return GS_EXIT_OK;
-		case OPT_VERSION:
-			printf("geosnap-restore %s\n", GS_VERSION);
-			return GS_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return GS_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
+	/* The program's own options end at the command, which parses its own. */
+	if ((rc = gs_cmd_parse(&g, &a, argc, argv, usage, GS_OPT_VERSION | GS_OPT_COMMAND)) >= 0)
+		return rc;
+	if (a.nargs == 0) {
 		fputs(usage, stderr);
 		return GS_EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			argv += optind;
-			argc -= optind;
-			optind = 0; /* re-initialise getopt for the command */
-			return commands[i].fn(&g, argc, argv);
-		}
-	}
-	if (strcmp(argv[optind], "test") == 0 || strcmp(argv[optind], "log") == 0 ||
-	    strcmp(argv[optind], "report") == 0) {
-		gs_warn("%s: not available yet", argv[optind]);
+	cmd = a.args[0];
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(&g, (int)a.nargs, a.args);
+	if (strcmp(cmd, "test") == 0 || strcmp(cmd, "log") == 0 || strcmp(cmd, "report") == 0) {
+		gs_warn("%s: not available yet", cmd);
 		return GS_EXIT_USAGE;
 	}
-	gs_warn("unknown command '%s'", argv[optind]);
+	gs_warn("unknown command '%s'", cmd);
 	fputs(usage, stderr);
 	return GS_EXIT_USAGE;
 }

@@ -19,7 +19,6 @@
 #include "read/check.h"
 #include "read/fetch.h"
 #include "geosnap/progress.h"
-#include "read/entry.h"
 #include "read/reader.h"
 #include "read/refs.h"
 
@@ -409,12 +408,12 @@ check_size(struct ctx *c, const struct gs_rsnap *s, const struct gs_mentry *e, u
 {
 	char why[160], q[1024];
 
-	if (gs_entry_size_check(c->rd, (const uint8_t(*)[GS_ID_LEN])e->chunks, e->nchunks, e->size,
-	                        why, sizeof(why)) == 0)
+	if (gs_reader_size_check(c->rd, (const uint8_t(*)[GS_ID_LEN])e->chunks, e->nchunks, e->size,
+	                         why, sizeof(why)) == 0)
 		return;
 	if ((*nbad)++ < MAX_NAMED)
 		gs_warn("tenant %s: snapshot %s: %s: %s", c->tenant, s->name,
-		        gs_entry_quote(e->path, q, sizeof(q)), why);
+		        gs_quote(e->path, q, sizeof(q)), why);
 }
 
 static void

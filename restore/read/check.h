@@ -27,7 +27,7 @@ struct gs_check_opts {
  *   snapshots: public and sealed parts, the manifest parsed to its end, every
  *     chunk a snapshot references present in the index and listed among the
  *     snapshot's references, every file's recorded size one its chunks can
- *     have (gs_entry_size_check), and a time not ahead of this host's clock
+ *     have (gs_reader_size_check), and a time not ahead of this host's clock
  *     by more than GS_SNAP_FUTURE_SKEW_S (a future-dated snapshot is a
  *     problem).
  * Each bad object is warned ("tenant T: pack NAME: ...") and the check goes

@@ -55,6 +55,16 @@ struct gs_reader *gs_reader_open_repo(struct gs_repo *r, const struct gs_rkey *k
  */
 int gs_reader_damaged(const struct gs_reader *rd);
 
+/*
+ * gs_reader_lost(rd): 1 when the reader's last read of a pack (a header or
+ * a chunk's stored bytes) failed with a connection failure (GS_TP_ERR_IO)
+ * that the transport's own reconnects did not overcome; 0 when it
+ * succeeded, failed otherwise, or there was none.  The kind is the one the
+ * transport reported right after that read failed, so a failure it
+ * recovered from earlier does not count.
+ */
+int gs_reader_lost(const struct gs_reader *rd);
+
 /* gs_reader_free(rd): close, wiping the cached data keys (NULL accepted). */
 void gs_reader_free(struct gs_reader *rd);
 
@@ -157,6 +167,19 @@ const struct gs_pin *gs_reader_pins(const struct gs_reader *rd, size_t *ret_n);
  * chunk, or the locations disagree).
  */
 int gs_reader_chunk_len(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint32_t *ret_len);
+
+/*
+ * gs_reader_size_check(rd, chunks, nchunks, size, why, whycap): whether a
+ * file of size bytes can be made of chunks, by the plaintext lengths that
+ * the index or the pack headers record for them (gs_reader_chunk_len), so
+ * that a forged size is refused before anything is written.  A chunk that
+ * nothing knows (it will be reported as unreadable) may hold up to
+ * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
+ * with the reason in why ("the manifest records N bytes, its chunks hold
+ * M").
+ */
+int gs_reader_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
+                         uint64_t size, char *why, size_t whycap);
 
 /*
  * gs_reader_chunk_at(rd, pack, ref, out): the same for the chunk described

@@ -1,6 +1,8 @@
 /*
- * reader_internal.h -- the reader's state, shared by reader.c (chunks),
- * reader_snap.c (snapshots) and reader_manifest.c (manifests).
+ * reader_internal.h -- the reader's state, shared by reader.c (the pack
+ * cache and chunk decoding), reader_locate.c (where a chunk is found),
+ * reader_snap.c (snapshots), reader_manifest.c (manifests) and the read
+ * engine (fetch_plan.c, fetch.c).
  */
 #ifndef GEOSNAP_READER_INTERNAL_H
 #define GEOSNAP_READER_INTERNAL_H
@@ -50,6 +52,8 @@ struct gs_reader {
 	char pinned_for[GS_NAME_HEX]; /* the snapshot they belong to, or "" */
 
 	uint64_t nread, read_bytes; /* chunk reads so far (gs_reader_read_stats) */
+	int read_kind;              /* GS_TP_ERR_* of the last pack read, NONE when it worked
+	                               (gs_reader_lost) */
 
 	struct gs_buf blob; /* stored bytes of the current chunk, decrypted in place */
 	ZSTD_DCtx *dctx;
@@ -85,6 +89,24 @@ const uint8_t *gs_reader_ref_key(const struct gs_reader *rd, const struct pack_e
 int gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
                     const uint8_t id_key[GS_KEY_LEN], uint8_t *blob, ZSTD_DCtx *dctx,
                     struct gs_buf *mid, uint8_t *out, char *why, size_t cap);
+
+/*
+ * gs_reader_pack_get(rd, name, hex): the cache entry of pack name (binary,
+ * and hex), reading its header and unsealing its data keys on first use.
+ * NULL only when out of memory; an unreadable header gives an entry with
+ * bad set.
+ */
+struct pack_ent *gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN],
+                                    const char *hex);
+
+/*
+ * gs_reader_chunk_open(rd, pe, hex, ref, type, out): read the stored bytes
+ * of ref in pack pe (hex: its name) and decrypt, decompress and verify them
+ * as a chunk of type into out (reset first).  0, or -1 (warned, naming
+ * tenant, pack, chunk and what failed).
+ */
+int gs_reader_chunk_open(struct gs_reader *rd, struct pack_ent *pe, const char *hex,
+                         const struct gs_chunk_ref *ref, uint8_t type, struct gs_buf *out);
 
 /*
  * gs_reader_locate(rd, id, type, ret_pe, ret_ref): where chunk id lies by

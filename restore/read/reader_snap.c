@@ -13,7 +13,6 @@
 #include "geosnap/format.h"
 #include "geosnap/repo.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
 #include "read/reader.h"
 #include "read/reader_internal.h"
 
@@ -206,7 +205,7 @@ gs_reader_snap_future(const struct gs_rsnap *s, int64_t now_ns, const char *why)
 	        "and its %d-minute allowance for clock skew; a snapshot's time is what its "
 	        "writer said and may be forged: %s",
 	        s->info.tenant ? s->info.tenant : "?", s->name,
-	        gs_entry_quote(s->info.host ? s->info.host : "", host, sizeof(host)), when, now,
+	        gs_quote(s->info.host ? s->info.host : "", host, sizeof(host)), when, now,
 	        GS_SNAP_FUTURE_SKEW_S / 60, why);
 	return 1;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 #include "read/reader.h"
 #include "tap.h"
 

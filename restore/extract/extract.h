@@ -38,7 +38,7 @@ struct gs_extract_opts {
  * setuid and setgid bits of anything but a directory, and the
  * security.capability and trusted.* xattrs; otherwise each is named and left
  * out (a file is restored without the bits or xattrs).  A file whose
- * recorded size its chunks cannot have (gs_entry_size_check) is named and
+ * recorded size its chunks cannot have (gs_reader_size_check) is named and
  * not written at all; one whose content could not be restored exactly (an
  * unreadable chunk, a checksum that does not match, a failed write) is
  * removed again and named, so that every regular file the restore leaves

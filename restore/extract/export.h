@@ -30,7 +30,7 @@ int gs_export_format(const char *name);
 /*
  * gs_export(rd, s, o): write every entry of snapshot s into a new archive.
  * Paths are checked as for a restore (unsafe ones skipped and named), a
- * file whose recorded size its chunks cannot have (gs_entry_size_check) is
+ * file whose recorded size its chunks cannot have (gs_reader_size_check) is
  * left out and named, every file's content is verified against its
  * XXH3-128 and every chunk against its keyed ID.  Privileged entries
  * (devices, setuid files, capabilities) are kept: an archive plants nothing

@@ -16,8 +16,8 @@
 
 #include "geosnap/format.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
-#include "read/export.h"
+#include "extract/entry.h"
+#include "extract/export.h"
 #include "geosnap/progress.h"
 
 /*
@@ -49,16 +49,13 @@ struct rec {
 
 struct ctx {
 	const struct gs_export_opts *o;
-	struct archive *a;
-	struct archive_entry *ae;
+	struct gs_entry_writer w; /* the archive_write, status, fatal */
 	struct block *blocks;
 	struct rec *recs;
 	size_t nrecs, caprecs;
 	struct gs_content content;
 	struct gs_fetch *fetch;
 	struct gs_progress pg;
-	int status;
-	int fatal;
 };
 
 /* gs_export_format(name): GS_EXPORT_* for "tar", "pax" or "zip"; 0 if none. */
@@ -170,7 +167,7 @@ collect(struct ctx *c, struct gs_manifest *m)
 	while ((mrc = gs_reader_manifest_next(m, &e)) == 0) {
 		if (!(safe = gs_reader_path_ok(e.path))) {
 			gs_entry_warn(e.path, "unsafe path in the manifest; skipped");
-			c->status = 1;
+			c->w.status = 1;
 		}
 		if (safe ? e.type != GS_FT_SOCK : e.type == GS_FT_FILE)
 			rc = keep(c, &e, safe, &enc);
@@ -181,7 +178,7 @@ collect(struct ctx *c, struct gs_manifest *m)
 			break;
 	}
 	if (mrc < 0)
-		c->status = 1;
+		c->w.status = 1;
 	gs_buf_free(&enc);
 	return rc;
 }
@@ -248,7 +245,7 @@ load(const struct rec *r, struct gs_mentry *ret)
 /* ---- writing ------------------------------------------------------- */
 
 /*
- * Describe e in c->ae under its own path.  libarchive keeps the permission
+ * Describe e in c->w.ae under its own path.  libarchive keeps the permission
  * bits and the ACL's owner, owning-group and other entries in one place, so
  * adding an ACL with a mask turns the group bits into those of the
  * owning-group entry instead of the mask (which stat() shows).  pax carries
@@ -259,17 +256,17 @@ load(const struct rec *r, struct gs_mentry *ret)
 static void
 fill(struct ctx *c, const struct gs_mentry *e)
 {
-	if (gs_entry_fill(c->ae, e, e->path) != 0)
-		c->status = 1;
+	if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+		c->w.status = 1;
 	if (c->o->format != GS_EXPORT_PAX) {
-		archive_entry_acl_clear(c->ae);
-		archive_entry_set_perm(c->ae, (mode_t)(e->mode & 07777));
+		archive_entry_acl_clear(c->w.ae);
+		archive_entry_set_perm(c->w.ae, (mode_t)(e->mode & 07777));
 	}
 	/* zip's unix time is read back as unsigned: a time before 1970 would
 	 * come back after 2100.  1970 is the nearest it can hold (the GNU tar
 	 * writer does the same); docs/EXPORT.md. */
 	if (c->o->format == GS_EXPORT_ZIP && e->mtime_sec < 0)
-		archive_entry_set_mtime(c->ae, 0, 0);
+		archive_entry_set_mtime(c->w.ae, 0, 0);
 }
 
 /* 1 when s has a byte above 0x7f. */
@@ -294,15 +291,15 @@ eight_bit(const char *s)
  * replaces the message.
  */
 static int
-names_as_bytes(struct ctx *c)
+names_as_bytes(const struct gs_entry_writer *w)
 {
 	static const char *const what[] = {"pathname ", "uname ", "gname ", "linkname "};
-	const char *msg = archive_error_string(c->a);
-	struct archive_entry *ae = c->ae;
+	const char *msg = archive_error_string(w->a);
+	struct archive_entry *ae = w->ae;
 	size_t i;
 
-	if (c->o->format != GS_EXPORT_PAX || msg == NULL ||
-	    strncmp(msg, "Can't translate ", 16) != 0)
+	/* The writer asks only for pax (gs_export). */
+	if (msg == NULL || strncmp(msg, "Can't translate ", 16) != 0)
 		return 0;
 	if (!eight_bit(archive_entry_pathname(ae)) && !eight_bit(archive_entry_symlink(ae)) &&
 	    !eight_bit(archive_entry_hardlink(ae)) && !eight_bit(archive_entry_uname(ae)) &&
@@ -312,38 +309,6 @@ names_as_bytes(struct ctx *c)
 		if (strncmp(msg + 16, what[i], strlen(what[i])) == 0)
 			return 1;
 	return 0;
-}
-
-/* Write the header of the filled entry: 0 go on, 1 entry failed, -1 fatal. */
-static int
-put_header(struct ctx *c, const char *path)
-{
-	int r = archive_write_header(c->a, c->ae);
-
-	if (r == ARCHIVE_OK || (r == ARCHIVE_WARN && names_as_bytes(c)))
-		return 0;
-	gs_entry_warn(path, "%s", archive_error_string(c->a));
-	c->status = 1;
-	if (r == ARCHIVE_WARN)
-		return 0;
-	if (r == ARCHIVE_FATAL) {
-		c->fatal = 1;
-		return -1;
-	}
-	return 1;
-}
-
-static void
-finish(struct ctx *c, const char *path)
-{
-	int r = archive_write_finish_entry(c->a);
-
-	if (r == ARCHIVE_OK)
-		return;
-	gs_entry_warn(path, "%s", archive_error_string(c->a));
-	c->status = 1;
-	if (r == ARCHIVE_FATAL)
-		c->fatal = 1;
 }
 
 /*
@@ -358,25 +323,25 @@ put_file(struct ctx *c, const struct gs_mentry *e, const struct gs_mentry *f)
 	char why[160];
 	int r;
 
-	if (gs_entry_size_check(c->content.rd, (const uint8_t(*)[GS_ID_LEN])f->chunks, f->nchunks,
-	                        f->size, why, sizeof(why)) != 0) {
+	if (gs_reader_size_check(c->content.rd, (const uint8_t(*)[GS_ID_LEN])f->chunks, f->nchunks,
+	                         f->size, why, sizeof(why)) != 0) {
 		gs_entry_warn(e->path, "%s; left out of the archive", why);
-		c->status = 1;
+		c->w.status = 1;
 		return 0;
 	}
 	fill(c, e);
-	archive_entry_set_filetype(c->ae, AE_IFREG);
-	archive_entry_set_size(c->ae, (la_int64_t)f->size);
-	if (put_header(c, e->path) != 0)
+	archive_entry_set_filetype(c->w.ae, AE_IFREG);
+	archive_entry_set_size(c->w.ae, (la_int64_t)f->size);
+	if (gs_entry_header(&c->w, e->path) != 0)
 		return 0;
-	r = gs_entry_content(&c->content, c->a, e->path, (const uint8_t(*)[GS_ID_LEN])f->chunks,
+	r = gs_entry_content(&c->content, c->w.a, e->path, (const uint8_t(*)[GS_ID_LEN])f->chunks,
 	                     f->nchunks, f->size, f->hash, 0);
 	if (r != 0) {
-		c->status = 1;
+		c->w.status = 1;
 		if (r < 0)
-			c->fatal = 1;
+			c->w.fatal = 1;
 	}
-	finish(c, e->path);
+	gs_entry_finish(&c->w, e->path);
 	return 1;
 }
 
@@ -394,11 +359,11 @@ put_name(struct ctx *c, const struct gs_mentry *e, size_t i, size_t f)
 
 	if (fr->first != 0) {
 		fill(c, e);
-		archive_entry_set_filetype(c->ae, AE_IFREG);
-		archive_entry_set_size(c->ae, 0);
-		archive_entry_set_hardlink(c->ae, c->recs[fr->first - 1].path);
-		if (put_header(c, e->path) == 0)
-			finish(c, e->path);
+		archive_entry_set_filetype(c->w.ae, AE_IFREG);
+		archive_entry_set_size(c->w.ae, 0);
+		archive_entry_set_hardlink(c->w.ae, c->recs[fr->first - 1].path);
+		if (gs_entry_header(&c->w, e->path) == 0)
+			gs_entry_finish(&c->w, e->path);
 		return;
 	}
 	if (f == i) {
@@ -412,7 +377,7 @@ put_name(struct ctx *c, const struct gs_mentry *e, size_t i, size_t f)
 	}
 	memset(&fe, 0, sizeof(fe));
 	if (load(fr, &fe) != 0) {
-		c->fatal = 1;
+		c->w.fatal = 1;
 		return;
 	}
 	if (put_file(c, e, &fe) && c->o->format != GS_EXPORT_ZIP)
@@ -429,7 +394,7 @@ one(struct ctx *c, size_t i)
 
 	memset(&e, 0, sizeof(e));
 	if (load(&c->recs[i], &e) != 0) {
-		c->fatal = 1;
+		c->w.fatal = 1;
 		return;
 	}
 	if (c->o->verbose)
@@ -439,17 +404,17 @@ one(struct ctx *c, size_t i)
 	} else if (e.type == GS_FT_HARDLINK) {
 		if (e.link == NULL || (f = find_file(c, e.link)) == SIZE_MAX) {
 			gs_entry_warn(e.path, "hard link to a file that is not in the snapshot");
-			c->status = 1;
+			c->w.status = 1;
 		} else {
 			put_name(c, &e, i, f);
 		}
 	} else if (e.type == GS_FT_SYMLINK && e.link == NULL) {
 		gs_entry_warn(e.path, "symlink without a target");
-		c->status = 1;
+		c->w.status = 1;
 	} else {
 		fill(c, &e);
-		if (put_header(c, e.path) == 0)
-			finish(c, e.path);
+		if (gs_entry_header(&c->w, e.path) == 0)
+			gs_entry_finish(&c->w, e.path);
 	}
 	gs_mentry_clear(&e);
 	gs_progress_add(&c->pg, 0, 1);
@@ -534,45 +499,47 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 	 */
 	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
 		prev = uselocale(cloc);
-	if ((c.a = archive_write_new()) == NULL) {
+	if ((c.w.a = archive_write_new()) == NULL) {
 		gs_warn("cannot allocate an archive writer");
 		goto err0;
 	}
-	if (set_format(c.a, o->format) != ARCHIVE_OK ||
-	    archive_write_open_fd(c.a, fd) != ARCHIVE_OK) {
-		gs_warn("%s: %s", o->output, archive_error_string(c.a));
+	if (set_format(c.w.a, o->format) != ARCHIVE_OK ||
+	    archive_write_open_fd(c.w.a, fd) != ARCHIVE_OK) {
+		gs_warn("%s: %s", o->output, archive_error_string(c.w.a));
 		goto err1;
 	}
-	if ((c.ae = archive_entry_new()) == NULL) {
+	if ((c.w.ae = archive_entry_new()) == NULL) {
 		gs_warn("cannot allocate an archive entry");
 		goto err1;
 	}
+	if (o->format == GS_EXPORT_PAX)
+		c.w.warn_ok = names_as_bytes;
 	gs_progress_init(&c.pg, o->progress, s->info.bytes, s->info.files);
 	if (gs_entry_content_init(&c.content, rd, &c.pg) != 0)
 		goto err2;
 	if ((m = gs_reader_manifest_open(rd, s)) == NULL)
 		goto err3;
 	if (collect(&c, m) != 0)
-		c.fatal = 1;
+		c.w.fatal = 1;
 	gs_reader_manifest_free(m);
 
 	if (c.nrecs > 0)
 		qsort(c.recs, c.nrecs, sizeof(*c.recs), rec_cmp);
-	if (!c.fatal && plan(&c, rd, o) != 0)
-		c.fatal = 1;
-	for (i = 0; i < c.nrecs && !c.fatal; i++)
+	if (!c.w.fatal && plan(&c, rd, o) != 0)
+		c.w.fatal = 1;
+	for (i = 0; i < c.nrecs && !c.w.fatal; i++)
 		if (c.recs[i].safe)
 			one(&c, i);
 	gs_progress_done(&c.pg);
-	if (!c.fatal && archive_write_close(c.a) != ARCHIVE_OK) {
-		gs_warn("%s: %s", o->output, archive_error_string(c.a));
-		c.fatal = 1;
+	if (!c.w.fatal && archive_write_close(c.w.a) != ARCHIVE_OK) {
+		gs_warn("%s: %s", o->output, archive_error_string(c.w.a));
+		c.w.fatal = 1;
 	}
-	if (!c.fatal && !to_stdout && fsync(fd) != 0) {
+	if (!c.w.fatal && !to_stdout && fsync(fd) != 0) {
 		gs_warnp("%s: fsync", o->output);
-		c.fatal = 1;
+		c.w.fatal = 1;
 	}
-	rc = c.fatal ? -1 : c.status;
+	rc = c.w.fatal ? -1 : c.w.status;
 
 	if (o->stats != NULL && c.fetch != NULL)
 		gs_fetch_stats(c.fetch, o->stats);
@@ -582,9 +549,9 @@ gs_export(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_export
 err3:
 	gs_entry_content_free(&c.content);
 err2:
-	archive_entry_free(c.ae);
+	archive_entry_free(c.w.ae);
 err1:
-	archive_write_free(c.a);
+	archive_write_free(c.w.a);
 err0:
 	if (cloc != (locale_t)0) {
 		uselocale(prev);

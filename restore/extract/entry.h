@@ -48,17 +48,36 @@ void gs_entry_verbose(const char *path);
 const char *gs_entry_type_name(uint8_t type);
 
 /*
- * gs_entry_size_check(rd, chunks, nchunks, size, why, whycap): whether a
- * file of size bytes can be made of chunks, by the plaintext lengths that
- * the index or the pack headers record for them (gs_reader_chunk_len), so
- * that a forged size is refused before anything is written.  A chunk that
- * nothing knows (it will be reported as unreadable) may hold up to
- * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
- * with the reason in why ("the manifest records N bytes, its chunks hold
- * M").
+ * The archive an extract (archive_write_disk) or an export (archive_write)
+ * writes, and how its entries went; gs_entry_header() and
+ * gs_entry_finish() keep status and fatal.
  */
-int gs_entry_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
-                        uint64_t size, char *why, size_t whycap);
+struct gs_entry_writer {
+	struct archive *a;        /* the caller's */
+	struct archive_entry *ae; /* the entry being written, the caller's */
+	int status;               /* 1 once an entry failed or is wrong */
+	int fatal;                /* 1 once the archive cannot go on */
+	/* Whether the warning archive_write_header() just gave is expected
+	 * and no problem (export: pax names kept as their bytes); NULL: none
+	 * is. */
+	int (*warn_ok)(const struct gs_entry_writer *w);
+};
+
+/*
+ * gs_entry_header(w, path): write the header of the filled entry w->ae into
+ * w->a.  A warning that w->warn_ok accepts passes silently; any other
+ * problem is warned naming path and sets w->status.  Returns 0 when the
+ * entry can go on (a warning included), 1 when it failed, -1 when the
+ * archive cannot go on (w->fatal set).
+ */
+int gs_entry_header(struct gs_entry_writer *w, const char *path);
+
+/*
+ * gs_entry_finish(w, path): finish the current entry of w->a; a problem is
+ * warned naming path and sets w->status.  Returns 0, or -1 when the archive
+ * cannot go on (w->fatal set).
+ */
+int gs_entry_finish(struct gs_entry_writer *w, const char *path);
 
 /* Scratch state reused for every file's content. */
 struct gs_content {
@@ -88,7 +107,7 @@ void gs_entry_content_free(struct gs_content *c);
  * is exact, 1 when it is not (warned, naming path: unreadable chunk, wrong
  * length, or "PATH: content does not match its checksum"), -1 when a write
  * into a failed (warned).  The padding is bounded only by size: callers
- * refuse an entry that fails gs_entry_size_check() before its header.
+ * refuse an entry that fails gs_reader_size_check() before its header.
  */
 int gs_entry_content(struct gs_content *c, struct archive *a, const char *path,
                      const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks, uint64_t size,

@@ -1,5 +1,6 @@
 /*
- * entry.c -- manifest entries to libarchive entries, and file content.
+ * entry.c -- manifest entries to libarchive entries, writing them (header
+ * and finish, for extract and export alike), and file content.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 
 #include "geosnap/format.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
+#include "extract/entry.h"
 
 /* gs_entry_type_name(type): "file", "dir", ... for messages and JSON. */
 const char *
@@ -155,43 +156,49 @@ gs_entry_fill(struct archive_entry *ae, const struct gs_mentry *e, const char *p
 }
 
 /*
- * gs_entry_size_check(rd, chunks, nchunks, size, why, whycap): whether a
- * file of size bytes can be made of chunks, by the plaintext lengths that
- * the index or the pack headers record for them (gs_reader_chunk_len), so
- * that a forged size is refused before anything is written.  A chunk that
- * nothing knows (it will be reported as unreadable) may hold up to
- * GS_MAX_CHUNK bytes.  Returns 0 when the size agrees; 1 when it cannot,
- * with the reason in why ("the manifest records N bytes, its chunks hold
- * M").
+ * gs_entry_header(w, path): write the header of the filled entry w->ae into
+ * w->a.  A warning that w->warn_ok accepts passes silently; any other
+ * problem is warned naming path and sets w->status.  Returns 0 when the
+ * entry can go on (a warning included), 1 when it failed, -1 when the
+ * archive cannot go on (w->fatal set).
  */
 int
-gs_entry_size_check(struct gs_reader *rd, const uint8_t (*chunks)[GS_ID_LEN], uint32_t nchunks,
-                    uint64_t size, char *why, size_t whycap)
+gs_entry_header(struct gs_entry_writer *w, const char *path)
 {
-	uint64_t held = 0;
-	uint32_t i, len, unknown = 0;
+	int r = archive_write_header(w->a, w->ae);
 
-	for (i = 0; i < nchunks; i++) {
-		if (gs_reader_chunk_len(rd, chunks[i], &len) == 0)
-			held += len;
-		else
-			unknown++;
+	if (r == ARCHIVE_OK || (r == ARCHIVE_WARN && w->warn_ok != NULL && w->warn_ok(w)))
+		return 0;
+	gs_entry_warn(path, "%s", archive_error_string(w->a));
+	w->status = 1;
+	if (r == ARCHIVE_WARN)
+		return 0;
+	if (r == ARCHIVE_FATAL) {
+		w->fatal = 1;
+		return -1;
 	}
-	/* held <= 2^32 * 2^32 and unknown * GS_MAX_CHUNK < 2^58: no overflow. */
-	if (unknown == 0 && held == size)
-		return 0;
-	if (unknown > 0 && size >= held && size - held <= (uint64_t)unknown * GS_MAX_CHUNK)
-		return 0;
-	if (unknown == 0)
-		snprintf(why, whycap, "the manifest records %llu bytes, its chunks hold %llu",
-		         (unsigned long long)size, (unsigned long long)held);
-	else
-		snprintf(why, whycap,
-		         "the manifest records %llu bytes, its chunks hold %llu and %u of unknown "
-		         "length at most %llu",
-		         (unsigned long long)size, (unsigned long long)held, (unsigned)unknown,
-		         (unsigned long long)unknown * GS_MAX_CHUNK);
 	return 1;
+}
+
+/*
+ * gs_entry_finish(w, path): finish the current entry of w->a; a problem is
+ * warned naming path and sets w->status.  Returns 0, or -1 when the archive
+ * cannot go on (w->fatal set).
+ */
+int
+gs_entry_finish(struct gs_entry_writer *w, const char *path)
+{
+	int r = archive_write_finish_entry(w->a);
+
+	if (r == ARCHIVE_OK)
+		return 0;
+	gs_entry_warn(path, "%s", archive_error_string(w->a));
+	w->status = 1;
+	if (r == ARCHIVE_FATAL) {
+		w->fatal = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* gs_entry_content_init(c, rd, pg): 0 or -1 (warned). */

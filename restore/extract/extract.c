@@ -8,7 +8,7 @@
  * not restored (excluded by --include, unsafe, failed), the content written
  * in its place from the chunk list kept for exactly that case.  With
  * --overwrite, what was written over an object kept in place gets the
- * xattrs of that object that its entry does not have removed.
+ * xattrs of that object that its entry does not have removed (disk.c).
  *
  * A snapshot is written by the production host, which may be compromised,
  * so unless o->privileged nothing that grants privileges is recreated
@@ -16,14 +16,11 @@
  * directory, the security.capability and trusted.* xattrs.  Each is named.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,9 +31,10 @@
 #include "geosnap/repo.h"
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
-#include "read/entry.h"
-#include "read/extract.h"
-#include "read/linkmap.h"
+#include "extract/disk.h"
+#include "extract/entry.h"
+#include "extract/extract.h"
+#include "extract/linkmap.h"
 #include "geosnap/progress.h"
 
 /* A directory whose times are set again at the end (see fix_dir_times). */
@@ -51,15 +49,12 @@ struct ctx {
 	struct dirtime *dirs;
 	size_t ndirs, capdirs;
 	const struct gs_extract_opts *o;
-	struct archive *a;
-	struct archive_entry *ae;
+	struct gs_entry_writer w; /* the archive_write_disk, status, fatal */
 	struct gs_linkmap *lm;
 	struct gs_content content;
 	struct gs_fetch *fetch;
 	struct gs_progress pg;
-	int status;  /* 0, or 1 once something was wrong */
-	int leftout; /* 1 once something only o->privileged restores was left out */
-	int fatal;
+	int leftout;     /* 1 once something only o->privileged restores was left out */
 	char cause[160]; /* why the restore stopped (fatal), or "" */
 };
 
@@ -84,7 +79,7 @@ privileged_xattr(const char *name)
 }
 
 /*
- * Unless o->privileged, take out of the entry filled from e (c->ae) what
+ * Unless o->privileged, take out of the entry filled from e (c->w.ae) what
  * would plant a privilege: the setuid and setgid bits of anything but a
  * directory (on a directory setgid only passes the group on, and setuid
  * means nothing), and the privileged xattrs.  Each is named and marks the
@@ -93,7 +88,7 @@ privileged_xattr(const char *name)
 static void
 unprivilege(struct ctx *c, const struct gs_mentry *e)
 {
-	mode_t perm = archive_entry_perm(c->ae);
+	mode_t perm = archive_entry_perm(c->w.ae);
 	uint32_t i, n = 0;
 
 	if (c->o->privileged)
@@ -106,262 +101,24 @@ unprivilege(struct ctx *c, const struct gs_mentry *e)
 		              (perm & 06000) == 06000 ? "setuid and setgid bits"
 		              : (perm & 04000)        ? "setuid bit"
 		                                      : "setgid bit");
-		archive_entry_set_perm(c->ae, perm & ~(mode_t)06000);
+		archive_entry_set_perm(c->w.ae, perm & ~(mode_t)06000);
 		c->leftout = 1;
 	}
 	for (i = 0; i < e->nxattrs; i++)
 		n += (uint32_t)privileged_xattr(e->xattrs[i].name);
 	if (n == 0)
 		return;
-	archive_entry_xattr_clear(c->ae);
+	archive_entry_xattr_clear(c->w.ae);
 	for (i = 0; i < e->nxattrs; i++) {
 		if (!privileged_xattr(e->xattrs[i].name)) {
-			archive_entry_xattr_add_entry(c->ae, e->xattrs[i].name, e->xattrs[i].value,
-			                              e->xattrs[i].len);
+			archive_entry_xattr_add_entry(c->w.ae, e->xattrs[i].name,
+			                              e->xattrs[i].value, e->xattrs[i].len);
 			continue;
 		}
 		gs_entry_warn(e->path, "xattr %s not restored (only with --privileged)",
 		              e->xattrs[i].name);
 	}
 	c->leftout = 1;
-}
-
-/*
- * Write the header of the filled entry; 0 when the entry can go on, 1 when
- * it failed (warned), -1 fatal (warned).
- */
-static int
-put_header(struct ctx *c, const char *path)
-{
-	int r = archive_write_header(c->a, c->ae);
-
-	if (r == ARCHIVE_OK)
-		return 0;
-	gs_entry_warn(path, "%s", archive_error_string(c->a));
-	c->status = 1;
-	if (r == ARCHIVE_WARN)
-		return 0;
-	if (r == ARCHIVE_FATAL) {
-		c->fatal = 1;
-		return -1;
-	}
-	return 1;
-}
-
-/* Finish the current entry; 0 or -1 (fatal).  Problems set status. */
-static int
-finish(struct ctx *c, const char *path)
-{
-	int r = archive_write_finish_entry(c->a);
-
-	if (r == ARCHIVE_OK)
-		return 0;
-	gs_entry_warn(path, "%s", archive_error_string(c->a));
-	c->status = 1;
-	if (r == ARCHIVE_FATAL) {
-		c->fatal = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Open the directory that holds path (relative to the current directory)
- * without following a symlink in any component.  Returns the descriptor,
- * with *ret_copy a malloc'd copy of path and *ret_name its last component
- * inside it; or -1 (errno set, nothing to free).
- */
-static int
-open_parent(const char *path, char **ret_copy, const char **ret_name)
-{
-	char *copy, *p, *slash;
-	int fd, nfd, e;
-
-	if ((copy = strdup(path)) == NULL)
-		return -1;
-	if ((fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		goto fail;
-	for (p = copy; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
-		*slash = '\0';
-		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if ((fd = nfd) < 0)
-			goto fail;
-	}
-	*ret_copy = copy;
-	*ret_name = p;
-	return fd;
-fail:
-	e = errno;
-	free(copy);
-	errno = e;
-	return -1;
-}
-
-/*
- * Set the times of path (relative to the current directory) without
- * following a symlink in any component.  0 or -1 (errno set).
- */
-static int
-safe_utimens(const char *path, const struct timespec ts[2])
-{
-	const char *name;
-	char *copy;
-	int fd, rc, e;
-
-	if ((fd = open_parent(path, &copy, &name)) < 0)
-		return -1;
-	rc = utimensat(fd, name, ts, AT_SYMLINK_NOFOLLOW);
-	e = errno;
-	close(fd);
-	free(copy);
-	errno = e;
-	return rc;
-}
-
-/* ---- xattrs left over from an existing tree (--overwrite) ------------ */
-
-/*
- * With --overwrite, libarchive replaces what is in the way of a file,
- * symlink or special file (ARCHIVE_EXTRACT_UNLINK), but writes over an
- * existing directory in place, and only ever adds xattrs.  An object kept
- * in place must lose the xattrs its manifest entry does not have, so that
- * it ends up like a freshly created one.
- */
-
-/* Where the xattrs are reached: an open descriptor, or a path for l*(). */
-struct xobj {
-	int fd;
-	char path[PATH_MAX];
-};
-
-static ssize_t
-x_list(const struct xobj *x, char *buf, size_t n)
-{
-	return x->fd >= 0 ? flistxattr(x->fd, buf, n) : llistxattr(x->path, buf, n);
-}
-
-static int
-x_remove(const struct xobj *x, const char *name)
-{
-	return x->fd >= 0 ? fremovexattr(x->fd, name) : lremovexattr(x->path, name);
-}
-
-/*
- * 1 for the xattrs a restore owns: user.*, trusted.* and security.*, but
- * not the labels the kernel gives every new object (a fresh one has them
- * too), nor system.* (POSIX ACLs belong to the ACL restore).
- */
-static int
-prunable(const char *name)
-{
-	if (strncmp(name, "user.", 5) == 0 || strncmp(name, "trusted.", 8) == 0)
-		return 1;
-	if (strncmp(name, "security.", 9) != 0)
-		return 0;
-	return strcmp(name, "security.selinux") != 0 &&
-	       strncmp(name, "security.SMACK64", 16) != 0 &&
-	       strcmp(name, "security.apparmor") != 0 && strcmp(name, "security.ima") != 0 &&
-	       strcmp(name, "security.evm") != 0;
-}
-
-static int
-in_entry(const struct gs_mentry *e, const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < e->nxattrs; i++)
-		if (strcmp(e->xattrs[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Remove the prunable xattrs of x that e does not have; problems warned. */
-static void
-prune_list(struct ctx *c, const struct gs_mentry *e, const struct xobj *x)
-{
-	char *buf = NULL, *nb, *p;
-	ssize_t n;
-	size_t cap = 0;
-
-	for (;;) {
-		if ((n = x_list(x, NULL, 0)) < 0)
-			goto fail;
-		if (n == 0)
-			return;
-		if ((size_t)n > cap) {
-			if ((nb = realloc(buf, (size_t)n)) == NULL) {
-				free(buf);
-				gs_warnp("realloc");
-				c->status = 1;
-				return;
-			}
-			buf = nb;
-			cap = (size_t)n;
-		}
-		if ((n = x_list(x, buf, cap)) >= 0)
-			break;
-		if (errno != ERANGE)
-			goto fail;
-		/* The list grew in between: ask again. */
-	}
-	for (p = buf; p < buf + n; p += strlen(p) + 1) {
-		if (memchr(p, '\0', (size_t)(buf + n - p)) == NULL)
-			break;
-		if (!prunable(p) || in_entry(e, p))
-			continue;
-		if (x_remove(x, p) != 0 && errno != ENODATA) {
-			gs_entry_warn(e->path, "cannot remove the xattr %s it no longer has: %s", p,
-			              strerror(errno));
-			c->status = 1;
-		}
-	}
-	free(buf);
-	return;
-fail:
-	free(buf);
-	if (errno == ENOTSUP || errno == ENOENT)
-		return; /* no xattrs here; ENOENT: no /proc (see prune_xattrs) */
-	gs_entry_warn(e->path, "cannot list the xattrs: %s", strerror(errno));
-	c->status = 1;
-}
-
-/*
- * e has just been written over the object that was at its path before
- * (before: its lstat).  When that object was kept in place, remove the
- * xattrs e does not have.  No component of the path is followed if it is a
- * symlink, nor the object itself: a directory is opened with O_NOFOLLOW,
- * anything else is reached as /proc/self/fd/PARENT/NAME with the l*()
- * calls.  Without /proc only directories are pruned; the rest was replaced.
- */
-static void
-prune_xattrs(struct ctx *c, const struct gs_mentry *e, const struct stat *before)
-{
-	struct stat st;
-	struct xobj x;
-	const char *name;
-	char *copy;
-	int dfd;
-
-	if (lstat(e->path, &st) != 0 || st.st_dev != before->st_dev || st.st_ino != before->st_ino)
-		return; /* a new object: it has only what was restored */
-	if ((dfd = open_parent(e->path, &copy, &name)) < 0) {
-		gs_entry_warn(e->path, "cannot check its xattrs: %s", strerror(errno));
-		c->status = 1;
-		return;
-	}
-	x.fd = -1;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-		x.fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (x.fd >= 0) {
-		prune_list(c, e, &x);
-		close(x.fd);
-	} else if ((size_t)snprintf(x.path, sizeof(x.path), "/proc/self/fd/%d/%s", dfd, name) <
-	           sizeof(x.path)) {
-		prune_list(c, e, &x);
-	}
-	close(dfd);
-	free(copy);
 }
 
 /* lstat of path into ret when --overwrite may write over it: 1, else 0. */
@@ -373,39 +130,15 @@ existing(const struct ctx *c, const char *path, struct stat *ret)
 
 /*
  * 1 when the repository's copy can no longer be reached: the reader's last
- * failed transport call was a connection failure that the transport's own
- * reconnects did not overcome.  Going on would only name every later file.
+ * read of a pack failed with a connection failure that the transport's own
+ * reconnects did not overcome (gs_reader_lost: the kind that read reported,
+ * not one left over from a failure the transport recovered from).  Going
+ * on would only name every later file.
  */
 static int
 lost(const struct ctx *c)
 {
-	return gs_tp_last_errkind(gs_repo_transport(gs_reader_repo(c->rd))) == GS_TP_ERR_IO;
-}
-
-/*
- * Remove the file just written at path (relative to the current directory,
- * no symlink followed) because its content is not exact, so that nothing
- * is left looking restored; named on stderr.
- */
-static void
-discard(const char *path)
-{
-	const char *name;
-	char *copy;
-	int fd;
-
-	if ((fd = open_parent(path, &copy, &name)) < 0 || unlinkat(fd, name, 0) != 0) {
-		if (errno != ENOENT)
-			gs_entry_warn(path, "cannot remove the incomplete file: %s",
-			              strerror(errno));
-	} else {
-		gs_entry_warn(path, "not restored: its content could not be restored exactly "
-		                    "(the partial file was removed)");
-	}
-	if (fd >= 0) {
-		close(fd);
-		free(copy);
-	}
+	return gs_reader_lost(c->rd);
 }
 
 /*
@@ -422,38 +155,39 @@ put_file(struct ctx *c, const struct gs_mentry *e, const uint8_t (*chunks)[GS_ID
 	char why[160];
 	int r, old;
 
-	if (gs_entry_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
+	if (gs_reader_size_check(c->rd, chunks, nchunks, size, why, sizeof(why)) != 0) {
 		gs_entry_warn(e->path, "%s; not restored", why);
-		c->status = 1;
+		c->w.status = 1;
 		return 0;
 	}
 	old = existing(c, e->path, &before);
-	if (gs_entry_fill(c->ae, e, e->path) != 0)
-		c->status = 1;
+	if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+		c->w.status = 1;
 	unprivilege(c, e);
-	archive_entry_set_filetype(c->ae, AE_IFREG);
-	archive_entry_set_size(c->ae, (la_int64_t)size);
-	if ((r = put_header(c, e->path)) != 0)
+	archive_entry_set_filetype(c->w.ae, AE_IFREG);
+	archive_entry_set_size(c->w.ae, (la_int64_t)size);
+	if ((r = gs_entry_header(&c->w, e->path)) != 0)
 		return 0;
-	r = gs_entry_content(&c->content, c->a, e->path, chunks, nchunks, size, hash,
+	r = gs_entry_content(&c->content, c->w.a, e->path, chunks, nchunks, size, hash,
 	                     GS_CONTENT_DISK);
 	if (r != 0) {
-		c->status = 1;
+		c->w.status = 1;
 		if (r < 0) {
-			c->fatal = 1;
+			c->w.fatal = 1;
 			snprintf(c->cause, sizeof(c->cause), "%s",
-			         archive_errno(c->a) > 0 ? strerror(archive_errno(c->a))
-			                                 : archive_error_string(c->a));
+			         archive_errno(c->w.a) > 0 ? strerror(archive_errno(c->w.a))
+			                                   : archive_error_string(c->w.a));
 		} else if (lost(c)) {
-			c->fatal = 1;
+			c->w.fatal = 1;
 			snprintf(c->cause, sizeof(c->cause), "the connection to %s was lost",
 			         gs_tp_name(gs_repo_transport(gs_reader_repo(c->rd))));
 		}
 	}
-	if (finish(c, e->path) == 0 && old && r == 0)
-		prune_xattrs(c, e, &before);
+	if (gs_entry_finish(&c->w, e->path) == 0 && old && r == 0 &&
+	    gs_disk_prune_xattrs(e, &before) != 0)
+		c->w.status = 1;
 	if (r != 0) {
-		discard(e->path);
+		gs_disk_discard(e->path);
 		return 0;
 	}
 	return 1;
@@ -496,31 +230,31 @@ do_hardlink(struct ctx *c, const struct gs_mentry *e)
 
 	if (e->link == NULL || (le = gs_linkmap_get(c->lm, e->link)) == NULL || !le->seen) {
 		gs_entry_warn(e->path, "hard link to a file that is not in the snapshot");
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	if (le->done || le->alt != NULL) {
 		target = le->done ? e->link : le->alt;
-		if (gs_entry_fill(c->ae, e, e->path) != 0)
-			c->status = 1;
+		if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+			c->w.status = 1;
 		unprivilege(c, e);
-		archive_entry_set_filetype(c->ae, AE_IFREG);
-		archive_entry_set_size(c->ae, 0);
-		archive_entry_set_hardlink(c->ae, target);
-		if (put_header(c, e->path) == 0)
-			finish(c, e->path);
+		archive_entry_set_filetype(c->w.ae, AE_IFREG);
+		archive_entry_set_size(c->w.ae, 0);
+		archive_entry_set_hardlink(c->w.ae, target);
+		if (gs_entry_header(&c->w, e->path) == 0)
+			gs_entry_finish(&c->w, e->path);
 		return;
 	}
 	if (le->chunks == NULL && le->size > 0) {
 		gs_entry_warn(e->path, "hard link target was not restored and its content is lost");
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	/* The first name was not restored: this name gets the content. */
 	if (put_file(c, e, (const uint8_t(*)[GS_ID_LEN])le->chunks, le->nchunks, le->size,
 	             le->hash)) {
 		if ((le->alt = gs_strdup(e->path)) == NULL) {
-			c->fatal = 1;
+			c->w.fatal = 1;
 			return;
 		}
 		free(le->chunks);
@@ -565,9 +299,9 @@ fix_dir_times(struct ctx *c)
 	for (i = 0; i < c->ndirs; i++) {
 		ts[0].tv_sec = ts[1].tv_sec = (time_t)c->dirs[i].sec;
 		ts[0].tv_nsec = ts[1].tv_nsec = (long)c->dirs[i].nsec;
-		if (safe_utimens(c->dirs[i].path, ts) != 0) {
+		if (gs_disk_utimens(c->dirs[i].path, ts) != 0) {
 			gs_entry_warn(c->dirs[i].path, "cannot set the time: %s", strerror(errno));
-			c->status = 1;
+			c->w.status = 1;
 		}
 	}
 }
@@ -580,16 +314,17 @@ do_other(struct ctx *c, const struct gs_mentry *e)
 
 	if (e->type == GS_FT_SYMLINK && e->link == NULL) {
 		gs_entry_warn(e->path, "symlink without a target");
-		c->status = 1;
+		c->w.status = 1;
 		return;
 	}
 	old = existing(c, e->path, &before);
-	if (gs_entry_fill(c->ae, e, e->path) != 0)
-		c->status = 1;
+	if (gs_entry_fill(c->w.ae, e, e->path) != 0)
+		c->w.status = 1;
 	unprivilege(c, e);
-	if (put_header(c, e->path) == 0) {
-		if (finish(c, e->path) == 0 && old)
-			prune_xattrs(c, e, &before);
+	if (gs_entry_header(&c->w, e->path) == 0) {
+		if (gs_entry_finish(&c->w, e->path) == 0 && old &&
+		    gs_disk_prune_xattrs(e, &before) != 0)
+			c->w.status = 1;
 		if (e->type == GS_FT_DIR && c->o->overwrite)
 			note_dir(c, e);
 	}
@@ -603,7 +338,7 @@ one(struct ctx *c, struct gs_mentry *e)
 
 	if (want && !safe) {
 		gs_entry_warn(e->path, "unsafe path in the manifest; skipped");
-		c->status = 1;
+		c->w.status = 1;
 	}
 	if (want && safe && c->o->verbose)
 		gs_entry_verbose(e->path);
@@ -693,16 +428,16 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 		flags |= ARCHIVE_EXTRACT_OWNER;
 	if (o->overwrite)
 		flags |= ARCHIVE_EXTRACT_UNLINK;
-	if ((c.a = archive_write_disk_new()) == NULL) {
+	if ((c.w.a = archive_write_disk_new()) == NULL) {
 		gs_warn("cannot allocate an archive writer");
 		goto err0;
 	}
-	if (archive_write_disk_set_options(c.a, flags) != ARCHIVE_OK ||
-	    archive_write_disk_set_standard_lookup(c.a) != ARCHIVE_OK) {
-		gs_warn("archive_write_disk: %s", archive_error_string(c.a));
+	if (archive_write_disk_set_options(c.w.a, flags) != ARCHIVE_OK ||
+	    archive_write_disk_set_standard_lookup(c.w.a) != ARCHIVE_OK) {
+		gs_warn("archive_write_disk: %s", archive_error_string(c.w.a));
 		goto err1;
 	}
-	if ((c.ae = archive_entry_new()) == NULL) {
+	if ((c.w.ae = archive_entry_new()) == NULL) {
 		gs_warn("cannot allocate an archive entry");
 		goto err1;
 	}
@@ -727,10 +462,10 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	}
 	c.content.fetch = c.fetch;
 	/* A damaged manifest was named by the first walk: stop before it. */
-	while (!c.fatal && (rc == 1 || gs_reader_manifest_count(m) < nplanned)) {
+	while (!c.w.fatal && (rc == 1 || gs_reader_manifest_count(m) < nplanned)) {
 		if ((r = gs_reader_manifest_next(m, &e)) != 0) {
 			if (r < 0)
-				c.status = 1; /* unreadable this time (named) */
+				c.w.status = 1; /* unreadable this time (named) */
 			break;
 		}
 		c.content.ord = gs_reader_manifest_count(m);
@@ -738,15 +473,15 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 		gs_mentry_clear(&e);
 	}
 	if (rc < 0)
-		c.status = 1; /* the manifest is damaged: what came before is restored */
+		c.w.status = 1; /* the manifest is damaged: what came before is restored */
 	/* Directory permissions and times are applied here, deepest first. */
-	if (archive_write_close(c.a) != ARCHIVE_OK) {
-		gs_warn("finishing the restore: %s", archive_error_string(c.a));
-		c.status = 1;
+	if (archive_write_close(c.w.a) != ARCHIVE_OK) {
+		gs_warn("finishing the restore: %s", archive_error_string(c.w.a));
+		c.w.status = 1;
 	}
 	fix_dir_times(&c);
 	gs_progress_done(&c.pg);
-	if (c.fatal) {
+	if (c.w.fatal) {
 		uint64_t at = gs_reader_manifest_count(m);
 
 		gs_warn("restore stopped%s%s: %llu of %llu entries not restored; run it again "
@@ -755,7 +490,7 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 		        (unsigned long long)(nplanned >= at ? nplanned - at + 1 : 1),
 		        (unsigned long long)nplanned);
 	}
-	rc = c.fatal ? -1 : c.status ? 1 : c.leftout ? 2 : 0;
+	rc = c.w.fatal ? -1 : c.w.status ? 1 : c.leftout ? 2 : 0;
 
 	while (c.ndirs > 0)
 		free(c.dirs[--c.ndirs].path);
@@ -771,9 +506,9 @@ err4:
 err3:
 	gs_linkmap_free(c.lm);
 err2:
-	archive_entry_free(c.ae);
+	archive_entry_free(c.w.ae);
 err1:
-	archive_write_free(c.a);
+	archive_write_free(c.w.a);
 err0:
 	return rc;
 }

@@ -7,7 +7,7 @@
 #include <sodium.h>
 
 #include "geosnap/util.h"
-#include "read/linkmap.h"
+#include "extract/linkmap.h"
 
 struct gs_linkmap {
 	struct gs_link_ent *v; /* open addressing; key all-zero = empty slot */
