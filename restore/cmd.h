@@ -175,8 +175,6 @@ int gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret
  * stderr; returns GS_EXIT_USAGE. */
 int gs_cmd_usage_error(const char *usage, const char *fmt, ...) GS_PRINTF(2, 3);
 
-/* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
-void gs_cmd_iso_time(char *out, size_t cap, int64_t sec);
 
 /* The commands: argv[0] is the command name. */
 int gs_cmd_keygen(struct gs_cli *g, int argc, char **argv);

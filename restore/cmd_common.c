@@ -309,7 +309,7 @@ gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, in
 	}
 	/* The time and host are the writer's word: say which snapshot this is,
 	 * so that the operator can tell a forged "latest" from last night's. */
-	gs_cmd_iso_time(when, sizeof(when), ret->info.time_ns / 1000000000);
+	gs_iso_time(when, sizeof(when), ret->info.time_ns / GS_NS_PER_S);
 	fprintf(stderr, "geosnap-restore: tenant %s: snapshot %s (%s, host %s) chosen %s%s\n",
 	        gs_reader_tenant(s->rd), ret->name, when,
 	        gs_entry_quote(ret->info.host ? ret->info.host : "", host, sizeof(host)),
@@ -318,15 +318,4 @@ gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, in
 	            ? "; it is dated in the future of this host's clock, its time may be forged"
 	            : "");
 	return GS_EXIT_OK;
-}
-
-/* gs_cmd_iso_time(out, cap, sec): "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
-void
-gs_cmd_iso_time(char *out, size_t cap, int64_t sec)
-{
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, cap, "@%lld", (long long)sec);
 }

@@ -88,7 +88,7 @@ print_text(const struct gs_mentry *e)
 	else
 		snprintf(size, sizeof(size), "%llu",
 		         (unsigned long long)(e->type == GS_FT_FILE ? e->size : 0));
-	gs_cmd_iso_time(tm, sizeof(tm), e->mtime_sec);
+	gs_iso_time(tm, sizeof(tm), e->mtime_sec);
 	printf("%-11s %-17s %12s %s %s", mode, owner, size, tm,
 	       gs_entry_quote(e->path, q, sizeof(q)));
 	if (e->type == GS_FT_SYMLINK && e->link != NULL)
@@ -104,7 +104,7 @@ print_json(const struct gs_mentry *e)
 	char tm[64], hex[33];
 	uint32_t i;
 
-	gs_cmd_iso_time(tm, sizeof(tm), e->mtime_sec);
+	gs_iso_time(tm, sizeof(tm), e->mtime_sec);
 	printf("{\"path\":");
 	gs_json_str(stdout, e->path);
 	printf(",\"type\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"gid\":%u",

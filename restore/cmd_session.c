@@ -81,7 +81,7 @@ static int
 url_remote(const struct gs_target *t, struct gs_remote_conf **ret)
 {
 	struct gs_remote_conf *rc;
-	uint64_t n = 2;
+	uint64_t n = GS_CONFIG_DEFAULT_CONNECTIONS;
 
 	*ret = NULL;
 	if (strncmp(t->from, "sftp://", 7) != 0 || !gs_valid_url(t->from)) {
@@ -122,7 +122,7 @@ url_remote(const struct gs_target *t, struct gs_remote_conf **ret)
 		return GS_EXIT_FAIL;
 	}
 	rc->connections = (unsigned)n;
-	rc->timeout_s = 30;
+	rc->timeout_s = GS_CONFIG_DEFAULT_TIMEOUT_S;
 	if ((rc->name = gs_strdup(t->from)) == NULL || (rc->url = gs_strdup(t->from)) == NULL ||
 	    (t->host_key != NULL && (rc->fingerprint = gs_strdup(t->host_key)) == NULL)) {
 		url_remote_free(rc);

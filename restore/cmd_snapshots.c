@@ -26,7 +26,7 @@ print_json(const struct gs_rsnap *s, int future)
 {
 	char t[64];
 
-	gs_cmd_iso_time(t, sizeof(t), s->info.time_ns / 1000000000);
+	gs_iso_time(t, sizeof(t), s->info.time_ns / GS_NS_PER_S);
 	printf("{\"tenant\":");
 	gs_json_str(stdout, s->info.tenant ? s->info.tenant : "");
 	printf(",\"id\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,\"host\":", s->name, t,
@@ -60,7 +60,7 @@ list(const struct gs_rsnap *v, size_t n, int json)
 	for (i = 0; i < n; i++) {
 		int future = gs_reader_snap_future(&v[i], now, "\"latest\" refuses it");
 
-		gs_cmd_iso_time(tm, sizeof(tm), v[i].info.time_ns / 1000000000);
+		gs_iso_time(tm, sizeof(tm), v[i].info.time_ns / GS_NS_PER_S);
 		if (json) {
 			print_json(&v[i], future);
 			continue;

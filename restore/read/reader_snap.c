@@ -175,17 +175,6 @@ gs_reader_snapshots_free(struct gs_rsnap *v, size_t n)
 	free(v);
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" of a time in ns (UTC). */
-static void
-iso_time(char *out, size_t cap, int64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, cap, "@%lld", (long long)(ns / 1000000000));
-}
-
 /*
  * gs_reader_snap_future(s, now_ns, why): when s is dated more than
  * GS_SNAP_FUTURE_SKEW_S seconds after now_ns (this host's clock), warn naming
@@ -199,8 +188,8 @@ gs_reader_snap_future(const struct gs_rsnap *s, int64_t now_ns, const char *why)
 
 	if (!gs_snap_future(&s->info, now_ns))
 		return 0;
-	iso_time(when, sizeof(when), s->info.time_ns);
-	iso_time(now, sizeof(now), now_ns);
+	gs_iso_time(when, sizeof(when), s->info.time_ns / GS_NS_PER_S);
+	gs_iso_time(now, sizeof(now), now_ns / GS_NS_PER_S);
 	gs_warn("tenant %s: snapshot %s (host %s) is dated %s, beyond this host's clock (%s) "
 	        "and its %d-minute allowance for clock skew; a snapshot's time is what its "
 	        "writer said and may be forged: %s",
