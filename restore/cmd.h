@@ -1,7 +1,7 @@
 /*
  * cmd.h -- the geosnap-restore program: the one option table and what the
  * commands share (cmd_common.c), and the commands, one per cmd_<verb>.c.
- * Each command returns an exit status of CLI.md (GS_EXIT_*).
+ * Each command returns an exit status of docs/CLI.md (GS_EXIT_*).
  */
 #ifndef GEOSNAP_RESTORE_CMD_H
 #define GEOSNAP_RESTORE_CMD_H

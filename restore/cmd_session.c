@@ -385,7 +385,7 @@ gs_cmd_stats(const struct gs_session *s)
 int
 gs_cmd_finish(struct gs_session *s, int rc)
 {
-	/* CLI.md: a problem (1) outranks warnings (4). */
+	/* docs/CLI.md: a problem (1) outranks warnings (4). */
 	if ((rc == GS_EXIT_OK || rc == GS_EXIT_WARN) && s->rd != NULL && gs_reader_damaged(s->rd))
 		rc = GS_EXIT_PROBLEM;
 	gs_cmd_stats(s);

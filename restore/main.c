@@ -3,7 +3,7 @@
  *
  *   geosnap-restore [-c FILE] [-q] [-v] [--version] COMMAND [ARGS]
  *
- * Commands are in cmd_<verb>.c; exit statuses follow CLI.md.
+ * Commands are in cmd_<verb>.c; exit statuses follow docs/CLI.md.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * config.c -- the INI configuration of CLI.md: loading a file or a buffer,
+ * config.c -- the INI configuration of docs/CLI.md: loading a file or a buffer,
  * the checks that need the whole file (required sections and keys, order
  * between keys, the host name default), and the lookups by name.  The
  * syntax is ini.c's, the keys keys.c's, the values values.c's.

@@ -19,7 +19,7 @@ struct gs_step {
 	const char *step;   /* "backup", "ship", "verify", "run" */
 	const char *tenant; /* or NULL */
 	const char *remote; /* or NULL */
-	int status;         /* exit status of CLI.md: 0 ok, 1 problem, 3 failed, 4 warn */
+	int status;         /* exit status of docs/CLI.md: 0 ok, 1 problem, 3 failed, 4 warn */
 	int64_t start_ns;   /* CLOCK_REALTIME */
 	int64_t duration_ns;
 	uint64_t files;       /* entries (backup), objects (ship/verify) */

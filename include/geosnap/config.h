@@ -1,5 +1,5 @@
 /*
- * config.h -- the INI configuration of CLI.md, read with inih.
+ * config.h -- the INI configuration of docs/CLI.md, read with inih.
  *
  * Unknown sections and keys, repeated single-valued keys, and malformed
  * values are errors; the message names the file, the line and the key

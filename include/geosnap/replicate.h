@@ -4,7 +4,7 @@
  * and repair it from the local copy.  docs/REPLICATION.md is the contract.
  *
  * Every function here works on one tenant and one remote, returns an exit
- * status of CLI.md (0 ok, 1 problem found, 2 configuration, 3 could not
+ * status of docs/CLI.md (0 ok, 1 problem found, 2 configuration, 3 could not
  * run), warns one line per problem naming the remote, tenant, kind and
  * object, and fills a result for the step's record.
  */

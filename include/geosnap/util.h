@@ -14,7 +14,7 @@
 
 #define GS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* Exit statuses of both programs (CLI.md). */
+/* Exit statuses of both programs (docs/CLI.md). */
 #define GS_EXIT_OK 0
 #define GS_EXIT_PROBLEM 1
 #define GS_EXIT_USAGE 2

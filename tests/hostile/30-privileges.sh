@@ -5,7 +5,7 @@
 # of 2^50 bytes with no chunks.
 #   restore (no --privileged) leaves every privilege out and names it, exit
 #     4; the 2^50 file is refused and named, and with it the exit is 1 (a
-#     problem outranks warnings: CLI.md); nothing near 2^50 bytes is written;
+#     problem outranks warnings: docs/CLI.md); nothing near 2^50 bytes is written;
 #   restore --privileged recreates the privileges (a full-system restore);
 #   export --output - refuses the 2^50 file at once instead of streaming a
 #     pebibyte of zeros; check exits 1 naming it;

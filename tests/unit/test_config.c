@@ -1,5 +1,5 @@
 /*
- * test_config.c -- gs_config_load(): the example of CLI.md, every key, the
+ * test_config.c -- gs_config_load(): a full example configuration, every key, the
  * defaults, and one message per kind of mistake naming file, line and key;
  * the keys not supported yet refused; the URL grammar shared with the
  * transport; gs_config_load_flags(GS_CONFIG_FOR_RESTORE): the agent-only
@@ -63,7 +63,7 @@ streq(const char *a, const char *b)
 	return a != NULL && strcmp(a, b) == 0;
 }
 
-/* The configuration example of CLI.md, byte for byte, without the keys
+/* A full configuration (the example of the design's CLI contract) without the keys
  * that are not supported yet (test_not_supported). */
 static const char cli_example[] =
     "[agent]\n"
