@@ -1,6 +1,6 @@
-/* repo_internal.h -- the files cache, private to the backup code. */
-#ifndef GS_REPO_INTERNAL_H
-#define GS_REPO_INTERNAL_H
+/* fcache.h -- the files cache, private to the backup code. */
+#ifndef GS_BACKUP_FCACHE_H
+#define GS_BACKUP_FCACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

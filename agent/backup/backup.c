@@ -32,7 +32,7 @@
 #include "geosnap/pack.h"
 #include "geosnap/progress.h"
 #include "geosnap/smap.h"
-#include "repo_internal.h"
+#include "fcache.h"
 
 /* One manifest entry in walk order. */
 struct slot {

@@ -7,7 +7,7 @@
  *           encoded manifest entry[enclen]
  * It lives on the primary host beside the data it describes, in plaintext.
  * Version 1 had no read_ns; its entries may be racily clean (see
- * repo_internal.h), so it is not loaded.
+ * fcache.h), so it is not loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 
 #include "geosnap/format.h"
 #include "geosnap/smap.h"
-#include "repo_internal.h"
+#include "fcache.h"
 
 #define FC_MAGIC "GSFC"
 #define FC_VERSION 2
