@@ -21,6 +21,9 @@
 #define GS_EXIT_FAIL 3
 #define GS_EXIT_WARN 4
 
+/* Nanoseconds in a second (an int: cast the other operand to int64_t). */
+#define GS_NS_PER_S 1000000000
+
 /*
  * gs_warn(fmt, ...): print "PROG: message" on stderr and remember it as the
  * last error of this thread.  gs_warnp() appends ": strerror(errno)".
@@ -99,6 +102,10 @@ uint64_t gs_get_le64(const uint8_t *p);
 void gs_hex(char *dst, const uint8_t *src, size_t n);
 /* gs_unhex(dst, src, n): parse exactly 2n hex digits; 0 or -1. */
 int gs_unhex(uint8_t *dst, const char *src, size_t n);
+
+/* gs_all_zero(p, n): 1 when each of the n bytes at p is zero (so also when
+ * n is 0), else 0.  Borrows p. */
+int gs_all_zero(const uint8_t *p, size_t n);
 
 /* gs_strdup(s) / gs_asprintf(): malloc'd strings, NULL on failure (warned). */
 char *gs_strdup(const char *s);
