@@ -384,6 +384,14 @@ gs_unhex(uint8_t *dst, const char *src, size_t n)
 	return src[2 * n] == 0 ? 0 : -1;
 }
 
+/* gs_all_zero(p, n): 1 when each of the n bytes at p is zero (so also when
+ * n is 0), else 0.  Borrows p. */
+int
+gs_all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
 /* gs_strdup(s) / gs_asprintf(): malloc'd strings, NULL on failure (warned). */
 char *
 gs_strdup(const char *s)

@@ -32,9 +32,7 @@ void gs_warnp(const char *fmt, ...) GS_PRINTF(1, 2);
 #define GS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Nanoseconds in a second (times are int64_t nanoseconds since the epoch). */
-#ifndef GS_NS_PER_S
 #define GS_NS_PER_S 1000000000LL
-#endif
 
 /* Room for gs_iso_time()'s text and its NUL. */
 #define GS_ISO_TIME_MAX 32
@@ -118,6 +116,10 @@ uint64_t gs_get_le64(const uint8_t *p);
 void gs_hex(char *dst, const uint8_t *src, size_t n);
 /* gs_unhex(dst, src, n): parse exactly 2n hex digits; 0 or -1. */
 int gs_unhex(uint8_t *dst, const char *src, size_t n);
+
+/* gs_all_zero(p, n): 1 when each of the n bytes at p is zero (so also when
+ * n is 0), else 0.  Borrows p. */
+int gs_all_zero(const uint8_t *p, size_t n);
 
 /* gs_strdup(s) / gs_asprintf(): malloc'd strings, NULL on failure (warned). */
 char *gs_strdup(const char *s);

@@ -7,7 +7,9 @@
  *           encoded manifest entry[enclen]
  * It lives on the primary host beside the data it describes, in plaintext.
  * Version 1 had no read_ns; its entries may be racily clean (see
- * repo_internal.h), so it is not loaded.
+ * fcache.h), so it is not loaded.
+ *
+ * No locks: a loaded cache is read-only, a writer belongs to one thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +22,21 @@
 
 #include "geosnap/format.h"
 #include "geosnap/smap.h"
-#include "repo_internal.h"
+#include "fcache.h"
 
 #define FC_MAGIC "GSFC"
+#define FC_MAGIC_LEN 4
 #define FC_VERSION 2
+#define FC_VERSION_NO_READ_NS 1 /* refused: may hold racily clean entries */
 #define FC_MAX ((size_t)16 << 30)
+#define FC_HEAD_LEN 8 /* magic, u32 version */
+#define FC_SUM_LEN 8  /* u64 XXH3-64 */
+#define FC_REC_LEN 56 /* a record before its encoded entry */
+/* An encoded entry starts: u32 length, u8 type, u16 path length, path. */
+#define FC_ENT_PATH_OFF 5
+#define FC_ENT_MIN 7
+/* First capacity of the record array (it doubles). */
+#define FC_RECS_FIRST 1024
 
 struct gs_fcache {
 	uint8_t *buf;
@@ -40,6 +52,7 @@ struct gs_fcache_writer {
 	int err;
 };
 
+/* put(w, p, n): write and hash n bytes; an error is kept in w->err. */
 static void
 put(struct gs_fcache_writer *w, const void *p, size_t n)
 {
@@ -64,7 +77,7 @@ gs_fcache_now_ns(void)
 	 * Not the mtime of a file we touch: we may not write to the sources,
 	 * and state_dir may be on another filesystem. */
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * GS_NS_PER_S + ts.tv_nsec;
 }
 
 /*
@@ -84,6 +97,18 @@ gs_fcache_settled(const struct gs_fc_stat *st)
 	return st->mtime_ns < limit && st->ctime_ns < limit;
 }
 
+/* gs_fcache_path(state_dir, tenant): "state_dir/<tenant>.files", malloc'd;
+ * NULL (warned) when out of memory. */
+char *
+gs_fcache_path(const char *state_dir, const char *tenant)
+{
+	return gs_asprintf("%s/%s.files", state_dir, tenant);
+}
+
+/*
+ * gs_fcache_load(path): load a files cache.  NULL when there is none or it
+ * is damaged (then warned: the backup reads every file, nothing is lost).
+ */
 struct gs_fcache *
 gs_fcache_load(const char *path)
 {
@@ -94,7 +119,8 @@ gs_fcache_load(const char *path)
 
 	if (gs_read_file(path, FC_MAX, &buf, &len) != 0)
 		return NULL;
-	if (len >= 16 && memcmp(buf, FC_MAGIC, 4) == 0 && gs_get_le32(buf + 4) == 1) {
+	if (len >= FC_HEAD_LEN + FC_SUM_LEN && memcmp(buf, FC_MAGIC, FC_MAGIC_LEN) == 0 &&
+	    gs_get_le32(buf + FC_MAGIC_LEN) == FC_VERSION_NO_READ_NS) {
 		gs_warn("%s: files cache of an older geosnap, which may hold entries read in "
 		        "the same second as their last change; ignoring it: this backup "
 		        "reads every file",
@@ -102,8 +128,9 @@ gs_fcache_load(const char *path)
 		free(buf);
 		return NULL;
 	}
-	if (len < 16 || memcmp(buf, FC_MAGIC, 4) != 0 || gs_get_le32(buf + 4) != FC_VERSION ||
-	    XXH3_64bits(buf, len - 8) != gs_get_le64(buf + len - 8)) {
+	if (len < FC_HEAD_LEN + FC_SUM_LEN || memcmp(buf, FC_MAGIC, FC_MAGIC_LEN) != 0 ||
+	    gs_get_le32(buf + FC_MAGIC_LEN) != FC_VERSION ||
+	    XXH3_64bits(buf, len - FC_SUM_LEN) != gs_get_le64(buf + len - FC_SUM_LEN)) {
 		gs_warn("%s: files cache damaged or of another version; ignoring it", path);
 		free(buf);
 		return NULL;
@@ -114,7 +141,7 @@ gs_fcache_load(const char *path)
 		return NULL;
 	}
 	fc->buf = buf;
-	gs_rd_init(&r, buf + 8, len - 16);
+	gs_rd_init(&r, buf + FC_HEAD_LEN, len - FC_HEAD_LEN - FC_SUM_LEN);
 	while (r.off < r.len) {
 		struct gs_fc_rec rec;
 		struct gs_rd er;
@@ -131,17 +158,17 @@ gs_fcache_load(const char *path)
 		rec.st.read_ns = (int64_t)gs_rd_u64(&r);
 		rec.enclen = gs_rd_u32(&r);
 		rec.enc = gs_rd_bytes(&r, rec.enclen);
-		if (r.err || rec.enclen < 7)
+		if (r.err || rec.enclen < FC_ENT_MIN)
 			goto bad;
 		/* The path sits after u32 len and u8 type. */
-		gs_rd_init(&er, rec.enc + 5, rec.enclen - 5);
+		gs_rd_init(&er, rec.enc + FC_ENT_PATH_OFF, rec.enclen - FC_ENT_PATH_OFF);
 		plen = gs_rd_u16(&er);
 		if ((p = gs_rd_bytes(&er, plen)) == NULL || (name = malloc(plen + 1u)) == NULL)
 			goto bad;
 		memcpy(name, p, plen);
 		name[plen] = 0;
 		if (fc->n == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
+			size_t nc = cap ? cap * 2 : FC_RECS_FIRST;
 			void *nv = realloc(fc->recs, nc * sizeof(*fc->recs));
 
 			if (nv == NULL) {
@@ -167,6 +194,7 @@ bad:
 	return NULL;
 }
 
+/* gs_fcache_get(fc, relpath): the record of relpath (borrowed) or NULL. */
 const struct gs_fc_rec *
 gs_fcache_get(const struct gs_fcache *fc, const char *relpath)
 {
@@ -175,6 +203,8 @@ gs_fcache_get(const struct gs_fcache *fc, const char *relpath)
 	return i ? &fc->recs[i - 1] : NULL;
 }
 
+/* gs_fcache_totals(fc, ret_bytes, ret_files): sizes and count of the
+ * records (0 for NULL). */
 void
 gs_fcache_totals(const struct gs_fcache *fc, uint64_t *ret_bytes, uint64_t *ret_files)
 {
@@ -185,12 +215,15 @@ gs_fcache_totals(const struct gs_fcache *fc, uint64_t *ret_bytes, uint64_t *ret_
 			*ret_bytes += fc->recs[i].st.size;
 }
 
+/* gs_fcache_count(fc): number of records (0 for NULL). */
 size_t
 gs_fcache_count(const struct gs_fcache *fc)
 {
 	return fc ? fc->n : 0;
 }
 
+/* gs_fcache_free(fc): free a loaded cache (NULL is fine); the records it
+ * lent are gone with it. */
 void
 gs_fcache_free(struct gs_fcache *fc)
 {
@@ -202,11 +235,13 @@ gs_fcache_free(struct gs_fcache *fc)
 	free(fc);
 }
 
+/* gs_fcache_writer_new(path): stream a new cache to a temporary file beside
+ * path.  NULL (warned) on error. */
 struct gs_fcache_writer *
 gs_fcache_writer_new(const char *path)
 {
 	struct gs_fcache_writer *w = calloc(1, sizeof(*w));
-	uint8_t head[8];
+	uint8_t head[FC_HEAD_LEN];
 	int fd;
 
 	if (w == NULL || (w->path = gs_strdup(path)) == NULL ||
@@ -225,8 +260,8 @@ gs_fcache_writer_new(const char *path)
 		goto err;
 	}
 	XXH3_64bits_reset(w->xs);
-	memcpy(head, FC_MAGIC, 4);
-	gs_le32(head + 4, FC_VERSION);
+	memcpy(head, FC_MAGIC, FC_MAGIC_LEN);
+	gs_le32(head + FC_MAGIC_LEN, FC_VERSION);
 	put(w, head, sizeof(head));
 	return w;
 err:
@@ -234,11 +269,13 @@ err:
 	return NULL;
 }
 
+/* gs_fcache_writer_add(w, st, enc, len): append a record (copied); an
+ * error is kept for gs_fcache_writer_commit(). */
 void
 gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, const uint8_t *enc,
                      size_t len)
 {
-	uint8_t rec[56];
+	uint8_t rec[FC_REC_LEN];
 
 	gs_le64(rec, st->dev);
 	gs_le64(rec + 8, st->ino);
@@ -252,10 +289,12 @@ gs_fcache_writer_add(struct gs_fcache_writer *w, const struct gs_fc_stat *st, co
 	put(w, enc, len);
 }
 
+/* gs_fcache_writer_commit(w): finish and rename over path.  0 or -1
+ * (warned). */
 int
 gs_fcache_writer_commit(struct gs_fcache_writer *w)
 {
-	uint8_t sum[8];
+	uint8_t sum[FC_SUM_LEN];
 	FILE *f = w->f;
 
 	gs_le64(sum, XXH3_64bits_digest(w->xs));
@@ -275,6 +314,8 @@ gs_fcache_writer_commit(struct gs_fcache_writer *w)
 	return 0;
 }
 
+/* gs_fcache_writer_free(w): free w (NULL is fine), removing its temporary
+ * file when it was not committed. */
 void
 gs_fcache_writer_free(struct gs_fcache_writer *w)
 {
