@@ -269,7 +269,8 @@ publish_snapshot(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed
  * new chunks, publish a snapshot.  Borrows everything.  Returns 0 on a clean
  * snapshot, 1 when a snapshot was published but some source files vanished,
  * changed or could not be read (each named on stderr), -1 when no snapshot
- * was published (warned), -2 when the tenant is locked by another writer.
+ * was published (warned).  The caller has made the tenant's layout
+ * (gs_repo_tenant_init) and holds its writer lock (gs_repo_lock).
  */
 int
 gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const struct gs_repo *r,
@@ -283,45 +284,37 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	struct gs_snap_sealed sealed = {0};
 	int64_t t0 = gs_mono_ns(), now = gs_now_ns();
 	char *fcp = NULL;
-	int lockfd = -1, rc = -1;
+	int rc = -1;
 
 	if (pick_alg(cfg, &c.alg) || ctx_init(&c))
 		goto err0;
-	if (gs_repo_tenant_init(r, t->name))
-		goto err1;
-	if ((lockfd = gs_repo_lock(r, t->name)) < 0) {
-		rc = lockfd == -2 ? -2 : -1;
-		goto err1;
-	}
 	gs_repo_sweep(r, t->name);
 	if (load(&c, &fcp, &fc) || run(&c, fc, progress))
-		goto err2;
+		goto err1;
 	/* The files cache is an optimisation, rewritten only when some entry
 	 * did not come from it unchanged.  Writing it before the snapshot is
 	 * safe: a cached entry is reused only if its chunks are indexed. */
 	save_fcache(&c, fc, fcp);
 	if (gs_bk_store_manifest(&c, &info, &sealed, &meta, &refpins))
-		goto err3;
+		goto err2;
 	gs_fcache_free(fc); /* the manifest held the last borrowed records */
 	fc = NULL;
 	/* Every pack is durable and named before the index names it, and the
 	 * index is before the snapshot that needs it. */
 	if (gs_bk_publish_index(&c) ||
 	    publish_snapshot(&c, &info, &sealed, &meta, &refpins, now, t0))
-		goto err3;
+		goto err2;
 	gs_bk_scanreport_write(cfg, t->name, c.res.snapshot, &c.notes);
 	c.res.duration_ns = gs_mono_ns() - t0;
 	*ret = c.res;
 	rc = (c.res.vanished || c.res.changed || c.res.unreadable) ? 1 : 0;
-err3:
+err2:
 	free(meta.v);
 	gs_buf_free(&refpins);
-err2:
+err1:
 	ctx_free(&c);
 	gs_fcache_free(fc);
 	free(fcp);
-	gs_repo_unlock(lockfd);
-err1:
 	ctx_destroy(&c);
 err0:
 	return rc;

@@ -45,7 +45,7 @@
 #include "geosnap/pack.h"
 #include "geosnap/progress.h"
 #include "geosnap/util.h"
-#include "fcache.h"
+#include "geosnap/fcache.h"
 
 /* Jobs (regular files to read) waiting for a worker; the walker waits
  * while this many are queued. */

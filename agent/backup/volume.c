@@ -16,7 +16,6 @@
 #include "geosnap/state.h"
 #include "geosnap/util.h"
 
-
 /* Count a problem in res, warn it, keep the first as the record's message
  * (what the replication steps do with theirs). */
 static void problem(struct gs_repl_result *res, const char *fmt, ...) GS_PRINTF(2, 3);

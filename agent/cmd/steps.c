@@ -47,7 +47,7 @@ agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 	int64_t t0 = gs_mono_ns();
 	char msg[1024];
 	struct gs_wkey *k;
-	int b;
+	int b, lock;
 
 	if (ret_snap != NULL)
 		ret_snap[0] = '\0';
@@ -55,7 +55,12 @@ agent_backup_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 		s.status = GS_EXIT_USAGE;
 		goto out;
 	}
-	b = gs_backup(o->cfg, t, r, k, isatty(2) && !o->quiet, &res);
+	if (gs_repo_tenant_init(r, t->name) || (lock = gs_repo_lock(r, t->name)) < 0) {
+		b = -1;
+	} else {
+		b = gs_backup(o->cfg, t, r, k, isatty(2) && !o->quiet, &res);
+		gs_repo_unlock(lock);
+	}
 	gs_wkey_free(k);
 	if (b < 0) {
 		/* The record carries the cause, reported where it was found

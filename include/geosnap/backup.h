@@ -28,7 +28,8 @@ struct gs_backup_result {
  * new chunks, publish a snapshot.  Borrows everything.  Returns 0 on a clean
  * snapshot, 1 when a snapshot was published but some source files vanished,
  * changed or could not be read (each named on stderr), -1 when no snapshot
- * was published (warned), -2 when the tenant is locked by another writer.
+ * was published (warned).  The caller has made the tenant's layout
+ * (gs_repo_tenant_init) and holds its writer lock (gs_repo_lock).
  */
 int gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const struct gs_repo *r,
               const struct gs_wkey *k, int progress, struct gs_backup_result *ret);

@@ -1,14 +1,15 @@
 /*
- * fcache.h -- the files cache (state_dir/<tenant>.files), private to the
- * backup code: what a file's entry was the last time it was read, so that
- * an unchanged file is not read again.
+ * fcache.h -- the files cache (state_dir/<tenant>.files; agent/state/
+ * fcache.c owns its format), which only the backup reads and writes: what
+ * a file's entry was the last time it was read, so that an unchanged file
+ * is not read again.
  *
  * Threads: a loaded cache is read-only, so the walker may look records up
  * while workers run; gs_fcache_now_ns() and gs_fcache_settled() may be
  * called from any thread.  A writer belongs to one thread.
  */
-#ifndef GS_BACKUP_FCACHE_H
-#define GS_BACKUP_FCACHE_H
+#ifndef GEOSNAP_FCACHE_H
+#define GEOSNAP_FCACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -22,7 +22,8 @@
 
 #include "geosnap/format.h"
 #include "geosnap/smap.h"
-#include "fcache.h"
+#include "geosnap/state.h"
+#include "geosnap/fcache.h"
 
 #define FC_MAGIC "GSFC"
 #define FC_MAGIC_LEN 4
@@ -102,7 +103,7 @@ gs_fcache_settled(const struct gs_fc_stat *st)
 char *
 gs_fcache_path(const char *state_dir, const char *tenant)
 {
-	return gs_asprintf("%s/%s.files", state_dir, tenant);
+	return gs_state_path(state_dir, GS_STATE_FILES_CACHE, tenant, NULL);
 }
 
 /*
