@@ -3,7 +3,7 @@
 # repository and from a loopback SFTP remote, restic's restore from a local
 # and from an SFTP repository, and `cp -a` of the same tree, interleaved,
 # with a cold page cache before each timed command.  One throwaway sshd on
-# 127.0.0.1 (tests/transport/sshd.sh) serves both remotes.  See the section
+# 127.0.0.1 (tests/lib/sshd.sh) serves both remotes.  See the section
 # "Restore benchmark: bench/restore.sh" in bench/README.md.
 #
 # Exit status: 0 all measured, 1 a tool failed or a restore did not match the
@@ -13,7 +13,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 TOP=$(cd "$SCRIPT_DIR/.." && pwd -P)
 MAKE_CORPUS=${MAKE_CORPUS:-$TOP/../shared/bench/make_corpus.py}
-SSHD_SH=$TOP/tests/transport/sshd.sh
+SSHD_SH=$TOP/tests/lib/sshd.sh
 MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
 SMALL_FILES=200000                # make_corpus.py small default count
 TENANT=bench
@@ -336,7 +336,7 @@ if [[ ! -f $KEYS/$TENANT.write || ! -f $KEYS/$TENANT.read ]]; then
     echo "$PWHASH" >"$KEYS/pwhash"
 fi
 
-# shellcheck source-path=SCRIPTDIR/.. source=tests/transport/sshd.sh
+# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/sshd.sh
 . "$SSHD_SH"
 # The EXIT trap stops sshd (the harness adds its own only when the trap in
 # place does not name gs_sshd_stop) and, unless --keep, removes the

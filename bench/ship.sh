@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shipping to an SFTP remote: geosnap-agent ship against OpenSSH's sftp
 # client, and backup + ship against restic's SFTP backend, all to one
-# throwaway sshd on 127.0.0.1 (tests/transport/sshd.sh).  See the section
+# throwaway sshd on 127.0.0.1 (tests/lib/sshd.sh).  See the section
 # "Shipping: bench/ship.sh" in bench/README.md for what is measured.
 #
 # Exit status: 0 all measured, 1 a tool failed or a copy did not match,
@@ -11,7 +11,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 TOP=$(cd "$SCRIPT_DIR/.." && pwd -P)
 MAKE_CORPUS=${MAKE_CORPUS:-$TOP/../shared/bench/make_corpus.py}
-SSHD_SH=$TOP/tests/transport/sshd.sh
+SSHD_SH=$TOP/tests/lib/sshd.sh
 MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
 TENANT=bench
 
@@ -316,7 +316,7 @@ if [[ ! -f $KEYS/$TENANT.write || ! -f $KEYS/$TENANT.read ]]; then
     }
 fi
 
-# shellcheck source-path=SCRIPTDIR/.. source=tests/transport/sshd.sh
+# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/sshd.sh
 . "$SSHD_SH"
 # The EXIT trap stops sshd (the harness adds its own only when the trap in
 # place does not name gs_sshd_stop) and, unless --keep, removes the
