@@ -7,6 +7,8 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 MAKE_CORPUS=${MAKE_CORPUS:-$SCRIPT_DIR/../../shared/bench/make_corpus.py}
 TOOLS=(geosnap restic borg)
 NIGHTS=5
@@ -38,11 +40,6 @@ usage: bench/run.sh [--build DIR] [--work DIR] [--corpus mixed|small|all]
 EOF
 }
 
-note() { printf 'bench: %s\n' "$*" >&2; }
-die() { note "$*"; exit 2; }
-
-need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
-
 while [[ $# -gt 0 ]]; do
     case $1 in
     --build) need_arg "$@"; BUILD=$2; shift 2 ;;
@@ -56,12 +53,8 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-case $CORPUS in
-mixed | small) CORPORA=("$CORPUS") ;;
-all) CORPORA=(mixed small) ;;
-*) die "--corpus must be mixed, small or all, not '$CORPUS'" ;;
-esac
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, not '$RUNS'"
+set_corpora
+check_runs
 
 # ------------------------------------------------------------ prerequisites
 
@@ -118,48 +111,7 @@ FAILED=0
 
 # ------------------------------------------------------------------ helpers
 
-# emit KEY=VALUE...: one JSON object per line into $MEAS.  Numbers stay
-# numbers; VALUE starting with '{' is embedded as raw JSON.
-emit() {
-    local kv k v out='' sep=''
-    for kv in "$@"; do
-        k=${kv%%=*}
-        v=${kv#*=}
-        if [[ $v =~ ^-?(0|[1-9][0-9]*)(\.[0-9]+)?$ || $v == \{* || $v == true || $v == false ]]; then
-            out+="$sep\"$k\":$v"
-        else
-            v=${v//\\/\\\\}
-            v=${v//\"/\\\"}
-            out+="$sep\"$k\":\"$v\""
-        fi
-        sep=,
-    done
-    printf '{%s}\n' "$out" >>"$MEAS"
-}
-
-DROP_OK=0
-if [[ $DROP -eq 1 ]]; then
-    if sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
-        DROP_OK=1
-    else
-        note "cannot write /proc/sys/vm/drop_caches (needs root and a writable /proc): page cache NOT dropped between phases"
-    fi
-else
-    note "--no-drop-caches: page cache kept between phases (warm-cache numbers; dirty pages are still synced)"
-fi
-
-# Before each timed command: flush dirty pages (so no tool pays for the
-# previous one's writeback) and, unless --no-drop-caches, drop the page cache.
-drop_caches() {
-    sync
-    [[ $DROP_OK -eq 1 ]] || return 0
-    echo 3 >/proc/sys/vm/drop_caches
-}
-
-# src_stats DIR: "FILES BYTES" of the regular files below DIR.
-src_stats() {
-    find "$1" -type f -printf '%s\n' | awk '{n++; s+=$1} END {printf "%d %d\n", n, s}'
-}
+drop_caches_init "between phases" "between phases"
 
 repo_bytes() { du -sb -- "$1" | cut -f1; }
 
@@ -168,29 +120,20 @@ repo_bytes() { du -sb -- "$1" | cut -f1; }
 # Sets T_WALL (seconds, ns clock), T_TWALL (seconds, time -v), T_RSS (KiB),
 # T_RC (exit status of CMD), T_LOAD (1-minute load average just before).
 run_timed() {
-    local log=$1 cwd=$2 tf t0 t1 el
+    local log=$1 cwd=$2 tf t0 t1
     shift 2
     tf=$log.time
     rm -f -- "$tf"
     drop_caches
     read -r T_LOAD _ </proc/loadavg
-    t0=$(date +%s%N)
+    t0=$(now_ns)
     set +e
     (cd -- "$cwd" && exec /usr/bin/time -v -o "$tf" "$@") </dev/null >"$log" 2>&1
     T_RC=$?
     set -e
-    t1=$(date +%s%N)
-    T_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
-    T_RSS=0
-    T_TWALL=0
-    if [[ -f $tf ]]; then
-        T_RSS=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): *//p' "$tf")
-        el=$(sed -n 's/^[[:space:]]*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "$tf")
-        # h:mm:ss or m:ss.cc
-        T_TWALL=$(awk -v e="$el" 'BEGIN {n = split(e, p, ":"); s = 0;
-            for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s}')
-        [[ -n $T_RSS ]] || T_RSS=0
-    fi
+    t1=$(now_ns)
+    T_WALL=$(wall_s "$t0" "$t1")
+    time_v_fields "$tf"
 }
 
 # Exit statuses each tool uses for "finished, with warnings".
@@ -205,52 +148,7 @@ warn_rc() {
 
 # ------------------------------------------------------------------- corpus
 
-corpus_complete() {
-    local name=$1 dir=$2 got
-    [[ -f $dir.complete ]] && return 0
-    [[ -d $dir && ! -e $dir/.night ]] || return 1
-    if command -v pgrep >/dev/null 2>&1 &&
-        pgrep -f -- "make_corpus\.py $name $dir/?\$" >/dev/null 2>&1; then
-        return 1
-    fi
-    case $name in
-    mixed)
-        [[ -d $dir/random ]] || return 1
-        got=$(find "$dir/random" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
-        [[ $got -eq $MIXED_RANDOM_BYTES ]]
-        ;;
-    small)
-        got=$(find "$dir" -type f | wc -l)
-        [[ $got -eq $SMALL_FILES ]]
-        ;;
-    esac
-}
-
-ensure_corpus() {
-    local name=$1 dir=$CORPUS_DIR/$1
-    if [[ -e $dir/.night ]]; then
-        die "pristine corpus $dir has been mutated in place ($dir/.night exists); remove it and rerun"
-    fi
-    if corpus_complete "$name" "$dir"; then
-        note "corpus $name: reusing $dir"
-        return 0
-    fi
-    if [[ -d $dir && -n $(ls -A -- "$dir") ]]; then
-        if [[ $CORPUS_DIR == "$WORK/corpus" ]]; then
-            note "corpus $name: $dir is incomplete, regenerating it"
-            rm -rf -- "$dir" "$dir.complete"
-        else
-            die "corpus $dir exists but is not complete (still being generated? no $dir.complete marker); wait for it or remove it"
-        fi
-    fi
-    mkdir -p -- "$CORPUS_DIR"
-    note "corpus $name: generating $dir (takes minutes)"
-    if ! python3 "$MAKE_CORPUS" "$name" "$dir" >"$dir.gen.log" 2>&1; then
-        cat "$dir.gen.log" >&2
-        die "corpus generation failed: python3 $MAKE_CORPUS $name $dir"
-    fi
-    cp -- "$dir.gen.log" "$dir.complete"
-}
+# corpus_complete, ensure_corpus: lib.sh
 
 # ------------------------------------------------------------------- tools
 

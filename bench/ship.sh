@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shipping to an SFTP remote: geosnap-agent ship against OpenSSH's sftp
 # client, and backup + ship against restic's SFTP backend, all to one
-# throwaway sshd on 127.0.0.1 (tests/transport/sshd.sh).  See the section
+# throwaway sshd on 127.0.0.1 (tests/lib/sshd.sh).  See the section
 # "Shipping: bench/ship.sh" in bench/README.md for what is measured.
 #
 # Exit status: 0 all measured, 1 a tool failed or a copy did not match,
@@ -10,8 +10,10 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 TOP=$(cd "$SCRIPT_DIR/.." && pwd -P)
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 MAKE_CORPUS=${MAKE_CORPUS:-$TOP/../shared/bench/make_corpus.py}
-SSHD_SH=$TOP/tests/transport/sshd.sh
+SSHD_SH=$TOP/tests/lib/sshd.sh
 MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
 TENANT=bench
 
@@ -45,13 +47,6 @@ usage: bench/ship.sh [--build DIR] [--work DIR] [--runs N] [--corpus-dir DIR]
 EOF
 }
 
-note() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-    note "$*"
-    exit 2
-}
-need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
-
 while [[ $# -gt 0 ]]; do
     case $1 in
     --build) need_arg "$@"; BUILD=$2; shift 2 ;;
@@ -66,9 +61,9 @@ while [[ $# -gt 0 ]]; do
     *) usage >&2; die "unknown argument: $1" ;;
     esac
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, not '$RUNS'"
-[[ $CONNECTIONS =~ ^([1-9]|1[0-6])$ ]] || die "--connections must be 1 to 16, not '$CONNECTIONS'"
-[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds, not '$TIMEOUT'"
+check_runs
+check_connections
+check_timeout
 
 # ------------------------------------------------------------ prerequisites
 
@@ -130,45 +125,7 @@ FAILED=0
 
 # ------------------------------------------------------------------ helpers
 
-# emit KEY=VALUE...: one JSON object per line into $MEAS (as bench/run.sh).
-emit() {
-    local kv k v out='' sep=''
-    for kv in "$@"; do
-        k=${kv%%=*}
-        v=${kv#*=}
-        if [[ $v =~ ^-?(0|[1-9][0-9]*)(\.[0-9]+)?$ || $v == true || $v == false ]]; then
-            out+="$sep\"$k\":$v"
-        else
-            v=${v//\\/\\\\}
-            v=${v//\"/\\\"}
-            out+="$sep\"$k\":\"$v\""
-        fi
-        sep=,
-    done
-    printf '{%s}\n' "$out" >>"$MEAS"
-}
-
-DROP_OK=0
-if [[ $DROP -eq 1 ]]; then
-    if sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
-        DROP_OK=1
-    else
-        note "cannot write /proc/sys/vm/drop_caches (needs root and a writable /proc): page cache NOT dropped"
-    fi
-fi
-
-drop_caches() {
-    sync
-    [[ $DROP_OK -eq 1 ]] || return 0
-    echo 3 >/proc/sys/vm/drop_caches
-}
-
-now_ns() { date +%s%N; }
-
-CLK_TCK=$(getconf CLK_TCK)
-# sshd_cpu: CPU seconds (user + sys) of the sshd sessions that have ended:
-# the listener's reaped children, whose own children (sftp) are in them.
-sshd_cpu() { awk -v t="$CLK_TCK" '{printf "%.2f", ($16 + $17) / t}' "/proc/$GS_SSHD_PID/stat"; }
+drop_caches_init "" ""
 
 # run_timed LOG [--warm] CMD...: unless --warm, sync and drop the page cache
 # first; run CMD under /usr/bin/time -v and timeout with stdin from
@@ -177,7 +134,7 @@ sshd_cpu() { awk -v t="$CLK_TCK" '{printf "%.2f", ($16 + $17) / t}' "/proc/$GS_S
 # ciphers sshd negotiated meanwhile), T_SCPU (CPU seconds of sshd's
 # sessions meanwhile).
 run_timed() {
-    local log=$1 tf t0 t1 off u s c0 i
+    local log=$1 tf t0 t1 off c0
     shift
     if [[ $1 == --warm ]]; then
         shift
@@ -195,33 +152,14 @@ run_timed() {
     T_RC=$?
     set -e
     t1=$(now_ns)
-    # the sessions end just after the client; their CPU counts once reaped
-    for ((i = 0; i < 400; i++)); do
-        [[ -z $(gs_sshd_sessions) ]] && break
-        sleep 0.025
-    done
-    T_SCPU=$(awk -v a="$c0" -v b="$(sshd_cpu)" 'BEGIN {printf "%.2f", b - a}')
-    T_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
-    T_RSS=0 T_CPU=0
-    if [[ -f $tf ]]; then
-        T_RSS=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): *//p' "$tf")
-        u=$(sed -n 's/^[[:space:]]*User time (seconds): *//p' "$tf")
-        s=$(sed -n 's/^[[:space:]]*System time (seconds): *//p' "$tf")
-        T_CPU=$(awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN {printf "%.2f", u + s}')
-        [[ -n $T_RSS ]] || T_RSS=0
-    fi
+    sshd_cpu_since "$c0"
+    T_WALL=$(wall_s "$t0" "$t1")
+    time_v_fields "$tf"
     [[ $T_RC -ne 124 && $T_RC -ne 137 ]] || echo "bench: killed after --timeout $TIMEOUT s" >>"$log"
     # "debug1: kex: client->server cipher: C MAC: M compression: none"
     T_CIPHERS=$(tail -c +"$((off + 1))" -- "$GS_SSHD_LOG" |
         sed -n 's/.*kex: client->server cipher: \([^ ]*\) MAC: \([^ ]*\).*/\1 \2/p' |
         sed 's/ <implicit>$//; s/ /+/' | sort -u | paste -sd, -)
-}
-
-mbps() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.1f", (s > 0 ? b / 1e6 / s : 0)}'; }
-
-# src_stats DIR: "FILES BYTES" of the regular files below DIR.
-src_stats() {
-    find "$1" -type f -printf '%s\n' | awk '{n++; s+=$1} END {printf "%d %d\n", n, s}'
 }
 
 # objects DIR: "PATH SIZE" of each repository object below DIR (the config,
@@ -264,47 +202,12 @@ check_copy() {
 
 # ------------------------------------------------------------------- corpus
 
-corpus_complete() {
-    local dir=$1 got
-    [[ -f $dir.complete ]] && return 0
-    [[ -d $dir && ! -e $dir/.night ]] || return 1
-    if command -v pgrep >/dev/null 2>&1 &&
-        pgrep -f -- "make_corpus\.py mixed $dir/?\$" >/dev/null 2>&1; then
-        return 1
-    fi
-    [[ -d $dir/random ]] || return 1
-    got=$(find "$dir/random" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
-    [[ $got -eq $MIXED_RANDOM_BYTES ]]
-}
-
-ensure_corpus() {
-    local dir=$CORPUS_DIR/mixed
-    [[ ! -e $dir/.night ]] ||
-        die "pristine corpus $dir has been mutated in place ($dir/.night exists); remove it and rerun"
-    if corpus_complete "$dir"; then
-        note "corpus mixed: reusing $dir"
-        return 0
-    fi
-    if [[ -d $dir && -n $(ls -A -- "$dir") ]]; then
-        if [[ $CORPUS_DIR == "$WORK/corpus" ]]; then
-            note "corpus mixed: $dir is incomplete, regenerating it"
-            rm -rf -- "$dir" "$dir.complete"
-        else
-            die "corpus $dir exists but is not complete (still being generated? no $dir.complete marker); wait for it or remove it"
-        fi
-    fi
-    mkdir -p -- "$CORPUS_DIR"
-    note "corpus mixed: generating $dir (takes a minute or more)"
-    if ! python3 "$MAKE_CORPUS" mixed "$dir" >"$dir.gen.log" 2>&1; then
-        cat "$dir.gen.log" >&2
-        die "corpus generation failed: python3 $MAKE_CORPUS mixed $dir"
-    fi
-    cp -- "$dir.gen.log" "$dir.complete"
-}
+# corpus_complete, ensure_corpus: lib.sh (the mixed corpus only here)
+CORPUS_TAKES="a minute or more"
 
 # -------------------------------------------------------------------- setup
 
-ensure_corpus
+ensure_corpus mixed
 SRC=$CORPUS_DIR/mixed
 read -r SRC_FILES SRC_BYTES < <(src_stats "$SRC")
 
@@ -316,7 +219,7 @@ if [[ ! -f $KEYS/$TENANT.write || ! -f $KEYS/$TENANT.read ]]; then
     }
 fi
 
-# shellcheck source-path=SCRIPTDIR/.. source=tests/transport/sshd.sh
+# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/sshd.sh
 . "$SSHD_SH"
 # The EXIT trap stops sshd (the harness adds its own only when the trap in
 # place does not name gs_sshd_stop) and, unless --keep, removes the

@@ -17,7 +17,7 @@
 #
 # Runs as root without a terminal (CI): the read key's passphrase comes from
 # GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
-# stopped on exit by the trap of tests/transport/sshd.sh.
+# stopped on exit by the trap of tests/lib/sshd.sh.
 set -eEuo pipefail
 # Say where it failed; the EXIT trap of sshd.sh then stops the server.
 # shellcheck disable=SC2317  # invoked by the ERR trap
@@ -45,8 +45,8 @@ printf 'demo passphrase %s\n' "$RANDOM$RANDOM" > passphrase
 export GEOSNAP_PASSPHRASE_FILE=$demo/passphrase
 
 echo "== the backup host: a throwaway sshd on 127.0.0.1 (own host key, authorized_keys)"
-# shellcheck source=tests/transport/sshd.sh
-. "$src/tests/transport/sshd.sh"
+# shellcheck source=tests/lib/sshd.sh
+. "$src/tests/lib/sshd.sh"
 gs_sshd_start "$demo/sshd" || { echo "demo: the throwaway sshd did not start (see above)" >&2; demo_failed 3 "$LINENO"; }
 echo "sshd pid $GS_SSHD_PID on 127.0.0.1:$GS_SSHD_PORT, host key $GS_SSHD_FPR"
 echo "remote base directory: $demo/remote (region eu-north)"

@@ -2,6 +2,7 @@
 # 01-intact: the undamaged base repository of the golden tests checks clean,
 # restores exactly, and every object is named by the XXH3-128 of its bytes
 # as the stock xxh128sum prints it (so any copy can be checked without a key).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "an intact repository: objects named by xxh128sum, check clean"
 golden_base

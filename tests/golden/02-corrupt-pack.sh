@@ -6,6 +6,7 @@
 # parsing, renamed to the XXH3 of the damaged bytes (only the parser or the
 # AEAD can notice).
 #   pack: "GSPK" u32 version | blobs | nonce || header ct | u32 header_len | "GSPE"
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "damaged pack objects are rejected naming the pack"
 golden_base

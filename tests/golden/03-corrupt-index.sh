@@ -4,6 +4,7 @@
 # it; nothing crashes.  In place, and renamed to the XXH3 of the damaged
 # bytes (only the parser or the AEAD can notice).
 #   index: "GSIX" u32 version | nonce[24] || XChaCha20-Poly1305 ct
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "damaged index segments are rejected naming the segment"
 golden_base

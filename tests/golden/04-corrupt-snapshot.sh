@@ -5,6 +5,7 @@
 # the damaged bytes (only the parser or the AEAD can notice).
 #   snapshot: "GSSN" u32 version | u32 pub_len | nonce || public ct
 #             | u32 sealed_len | crypto_box_seal(sealed part)
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "damaged snapshot objects are rejected naming the snapshot"
 golden_base

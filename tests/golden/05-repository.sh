@@ -4,6 +4,7 @@
 # files, an object that is not a file, a damaged repository config object,
 # and another tenant's objects dropped into this tenant's namespace.  Each
 # is named and nothing crashes; what the agent can repair it repairs.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "missing, misplaced, foreign and junk objects; the repository config"
 golden_base
@@ -73,9 +74,9 @@ for dmg in "missing" "wrong magic" "version 99" "truncated to 6 bytes" "empty"; 
 	cfgobj=$T/case/repo/config
 	case $dmg in
 	missing) rm "$cfgobj" ;;
-	"wrong magic") python3 "$GS_GOLDEN_DIR/corrupt.py" "$cfgobj" put 0 58585858 >/dev/null ;;
-	"version 99") python3 "$GS_GOLDEN_DIR/corrupt.py" "$cfgobj" u32 4 99 >/dev/null ;;
-	"truncated to 6 bytes") python3 "$GS_GOLDEN_DIR/corrupt.py" "$cfgobj" truncate 6 >/dev/null ;;
+	"wrong magic") python3 "$GS_TESTS_LIB/corrupt.py" "$cfgobj" put 0 58585858 >/dev/null ;;
+	"version 99") python3 "$GS_TESTS_LIB/corrupt.py" "$cfgobj" u32 4 99 >/dev/null ;;
+	"truncated to 6 bytes") python3 "$GS_TESTS_LIB/corrupt.py" "$cfgobj" truncate 6 >/dev/null ;;
 	empty) : >"$cfgobj" ;;
 	esac
 	gs_run '1|3' "repository config $dmg: check fails" R check &&

@@ -1,16 +1,18 @@
 # lib.sh -- helpers for the golden (damaged repository) tests; builds on
-# tests/scenario/lib.sh.  Sourced, never run.
+# tests/scenario/lib.sh (and so on tests/lib/harness.sh and repo.sh).
+# Sourced, never run.
 #
 # golden_base makes $T/base: a repository with one snapshot of $T/src, whose
 # state is recorded in $T/src.json.  corrupt_case copies it to $T/case,
-# damages one object with corrupt.py and checks that:
+# damages one object with tests/lib/corrupt.py and checks that:
 #   - `geosnap-restore check` exits 1 and names the damaged object (its
 #     32-hex name) -- with --read-data too;
 #   - `geosnap-agent snapshots` and `backup` do not crash;
 #   - `geosnap-restore restore` does not crash, and exits 0 only when the
 #     restored tree is exactly the source, 1 otherwise.
+# shellcheck source=../scenario/lib.sh
+# shellcheck shell=bash source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
-GS_GOLDEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 golden_base() {
 	gs_need xxh128sum
@@ -65,13 +67,15 @@ pick() {
 # so that only the parser (not the name check) can notice the damage.
 # Prints the new name.
 rename_to_content() {
-	local p=$1 kind new dest
+	local p=$1 kind tdir new dest
 	kind=$(basename "$(dirname "$p")")
-	new=$(xxh128sum "$p" 2>/dev/null | cut -c1-32)
+	tdir=$(dirname "$(dirname "$p")")
 	case $kind in
-	index | snapshots) dest=$(dirname "$p")/$new ;;
-	*) dest=$(dirname "$(dirname "$p")")/${new:0:2}/$new ;; # packs/<2 hex>/
+	index | snapshots) ;;
+	*) kind=packs tdir=$(dirname "$tdir") ;; # packs/<2 hex>/
 	esac
+	new=$(xxh128sum "$p" 2>/dev/null | cut -c1-32)
+	dest=$tdir/$(gs_obj_relpath "$kind" "$new")
 	mkdir -p "$(dirname "$dest")" && mv "$p" "$dest" && echo "$new"
 }
 
@@ -107,7 +111,7 @@ corrupt_case() {
 	case_copy
 	obj=$(pick "$kind")
 	name=${obj##*/}
-	python3 "$GS_GOLDEN_DIR/corrupt.py" "$obj" "$@" >"$T/corrupt.out" 2>&1 ||
+	python3 "$GS_TESTS_LIB/corrupt.py" "$obj" "$@" >"$T/corrupt.out" 2>&1 ||
 		{ gs_show "$T/corrupt.out"; gs_fatal "$label: corrupt.py $* failed"; }
 	if [ "$rename" = 1 ]; then
 		# either name will do: the new one (a damaged object) or the old

@@ -4,6 +4,7 @@
 # by the next nightly run.  Every snapshot made before the forgery still
 # restores exactly from the local repository and from the remote; the
 # snapshot made after it too; check names the forged objects.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 hostile_begin "a forged index segment that shadows every chunk"
 

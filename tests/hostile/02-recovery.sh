@@ -8,6 +8,7 @@
 # while compromised cannot restore the pre-poisoned file and says so.
 # check names the forged objects, quarantine sets them aside on every copy
 # (nothing deleted), and the first backup after that is sound again.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 hostile_begin "forged pack, pre-poisoned content, and the recovery"
 

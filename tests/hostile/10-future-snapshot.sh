@@ -6,6 +6,7 @@
 # both `snapshots` flag it FUTURE; `check` names it as a problem; the volume
 # parity of `run` and `verify` is that of the genuine snapshot; every
 # snapshot made before, and the genuine one after, still restores exactly.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 hostile_begin "a snapshot dated in the year 2100"
 gs_need tar

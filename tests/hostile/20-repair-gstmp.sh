@@ -16,6 +16,7 @@
 # keeps the restored objects although the local repository lacks them;
 # once they are copied back, verify --full is clean and $SNAP0 restores
 # exactly from the local repository and from fi1.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 hostile_begin "ship --repair puts renamed objects back, leaves young temporaries, quarantines old ones, deletes nothing"
 

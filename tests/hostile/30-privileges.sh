@@ -10,6 +10,7 @@
 #   export --output - refuses the 2^50 file at once instead of streaming a
 #     pebibyte of zeros; check exits 1 naming it;
 #   the snapshot made before the forgery still restores exactly.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 hostile_begin "a forged snapshot with setuid, capabilities, devices, trusted.* and a 2^50-byte file"
 gs_need getcap getfattr stat du tar head

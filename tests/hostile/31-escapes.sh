@@ -7,6 +7,7 @@
 # messages of `restore`, `export` and `check` emit a raw ESC, BEL or 0x9b
 # byte; the strings are shown escaped.  The snapshot made before the forgery
 # still restores exactly.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 hostile_begin "hostile strings with terminal escapes"
 gs_need grep od

@@ -10,6 +10,7 @@
 # the pending-verify list make the command fail naming the file; the files
 # cache, which the agent rewrites by rename, is replaced by a fresh regular
 # file.  After the modes are fixed and the plants removed, the run works.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../scenario/lib.sh"
 gs_begin "private state, repository and audit directories; state files never followed"
 [ "$(id -u)" = 0 ] || gs_fatal "this test needs root (it chowns a directory to nobody)"

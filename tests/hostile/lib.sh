@@ -20,6 +20,7 @@
 #                         restore SNAP from the local repository and from
 #                         the remote fi1, and compare each with MANIFEST
 #                         (recorded by gs_manifest); one pass/fail each
+# shellcheck shell=bash source-path=SCRIPTDIR
 
 # shellcheck source=../ship/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../ship/lib.sh"

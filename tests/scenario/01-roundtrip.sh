@@ -9,6 +9,7 @@
 # source as it was when each snapshot was taken.  The exact restores use
 # --privileged (a full-system restore: setuid/setgid bits, trusted.*); the
 # default one leaves those out, names each, and exits 4.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "two snapshots of a real and a generated tree restore exactly"
 gs_need setfattr getfattr setfacl truncate dd mkfifo head seq

@@ -5,6 +5,7 @@
 # xattrs; zip keeps whole seconds, no xattrs, and stores hard links as
 # copies).  The tree is /usr/share/doc plus the generated tree of 01 without
 # its 3 GiB sparse file (an archive has no holes).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "exported archives extract with GNU tar and bsdtar like a restore"
 gs_need tar bsdtar setfattr setfacl truncate dd mkfifo head seq

@@ -5,6 +5,7 @@
 # state_dir, a tenant's source and write_key, the [agent] section itself)
 # is required by the agent, named with the file and line, and optional for
 # geosnap-restore.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "missing or malformed configuration: file:line named, exit 2"
 

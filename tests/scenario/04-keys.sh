@@ -3,6 +3,7 @@
 # overwrites one; key files open to group or others are refused (exit 2);
 # a wrong, missing or empty passphrase and the wrong kind of key are clear
 # errors (exit 2); keys of another tenant or key pair are refused.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "key files: creation, permissions, passphrases, wrong keys"
 gs_need sha256sum setsid

@@ -11,6 +11,7 @@
 #   D  2000 files deleted by a background loop during the backup (racy: exit
 #      0 or 4; if 4, each named file really vanished)
 #   E  a file appended to by a bounded background writer during the backup
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "unreadable, vanishing and changing source files: exit 4, valid snapshot"
 gs_need setpriv truncate head cmp

@@ -7,6 +7,7 @@
 # pack (polled, with a deadline; no fixed sleeps); it is done twice, the
 # second time to a run that is adopting the first run's leftovers.  The
 # restores are exact, setuid bits and trusted.* included: --privileged.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "SIGKILL during backup: earlier snapshots intact, next backup fine"
 gs_need head du

@@ -8,6 +8,7 @@
 # appear in none of their output, nor anywhere in the repository's bytes.
 # The agent binary must not even link the functions that open sealed data
 # keys or passphrase-sealed read keys.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "the agent cannot read what it wrote"
 gs_need nm objdump grep setfattr od

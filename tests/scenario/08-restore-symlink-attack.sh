@@ -11,6 +11,7 @@
 #      path, restored inside the target, nothing written where .. points
 #   E  a backup of "/" (everything else excluded) must restore below the
 #      target, and never to the absolute paths it was taken from
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "restore never writes outside the target"
 [ "$(id -u)" = 0 ] || gs_fatal "must run as root (E writes a directory in /)"

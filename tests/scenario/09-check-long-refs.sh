@@ -3,6 +3,7 @@
 # chunk checks clean.  The stream is cut by the content chunker like any
 # other, so a cut falls inside a 32-byte chunk ID; `check` used to demand
 # whole IDs in every reference chunk and called such snapshots broken.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "check: a reference stream of several chunks"
 

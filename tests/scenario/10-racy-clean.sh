@@ -10,6 +10,7 @@
 # starting right after a second begins and checked with stat; when the pair
 # straddles a second the attempt is repeated (no sleeps: the test waits
 # for the clock or the filesystem to reach a state, polling).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "same-size rewrite within the timestamp second: the next backup stores the new content"
 gs_need mkfs.ext2 mount umount mountpoint truncate date cmp
@@ -17,25 +18,14 @@ gs_need mkfs.ext2 mount umount mountpoint truncate date cmp
 
 IMG=$T/ext2.img
 MNT=$T/mnt
-MOUNTED=0
-# Unmount before lib.sh's cleanup removes $T (which holds the image).
-racy_cleanup() {
-	local rc=$?
-	if [ "$MOUNTED" = 1 ]; then
-		umount "$MNT" 2>/dev/null || umount -l "$MNT" ||
-			echo "# could not unmount $MNT"
-	fi
-	(exit "$rc")
-	gs_cleanup
-}
-trap racy_cleanup EXIT
 
 mkdir -p "$MNT"
 truncate -s 16M "$IMG" && mkfs.ext2 -q -F -I 128 "$IMG" >"$T/mkfs.out" 2>&1 ||
 	{ gs_show "$T/mkfs.out"; gs_fatal "mkfs.ext2 -I 128 $IMG failed"; }
 mount -o loop "$IMG" "$MNT" >"$T/mount.out" 2>&1 ||
 	{ gs_show "$T/mount.out"; gs_fatal "cannot loop-mount the ext2 image (needs root and a loop device)"; }
-MOUNTED=1
+# the harness unmounts it before it removes $T (which holds the image)
+GS_MOUNTS+=("$MNT")
 gs_pass "ext2 image with 128-byte inodes loop-mounted on $MNT"
 
 S=$MNT/src

@@ -8,22 +8,14 @@
 # made larger, restore --overwrite exits 0 and the tree is exact.
 # Needs root (mount); the tmpfs is unmounted at exit, before the scratch
 # directory is removed.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "restore onto a disk that fills up: exit 3, no space named, no wrong file; --overwrite completes"
 gs_need mount umount mountpoint cmp head seq
 [ "$(id -u)" = 0 ] || gs_fatal "must run as root (to mount a tmpfs)"
 
+# (gs_tmpfs: the harness unmounts it before it removes $T)
 MNT=$T/mnt
-# Unmount before lib.sh's cleanup removes $T.
-full_cleanup() {
-	local rc=$?
-	if mountpoint -q "$MNT" 2>/dev/null; then
-		umount "$MNT" 2>/dev/null || umount -l "$MNT" || echo "# could not unmount $MNT"
-	fi
-	(exit "$rc")
-	gs_cleanup
-}
-trap full_cleanup EXIT
 
 # ---- a snapshot larger than 8 MiB -------------------------------------------
 S=$T/src
@@ -46,8 +38,7 @@ R() { "$GS_RESTORE" -c "$CFG" "$@"; }
 gs_run 0 "agent init" A init || gs_fatal "init failed"
 gs_run 0 "backup" A backup || gs_fatal "backup failed"
 
-mkdir -p "$MNT" || gs_fatal "mkdir $MNT"
-mount -t tmpfs -o size=8m,mode=0755 tmpfs "$MNT" || gs_fatal "cannot mount a tmpfs on $MNT (root needed)"
+gs_tmpfs "$MNT" 8m || gs_fatal "cannot mount a tmpfs on $MNT (root needed)"
 mountpoint -q "$MNT" && gs_pass "the target's filesystem is an 8 MiB tmpfs" || gs_fatal "no tmpfs on $MNT"
 
 # ---- the disk fills up ------------------------------------------------------

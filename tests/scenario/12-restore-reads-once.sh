@@ -9,6 +9,7 @@
 # the same for check --read-data, and for an export (which walks in path
 # order) at most twice the packs.  The key derivation ran in its own
 # process (kdf_peak_kib > 0) and the restore's own peak is reported.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "the restore reads each needed pack byte once, in large requests"
 gs_need head seq awk find

@@ -4,6 +4,7 @@
 # records every step in the status table, the audit log (hash-chained JSON
 # Lines) and Prometheus metrics; `status` reports them and its exit status
 # follows the last results.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 gs_begin "run: lock, status, audit log, metrics"
 gs_need flock python3

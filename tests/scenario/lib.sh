@@ -1,5 +1,8 @@
-# lib.sh -- helpers for the whole-program tests in tests/scenario/ and
-# tests/golden/.  Sourced, never run (CTest skips files named lib.sh).
+# lib.sh -- what the whole-program tests share: gs_begin (the programs, a
+# scratch directory, keys and passphrase), configurations, trees and what
+# a restore left behind.  Used by tests/scenario/ and, through their own
+# lib.sh, golden/, ship/ and hostile/.  Sourced, never run (CTest skips
+# files named lib.sh).
 #
 # Environment (set by CTest, see tests/CMakeLists.txt):
 #   GS_AGENT, GS_RESTORE   paths of geosnap-agent and geosnap-restore
@@ -7,100 +10,26 @@
 #   GS_KEEP=1              keep the scratch directory for a post-mortem
 #
 # Each test:
-#   . "$(dirname "$0")/lib.sh"      (golden/: "$(dirname "$0")/../scenario/lib.sh")
+#   . "$(dirname "$0")/lib.sh"
 #   gs_begin "what the test is about"
 #   ... gs_run / gs_check / gs_pass / gs_fail ...
 #   gs_finish                       prints "N passed, M failed", exit status
 #
-# Output is TAP-like: "ok N - what", "not ok N - what" and "# detail" lines.
-# A missing tool or program is a failure, never a skip.
+# The TAP helpers (gs_run, gs_check, gs_pass ...) are tests/lib/harness.sh's,
+# the repository layout helpers (gs_snaps, gs_objects ...) tests/lib/repo.sh's.
+# shellcheck shell=bash source-path=SCRIPTDIR
 
-set -u -o pipefail
-# The agent runs from cron with a minimal environment: the C locale.
-export LC_ALL=C
-export PYTHONDONTWRITEBYTECODE=1
-umask 022
+# shellcheck source=../lib/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+# shellcheck source=../lib/repo.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/repo.sh"
 
-GS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-GS_TEST_NAME=$(basename "$0" .sh)
-GS_PASSED=0
-GS_FAILED=0
-GS_BG_PIDS=()
-GS_CLEAN_PATHS=()
-T=
-
-gs_say() { printf '# %s\n' "$*"; }
-
-gs_pass() {
-	GS_PASSED=$((GS_PASSED + 1))
-	printf 'ok %d - %s\n' $((GS_PASSED + GS_FAILED)) "$*"
-}
-
-gs_fail() {
-	GS_FAILED=$((GS_FAILED + 1))
-	printf 'not ok %d - %s\n' $((GS_PASSED + GS_FAILED)) "$*"
-}
-
-# gs_show FILE [N]: the last N (default 20) lines of FILE as "# " lines.
-gs_show() {
-	[ -s "$1" ] || return 0
-	tail -n "${2:-20}" "$1" | sed 's/^/#   | /'
-}
-
-gs_finish() {
-	if [ "$GS_PASSED" -eq 0 ] && [ "$GS_FAILED" -eq 0 ]; then
-		gs_fail "the test checked nothing"
-	fi
-	echo "$GS_PASSED passed, $GS_FAILED failed"
-	[ "$GS_FAILED" -eq 0 ] && exit 0
-	exit 1
-}
-
-# gs_fatal MSG: a failure after which the test cannot go on.
-gs_fatal() {
-	gs_fail "$*"
-	gs_say "cannot continue"
-	gs_finish
-}
-
-gs_cleanup() {
-	local rc=$? pid p
-	trap - EXIT
-	# only children not yet waited for: a reaped pid may belong to anyone now
-	for pid in $(jobs -p); do
-		[[ " ${GS_BG_PIDS[*]} " == *" $pid "* ]] || continue
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	for p in "${GS_CLEAN_PATHS[@]}"; do
-		[ -n "$p" ] && [ "$p" != / ] && rm -rf -- "$p"
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "${GS_KEEP:-0}" = 1 ]; then
-			echo "# scratch directory kept: $T"
-		else
-			chmod -R u+rwX "$T" 2>/dev/null
-			rm -rf "$T"
-		fi
-	fi
-	exit "$rc"
-}
-
-# gs_need TOOL...: every tool must be installed; a missing one fails loudly.
-gs_need() {
-	local t missing=
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
-	done
-	[ -z "$missing" ] || gs_fatal "required tools missing:$missing (Debian packages: see tests/scenario/README.md)"
-}
+GS_SCENARIO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # gs_begin TITLE: check the environment, make the scratch directory $T and
 # the passphrase file, and install the cleanup trap.
 gs_begin() {
-	echo "# $GS_TEST_NAME: $*"
-	trap gs_cleanup EXIT
-	trap 'exit 130' INT TERM HUP
+	gs_start "$*"
 	local v
 	for v in GS_AGENT GS_RESTORE; do
 		if [ -z "${!v:-}" ]; then
@@ -109,7 +38,7 @@ gs_begin() {
 		[ -x "${!v}" ] || gs_fatal "\$$v=${!v} is not an executable"
 	done
 	gs_need python3 mktemp stat find
-	T=$(mktemp -d "${TMPDIR:-/tmp}/gs-$GS_TEST_NAME.XXXXXX") || gs_fatal "mktemp -d failed"
+	gs_scratch
 	GS_REPO=$T/repo
 	GS_STATE=$T/state
 	GS_KEYS=$T/keys
@@ -119,94 +48,6 @@ gs_begin() {
 	export GEOSNAP_PASSPHRASE_FILE=$GS_PASS_FILE
 	export GEOSNAP_PWHASH=interactive
 	unset GEOSNAP_CONFIG
-	GS_OUT=$T/run.out
-	GS_ERR=$T/run.err
-	GS_RC=0
-}
-
-# gs_run WANT WHAT CMD...: run CMD with stdout in $GS_OUT and stderr in
-# $GS_ERR; WANT is an exit status or several as "0|4".  A death by signal or
-# a sanitizer report always fails.  Sets GS_RC; returns 0 if as wanted.
-gs_run() {
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$GS_OUT" 2>"$GS_ERR" </dev/null
-	GS_RC=$?
-	if [ "$GS_RC" -ge 128 ]; then
-		gs_fail "$what: killed by signal $((GS_RC - 128)) (exit $GS_RC): $*"
-		gs_show "$GS_ERR"
-		return 1
-	fi
-	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|runtime error:' "$GS_ERR"; then
-		gs_fail "$what: sanitizer report (exit $GS_RC): $*"
-		gs_show "$GS_ERR" 40
-		return 1
-	fi
-	if [[ "|$want|" == *"|$GS_RC|"* ]]; then
-		gs_pass "$what (exit $GS_RC)"
-		return 0
-	fi
-	gs_fail "$what: exit $GS_RC, wanted $want: $*"
-	gs_say "stderr:"
-	gs_show "$GS_ERR"
-	gs_say "stdout:"
-	gs_show "$GS_OUT" 10
-	return 1
-}
-
-# gs_err_has ERE WHAT: the last gs_run's stderr matches ERE.
-gs_err_has() {
-	if grep -qE -- "$1" "$GS_ERR"; then
-		gs_pass "$2"
-		return 0
-	fi
-	gs_fail "$2: stderr does not match /$1/"
-	gs_show "$GS_ERR"
-	return 1
-}
-
-# gs_out_has ERE WHAT: the last gs_run's stdout matches ERE.
-gs_out_has() {
-	if grep -qE -- "$1" "$GS_OUT"; then
-		gs_pass "$2"
-		return 0
-	fi
-	gs_fail "$2: stdout does not match /$1/"
-	gs_show "$GS_OUT"
-	return 1
-}
-
-# gs_check WHAT CMD...: pass when CMD exits 0; its output is shown on failure.
-gs_check() {
-	local what=$1 out=$T/check.out
-	shift
-	if "$@" >"$out" 2>&1 </dev/null; then
-		gs_pass "$what"
-		return 0
-	fi
-	gs_fail "$what"
-	gs_show "$out" 30
-	return 1
-}
-
-# gs_bg CMD...: run CMD in the background; it is killed at exit if still
-# running.  The pid is in GS_BG_PID.
-gs_bg() {
-	"$@" &
-	GS_BG_PID=$!
-	GS_BG_PIDS+=("$GS_BG_PID")
-}
-
-# gs_wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds;
-# returns 1 when the deadline passes first.
-gs_wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
-	return 0
 }
 
 # ---- keys, configuration, programs -------------------------------------
@@ -242,41 +83,11 @@ gs_config() {
 	} >"$f"
 }
 
-# gs_snaps TENANT [REPO]: the tenant's snapshot object names, sorted.
-gs_snaps() {
-	local d=${2:-$GS_REPO}/tenants/$1/snapshots
-	[ -d "$d" ] || return 0
-	find "$d" -maxdepth 1 -type f -printf '%f\n' | grep -E '^[0-9a-f]{32}$' | sort
-}
-
-# gs_objects TENANT KIND [REPO]: paths of the published objects of a kind
-# (packs, index, snapshots), sorted.
-gs_objects() {
-	local d=${3:-$GS_REPO}/tenants/$1/$2
-	[ -d "$d" ] || return 0
-	find "$d" -type f -regextype posix-extended -regex '.*/[0-9a-f]{32}' | sort
-}
-
-# gs_new_snap TENANT BEFORE...: the one snapshot name not among BEFORE.
-gs_new_snap() {
-	local t=$1 s b found=
-	shift
-	for s in $(gs_snaps "$t"); do
-		for b in "$@"; do
-			[ "$s" = "$b" ] && continue 2
-		done
-		[ -z "$found" ] || { echo "more than one new snapshot" >&2; return 1; }
-		found=$s
-	done
-	[ -n "$found" ] || { echo "no new snapshot" >&2; return 1; }
-	echo "$found"
-}
-
 # ---- trees --------------------------------------------------------------
 
 # gs_manifest DIR OUT [--exclude REL]...: record DIR's state in OUT.
 gs_manifest() {
-	python3 "$GS_LIB_DIR/treecmp.py" snap "$@" >"$T/manifest.out" 2>&1 ||
+	python3 "$GS_SCENARIO_DIR/treecmp.py" snap "$@" >"$T/manifest.out" 2>&1 ||
 		{ gs_show "$T/manifest.out"; gs_fatal "recording the state of $1 failed"; }
 }
 
@@ -285,7 +96,7 @@ gs_manifest() {
 gs_treecmp() {
 	local what=$1 out=$T/treecmp.out
 	shift
-	if python3 "$GS_LIB_DIR/treecmp.py" cmp "$@" >"$out" 2>&1; then
+	if python3 "$GS_SCENARIO_DIR/treecmp.py" cmp "$@" >"$out" 2>&1; then
 		gs_pass "$what ($(sed -n 's/^treecmp: \([0-9]*\) entries identical.*/\1 entries/p' "$out"))"
 		return 0
 	fi
@@ -460,7 +271,7 @@ gs_named_not_restored() {
 # gs_sparse WHAT FILE: FILE (3 GiB long) occupies less than 1 MiB on disk.
 gs_sparse() {
 	local bytes
-	bytes=$(python3 "$GS_LIB_DIR/treecmp.py" blocks "$2" 2>&1)
+	bytes=$(python3 "$GS_SCENARIO_DIR/treecmp.py" blocks "$2" 2>&1)
 	if [[ "$bytes" =~ ^[0-9]+$ ]] && [ "$bytes" -lt 1048576 ]; then
 		gs_pass "$1 ($bytes bytes allocated for $(stat -c %s "$2") bytes)"
 		return 0

@@ -3,6 +3,7 @@
 # the remote then holds exactly the local objects, byte for byte; status
 # and the metrics (checked by promtool) say so; a second run with new data
 # ships only what is new; restore --from the remote is exact.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "nightly run, ship, verify, status, metrics, restore --from"
 gs_need promtool

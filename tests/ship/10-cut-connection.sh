@@ -11,40 +11,12 @@
 # is ever seen on the remote under its final name with other bytes than
 # its own (a watcher polls the remote during every ship, and every
 # final-named file hashes to its name at the end).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "connection cut mid-upload: relay drop, sshd sessions killed, silent server"
 gs_need python3 timeout comm awk
-RELAY=$(cd "$(dirname "$0")/../transport" && pwd)/relay.py
-[ -f "$RELAY" ] || gs_fatal "relay.py not found at $RELAY"
 CUT=8000000 # bytes from the agent to the server before the cut (case 1)
 CUT3=3000000 # the same for the silent server (case 3), with less data
-RELAY_PID=
-
-# relay ARGS...: start relay.py in front of sshd and point the remote at it
-# (known_hosts names the relay's port with sshd's host key).
-relay() {
-	local pf=$T/relay.port.$RANDOM port
-	gs_bg python3 "$RELAY" --target "$GS_SSHD_PORT" --port-file "$pf" "$@" 2>>"$T/relay.log"
-	RELAY_PID=$GS_BG_PID
-	gs_wait_until 10 test -s "$pf" || gs_fatal "the relay did not start"
-	port=$(cat "$pf")
-	echo "[127.0.0.1]:$port $GS_SSHD_HOSTKEY_PUB" >"$T/known_hosts.relay"
-	REMOTE_URL="sftp://$GS_SSHD_USER@127.0.0.1:$port$T/remote"
-	REMOTE_KH=$T/known_hosts.relay
-	ship_config
-}
-
-# direct: the remote url straight at sshd again; the relay is stopped.
-direct() {
-	if [ -n "$RELAY_PID" ]; then
-		kill "$RELAY_PID" 2>/dev/null
-		wait "$RELAY_PID" 2>/dev/null
-		RELAY_PID=
-	fi
-	REMOTE_URL="sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$T/remote"
-	REMOTE_KH=$T/known_hosts
-	ship_config
-}
 
 # watch_start / watch_stop WHAT: while a ship runs, poll the remote every
 # 50 ms; a file under an object's final name whose size is not the local
@@ -183,8 +155,7 @@ case $rc in
 esac
 GS_RC=$rc
 snaps_held "sshd killed" "$T/mark2"
-grep -qE 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$T/bg.err" &&
-	{ gs_fail "sanitizer report from the ship whose sessions were killed"; gs_show "$T/bg.err" 40; }
+gs_no_sanitizer "$T/bg.err" "sanitizer report from the ship whose sessions were killed"
 REMOTE_EXTRA=
 ship_config
 watch_start

@@ -9,6 +9,7 @@
 # `geosnap-agent run` (or ship) exits 0 -- the killed agent's locks are
 # no obstacle -- carrying on with only what is missing, `verify --full`
 # exits 0 and the remote holds exactly the local objects.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "SIGKILL of the agent during ship; the next run, verify --full, parity"
 gs_need comm

@@ -7,23 +7,15 @@
 # larger, the next run exits 0 and verify --full exits 0, parity holds.
 # Needs root (mount); the tmpfs is unmounted at exit, before the scratch
 # directory is removed (also with GS_KEEP=1: the remote's content is lost).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "a full remote: ship exits 3, nothing half-published, verify names what is missing, recovery"
 gs_need mount umount mountpoint
 
+# At exit the harness stops sshd (its sessions may hold files on the
+# tmpfs), then unmounts it, then removes $T.
 MNT=$T/remote
-# At exit: stop sshd (its sessions may hold files on the tmpfs), unmount,
-# then the traps already in place (sshd.sh's and gs_cleanup, which removes $T).
-umount_remote() {
-	mountpoint -q "$MNT" || return 0
-	umount "$MNT" 2>/dev/null || umount -l "$MNT" || echo "# could not unmount $MNT" >&2
-}
-eval "set -- $(trap -p EXIT)"
-prev_trap=${3:-}
-# shellcheck disable=SC2064,SC2154
-trap "_rf_rc=\$?; gs_sshd_stop; umount_remote; (exit \$_rf_rc); $prev_trap" EXIT
-
-mount -t tmpfs -o size=8m,mode=0755 tmpfs "$MNT" || gs_fatal "cannot mount a tmpfs on $MNT (root needed)"
+gs_tmpfs "$MNT" 8m || gs_fatal "cannot mount a tmpfs on $MNT (root needed)"
 mountpoint -q "$MNT" && gs_pass "the remote's base is an 8 MiB tmpfs" || gs_fatal "no tmpfs on $MNT"
 gs_run 0 "init lays the remote out again on the tmpfs" "$GS_AGENT" init || gs_fatal "init failed"
 

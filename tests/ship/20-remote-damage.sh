@@ -12,6 +12,7 @@
 # Leftover .gstmp-* temporaries of random bytes are not reported by
 # verify; ship --repair leaves them alone while they are younger than 24 h
 # (one line each) and moves them into the quarantine once older.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "remote damage: verify --full names it, ship --repair quarantines and re-sends"
 

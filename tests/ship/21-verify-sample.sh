@@ -9,6 +9,7 @@
 # counts in files the objects it read back: the objects of that verify's
 # bucket (names fall into buckets by their first 8 hex digits mod 10,
 # agent/repl/verify.c), plus everything shipped since the last verify.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "verify_sample: rotating read-back of old objects, full read-back of new ones"
 

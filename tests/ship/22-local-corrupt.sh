@@ -4,6 +4,7 @@
 # exits 1 naming the pack as corrupt locally; no remote file has that
 # pack's name; and no snapshot record reaches the remote (snapshot records
 # are held back while any pack or index segment could not be shipped).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "a corrupt local pack is not shipped, nor any snapshot record"
 

@@ -6,6 +6,7 @@
 # new connection and nothing appears on the remote.  run with such a
 # remote still backs up (status: backup ok) and exits 2; once the config
 # is fixed, run exits 0 and the remote holds the local objects.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "R10: remotes outside the allowed regions are refused before connecting"
 

@@ -7,51 +7,12 @@
 # every case nothing at all appears on the remote, and the next `run` once
 # the cause is fixed exits 0 with the remote in parity with the local copy.
 # (Identity file, remote path, a different repository: 31-bad-remote-identity-path.sh.)
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "bad remote config: host keys, pinned fingerprints, restore --from, status"
 gs_need pgrep sed tail
 
-# ---- helpers -------------------------------------------------------------
-
-# ere STRING: STRING quoted for grep -E (fingerprints hold + and /).
-ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
-
-# manifest DIR: every entry under DIR, with type, size, mode and mtime.
-manifest() { (cd "$1" && find . -printf '%p %y %s %m %T@\n' | LC_ALL=C sort); }
-
-# sshd_idle: no per-connection sshd process is left, so every line about
-# the connections so far is in the log.
-sshd_idle() { [ -z "$(gs_sshd_sessions)" ]; }
-sshd_settle() {
-	gs_wait_until 20 sshd_idle || gs_fail "the sshd sessions did not end within 20 s"
-}
-
-# mark: remember the remote's state and the end of the sshd log.
-mark() {
-	sshd_settle
-	MARK_LOG=$(wc -l <"$GS_SSHD_LOG")
-	MARK_REMOTE=$(manifest "$T/remote")
-}
-# since_mark: the sshd log lines written since the mark, in $T/since.log
-# (a file, not a pipe: under pipefail, `tail | grep -q` can fail by SIGPIPE).
-since_mark() { tail -n +"$((MARK_LOG + 1))" "$GS_SSHD_LOG" >"$T/since.log"; }
-
-AUTH_ERE='userauth-request|Accepted (key|publickey)|Failed publickey|Postponed publickey'
-
-# nothing_new WHAT: the remote is exactly as it was at the mark: no object,
-# no temporary, no directory, not even a changed mtime.  (Each mark follows
-# a run whose ship_parity checked every object's bytes, so nothing on the
-# remote can be a final-named file that does not hash to its name.)
-nothing_new() {
-	local now
-	now=$(manifest "$T/remote")
-	if [ "$now" = "$MARK_REMOTE" ]; then
-		gs_pass "$1: nothing at all new on the remote"
-	else
-		gs_fail "$1: the remote changed"
-		diff <(echo "$MARK_REMOTE") <(echo "$now") | head -20 | sed 's/^/#   | /'
-	fi
-}
+# ---- helpers (ere, mark, since_mark, AUTH_ERE, nothing_new ...: lib.sh) ----
 
 # refused_unauthenticated WHAT: since the mark, sshd saw the connection
 # and no authentication request on it.
@@ -67,25 +28,6 @@ refused_unauthenticated() {
 	else
 		gs_pass "$1: no authentication attempt in the sshd log (no credential sent)"
 	fi
-}
-
-# pending_work: new data backed up locally, not yet on the remote.
-pending_work() {
-	ship_data_more 1
-	gs_run 0 "$1: back up new data (something to ship)" "$GS_AGENT" backup
-	[ "$(local_objects)" != "$(remote_objects)" ] &&
-		gs_pass "$1: the local copy holds objects the remote lacks" ||
-		gs_fail "$1: nothing left to ship: the case would prove nothing"
-}
-
-# fixed_run WHAT: with the configuration fixed, the next run exits 0 and
-# the remote holds exactly the local objects.
-fixed_run() {
-	ship_config
-	gs_run 0 "$1: the next run after the fix" "$GS_AGENT" run
-	ship_parity "$1: after the fix the remote holds the local objects"
-	[ -z "$(find "$T/remote" -name '.gstmp-*')" ] &&
-		gs_pass "$1: no temporary left on the remote" || gs_fail "$1: temporaries left on the remote"
 }
 
 GOOD_KH=$REMOTE_KH

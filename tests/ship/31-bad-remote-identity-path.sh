@@ -7,47 +7,12 @@
 # In every case nothing at all appears on the remote (nor in the other
 # repository), and the next `run` once the cause is fixed exits 0 with the
 # remote in parity with the local copy.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "bad remote config: identity file, remote path, a different repository"
 gs_need pgrep sed tail cmp
 
-# ---- helpers (as in 30-bad-remote-config.sh) ----------------------------
-
-# ere STRING: STRING quoted for grep -E.
-ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
-
-# manifest DIR: every entry under DIR, with type, size, mode and mtime.
-manifest() { (cd "$1" && find . -printf '%p %y %s %m %T@\n' | LC_ALL=C sort); }
-
-# sshd_settle: wait until no per-connection sshd process is left, so every
-# line about the connections so far is in the log.
-sshd_idle() { [ -z "$(gs_sshd_sessions)" ]; }
-sshd_settle() {
-	gs_wait_until 20 sshd_idle || gs_fail "the sshd sessions did not end within 20 s"
-}
-
-# mark: remember the remote's state and the end of the sshd log.
-mark() {
-	sshd_settle
-	MARK_LOG=$(wc -l <"$GS_SSHD_LOG")
-	MARK_REMOTE=$(manifest "$T/remote")
-}
-# since_mark: the sshd log lines written since the mark, in $T/since.log
-# (a file, not a pipe: under pipefail, `tail | grep -q` can fail by SIGPIPE).
-since_mark() { tail -n +"$((MARK_LOG + 1))" "$GS_SSHD_LOG" >"$T/since.log"; }
-
-# nothing_new WHAT: the remote is exactly as it was at the mark (which
-# follows a run whose ship_parity checked every object's bytes).
-nothing_new() {
-	local now
-	now=$(manifest "$T/remote")
-	if [ "$now" = "$MARK_REMOTE" ]; then
-		gs_pass "$1: nothing at all new on the remote"
-	else
-		gs_fail "$1: the remote changed"
-		diff <(echo "$MARK_REMOTE") <(echo "$now") | head -20 | sed 's/^/#   | /'
-	fi
-}
+# ---- helpers (ere, mark, since_mark, nothing_new ...: lib.sh) ------------
 
 # connections_since_mark: how many connections sshd accepted since the
 # mark, not counting a probe made now.  The probe is accepted after any
@@ -76,25 +41,6 @@ no_connection() {
 		gs_fail "$1: sshd saw $n connection(s) from the agent"
 		grep '^Connection from ' "$T/since.log" | sed 's/^/#   | /'
 	fi
-}
-
-# pending_work WHAT: new data backed up locally, not yet on the remote.
-pending_work() {
-	ship_data_more 1
-	gs_run 0 "$1: back up new data (something to ship)" "$GS_AGENT" backup
-	[ "$(local_objects)" != "$(remote_objects)" ] &&
-		gs_pass "$1: the local copy holds objects the remote lacks" ||
-		gs_fail "$1: nothing left to ship: the case would prove nothing"
-}
-
-# fixed_run WHAT: with the configuration fixed, the next run exits 0 and
-# the remote holds exactly the local objects.
-fixed_run() {
-	ship_config
-	gs_run 0 "$1: the next run after the fix" "$GS_AGENT" run
-	ship_parity "$1: after the fix the remote holds the local objects"
-	[ -z "$(find "$T/remote" -name '.gstmp-*')" ] &&
-		gs_pass "$1: no temporary left on the remote" || gs_fail "$1: temporaries left on the remote"
 }
 
 GOOD_ID=$REMOTE_ID

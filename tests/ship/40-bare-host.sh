@@ -8,6 +8,7 @@
 # checked: a wrong fingerprint or a known_hosts without the host's key is
 # refused (exit 3, both fingerprints named); a URL without --identity, or
 # without --known-hosts and --host-key, is a usage error (exit 2).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "bare restore host: no configuration, only the read key, its passphrase, an identity and the host key"
 gs_need ssh-keygen env awk

@@ -14,41 +14,12 @@
 # byte-identical to the source (no file left looking complete with other
 # content), and a re-run with --overwrite straight at sshd exits 0 with
 # the tree exact.  The snapshot spans several packs (pack_size = 4M).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "restore from the remote with the connection cut: finishes or exit 3, never a wrong file"
 gs_need python3 timeout cmp awk
-RELAY=$(cd "$(dirname "$0")/../transport" && pwd)/relay.py
-[ -f "$RELAY" ] || gs_fatal "relay.py not found at $RELAY"
-RELAY_PID=
 # A restore that does not end by itself within this is a failure (killed).
 DEADLINE=240
-
-# relay ARGS...: start relay.py in front of sshd and point the remote at it
-# (known_hosts names the relay's port with sshd's host key).
-relay() {
-	local pf=$T/relay.port.$RANDOM port
-	: >"$T/relay.log"
-	gs_bg python3 "$RELAY" --target "$GS_SSHD_PORT" --port-file "$pf" "$@" 2>>"$T/relay.log"
-	RELAY_PID=$GS_BG_PID
-	gs_wait_until 10 test -s "$pf" || gs_fatal "the relay did not start"
-	port=$(cat "$pf")
-	echo "[127.0.0.1]:$port $GS_SSHD_HOSTKEY_PUB" >"$T/known_hosts.relay"
-	REMOTE_URL="sftp://$GS_SSHD_USER@127.0.0.1:$port$T/remote"
-	REMOTE_KH=$T/known_hosts.relay
-	ship_config
-}
-
-# direct: the remote url straight at sshd again; the relay is stopped.
-direct() {
-	if [ -n "$RELAY_PID" ]; then
-		kill "$RELAY_PID" 2>/dev/null
-		wait "$RELAY_PID" 2>/dev/null
-		RELAY_PID=
-	fi
-	REMOTE_URL="sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$T/remote"
-	REMOTE_KH=$T/known_hosts
-	ship_config
-}
 
 restore_from() { timeout -s KILL "$DEADLINE" "$GS_RESTORE" restore --tenant acme --from fi1 "$@"; }
 

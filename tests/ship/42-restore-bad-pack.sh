@@ -8,6 +8,7 @@
 # the damaged blob holds are named ("PATH: ... not restored") and absent
 # from the target; every file present is byte-exact, every other entry is
 # restored exactly; both restores name the same files.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "a pack failing authentication mid-plan: exit 1, the affected files named and absent, the rest exact"
 gs_need od cmp awk sort comm

@@ -2,9 +2,11 @@
 # local repository, and a remote on a throwaway OpenSSH sshd on 127.0.0.1.
 # Sourced, never run (CTest skips files named lib.sh).
 #
-# Everything of tests/scenario/lib.sh (gs_begin, gs_run, gs_err_has,
-# gs_check, gs_pass, gs_fail, gs_finish, gs_bg, gs_wait_until ...) and of
-# tests/transport/sshd.sh (gs_sshd_start, gs_sshd_kill_sessions ...), plus:
+# Everything of tests/scenario/lib.sh (gs_begin, gs_config ...), of
+# tests/lib/harness.sh (gs_run, gs_err_has, gs_check, gs_pass, gs_fail,
+# gs_finish, gs_bg, gs_wait_until ...), tests/lib/repo.sh (gs_snaps,
+# gs_object_list ...) and tests/lib/sshd.sh (gs_sshd_start,
+# gs_sshd_kill_sessions ...), plus:
 #
 #   ship_begin TITLE [sshd_config line]...
 #       gs_begin, start sshd in $T/sshd, make the tenant "acme" (keys in
@@ -31,14 +33,34 @@
 #   flip_byte FILE     invert the byte in the middle of FILE, in place
 #   obj_pick KIND      the relative path of one remote object of KIND
 #                      (packs, index, snapshots)
+#   relay ARGS...      put tests/transport/relay.py (ARGS are its options)
+#                      in front of sshd and point the remote at it; its
+#                      stderr is in $T/relay.log, its pid in RELAY_PID
+#   direct             stop the relay; the remote points at sshd again
+#
+# Checking a refused connection (30-bad-remote-config.sh and
+# 31-bad-remote-identity-path.sh):
+#   ere STRING         STRING quoted for grep -E
+#   manifest DIR       every entry under DIR with type, size, mode, mtime
+#   sshd_idle, sshd_settle   no sshd session left / wait for that
+#   mark, since_mark   remember the remote's state and the end of the sshd
+#                      log; the log lines since then, in $T/since.log
+#   AUTH_ERE           sshd log lines that show an authentication attempt
+#   nothing_new WHAT   the remote is exactly as it was at the mark
+#   pending_work WHAT  back up new data, so that there is something to ship
+#   fixed_run WHAT     rewrite the configuration, run, check parity
 #
 # Paths: $T/remote is the remote's base; $T/remote/tenants/acme/... its
 # objects; $GS_REPO the local repository; $GS_STATE the state_dir.
+# shellcheck shell=bash source-path=SCRIPTDIR
 
 # shellcheck source=../scenario/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
-# shellcheck source=../transport/sshd.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../transport/sshd.sh"
+# shellcheck source=../lib/sshd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/sshd.sh"
+
+RELAY=$(cd "$(dirname "${BASH_SOURCE[0]}")/../transport" && pwd)/relay.py
+RELAY_PID=
 
 ship_config() {
 	cat >"$T/geosnap.ini" <<INI
@@ -105,16 +127,8 @@ ship_begin() {
 	"$GS_AGENT" init >"$T/init.out" 2>&1 || { gs_show "$T/init.out"; gs_fatal "init failed"; }
 }
 
-# _objects DIR: "relpath size" of every object file under DIR/tenants/acme
-# (temporaries and the quarantine excluded).
-_objects() {
-	[ -d "$1/tenants/acme" ] || return 0
-	(cd "$1" && find tenants/acme \( -path 'tenants/acme/quarantine' -prune \) -o \
-		-type f ! -name '.gstmp-*' ! -name lock -printf '%p %s\n' | sort)
-}
-
-remote_objects() { _objects "$T/remote"; }
-local_objects() { _objects "$GS_REPO"; }
+remote_objects() { gs_object_list "$T/remote" acme; }
+local_objects() { gs_object_list "$GS_REPO" acme; }
 
 ship_parity() {
 	local what=$1 l r bad=0 p
@@ -136,19 +150,100 @@ ship_parity() {
 	[ "$bad" = 0 ] && gs_pass "$what" || gs_fail "$what: some remote object does not hash to its name"
 }
 
-obj_pick() {
-	(cd "$T/remote" && find "tenants/acme/$1" -type f ! -name '.gstmp-*' | sort | head -n 1)
-}
+obj_pick() { gs_obj_pick "$T/remote" acme "$1"; }
 
 # flip_byte FILE: invert the byte in the middle of FILE, in place (the
 # file may be read-only: we are root).
-flip_byte() {
-	local f=$1 n off b
-	n=$(stat -c %s "$f") || return 1
-	off=$((n / 2))
-	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ') || return 1
-	[ -n "$b" ] || return 1
-	# shellcheck disable=SC2059
-	printf "\\$(printf '%03o' $((b ^ 255)))" |
-		dd of="$f" bs=1 seek="$off" count=1 conv=notrunc status=none
+flip_byte() { python3 "$GS_TESTS_LIB/corrupt.py" "$1" flip middle >/dev/null; }
+
+# ---- a relay in front of sshd -------------------------------------------
+
+# relay ARGS...: start relay.py in front of sshd and point the remote at it
+# (known_hosts names the relay's port with sshd's host key).
+relay() {
+	local pf=$T/relay.port.$RANDOM port
+	[ -f "$RELAY" ] || gs_fatal "relay.py not found at $RELAY"
+	: >"$T/relay.log"
+	gs_bg python3 "$RELAY" --target "$GS_SSHD_PORT" --port-file "$pf" "$@" 2>>"$T/relay.log"
+	RELAY_PID=$GS_BG_PID
+	gs_wait_until 10 test -s "$pf" || gs_fatal "the relay did not start"
+	port=$(cat "$pf")
+	echo "[127.0.0.1]:$port $GS_SSHD_HOSTKEY_PUB" >"$T/known_hosts.relay"
+	REMOTE_URL="sftp://$GS_SSHD_USER@127.0.0.1:$port$T/remote"
+	REMOTE_KH=$T/known_hosts.relay
+	ship_config
+}
+
+# direct: the remote url straight at sshd again; the relay is stopped.
+direct() {
+	if [ -n "$RELAY_PID" ]; then
+		kill "$RELAY_PID" 2>/dev/null
+		wait "$RELAY_PID" 2>/dev/null
+		RELAY_PID=
+	fi
+	REMOTE_URL="sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$T/remote"
+	REMOTE_KH=$T/known_hosts
+	ship_config
+}
+
+# ---- a refused connection -----------------------------------------------
+
+# ere STRING: STRING quoted for grep -E (fingerprints hold + and /).
+ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
+
+# manifest DIR: every entry under DIR, with type, size, mode and mtime.
+manifest() { (cd "$1" && find . -printf '%p %y %s %m %T@\n' | LC_ALL=C sort); }
+
+# sshd_idle: no per-connection sshd process is left, so every line about
+# the connections so far is in the log.
+sshd_idle() { [ -z "$(gs_sshd_sessions)" ]; }
+sshd_settle() {
+	gs_wait_until 20 sshd_idle || gs_fail "the sshd sessions did not end within 20 s"
+}
+
+# mark: remember the remote's state and the end of the sshd log.
+mark() {
+	sshd_settle
+	MARK_LOG=$(wc -l <"$GS_SSHD_LOG")
+	MARK_REMOTE=$(manifest "$T/remote")
+}
+# since_mark: the sshd log lines written since the mark, in $T/since.log
+# (a file, not a pipe: under pipefail, `tail | grep -q` can fail by SIGPIPE).
+since_mark() { tail -n +"$((MARK_LOG + 1))" "$GS_SSHD_LOG" >"$T/since.log"; }
+
+# shellcheck disable=SC2034  # used by the tests
+AUTH_ERE='userauth-request|Accepted (key|publickey)|Failed publickey|Postponed publickey'
+
+# nothing_new WHAT: the remote is exactly as it was at the mark: no object,
+# no temporary, no directory, not even a changed mtime.  (Each mark follows
+# a run whose ship_parity checked every object's bytes, so nothing on the
+# remote can be a final-named file that does not hash to its name.)
+nothing_new() {
+	local now
+	now=$(manifest "$T/remote")
+	if [ "$now" = "$MARK_REMOTE" ]; then
+		gs_pass "$1: nothing at all new on the remote"
+	else
+		gs_fail "$1: the remote changed"
+		diff <(echo "$MARK_REMOTE") <(echo "$now") | head -20 | sed 's/^/#   | /'
+	fi
+}
+
+# pending_work WHAT: new data backed up locally, not yet on the remote.
+pending_work() {
+	ship_data_more 1
+	gs_run 0 "$1: back up new data (something to ship)" "$GS_AGENT" backup
+	[ "$(local_objects)" != "$(remote_objects)" ] &&
+		gs_pass "$1: the local copy holds objects the remote lacks" ||
+		gs_fail "$1: nothing left to ship: the case would prove nothing"
+}
+
+# fixed_run WHAT: with the configuration fixed, the next run exits 0 and
+# the remote holds exactly the local objects.
+fixed_run() {
+	ship_config
+	gs_run 0 "$1: the next run after the fix" "$GS_AGENT" run
+	ship_parity "$1: after the fix the remote holds the local objects"
+	[ -z "$(find "$T/remote" -name '.gstmp-*')" ] &&
+		gs_pass "$1: no temporary left on the remote" || gs_fail "$1: temporaries left on the remote"
 }

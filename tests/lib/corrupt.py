@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""corrupt.py -- damage a repository object in place, for the golden tests.
+"""corrupt.py -- damage a repository object in place, for the golden tests
+(tests/golden/lib.sh) and the ship tests' flip_byte (tests/ship/lib.sh).
 
     corrupt.py FILE truncate N       keep the first N bytes (N may be "half",
                                      or negative: drop -N bytes at the end)
@@ -49,6 +50,8 @@ def main(argv):
             o = off(args[0], size)
             f.seek(o)
             b = f.read(1)
+            if not b:
+                raise SystemExit("corrupt.py: no byte %d in the %d-byte object" % (o, size))
             f.seek(o)
             f.write(bytes([b[0] ^ 0xFF]))
             msg = "flipped byte %d of %d (0x%02x -> 0x%02x)" % (o, size, b[0], b[0] ^ 0xFF)
