@@ -7,17 +7,17 @@
 #
 # Environment (set by CTest): GS_SRC the source tree, GS_BUILD the build tree.
 set -u -o pipefail
-export LC_ALL=C.UTF-8 MANWIDTH=80
 
 : "${GS_SRC:?run through ctest (GS_SRC unset)}" "${GS_BUILD:?run through ctest (GS_BUILD unset)}"
-n=0
-failed=0
-ok() { n=$((n + 1)); printf 'ok %d - %s\n' "$n" "$*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); printf 'not ok %d - %s\n' "$n" "$*"; }
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib/harness.sh"
+ok() { gs_pass "$@"; }
+not_ok() { gs_fail "$@"; }
+# after the harness, which sets the C locale: man needs UTF-8
+export LC_ALL=C.UTF-8 MANWIDTH=80
 
 if ! command -v man >/dev/null; then
-	echo "not ok 1 - man is missing (Debian package man-db; bash tests/deps.sh installs it)"
-	exit 1
+	gs_fatal "man is missing (Debian package man-db; bash tests/deps.sh installs it)"
 fi
 
 pages=0
@@ -48,5 +48,4 @@ for scd in "$GS_SRC"/docs/man/*.scd; do
 done
 [ "$pages" -eq 3 ] && ok "3 page sources" || not_ok "expected 3 page sources in docs/man, found $pages"
 
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+gs_finish

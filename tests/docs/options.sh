@@ -8,14 +8,15 @@
 # Environment (set by CTest): GS_AGENT, GS_RESTORE the programs, GS_SRC the
 # source tree, GS_BUILD the build tree (the built man pages).
 set -u -o pipefail
-export LC_ALL=C.UTF-8
 
 : "${GS_AGENT:?run through ctest}" "${GS_RESTORE:?run through ctest}"
 : "${GS_SRC:?run through ctest}" "${GS_BUILD:?run through ctest}"
-n=0
-failed=0
-ok() { n=$((n + 1)); printf 'ok %d - %s\n' "$n" "$*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); printf 'not ok %d - %s\n' "$n" "$*"; }
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib/harness.sh"
+ok() { gs_pass "$@"; }
+not_ok() { gs_fail "$@"; }
+# after the harness, which sets the C locale: man needs UTF-8
+export LC_ALL=C.UTF-8
 
 CLI=$GS_SRC/docs/CLI.md
 MAN=$GS_BUILD/docs/man
@@ -76,5 +77,4 @@ for k in $keys; do
 	covered "geosnap.ini key $k: documented" "$k" "$MAN/geosnap.ini.5" "$CLI"
 done
 
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+gs_finish

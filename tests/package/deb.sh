@@ -17,19 +17,19 @@
 # build jobs (default: the number of CPUs).  GS_KEEP=1 keeps the scratch
 # directory.
 set -u -o pipefail
-export LC_ALL=C.UTF-8 MANWIDTH=80
 
 : "${GS_SRC:?run through ctest (GS_SRC unset)}"
-n=0
-failed=0
-ok() { n=$((n + 1)); printf 'ok %d - %s\n' "$n" "$*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); printf 'not ok %d - %s\n' "$n" "$*"; }
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib/harness.sh"
+ok() { gs_pass "$@"; }
+not_ok() { gs_fail "$@"; }
+# after the harness, which sets the C locale: man needs UTF-8
+export LC_ALL=C.UTF-8 MANWIDTH=80
 # fatal WHAT [LOG]: a step the rest depends on failed; show LOG and stop.
 fatal() {
 	not_ok "$1"
 	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 40 "$2" | sed 's/^/# /'
-	echo "# $((n - failed)) passed, $failed failed"
-	exit 1
+	gs_finish
 }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -175,5 +175,4 @@ else
 fi
 dpkg-query -W geosnap >/dev/null 2>&1 && not_ok "dpkg still knows geosnap" || ok "dpkg no longer knows geosnap"
 
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+gs_finish
