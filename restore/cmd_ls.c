@@ -236,7 +236,7 @@ list(struct gs_session *s, const struct gs_rsnap *snap, const char *prefix, int 
 int
 gs_cmd_ls(struct gs_cli *g, int argc, char **argv)
 {
-	const char *spec, *prefix;
+	const char *spec = NULL, *prefix = NULL;
 	struct gs_cmd_args a;
 	struct gs_rsnap snap;
 	struct gs_session s;
