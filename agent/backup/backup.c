@@ -110,7 +110,7 @@ ctx_free(struct ctx *c)
 		free(c->newpacks[i].chunks);
 	free(c->newpacks);
 	gs_cindex_free(c->ci);
-	gs_buf_free(&c->notes);
+	gs_buf_clear(&c->notes);
 }
 
 /* load(c, ret_fcp, ret_fc): the chunker parameters, the chunk index (with
@@ -260,7 +260,7 @@ publish_snapshot(struct ctx *c, struct gs_snap_info *info, struct gs_snap_sealed
 	if (gs_snap_encode(c->k, info, sealed, &snap) == 0 &&
 	    gs_repo_put(c->r, c->t->name, GS_OBJ_SNAP, snap.p, snap.len, c->res.snapshot) == 0)
 		rc = 0;
-	gs_buf_free(&snap);
+	gs_buf_clear(&snap);
 	return rc;
 }
 
@@ -310,7 +310,7 @@ gs_backup(const struct gs_config *cfg, const struct gs_tenant_conf *t, const str
 	rc = (c.res.vanished || c.res.changed || c.res.unreadable) ? 1 : 0;
 err2:
 	free(meta.v);
-	gs_buf_free(&refpins);
+	gs_buf_clear(&refpins);
 err1:
 	ctx_free(&c);
 	gs_fcache_free(fc);

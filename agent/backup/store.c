@@ -334,7 +334,7 @@ gs_bk_worker_main(void *arg)
 			if (enc.oom) {
 				gs_warn("tenant %s: out of memory", c->t->name);
 				gs_bk_set_failed(c);
-				gs_buf_free(&enc);
+				gs_buf_clear(&enc);
 			} else {
 				struct slot *s = &c->slots[j->slot];
 
@@ -420,7 +420,7 @@ gs_bk_adopt_orphans(struct ctx *c)
 		p.n = h.nchunks;
 		p.chunks = h.chunks;
 		h.chunks = NULL;
-		gs_pack_header_free(&h);
+		gs_pack_header_clear(&h);
 		for (uint32_t j = 0; j < p.n; j++)
 			gs_cindex_add(c->ci, p.name, &p.chunks[j]);
 		if (add_newpack(c, &p)) {
@@ -468,7 +468,7 @@ gs_bk_publish_index(struct ctx *c)
 		} else {
 			rc = gs_repo_put(c->r, c->t->name, GS_OBJ_INDEX, b.p, b.len, name);
 		}
-		gs_buf_free(&b);
+		gs_buf_clear(&b);
 		first = end;
 	}
 	return rc;

@@ -409,6 +409,6 @@ gs_bk_store_manifest(struct ctx *c, struct gs_snap_info *info, struct gs_snap_se
 	}
 out:
 	free(refchunks.v);
-	gs_buf_free(&pins);
+	gs_buf_clear(&pins);
 	return rc;
 }

@@ -92,15 +92,15 @@ newest_not_future(const struct gs_repo *local, const char *tenant, const struct 
 		}
 		if (gs_snap_future(&s, now)) {
 			(*ret_future)++;
-			gs_snap_info_free(&s);
+			gs_snap_info_clear(&s);
 		} else if (!have || s.time_ns > ret->time_ns) {
 			if (have)
-				gs_snap_info_free(ret);
+				gs_snap_info_clear(ret);
 			*ret = s;
 			memcpy(ret_name, names[i], GS_NAME_HEX);
 			have = 1;
 		} else {
-			gs_snap_info_free(&s);
+			gs_snap_info_clear(&s);
 		}
 	}
 	free(names);
@@ -209,6 +209,6 @@ gs_verify_volume(const struct gs_repo *local, const char *tenant, const struct g
 		if (list)
 			list_scan_report(state_dir, tenant, name);
 	}
-	gs_snap_info_free(&best);
+	gs_snap_info_clear(&best);
 	return res->problems ? GS_EXIT_PROBLEM : st;
 }

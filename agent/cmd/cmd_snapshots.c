@@ -82,7 +82,7 @@ list_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenan
 			       names[i], when, gs_quote(s.host ? s.host : "", host, sizeof(host)),
 			       (unsigned long long)s.files, (unsigned long long)s.bytes,
 			       (unsigned long long)s.new_bytes, future ? "  FUTURE" : "");
-		gs_snap_info_free(&s);
+		gs_snap_info_clear(&s);
 	}
 	free(names);
 	gs_wkey_free(k);

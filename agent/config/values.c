@@ -155,7 +155,7 @@ gs_valid_url(const char *s)
 
 	if (gs_tp_url_parse(s, &u, err, sizeof(err)) != 0)
 		return 0;
-	gs_tp_url_free(&u);
+	gs_tp_url_clear(&u);
 	return 1;
 }
 

@@ -144,14 +144,14 @@ gs_pack_header_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 			goto err;
 		}
 	}
-	gs_buf_free(&pt);
+	gs_buf_clear(&pt);
 	*ret = h;
 	return 0;
 oom:
 	gs_warn("pack %s: out of memory", name);
 err:
-	gs_buf_free(&pt);
-	gs_pack_header_free(&h);
+	gs_buf_clear(&pt);
+	gs_pack_header_clear(&h);
 	return -1;
 }
 
@@ -187,12 +187,12 @@ gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_pack_
 		gs_buf_u32(out, (uint32_t)(out->len - start));
 		gs_buf_put(out, GS_PACK_END_MAGIC, 4);
 	}
-	gs_buf_free(&pt);
+	gs_buf_clear(&pt);
 }
 
-/* gs_pack_header_free(h): free the members of h (not h itself). */
+/* gs_pack_header_clear(h): free the members of h (not h itself). */
 void
-gs_pack_header_free(struct gs_pack_header *h)
+gs_pack_header_clear(struct gs_pack_header *h)
 {
 	free(h->sealed);
 	free(h->chunks);
@@ -218,7 +218,7 @@ gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx,
 		out->oom = 1;
 	else
 		gs_meta_seal(index_key, GS_INDEX_MAGIC, out, pt.p, pt.len);
-	gs_buf_free(&pt);
+	gs_buf_clear(&pt);
 }
 
 /* gs_index_parse(index_key, name, buf, len, ret): 0 or -1 naming the object. */
@@ -239,7 +239,7 @@ gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint
 		return -1;
 	}
 	if (gs_meta_open(index_key, GS_INDEX_MAGIC, name, buf + 8, len - 8, &pt)) {
-		gs_buf_free(&pt);
+		gs_buf_clear(&pt);
 		return -1;
 	}
 	gs_rd_init(&r, pt.p, pt.len);
@@ -272,20 +272,20 @@ gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint
 		gs_warn("index %s: trailing or missing bytes", name);
 		goto err;
 	}
-	gs_buf_free(&pt);
+	gs_buf_clear(&pt);
 	*ret = idx;
 	return 0;
 oom:
 	gs_warn("index %s: out of memory", name);
 err:
-	gs_buf_free(&pt);
-	gs_index_free(&idx);
+	gs_buf_clear(&pt);
+	gs_index_clear(&idx);
 	return -1;
 }
 
-/* gs_index_free(idx): free the members of idx (not idx itself). */
+/* gs_index_clear(idx): free the members of idx (not idx itself). */
 void
-gs_index_free(struct gs_index *idx)
+gs_index_clear(struct gs_index *idx)
 {
 	for (uint32_t i = 0; idx->packs && i < idx->npacks; i++)
 		free(idx->packs[i].chunks);

@@ -98,9 +98,9 @@ out:
 	if (rc)
 		gs_warn("snapshot: cannot encode (out of memory)");
 	free(sct);
-	gs_buf_free(&pub);
-	gs_buf_free(&pubct);
-	gs_buf_free(&sp);
+	gs_buf_clear(&pub);
+	gs_buf_clear(&pubct);
+	gs_buf_clear(&sp);
 	return rc;
 }
 
@@ -144,7 +144,7 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 		return -1;
 	}
 	if (gs_meta_open_v(index_key, GS_SNAP_MAGIC, version, name, pubct, publen, &pt)) {
-		gs_buf_free(&pt);
+		gs_buf_clear(&pt);
 		return -1;
 	}
 	gs_rd_init(&p, pt.p, pt.len);
@@ -176,14 +176,14 @@ gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, cons
 	for (uint32_t i = 0; i < s.nrefchunks; i++)
 		gs_pin_decode(gs_rd_bytes(&p, elen), version, &s.refchunks[i]);
 	crypto_generichash(ret_pub_hash, 32, pubct, publen, NULL, 0);
-	gs_buf_free(&pt);
+	gs_buf_clear(&pt);
 	*ret = s;
 	*ret_sealed_ct = sct;
 	*ret_sealed_len = slen;
 	return 0;
 err:
-	gs_buf_free(&pt);
-	gs_snap_info_free(&s);
+	gs_buf_clear(&pt);
+	gs_snap_info_clear(&s);
 	return -1;
 }
 
@@ -216,9 +216,9 @@ gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len, struct gs_
 	return 0;
 }
 
-/* gs_snap_info_free(s): free the members of s (not s itself). */
+/* gs_snap_info_clear(s): free the members of s (not s itself). */
 void
-gs_snap_info_free(struct gs_snap_info *s)
+gs_snap_info_clear(struct gs_snap_info *s)
 {
 	free(s->host);
 	free(s->tenant);
@@ -226,9 +226,9 @@ gs_snap_info_free(struct gs_snap_info *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* gs_snap_sealed_free(s): wipe and free the members of s (not s itself). */
+/* gs_snap_sealed_clear(s): wipe and free the members of s (not s itself). */
 void
-gs_snap_sealed_free(struct gs_snap_sealed *s)
+gs_snap_sealed_clear(struct gs_snap_sealed *s)
 {
 	free(s->meta);
 	memset(s, 0, sizeof(*s));

@@ -95,10 +95,10 @@ temp_add(struct gs_repl_inv *iv, char *path, int kind, const char *fanout,
 	return 0;
 }
 
-/* gs_repl_inv_free(iv): free what iv holds and empty it (iv itself is the
+/* gs_repl_inv_clear(iv): free what iv holds and empty it (iv itself is the
  * caller's). */
 void
-gs_repl_inv_free(struct gs_repl_inv *iv)
+gs_repl_inv_clear(struct gs_repl_inv *iv)
 {
 	for (size_t i = 0; i < iv->nextras; i++)
 		free(iv->extras[i]);
@@ -134,7 +134,7 @@ gs_repl_inv_find(const struct gs_repl_inv *iv, int kind, const char *name)
 }
 
 /* gs_repl_inv_local(local, tenant, ret): list the local copy into *ret
- * (sorted; free with gs_repl_inv_free).  0, or -1 warned (*ret empty). */
+ * (sorted; free with gs_repl_inv_clear).  0, or -1 warned (*ret empty). */
 int
 gs_repl_inv_local(const struct gs_repo *local, const char *tenant, struct gs_repl_inv *ret)
 {
@@ -155,7 +155,7 @@ gs_repl_inv_local(const struct gs_repo *local, const char *tenant, struct gs_rep
 	gs_repl_inv_sort(ret);
 	return 0;
 err:
-	gs_repl_inv_free(ret);
+	gs_repl_inv_clear(ret);
 	return -1;
 }
 
@@ -235,6 +235,6 @@ gs_repl_inv_remote(struct gs_transport *tp, const char *tenant, struct gs_repl_i
 	gs_repl_inv_sort(ret);
 	return 0;
 err:
-	gs_repl_inv_free(ret);
+	gs_repl_inv_clear(ret);
 	return -1;
 }

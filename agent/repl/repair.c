@@ -188,7 +188,7 @@ whole_object(struct repair_ctx *c, const struct gs_repl_temp *t, const char *hex
 		q = gs_set_quiet(1);
 		ok = gs_pack_header_parse(c->how->key->index_key, hex, buf, need, t->size, &h) == 0;
 		gs_set_quiet(q);
-		gs_pack_header_free(&h);
+		gs_pack_header_clear(&h);
 	} else {
 		char again[GS_NAME_HEX];
 
@@ -207,7 +207,7 @@ whole_object(struct repair_ctx *c, const struct gs_repl_temp *t, const char *hex
 
 			ok = gs_index_parse(c->how->key->index_key, hex, buf, (size_t)t->size,
 			                    &idx) == 0;
-			gs_index_free(&idx);
+			gs_index_clear(&idx);
 		} else {
 			struct gs_snap_info si = {0};
 			const uint8_t *sct;
@@ -216,7 +216,7 @@ whole_object(struct repair_ctx *c, const struct gs_repl_temp *t, const char *hex
 
 			ok = gs_snap_parse_public(c->how->key->index_key, hex, buf, (size_t)t->size,
 			                          &si, &sct, &slen, ph) == 0;
-			gs_snap_info_free(&si);
+			gs_snap_info_clear(&si);
 		}
 		gs_set_quiet(q);
 	}
@@ -350,7 +350,7 @@ gs_repl_repair(const struct gs_repo *local, struct gs_transport **tps, size_t nt
 	if (gs_repl_inv_local(local, tenant, &li))
 		return GS_EXIT_FAIL;
 	if (gs_repl_inv_remote(tps[0], tenant, &ri)) {
-		gs_repl_inv_free(&li);
+		gs_repl_inv_clear(&li);
 		return gs_repl_fail_status(gs_tp_last_errkind(tps[0]));
 	}
 	b.v = ri.v;
@@ -421,7 +421,7 @@ out:
 	free(items);
 	free(gone);
 	free(b.hex);
-	gs_repl_inv_free(&li);
-	gs_repl_inv_free(&ri);
+	gs_repl_inv_clear(&li);
+	gs_repl_inv_clear(&ri);
 	return st;
 }

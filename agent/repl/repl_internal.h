@@ -61,7 +61,7 @@ struct gs_repl_inv {
 };
 
 /* gs_repl_inv_local(local, tenant, ret): list the local copy into *ret
- * (sorted; free with gs_repl_inv_free).  0, or -1 warned (*ret empty). */
+ * (sorted; free with gs_repl_inv_clear).  0, or -1 warned (*ret empty). */
 int gs_repl_inv_local(const struct gs_repo *local, const char *tenant, struct gs_repl_inv *ret);
 /* gs_repl_inv_remote(tp, tenant, ret): list the remote copy behind tp into
  * *ret (sorted, with temporaries and extras).  0, or -1 warned (errkind on
@@ -71,9 +71,9 @@ int gs_repl_inv_remote(struct gs_transport *tp, const char *tenant, struct gs_re
  * copied); iv is unsorted until gs_repl_inv_sort.  0, or -1 warned. */
 int gs_repl_inv_add(struct gs_repl_inv *iv, int kind, const char *name, uint64_t size,
                     int64_t mtime_ns);
-/* gs_repl_inv_free(iv): free what iv holds and empty it (iv itself is the
+/* gs_repl_inv_clear(iv): free what iv holds and empty it (iv itself is the
  * caller's). */
-void gs_repl_inv_free(struct gs_repl_inv *iv);
+void gs_repl_inv_clear(struct gs_repl_inv *iv);
 /* gs_repl_inv_sort(iv): sort the objects by (kind, name), as
  * gs_repl_inv_find needs. */
 void gs_repl_inv_sort(struct gs_repl_inv *iv);

@@ -292,8 +292,8 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 out:
 	gs_state_pending_close(c.pending);
 	free(todo);
-	gs_repl_inv_free(&li);
-	gs_repl_inv_free(&ri);
+	gs_repl_inv_clear(&li);
+	gs_repl_inv_clear(&ri);
 	gs_repl_conns_close(tps);
 	return st;
 }

@@ -102,7 +102,7 @@ load_pending(const char *path, struct gs_repl_inv *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (gs_state_pending_load(path, pending_add, ret)) {
-		gs_repl_inv_free(ret);
+		gs_repl_inv_clear(ret);
 		return -1;
 	}
 	gs_repl_inv_sort(ret);
@@ -209,9 +209,9 @@ out:
 	free(todo);
 	free(ppath);
 	free(npath);
-	gs_repl_inv_free(&li);
-	gs_repl_inv_free(&ri);
-	gs_repl_inv_free(&pend);
+	gs_repl_inv_clear(&li);
+	gs_repl_inv_clear(&ri);
+	gs_repl_inv_clear(&pend);
 	gs_repl_conns_close(tps);
 	return st;
 }

@@ -342,7 +342,7 @@ gs_cindex_load(struct gs_cindex *ci, const struct gs_repo *r, const char *tenant
 				if (gs_cindex_add(ci, idx.packs[p].name, &idx.packs[p].chunks[c]) <
 				    0)
 					rc = -1;
-		gs_index_free(&idx);
+		gs_index_clear(&idx);
 	}
 	free(segs);
 	return rc;

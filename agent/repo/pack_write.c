@@ -169,7 +169,7 @@ gs_pack_writer_commit(struct gs_pack_writer *w, struct gs_index_pack *ret)
 	w->n = w->cap = 0;
 	rc = 0;
 out:
-	gs_buf_free(&ct);
+	gs_buf_clear(&ct);
 	return rc;
 }
 

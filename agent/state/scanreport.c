@@ -44,7 +44,7 @@ gs_state_scan_write(const char *state_dir, const char *tenant, const char *snap,
 	gs_buf_put(&b, notes, len);
 	if (path != NULL && !b.oom)
 		gs_write_file_replace(path, b.p, b.len, 0600, 0);
-	gs_buf_free(&b);
+	gs_buf_clear(&b);
 	free(path);
 }
 

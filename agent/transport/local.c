@@ -204,7 +204,7 @@ err3:
 	close(f->fd);
 	unlinkat(t->dfd, path, 0);
 err2:
-	gs_tp_file_free(&f->base);
+	gs_tp_file_clear(&f->base);
 err1:
 	free(f);
 err0:
@@ -239,7 +239,7 @@ local_write(struct gs_tp_file *bf, const void *buf, size_t len)
 static void
 file_free(struct file_local *f)
 {
-	gs_tp_file_free(&f->base);
+	gs_tp_file_clear(&f->base);
 	free(f);
 }
 
@@ -421,7 +421,8 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 			goto err;
 		}
 		if (gs_tp_listing_add(&l, de->d_name, (uint64_t)st.st_size, S_ISDIR(st.st_mode),
-		                      (int64_t)st.st_mtim.tv_sec * GS_NS_PER_S + st.st_mtim.tv_nsec))
+		                      (int64_t)st.st_mtim.tv_sec * GS_NS_PER_S +
+		                          st.st_mtim.tv_nsec))
 			goto err;
 	}
 	if (errno != 0) {
@@ -433,7 +434,7 @@ local_list(struct gs_transport *bt, const char *dir, struct gs_tp_entry **ret, s
 	return 0;
 err:
 	closedir(d);
-	gs_tp_listing_free(&l);
+	gs_tp_listing_clear(&l);
 	return -1;
 }
 

@@ -213,7 +213,7 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			gs_tp_listing_free(&l);
+			gs_tp_listing_clear(&l);
 			if (rc == LIBSSH2_ERROR_BUFFER_TOO_SMALL) {
 				libssh2_sftp_close_handle(h);
 				gs_warn("%s: list %s: a name is too long", t->base.name, rp);
@@ -227,22 +227,23 @@ do_list(struct tp_sftp *t, char *rp, void *arg, int retried)
 		if ((keep = gs_tp_sftp_entry(name, (size_t)rc, &a, &size, &is_dir)) == 1)
 			continue;
 		if (keep < 0) {
-			gs_tp_listing_free(&l);
+			gs_tp_listing_clear(&l);
 			libssh2_sftp_close_handle(h);
 			gs_warn("%s: list %s: the server sent a malformed name (empty, or with "
 			        "'/' or a NUL byte)",
 			        t->base.name, rp);
 			return gs_tp_fail(&t->base, GS_TP_ERR_IO);
 		}
-		mtime = (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime * GS_NS_PER_S : 0;
+		mtime =
+		    (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime * GS_NS_PER_S : 0;
 		if (gs_tp_listing_add(&l, name, size, is_dir, mtime)) {
-			gs_tp_listing_free(&l);
+			gs_tp_listing_clear(&l);
 			libssh2_sftp_close_handle(h);
 			return -1;
 		}
 	}
 	if ((rc = libssh2_sftp_close_handle(h)) != 0 && gs_tp_sftp_status(t, rc, &fx) == LOST) {
-		gs_tp_listing_free(&l);
+		gs_tp_listing_clear(&l);
 		return LOST;
 	}
 	gs_tp_listing_done(&l, la->ret, la->ret_n);

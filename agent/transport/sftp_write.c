@@ -30,7 +30,7 @@ file_free(struct file_sftp *f)
 	file_unlink(f);
 	free(f->pipe);
 	free(f->rpath);
-	gs_tp_file_free(&f->base);
+	gs_tp_file_clear(&f->base);
 	free(f);
 }
 
@@ -192,7 +192,7 @@ err4:
 err3:
 	free(f->rpath);
 err2:
-	gs_tp_file_free(&f->base);
+	gs_tp_file_clear(&f->base);
 err1:
 	free(f);
 err0:

@@ -1,7 +1,7 @@
 /*
  * transport.c -- the transport interface: dispatch to the local-directory
- * and SFTP implementations, and what they share (path checks, url parsing,
- * the bandwidth limit, sorted listings, error kinds).
+ * and SFTP implementations, and what they share (path checks, the bandwidth
+ * limit, sorted listings, error kinds).  URLs are parsed in url.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -82,9 +82,9 @@ gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path)
 	return 0;
 }
 
-/* gs_tp_file_free(f): release what gs_tp_file_init() set up in f. */
+/* gs_tp_file_clear(f): release what gs_tp_file_init() set up in f. */
 void
-gs_tp_file_free(struct gs_tp_file *f)
+gs_tp_file_clear(struct gs_tp_file *f)
 {
 	free(f->path);
 	f->path = NULL;
@@ -214,193 +214,13 @@ gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *re
 	l->n = l->cap = l->name_bytes = 0;
 }
 
-/* gs_tp_listing_free(l): drop the entries of an abandoned listing. */
+/* gs_tp_listing_clear(l): drop the entries of an abandoned listing. */
 void
-gs_tp_listing_free(struct gs_tp_listing *l)
+gs_tp_listing_clear(struct gs_tp_listing *l)
 {
 	gs_tp_list_free(l->v, l->n);
 	l->v = NULL;
 	l->n = l->cap = l->name_bytes = 0;
-}
-
-/* ---- urls ---------------------------------------------------------- */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* decode(s, n): malloc'd copy of s[0..n) with %XX decoded; NULL when an
- * escape is malformed, decodes to a control character, or on ENOMEM. */
-static char *
-decode(const char *s, size_t n)
-{
-	char *out, *o;
-	size_t i;
-	int hi, lo;
-
-	if ((out = malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0, o = out; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '%') {
-			if (i + 2 >= n)
-				goto bad;
-			if ((hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
-				goto bad;
-			c = (unsigned char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f)
-			goto bad;
-		*o++ = (char)c;
-	}
-	*o = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-/* gs_tp_url_free(u): free the strings of *u (not u itself; NULL accepted)
- * and set them to NULL. */
-void
-gs_tp_url_free(struct gs_tp_url *u)
-{
-	if (u == NULL)
-		return;
-	free(u->user);
-	free(u->host);
-	free(u->path);
-	u->user = u->host = u->path = NULL;
-}
-
-/*
- * gs_tp_url_parse(url, ret, err, errlen): the one grammar of a remote's
- * url, used by gs_tp_open() and by the configuration (gs_valid_url):
- * sftp://[user@]host[:port]/path (no password, port 1-65535, "[v6]"
- * literals) or file:///path; blanks and control characters only as %XX
- * escapes, and no escape may decode to a control character.  On success
- * fills *ret (the caller frees it with gs_tp_url_free) and returns 0; on
- * failure leaves *ret untouched, writes the reason into err (errlen
- * bytes, borrowed) and returns -1.
- */
-int
-gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen)
-{
-	struct gs_tp_url u = {.user = NULL, .host = NULL, .port = 22, .path = NULL};
-	const char *auth, *slash, *at, *host, *hend, *port, *c;
-	size_t n;
-
-	for (c = url; *c != '\0'; c++) {
-		if (*c == ' ' || (unsigned char)*c < 0x20 || *c == 0x7f) {
-			snprintf(err, errlen, "a blank or control character (write it as %%XX)");
-			return -1;
-		}
-	}
-	if (strncmp(url, "file://", 7) == 0) {
-		/* file:///path: the path as it stands, %XX decoded. */
-		if (url[7] != '/' || (u.path = decode(url + 7, strlen(url + 7))) == NULL) {
-			snprintf(err, errlen, "expected file:///absolute/path");
-			return -1;
-		}
-		u.port = 0;
-		*ret = u;
-		return 0;
-	}
-	if (strncmp(url, "sftp://", 7) != 0) {
-		snprintf(err, errlen, "unsupported scheme (sftp:// or file://)");
-		return -1;
-	}
-	auth = url + 7;
-	if ((slash = strchr(auth, '/')) == NULL) {
-		snprintf(err, errlen, "no path (sftp://[user@]host[:port]/path)");
-		return -1;
-	}
-	/* user@ */
-	at = memchr(auth, '@', (size_t)(slash - auth));
-	host = auth;
-	if (at != NULL) {
-		if (memchr(auth, ':', (size_t)(at - auth)) != NULL) {
-			snprintf(err, errlen,
-			         "passwords in urls are not supported (key files only)");
-			return -1;
-		}
-		if (at == auth || (u.user = decode(auth, (size_t)(at - auth))) == NULL ||
-		    *u.user == '\0') {
-			snprintf(err, errlen, "bad user name");
-			goto err0;
-		}
-		host = at + 1;
-	}
-	/* host, [v6 literal] */
-	if (*host == '[') {
-		if ((hend = memchr(host, ']', (size_t)(slash - host))) == NULL) {
-			snprintf(err, errlen, "unterminated [ in the host");
-			goto err0;
-		}
-		n = (size_t)(hend - host - 1);
-		if (n == 0 || memchr(host + 1, '%', n) != NULL) {
-			snprintf(err, errlen, "bad IPv6 address");
-			goto err0;
-		}
-		u.host = decode(host + 1, n);
-		port = hend + 1;
-		if (port != slash && *port != ':') {
-			snprintf(err, errlen, "junk after the IPv6 address");
-			goto err0;
-		}
-	} else {
-		hend = memchr(host, ':', (size_t)(slash - host));
-		port = hend ? hend : slash;
-		n = (size_t)(port - host);
-		if (n == 0 || memchr(host, '%', n) != NULL || memchr(host, '@', n) != NULL) {
-			snprintf(err, errlen, "bad or missing host name");
-			goto err0;
-		}
-		u.host = decode(host, n);
-	}
-	if (u.host == NULL) {
-		snprintf(err, errlen, "bad host name");
-		goto err0;
-	}
-	/* :port */
-	if (port != slash) {
-		unsigned long v = 0;
-		const char *p;
-
-		for (p = port + 1; p < slash; p++) {
-			if (*p < '0' || *p > '9' || v > 65535)
-				break;
-			v = v * 10 + (unsigned long)(*p - '0');
-		}
-		if (p != slash || p == port + 1 || v == 0 || v > 65535) {
-			snprintf(err, errlen, "bad port (1-65535)");
-			goto err0;
-		}
-		u.port = (unsigned)v;
-	}
-	/* /path */
-	if ((u.path = decode(slash, strlen(slash))) == NULL) {
-		snprintf(err, errlen, "bad path (malformed %%XX escape or control character)");
-		goto err0;
-	}
-	n = strlen(u.path);
-	while (n > 1 && u.path[n - 1] == '/')
-		u.path[--n] = '\0';
-	*ret = u;
-	return 0;
-err0:
-	gs_tp_url_free(&u);
-	return -1;
 }
 
 /* ---- the interface ------------------------------------------------- */
@@ -440,7 +260,7 @@ gs_tp_open(const struct gs_remote_conf *rc)
 			return NULL;
 		}
 		t = gs_tp_local_open(name, u.path);
-		gs_tp_url_free(&u);
+		gs_tp_url_clear(&u);
 	} else if (strncmp(rc->url, "sftp://", 7) == 0) {
 		if (gs_tp_url_parse(rc->url, &u, err, sizeof(err))) {
 			gs_warn("remote %s: url %s: %s", name, rc->url, err);
@@ -448,7 +268,7 @@ gs_tp_open(const struct gs_remote_conf *rc)
 			return NULL;
 		}
 		t = gs_tp_sftp_open(rc, &u);
-		gs_tp_url_free(&u);
+		gs_tp_url_clear(&u);
 	} else {
 		gs_warn("remote %s: url %s: unsupported scheme (sftp:// or file://)", name,
 		        rc->url);

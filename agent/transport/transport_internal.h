@@ -68,7 +68,7 @@ int gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const c
 void gs_tp_base_free(struct gs_transport *t);
 /* gs_tp_file_init(f, t, path): 0 or -1 (warned). */
 int gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path);
-void gs_tp_file_free(struct gs_tp_file *f);
+void gs_tp_file_clear(struct gs_tp_file *f);
 
 /* gs_tp_fail(t, kind): record kind as the last error of t; returns -1. */
 int gs_tp_fail(struct gs_transport *t, int kind);
@@ -107,8 +107,8 @@ int gs_tp_listing_add(struct gs_tp_listing *l, const char *name, uint64_t size, 
 /* gs_tp_listing_done(l, ret, ret_n): sort the entries by name (bytewise)
  * and hand them over (ret owns them; l is left empty). */
 void gs_tp_listing_done(struct gs_tp_listing *l, struct gs_tp_entry **ret, size_t *ret_n);
-/* gs_tp_listing_free(l): drop the entries of an abandoned listing. */
-void gs_tp_listing_free(struct gs_tp_listing *l);
+/* gs_tp_listing_clear(l): drop the entries of an abandoned listing. */
+void gs_tp_listing_clear(struct gs_tp_listing *l);
 
 /* gs_tp_set_list_limits(t, max_entries, max_name_bytes): for tests only:
  * lower t's listing caps so that the refusal can be shown without a

@@ -208,9 +208,9 @@ gs_buf_shrink(struct gs_buf *b)
 	(void)buf_move(b, b->len); /* best effort: b stays as it was */
 }
 
-/* gs_buf_free(b): release the memory (wiping it first) and zero b. */
+/* gs_buf_clear(b): release the memory (wiping it first) and zero b. */
 void
-gs_buf_free(struct gs_buf *b)
+gs_buf_clear(struct gs_buf *b)
 {
 	if (b->p)
 		sodium_memzero(b->p, b->cap);
@@ -357,8 +357,9 @@ gs_hex(char *dst, const uint8_t *src, size_t n)
 	dst[2 * n] = 0;
 }
 
-static int
-hexval(char c)
+/* gs_hexval(c): the value of hex digit c (either case), or -1. */
+int
+gs_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -376,8 +377,8 @@ gs_unhex(uint8_t *dst, const char *src, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (src[2 * i] == 0 || (hi = hexval(src[2 * i])) < 0 ||
-		    (lo = hexval(src[2 * i + 1])) < 0)
+		if (src[2 * i] == 0 || (hi = gs_hexval(src[2 * i])) < 0 ||
+		    (lo = gs_hexval(src[2 * i + 1])) < 0)
 			return -1;
 		dst[i] = (uint8_t)(hi << 4 | lo);
 	}

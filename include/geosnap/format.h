@@ -171,7 +171,7 @@ void gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_
 /* gs_pack_header_len(name, trailer8, pack_len, ret): from the last 8 bytes
  * of a pack, the number of tail bytes to read (header + trailer); 0 or -1. */
 int gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len, size_t *ret);
-void gs_pack_header_free(struct gs_pack_header *h);
+void gs_pack_header_clear(struct gs_pack_header *h);
 /* gs_pack_check_magic(name, head, len): first 8 bytes; 0 or -1. */
 int gs_pack_check_magic(const char *name, const uint8_t *head, size_t len);
 
@@ -195,7 +195,7 @@ void gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index 
 /* gs_index_parse(index_key, name, buf, len, ret): 0 or -1 naming the object. */
 int gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
                    size_t len, struct gs_index *ret);
-void gs_index_free(struct gs_index *idx);
+void gs_index_clear(struct gs_index *idx);
 
 /* ---- snapshots --------------------------------------------------------
  *
@@ -275,8 +275,8 @@ int gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, 
 /* gs_snap_parse_sealed(name, pt, len, ret): parse a decrypted sealed part. */
 int gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len,
                          struct gs_snap_sealed *ret);
-void gs_snap_info_free(struct gs_snap_info *s);
-void gs_snap_sealed_free(struct gs_snap_sealed *s);
+void gs_snap_info_clear(struct gs_snap_info *s);
+void gs_snap_sealed_clear(struct gs_snap_sealed *s);
 
 /*
  * A snapshot's time is whatever its writer put there: a write-key holder can

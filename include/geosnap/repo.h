@@ -69,7 +69,7 @@ int gs_repo_read(const struct gs_repo *r, const char *tenant, int kind, const ch
 /*
  * gs_repo_snap_public(r, tenant, index_key, name, ret): read snapshot name
  * and parse its public part (what the write key may see: time, host,
- * counts) into *ret, to be freed with gs_snap_info_free.  0; 1 when it does
+ * counts) into *ret, to be freed with gs_snap_info_clear.  0; 1 when it does
  * not exist; 2 when it is corrupt or forged (warned naming it); -1 when it
  * cannot be read (warned).  Every listing of snapshots on the write side
  * goes through here.

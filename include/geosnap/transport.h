@@ -99,15 +99,15 @@ struct gs_tp_url {
  * sftp://[user@]host[:port]/path (no password, port 1-65535, "[v6]"
  * literals) or file:///path; blanks and control characters only as %XX
  * escapes, and no escape may decode to a control character.  On success
- * fills *ret (the caller frees it with gs_tp_url_free) and returns 0; on
+ * fills *ret (the caller frees it with gs_tp_url_clear) and returns 0; on
  * failure leaves *ret untouched, writes the reason into err (errlen
  * bytes, borrowed) and returns -1.
  */
 int gs_tp_url_parse(const char *url, struct gs_tp_url *ret, char *err, size_t errlen);
 
-/* gs_tp_url_free(u): free the strings of *u (not u itself; NULL accepted)
+/* gs_tp_url_clear(u): free the strings of *u (not u itself; NULL accepted)
  * and set them to NULL. */
-void gs_tp_url_free(struct gs_tp_url *u);
+void gs_tp_url_clear(struct gs_tp_url *u);
 
 /* gs_tp_open_local(name, dir): a local-directory transport (for tests and
  * for the local repository); dir must exist.  Copies both strings.  NULL

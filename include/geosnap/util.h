@@ -59,7 +59,7 @@ const char *gs_last_error(void);
 /*
  * Growable byte buffer.  Zero-initialise before first use.  It may hold
  * decrypted plaintext: growing and shrinking copy into a new block and
- * wipe the old one (never realloc), and gs_buf_free() wipes.
+ * wipe the old one (never realloc), and gs_buf_clear() wipes.
  */
 struct gs_buf {
 	uint8_t *p;
@@ -79,8 +79,8 @@ void gs_buf_u64(struct gs_buf *b, uint64_t v);
 void gs_buf_str16(struct gs_buf *b, const char *s);
 /* gs_buf_shrink(b): drop unused capacity (best effort). */
 void gs_buf_shrink(struct gs_buf *b);
-/* gs_buf_free(b): release the memory (wiping it first) and zero b. */
-void gs_buf_free(struct gs_buf *b);
+/* gs_buf_clear(b): release the memory (wiping it first) and zero b. */
+void gs_buf_clear(struct gs_buf *b);
 
 /*
  * Bounds-checked reader over (p, len).  Every get on a short buffer sets
@@ -114,6 +114,8 @@ uint64_t gs_get_le64(const uint8_t *p);
 
 /* gs_hex(dst, src, n): write 2n lowercase hex digits and a NUL to dst. */
 void gs_hex(char *dst, const uint8_t *src, size_t n);
+/* gs_hexval(c): the value of hex digit c (either case), or -1. */
+int gs_hexval(int c);
 /* gs_unhex(dst, src, n): parse exactly 2n hex digits; 0 or -1. */
 int gs_unhex(uint8_t *dst, const char *src, size_t n);
 

@@ -219,7 +219,7 @@ gs_entry_content_init(struct gs_content *c, struct gs_reader *rd, struct gs_prog
 void
 gs_entry_content_free(struct gs_content *c)
 {
-	gs_buf_free(&c->buf);
+	gs_buf_clear(&c->buf);
 	if (c->xs != NULL)
 		XXH3_freeState(c->xs);
 	c->xs = NULL;

@@ -179,7 +179,7 @@ collect(struct ctx *c, struct gs_manifest *m)
 	}
 	if (mrc < 0)
 		c->w.status = 1;
-	gs_buf_free(&enc);
+	gs_buf_clear(&enc);
 	return rc;
 }
 

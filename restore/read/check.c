@@ -173,7 +173,7 @@ check_pack(struct ctx *c, const char *name)
 		if (!c->o->read_data)
 			c->bad = 1;
 	}
-	gs_pack_header_free(&h);
+	gs_pack_header_clear(&h);
 	return 1;
 }
 
@@ -245,7 +245,7 @@ out:
 	if (c->o->stats != NULL)
 		gs_fetch_stats(f, c->o->stats);
 	gs_fetch_free(f);
-	gs_buf_free(&buf);
+	gs_buf_clear(&buf);
 	free(cnt);
 }
 
@@ -325,7 +325,7 @@ check_index(struct ctx *c, const char *name)
 		aside_add(c, GS_OBJ_INDEX, name);
 	}
 done:
-	gs_index_free(&idx);
+	gs_index_clear(&idx);
 }
 
 /* ---- snapshots --------------------------------------------------------- */
@@ -581,7 +581,7 @@ err2:
 	gs_cindex_free(c.hdr);
 	gs_cindex_free(c.ids);
 	gs_cindex_free(c.badhdr);
-	gs_buf_free(&c.aside);
+	gs_buf_clear(&c.aside);
 	free(c.io);
 err0:
 	return rc;

@@ -103,7 +103,7 @@ gs_reader_free(struct gs_reader *rd)
 	free(rd->packs);
 	free(rd->pins);
 	free(rd->tab);
-	gs_buf_free(&rd->blob);
+	gs_buf_clear(&rd->blob);
 	ZSTD_freeDCtx(rd->dctx);
 	gs_cindex_free(rd->ci);
 	gs_cindex_free(rd->pci);
@@ -288,7 +288,7 @@ gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const 
 	} else {
 		note_read(rd, 0);
 		if (keys_grow(rd, h.nkeys) != 0) {
-			gs_pack_header_free(&h);
+			gs_pack_header_clear(&h);
 			return NULL;
 		}
 		pe->key_off = rd->nkeys;
@@ -305,7 +305,7 @@ gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const 
 		h.chunks = NULL;
 		if (pe->nchunks > 1)
 			qsort(pe->chunks, pe->nchunks, sizeof(*pe->chunks), ref_cmp);
-		gs_pack_header_free(&h);
+		gs_pack_header_clear(&h);
 	}
 	tab_insert(rd->tab, rd->tabcap, rd->packs, rd->npacks);
 	rd->npacks++;

@@ -54,13 +54,13 @@ load_index(struct gs_reader *rd)
 			for (c = 0; c < idx.packs[p].n; c++) {
 				if (gs_cindex_add(rd->ci, idx.packs[p].name,
 				                  &idx.packs[p].chunks[c]) < 0) {
-					gs_index_free(&idx);
+					gs_index_clear(&idx);
 					free(names);
 					return -1;
 				}
 			}
 		}
-		gs_index_free(&idx);
+		gs_index_clear(&idx);
 	}
 	free(names);
 	return 0;
@@ -117,7 +117,7 @@ scan_packs(struct gs_reader *rd)
 		for (c = 0; c < h.nchunks; c++)
 			if (gs_cindex_add(rd->pci, bin, &h.chunks[c]) < 0)
 				break;
-		gs_pack_header_free(&h);
+		gs_pack_header_clear(&h);
 	}
 	free(names);
 }
@@ -337,8 +337,8 @@ out:
 		rd->damaged = 1;
 		memcpy(rd->pinned_for, s->name, GS_NAME_HEX);
 	}
-	gs_buf_free(&stream);
-	gs_buf_free(&chunk);
+	gs_buf_clear(&stream);
+	gs_buf_clear(&chunk);
 	return rc;
 }
 

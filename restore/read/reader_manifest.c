@@ -60,7 +60,7 @@ gs_reader_manifest_free(struct gs_manifest *m)
 {
 	if (m == NULL)
 		return;
-	gs_buf_free(&m->win);
+	gs_buf_clear(&m->win);
 	free(m->label);
 	free(m);
 }
@@ -109,10 +109,10 @@ fill(struct gs_manifest *m, size_t n)
 			goto err;
 		}
 	}
-	gs_buf_free(&chunk);
+	gs_buf_clear(&chunk);
 	return 0;
 err:
-	gs_buf_free(&chunk);
+	gs_buf_clear(&chunk);
 	return -1;
 }
 

@@ -22,8 +22,8 @@
 void
 gs_reader_snap_clear(struct gs_rsnap *s)
 {
-	gs_snap_info_free(&s->info);
-	gs_snap_sealed_free(&s->sealed);
+	gs_snap_info_clear(&s->info);
+	gs_snap_sealed_clear(&s->sealed);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -99,11 +99,11 @@ gs_reader_snap_load(struct gs_reader *rd, const char *name, struct gs_rsnap *ret
 	return 0;
 
 err4:
-	gs_snap_sealed_free(&sealed);
+	gs_snap_sealed_clear(&sealed);
 err3:
 	free(pt);
 err2:
-	gs_snap_info_free(&info);
+	gs_snap_info_clear(&info);
 err1:
 	free(buf);
 err0:

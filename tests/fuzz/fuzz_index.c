@@ -13,7 +13,7 @@ parse(const uint8_t *p, size_t n)
 	struct gs_index idx;
 
 	if (gs_index_parse(fuzz_key, "fuzz", p, n, &idx) == 0)
-		gs_index_free(&idx);
+		gs_index_clear(&idx);
 }
 
 int
@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gs_buf_u32(&obj, GS_FORMAT_VERSION);
 	gs_meta_seal(fuzz_key, GS_INDEX_MAGIC, &obj, data, size);
 	parse(obj.p, obj.len);
-	gs_buf_free(&obj);
+	gs_buf_clear(&obj);
 	return 0;
 }
 

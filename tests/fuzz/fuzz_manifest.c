@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gs_mentry_encode(&again, &e);
 		if (again.len > size)
 			__builtin_trap();
-		gs_buf_free(&again);
+		gs_buf_clear(&again);
 		gs_mentry_clear(&e);
 	}
 	return 0;

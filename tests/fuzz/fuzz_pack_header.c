@@ -18,13 +18,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 8 && gs_pack_header_len("fuzz", data + size - 8, 4096 + size, &need) == 0 &&
 	    need <= size &&
 	    gs_pack_header_parse(fuzz_key, "fuzz", data, size, 4096 + size, &h) == 0)
-		gs_pack_header_free(&h);
+		gs_pack_header_clear(&h);
 	gs_meta_seal(fuzz_key, GS_PACK_MAGIC, &tail, data, size);
 	gs_buf_u32(&tail, (uint32_t)tail.len);
 	gs_buf_put(&tail, GS_PACK_END_MAGIC, 4);
 	if (gs_pack_header_parse(fuzz_key, "fuzz", tail.p, tail.len, 4096 + tail.len, &h) == 0)
-		gs_pack_header_free(&h);
-	gs_buf_free(&tail);
+		gs_pack_header_clear(&h);
+	gs_buf_clear(&tail);
 	return 0;
 }
 

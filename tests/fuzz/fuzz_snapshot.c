@@ -19,9 +19,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t slen;
 
 	if (gs_snap_parse_public(fuzz_key, "fuzz", data, size, &s, &sct, &slen, ph) == 0)
-		gs_snap_info_free(&s);
+		gs_snap_info_clear(&s);
 	if (gs_snap_parse_sealed("fuzz", data, size, &se) == 0)
-		gs_snap_sealed_free(&se);
+		gs_snap_sealed_clear(&se);
 	/* The input as a public part of either version, sealed under the
 	 * fixed key. */
 	for (uint32_t v = 1; v <= GS_SNAP_VERSION; v++) {
@@ -36,10 +36,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gs_buf_put(&obj, ph, 16);
 		if (gs_snap_parse_public(fuzz_key, "fuzz", obj.p, obj.len, &s, &sct, &slen, ph) ==
 		    0)
-			gs_snap_info_free(&s);
+			gs_snap_info_clear(&s);
 	}
-	gs_buf_free(&obj);
-	gs_buf_free(&pub);
+	gs_buf_clear(&obj);
+	gs_buf_clear(&pub);
 	return 0;
 }
 

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gs_buf_put(&b, data, size);
 	gs_buf_put(&b, check, sizeof(check));
 	decode(b.p, b.len);
-	gs_buf_free(&b);
+	gs_buf_clear(&b);
 	return 0;
 }
 

@@ -121,7 +121,7 @@ write_seeds(const char *dir)
 		FILE *f;
 
 		if (fuzz_seed(i, &b)) {
-			gs_buf_free(&b);
+			gs_buf_clear(&b);
 			return 0;
 		}
 		if ((p = gs_asprintf("%s/seed-%d", dir, i)) == NULL ||
@@ -131,7 +131,7 @@ write_seeds(const char *dir)
 			return -1;
 		}
 		free(p);
-		gs_buf_free(&b);
+		gs_buf_clear(&b);
 	}
 }
 
@@ -155,11 +155,11 @@ main(int argc, char **argv)
 		struct gs_buf b = {0};
 
 		if (fuzz_seed(i, &b)) {
-			gs_buf_free(&b);
+			gs_buf_clear(&b);
 			break;
 		}
 		mutate(b.p, b.len);
-		gs_buf_free(&b);
+		gs_buf_clear(&b);
 	}
 	for (int i = 0; i < 2000; i++) {
 		seedk[1] = (uint8_t)i;

@@ -32,7 +32,7 @@ good(const char *url, const char *user, const char *host, unsigned port, const c
 		printf("ok - %s\n", url);
 		passed++;
 	}
-	gs_tp_url_free(&u);
+	gs_tp_url_clear(&u);
 }
 
 static void
@@ -43,7 +43,7 @@ bad(const char *url)
 
 	if (gs_tp_url_parse(url, &u, err, sizeof(err)) == 0) {
 		printf("not ok - %s: accepted\n", url);
-		gs_tp_url_free(&u);
+		gs_tp_url_clear(&u);
 		failed++;
 	} else {
 		printf("ok - %s refused: %s\n", url, err);

@@ -129,7 +129,7 @@ finish(struct builder *b, int64_t time_ns)
 	if ((b->pw = gs_pack_writer_new(b->r, b->k->tenant, b->k, GS_ALG_XCHACHA)) == NULL)
 		abort();
 	chunk(b, rs.p, rs.len, GS_CT_REFS, refpin.id);
-	gs_buf_free(&rs);
+	gs_buf_clear(&rs);
 	if (gs_pack_writer_commit(b->pw, &ip[1]) != 0)
 		abort();
 	memcpy(refpin.pack, ip[1].name, GS_NAME_LEN);
@@ -155,11 +155,11 @@ finish(struct builder *b, int64_t time_ns)
 	if (gs_snap_encode(b->k, &info, &sealed, &out) != 0 ||
 	    gs_repo_put(b->r, b->k->tenant, GS_OBJ_SNAP, out.p, out.len, name) != 0)
 		abort();
-	gs_buf_free(&out);
+	gs_buf_clear(&out);
 	free(ip[0].chunks);
 	free(ip[1].chunks);
 	gs_pack_writer_free(b->pw);
-	gs_buf_free(&b->man);
+	gs_buf_clear(&b->man);
 	free(b->refs);
 }
 

@@ -153,9 +153,9 @@ evil_snapshot(struct evil *e, struct evil_entry *v, size_t n, int64_t time_ns, c
 	free(ip[0].chunks);
 	free(ip[1].chunks);
 	free(ids);
-	gs_buf_free(&man);
-	gs_buf_free(&refs);
-	gs_buf_free(&snap);
-	gs_buf_free(&ib);
+	gs_buf_clear(&man);
+	gs_buf_clear(&refs);
+	gs_buf_clear(&snap);
+	gs_buf_clear(&ib);
 	return 0;
 }

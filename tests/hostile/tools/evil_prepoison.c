@@ -69,7 +69,7 @@ main(int argc, char **argv)
 		printf("index %s\n", name);
 	}
 	free(ip.chunks);
-	gs_buf_free(&b);
+	gs_buf_clear(&b);
 	evil_close(&e);
 	return 0;
 }

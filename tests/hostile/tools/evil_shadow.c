@@ -83,7 +83,7 @@ main(int argc, char **argv)
 				memcpy(ids[nids].id, idx.packs[p].chunks[c].id, GS_ID_LEN);
 				ids[nids++].type = idx.packs[p].chunks[c].type;
 			}
-		gs_index_free(&idx);
+		gs_index_clear(&idx);
 	}
 	free(names);
 	if (nids == 0)
@@ -121,7 +121,7 @@ main(int argc, char **argv)
 	}
 	free(ip.chunks);
 	free(ids);
-	gs_buf_free(&b);
+	gs_buf_clear(&b);
 	evil_close(&e);
 	return 0;
 }
