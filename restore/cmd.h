@@ -171,10 +171,27 @@ int gs_cmd_finish(struct gs_session *s, int rc);
 int gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret,
                     int *ret_others_bad);
 
+/*
+ * gs_cmd_open_snapshot(g, t, spec, s, ret, ret_others_bad): gs_cmd_open()
+ * then gs_cmd_snapshot(): the session and the chosen snapshot, as the
+ * commands that read one snapshot start.  GS_EXIT_OK with both held (free
+ * with gs_reader_snap_clear(ret), then gs_cmd_finish or gs_cmd_close), or
+ * the exit status with nothing held.
+ */
+int gs_cmd_open_snapshot(const struct gs_cli *g, const struct gs_target *t, const char *spec,
+                         struct gs_session *s, struct gs_rsnap *ret, int *ret_others_bad);
+
+/*
+ * gs_cmd_outcome(r, others_bad): the exit status of a read-path result r
+ * (0 all done, 1 problems found and named, else could not run):
+ * GS_EXIT_OK, or GS_EXIT_PROBLEM for r == 1 or when others_bad (other
+ * snapshots were unreadable), GS_EXIT_FAIL for anything else.
+ */
+int gs_cmd_outcome(int r, int others_bad);
+
 /* gs_cmd_usage_error(usage, fmt, ...): print a message and the usage on
  * stderr; returns GS_EXIT_USAGE. */
 int gs_cmd_usage_error(const char *usage, const char *fmt, ...) GS_PRINTF(2, 3);
-
 
 /* The commands: argv[0] is the command name. */
 int gs_cmd_keygen(struct gs_cli *g, int argc, char **argv);

@@ -46,16 +46,7 @@ gs_cmd_check(struct gs_cli *g, int argc, char **argv)
 		co.stats = &s.fst;
 		s.has_fst = 1;
 	}
-	switch (gs_check(s.rd, &co)) {
-	case 0:
-		rc = GS_EXIT_OK;
-		break;
-	case 1:
-		rc = GS_EXIT_PROBLEM;
-		break;
-	default:
-		rc = GS_EXIT_FAIL;
-	}
+	rc = gs_cmd_outcome(gs_check(s.rd, &co), 0);
 	gs_cmd_stats(&s);
 	gs_cmd_close(&s);
 	return rc;

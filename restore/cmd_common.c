@@ -319,3 +319,32 @@ gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, in
 	            : "");
 	return GS_EXIT_OK;
 }
+
+/*
+ * gs_cmd_open_snapshot(g, t, spec, s, ret, ret_others_bad): the session and
+ * the chosen snapshot; GS_EXIT_OK with both held, or the exit status.
+ */
+int
+gs_cmd_open_snapshot(const struct gs_cli *g, const struct gs_target *t, const char *spec,
+                     struct gs_session *s, struct gs_rsnap *ret, int *ret_others_bad)
+{
+	int rc;
+
+	if ((rc = gs_cmd_open(g, t, 0, s)) != GS_EXIT_OK)
+		return rc;
+	if ((rc = gs_cmd_snapshot(s, spec, ret, ret_others_bad)) != GS_EXIT_OK)
+		gs_cmd_close(s);
+	return rc;
+}
+
+/*
+ * gs_cmd_outcome(r, others_bad): 0 -> GS_EXIT_OK (GS_EXIT_PROBLEM when
+ * others_bad), 1 -> GS_EXIT_PROBLEM, else GS_EXIT_FAIL.
+ */
+int
+gs_cmd_outcome(int r, int others_bad)
+{
+	if (r == 0)
+		return others_bad ? GS_EXIT_PROBLEM : GS_EXIT_OK;
+	return r == 1 ? GS_EXIT_PROBLEM : GS_EXIT_FAIL;
+}

@@ -66,25 +66,12 @@ gs_cmd_export(struct gs_cli *g, int argc, char **argv)
 		return rc;
 	if ((rc = export_opts(g, &a, &xo)) != GS_EXIT_OK)
 		return rc;
-	if ((rc = gs_cmd_open(g, &a.t, 0, &s)) != GS_EXIT_OK)
+	if ((rc = gs_cmd_open_snapshot(g, &a.t, a.snapshot, &s, &snap, &others_bad)) != GS_EXIT_OK)
 		return rc;
-	if ((rc = gs_cmd_snapshot(&s, a.snapshot, &snap, &others_bad)) != GS_EXIT_OK) {
-		gs_cmd_close(&s);
-		return rc;
-	}
 	xo.remote = s.remote;
 	xo.stats = &s.fst;
 	s.has_fst = 1;
-	switch (gs_export(s.rd, &snap, &xo)) {
-	case 0:
-		rc = others_bad ? GS_EXIT_PROBLEM : GS_EXIT_OK;
-		break;
-	case 1:
-		rc = GS_EXIT_PROBLEM;
-		break;
-	default:
-		rc = GS_EXIT_FAIL;
-	}
+	rc = gs_cmd_outcome(gs_export(s.rd, &snap, &xo), others_bad);
 	gs_reader_snap_clear(&snap);
 	rc = gs_cmd_finish(&s, rc);
 	return rc;

@@ -249,12 +249,8 @@ gs_cmd_ls(struct gs_cli *g, int argc, char **argv)
 		return rc;
 	if ((rc = operands(&a, &spec, &prefix, pbuf, sizeof(pbuf))) != GS_EXIT_OK)
 		return rc;
-	if ((rc = gs_cmd_open(g, &a.t, 0, &s)) != GS_EXIT_OK)
+	if ((rc = gs_cmd_open_snapshot(g, &a.t, spec, &s, &snap, &others_bad)) != GS_EXIT_OK)
 		return rc;
-	if ((rc = gs_cmd_snapshot(&s, spec, &snap, &others_bad)) != GS_EXIT_OK) {
-		gs_cmd_close(&s);
-		return rc;
-	}
 	rc = list(&s, &snap, prefix, a.json, others_bad);
 	gs_reader_snap_clear(&snap);
 	return gs_cmd_finish(&s, rc);

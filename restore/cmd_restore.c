@@ -180,12 +180,8 @@ gs_cmd_restore(struct gs_cli *g, int argc, char **argv)
 	}
 	if ((rc = check_target(&a)) != GS_EXIT_OK)
 		goto err0;
-	if ((rc = gs_cmd_open(g, &a.t, 0, &s)) != GS_EXIT_OK)
+	if ((rc = gs_cmd_open_snapshot(g, &a.t, a.snapshot, &s, &snap, &others_bad)) != GS_EXIT_OK)
 		goto err0;
-	if ((rc = gs_cmd_snapshot(&s, a.snapshot, &snap, &others_bad)) != GS_EXIT_OK) {
-		gs_cmd_close(&s);
-		goto err0;
-	}
 	rc = GS_EXIT_FAIL;
 	if ((abs = enter_target(a.target)) != NULL) {
 		rc = run(g, &a, &s, &snap, others_bad, abs);
