@@ -38,6 +38,7 @@
 #include "geosnap/config.h"
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
+#include "tpargs.h"
 
 static size_t chunk = 1024 * 1024;
 static int verbose;
@@ -301,21 +302,11 @@ main(int argc, char **argv)
 	gs_set_progname("tpcli");
 	if (sodium_init() < 0)
 		return 3;
-	memset(&rc, 0, sizeof(rc));
-	rc.name = "remote";
-	rc.timeout_s = 30;
-	rc.connections = 1;
-	while ((opt = getopt(argc, argv, "i:k:f:t:b:c:Kv")) != -1) {
+	tpargs_init(&rc, "remote");
+	while ((opt = getopt(argc, argv, TPARGS_OPTS "t:b:c:Kv")) != -1) {
+		if (tpargs_opt(&rc, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'i':
-			rc.identity = optarg;
-			break;
-		case 'k':
-			rc.known_hosts = optarg;
-			break;
-		case 'f':
-			rc.fingerprint = optarg;
-			break;
 		case 't':
 			if (gs_parse_uint(optarg, 86400, &v) || v == 0)
 				usage();

@@ -1,9 +1,10 @@
 /*
  * test_config.c -- gs_config_load(): a full example configuration, every key, the
- * defaults, and one message per kind of mistake naming file, line and key;
- * the keys not supported yet refused; the URL grammar shared with the
- * transport; gs_config_load_flags(GS_CONFIG_FOR_RESTORE): the agent-only
- * keys optional.
+ * defaults, and one message per kind of mistake naming file, line and key
+ * (a bad URL's among them); the keys not supported yet refused;
+ * gs_config_load_flags(GS_CONFIG_FOR_RESTORE): the agent-only keys optional.
+ * The validators on their own (names, URLs, fingerprints) and the default
+ * path: test_config_names.c.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -435,6 +436,10 @@ test_bad_values(void)
 	BAD(AGENT "threads =\n", 4, "threads", "empty value");
 
 	/* [remote] */
+	/* the exact message */
+	BAD(AGENT "[remote \"r\"]\nurl = sftp://u:pw@h/p\n", 5, "url",
+	    "bad URL, expected sftp://[user@]host[:port]/path or file:///path (got "
+	    "'sftp://u:pw@h/p')");
 	BAD(AGENT "[remote \"r\"]\nurl = http://h/p\n", 5, "url", "bad URL");
 	BAD(AGENT "[remote \"r\"]\nurl = sftp://host\n", 5, "url", "bad URL");
 	BAD(AGENT "[remote \"r\"]\nurl = sftp:///path\n", 5, "url", "bad URL");
@@ -598,27 +603,6 @@ test_not_supported(void)
 	BAD(AGENT "[policy]\nkeep_last = 3\n", 5, "keep_last", "unknown key");
 }
 
-/* One URL grammar: gs_valid_url() accepts what the transport opens
- * (gs_tp_url_parse, tests/transport/urls.c) and nothing else. */
-static void
-test_urls(void)
-{
-	CHECK(gs_valid_url("sftp://u@h:2222/p") && gs_valid_url("file:///p"));
-	CHECK(gs_valid_url("sftp://h/") && gs_valid_url("file:///"));
-	CHECK(gs_valid_url("sftp://[::1]:2222/p") && gs_valid_url("sftp://u%40corp@h/p%20q"));
-	CHECK(gs_valid_url("file:///mnt/backup%20disk"));
-	CHECK(!gs_valid_url("sftp://h") && !gs_valid_url("sftp://h:0/p") && !gs_valid_url("x"));
-	CHECK(!gs_valid_url("sftp://u:password@h/p") && !gs_valid_url("sftp://[::1/p"));
-	CHECK(!gs_valid_url("sftp://h/a%zz") && !gs_valid_url("sftp://h/a%0ab"));
-	CHECK(!gs_valid_url("sftp://h/p q") && !gs_valid_url("sftp://h/p\tq"));
-	CHECK(!gs_valid_url("file://relative") && !gs_valid_url("file:///a%00"));
-	CHECK(!gs_valid_url("file:///a b") && !gs_valid_url("SFTP://h/p"));
-	CHECK(!gs_valid_url(""));
-	BAD(AGENT "[remote \"r\"]\nurl = sftp://u:pw@h/p\n", 5, "url",
-	    "bad URL, expected sftp://[user@]host[:port]/path or file:///path (got "
-	    "'sftp://u:pw@h/p')");
-}
-
 /* loads_for_restore(src, text): text loads with GS_CONFIG_FOR_RESTORE;
  * the config (the caller frees it), or NULL after a failed CHECK. */
 static struct gs_config *
@@ -689,9 +673,6 @@ test_for_restore(void)
 
 	/* the agent still refuses the bare restore host's configuration */
 	BAD("[tenant \"acme\"]\nread_key = /k\n", 0, NULL, "missing required section [agent]");
-
-	CHECK(gs_valid_fingerprint("SHA256:" FPR43));
-	CHECK(!gs_valid_fingerprint("SHA256:short") && !gs_valid_fingerprint(FPR43));
 }
 
 static void
@@ -741,41 +722,6 @@ test_bad_missing(void)
 	CHECK(strstr(gs_last_error(), "Is a directory") != NULL);
 }
 
-static void
-test_names_and_paths(void)
-{
-	char name[80];
-
-	CHECK(gs_valid_name("acme"));
-	CHECK(gs_valid_name("a"));
-	CHECK(gs_valid_name("A-z_0.9"));
-	CHECK(gs_valid_name("local"));
-	CHECK(!gs_valid_name(""));
-	CHECK(!gs_valid_name(NULL));
-	CHECK(!gs_valid_name("."));
-	CHECK(!gs_valid_name(".."));
-	CHECK(!gs_valid_name(".a"));
-	CHECK(!gs_valid_name("a/b"));
-	CHECK(!gs_valid_name("a b"));
-	CHECK(!gs_valid_name("a\"b"));
-	CHECK(!gs_valid_name("\xc3\xa6"));
-	memset(name, 'x', 64);
-	name[64] = '\0';
-	CHECK(gs_valid_name(name));
-	name[64] = 'x';
-	name[65] = '\0';
-	CHECK(!gs_valid_name(name));
-
-	CHECK(setenv("GEOSNAP_CONFIG", "/tmp/x.ini", 1) == 0);
-	CHECK(strcmp(gs_config_default_path(), "/tmp/x.ini") == 0);
-	CHECK(setenv("GEOSNAP_CONFIG", "", 1) == 0);
-	CHECK(strcmp(gs_config_default_path(), "/etc/geosnap/geosnap.ini") == 0);
-	CHECK(unsetenv("GEOSNAP_CONFIG") == 0);
-	CHECK(strcmp(gs_config_default_path(), "/etc/geosnap/geosnap.ini") == 0);
-
-	gs_config_free(NULL);
-}
-
 /* cleanup(): remove the scratch directory and everything in it. */
 static void
 cleanup(void)
@@ -811,9 +757,7 @@ main(void)
 	test_bad_structure();
 	test_bad_missing();
 	test_not_supported();
-	test_urls();
 	test_for_restore();
-	test_names_and_paths();
 	CHECK(nbad > 100);
 	cleanup();
 	return tap_done();
