@@ -194,11 +194,17 @@ int gs_cmd_outcome(int r, int others_bad);
 int gs_cmd_usage_error(const char *usage, const char *fmt, ...) GS_PRINTF(2, 3);
 
 /* The commands: argv[0] is the command name. */
+/* gs_cmd_keygen(g, argc, argv): make a tenant's key pair; returns the exit status. */
 int gs_cmd_keygen(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_snapshots(g, argc, argv): list snapshots; returns the exit status. */
 int gs_cmd_snapshots(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_ls(g, argc, argv): list a snapshot's entries; returns the exit status. */
 int gs_cmd_ls(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_restore(g, argc, argv): restore a snapshot; returns the exit status. */
 int gs_cmd_restore(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_export(g, argc, argv): write a snapshot as an archive; returns the exit status. */
 int gs_cmd_export(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_check(g, argc, argv): check a tenant's repository; returns the exit status. */
 int gs_cmd_check(struct gs_cli *g, int argc, char **argv);
 
 #endif

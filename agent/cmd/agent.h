@@ -36,13 +36,21 @@ struct agent_opts {
 
 /* Each command: parse its own argv (argv[0] is the command name), return an
  * exit status of docs/CLI.md. */
+/* cmd_init(o, argc, argv): the init command (usage above); its exit status. */
 int cmd_init(struct agent_opts *o, int argc, char **argv);
+/* cmd_backup(o, argc, argv): the backup command (usage above); its exit status. */
 int cmd_backup(struct agent_opts *o, int argc, char **argv);
+/* cmd_snapshots(o, argc, argv): the snapshots command (usage above); its exit status. */
 int cmd_snapshots(struct agent_opts *o, int argc, char **argv);
+/* cmd_run(o, argc, argv): the run command (usage above); its exit status. */
 int cmd_run(struct agent_opts *o, int argc, char **argv);
+/* cmd_status(o, argc, argv): the status command (usage above); its exit status. */
 int cmd_status(struct agent_opts *o, int argc, char **argv);
+/* cmd_ship(o, argc, argv): the ship command (usage above); its exit status. */
 int cmd_ship(struct agent_opts *o, int argc, char **argv);
+/* cmd_verify(o, argc, argv): the verify command (usage above); its exit status. */
 int cmd_verify(struct agent_opts *o, int argc, char **argv);
+/* cmd_quarantine(o, argc, argv): the quarantine command (usage above); its exit status. */
 int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
 
 /* ---- steps (steps.c) -------------------------------------------------- */

@@ -36,6 +36,7 @@ struct gs_cindex {
 	size_t npacks, packcap;
 };
 
+/* gs_cindex_new(): an empty chunk index; NULL (warned) when out of memory. */
 struct gs_cindex *
 gs_cindex_new(void)
 {
@@ -50,6 +51,7 @@ gs_cindex_new(void)
 	return ci;
 }
 
+/* gs_cindex_free(ci): free the index (NULL accepted). */
 void
 gs_cindex_free(struct gs_cindex *ci)
 {

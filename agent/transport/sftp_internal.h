@@ -114,8 +114,11 @@ void gs_tp_sftp_why(struct tp_sftp *t, int kind, const char *fmt, ...) GS_PRINTF
 /* gs_tp_sftp_ssh_why(t, kind, what): the same with libssh2's last error. */
 void gs_tp_sftp_ssh_why(struct tp_sftp *t, int kind, const char *what);
 /* SFTP status codes: text, GS_TP_ERR_* kind, "no such file". */
+/* gs_tp_sftp_fx_str(code): the text of an SFTP status code. */
 const char *gs_tp_sftp_fx_str(unsigned long fx);
+/* gs_tp_sftp_fx_kind(code): the GS_TP_ERR_* kind of an SFTP status code. */
 int gs_tp_sftp_fx_kind(unsigned long fx);
+/* gs_tp_sftp_missing(code): 1 when the SFTP status says "no such file". */
 int gs_tp_sftp_missing(unsigned long fx);
 /* gs_tp_sftp_status(t, rc, ret_fx): after a libssh2 call failed with rc:
  * 0 and the server's status in *ret_fx, or LOST (reason recorded). */
@@ -151,9 +154,15 @@ int gs_tp_sftp_entry(const char *name, size_t namelen, const LIBSSH2_SFTP_ATTRIB
                      uint64_t *ret_size, int *ret_is_dir);
 
 /* ---- sftp_write.c: the upload ops ---- */
+/* gs_tp_sftp_create(bt, path): the create op: open a temporary beside path
+ * for upload; NULL (warned) on error. */
 struct gs_tp_file *gs_tp_sftp_create(struct gs_transport *bt, const char *path);
+/* gs_tp_sftp_write(bf, buf, len): the write op: send len bytes; 0 or -1. */
 int gs_tp_sftp_write(struct gs_tp_file *bf, const void *buf, size_t len);
+/* gs_tp_sftp_commit(bf): the commit op: publish the upload under its
+ * name without overwriting; 0 or -1 (warned). */
 int gs_tp_sftp_commit(struct gs_tp_file *bf);
+/* gs_tp_sftp_abort(bf): the abort op: remove the temporary upload. */
 void gs_tp_sftp_abort(struct gs_tp_file *bf);
 
 #endif

@@ -68,6 +68,7 @@ int gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const c
 void gs_tp_base_free(struct gs_transport *t);
 /* gs_tp_file_init(f, t, path): 0 or -1 (warned). */
 int gs_tp_file_init(struct gs_tp_file *f, struct gs_transport *t, const char *path);
+/* gs_tp_file_clear(f): release what gs_tp_file_init() set up in f. */
 void gs_tp_file_clear(struct gs_tp_file *f);
 
 /* gs_tp_fail(t, kind): record kind as the last error of t; returns -1. */
@@ -116,7 +117,11 @@ void gs_tp_listing_clear(struct gs_tp_listing *l);
 void gs_tp_set_list_limits(struct gs_transport *t, size_t max_entries, size_t max_name_bytes);
 
 /* Implementations. */
+/* gs_tp_local_open(name, dir): the local transport rooted at dir; NULL
+ * (warned) on error. */
 struct gs_transport *gs_tp_local_open(const char *name, const char *dir);
+/* gs_tp_sftp_open(rc, u): the SFTP transport of remote rc at URL u (not
+ * connected yet); NULL (warned) on error. */
 struct gs_transport *gs_tp_sftp_open(const struct gs_remote_conf *rc, const struct gs_tp_url *u);
 
 /*
@@ -135,6 +140,7 @@ struct gs_tp_kh *gs_tp_kh_load(LIBSSH2_SESSION *s, const char *path, char *err, 
  * bytes at text (borrowed), named name in messages. */
 struct gs_tp_kh *gs_tp_kh_parse(LIBSSH2_SESSION *s, const char *name, const char *text, size_t len,
                                 char *err, size_t errlen);
+/* gs_tp_kh_free(kh): free a parsed known_hosts list; NULL is ignored. */
 void gs_tp_kh_free(struct gs_tp_kh *kh);
 
 /* gs_tp_kh_prefer(kh, s, hostname): before the handshake, ask for the host

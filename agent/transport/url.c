@@ -10,7 +10,6 @@
 #include "geosnap/transport.h"
 #include "geosnap/util.h"
 
-
 /* decode(s, n): malloc'd copy of s[0..n) with %XX decoded; NULL when an
  * escape is malformed, decodes to a control character, or on ENOMEM. */
 static char *
@@ -176,4 +175,3 @@ err0:
 	gs_tp_url_clear(&u);
 	return -1;
 }
-

@@ -20,6 +20,7 @@ struct gs_smap {
 	size_t cap, n;
 };
 
+/* gs_smap_new(): an empty map; NULL (warned) when out of memory. */
 struct gs_smap *
 gs_smap_new(void)
 {

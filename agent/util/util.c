@@ -218,6 +218,7 @@ gs_buf_clear(struct gs_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* gs_rd_init(r, p, len): a reader over the len bytes at p (borrowed). */
 void
 gs_rd_init(struct gs_rd *r, const void *p, size_t len)
 {
@@ -256,6 +257,7 @@ gs_rd_copy(struct gs_rd *r, void *dst, size_t n)
 		memset(dst, 0, n);
 }
 
+/* gs_rd_u8(r): the next byte; 0 and r->err set when none is left. */
 uint8_t
 gs_rd_u8(struct gs_rd *r)
 {
@@ -264,6 +266,7 @@ gs_rd_u8(struct gs_rd *r)
 	return p ? p[0] : 0;
 }
 
+/* gs_rd_u16(r): the next 2 bytes, little-endian; 0 and r->err when short. */
 uint16_t
 gs_rd_u16(struct gs_rd *r)
 {
@@ -272,6 +275,7 @@ gs_rd_u16(struct gs_rd *r)
 	return p ? (uint16_t)(p[0] | (p[1] << 8)) : 0;
 }
 
+/* gs_rd_u32(r): the next 4 bytes, little-endian; 0 and r->err when short. */
 uint32_t
 gs_rd_u32(struct gs_rd *r)
 {
@@ -280,6 +284,7 @@ gs_rd_u32(struct gs_rd *r)
 	return p ? gs_get_le32(p) : 0;
 }
 
+/* gs_rd_u64(r): the next 8 bytes, little-endian; 0 and r->err when short. */
 uint64_t
 gs_rd_u64(struct gs_rd *r)
 {
@@ -310,6 +315,8 @@ gs_rd_str16(struct gs_rd *r)
 	return s;
 }
 
+/* gs_le16(p, v), gs_le32(p, v), gs_le64(p, v): store v little-endian at p
+ * (2, 4 or 8 bytes). */
 void
 gs_le16(uint8_t *p, uint16_t v)
 {
@@ -317,6 +324,8 @@ gs_le16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
+/* gs_le16(p, v), gs_le32(p, v), gs_le64(p, v): store v little-endian at p
+ * (2, 4 or 8 bytes). */
 void
 gs_le32(uint8_t *p, uint32_t v)
 {
@@ -324,6 +333,8 @@ gs_le32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* gs_le16(p, v), gs_le32(p, v), gs_le64(p, v): store v little-endian at p
+ * (2, 4 or 8 bytes). */
 void
 gs_le64(uint8_t *p, uint64_t v)
 {
@@ -331,6 +342,7 @@ gs_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* gs_get_le32(p), gs_get_le64(p): the little-endian value at p. */
 uint32_t
 gs_get_le32(const uint8_t *p)
 {
@@ -338,6 +350,7 @@ gs_get_le32(const uint8_t *p)
 	       ((uint32_t)p[3] << 24);
 }
 
+/* gs_get_le32(p), gs_get_le64(p): the little-endian value at p. */
 uint64_t
 gs_get_le64(const uint8_t *p)
 {

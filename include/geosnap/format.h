@@ -108,8 +108,12 @@ void gs_meta_seal(const uint8_t key[GS_KEY_LEN], const char *magic, struct gs_bu
                   const uint8_t *pt, size_t len);
 int gs_meta_open(const uint8_t key[GS_KEY_LEN], const char *magic, const char *name,
                  const uint8_t *ct, size_t len, struct gs_buf *out);
+/* gs_meta_seal_v(key, magic, version, out, pt, len): gs_meta_seal() with the
+ * object's version in the associated data. */
 void gs_meta_seal_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version,
                     struct gs_buf *out, const uint8_t *pt, size_t len);
+/* gs_meta_open_v(key, magic, version, name, ct, len, out): gs_meta_open() with
+ * the object's version in the associated data; 0 or -1 (warned). */
 int gs_meta_open_v(const uint8_t key[GS_KEY_LEN], const char *magic, uint32_t version,
                    const char *name, const uint8_t *ct, size_t len, struct gs_buf *out);
 
@@ -171,6 +175,7 @@ void gs_pack_header_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_
 /* gs_pack_header_len(name, trailer8, pack_len, ret): from the last 8 bytes
  * of a pack, the number of tail bytes to read (header + trailer); 0 or -1. */
 int gs_pack_header_len(const char *name, const uint8_t trailer[8], uint64_t pack_len, size_t *ret);
+/* gs_pack_header_clear(h): free the members of h (not h itself). */
 void gs_pack_header_clear(struct gs_pack_header *h);
 /* gs_pack_check_magic(name, head, len): first 8 bytes; 0 or -1. */
 int gs_pack_check_magic(const char *name, const uint8_t *head, size_t len);
@@ -195,6 +200,7 @@ void gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index 
 /* gs_index_parse(index_key, name, buf, len, ret): 0 or -1 naming the object. */
 int gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
                    size_t len, struct gs_index *ret);
+/* gs_index_clear(idx): free the members of idx (not idx itself). */
 void gs_index_clear(struct gs_index *idx);
 
 /* ---- snapshots --------------------------------------------------------
@@ -275,7 +281,9 @@ int gs_snap_parse_public(const uint8_t index_key[GS_KEY_LEN], const char *name, 
 /* gs_snap_parse_sealed(name, pt, len, ret): parse a decrypted sealed part. */
 int gs_snap_parse_sealed(const char *name, const uint8_t *pt, size_t len,
                          struct gs_snap_sealed *ret);
+/* gs_snap_info_clear(s): free the members of s (not s itself). */
 void gs_snap_info_clear(struct gs_snap_info *s);
+/* gs_snap_sealed_clear(s): wipe and free the members of s (not s itself). */
 void gs_snap_sealed_clear(struct gs_snap_sealed *s);
 
 /*

@@ -32,6 +32,7 @@ int gs_pack_writer_add(struct gs_pack_writer *w, const uint8_t id[GS_ID_LEN], ui
 
 /* gs_pack_writer_size(w): bytes written so far; _count: chunks. */
 uint64_t gs_pack_writer_size(const struct gs_pack_writer *w);
+/* gs_pack_writer_count(w): chunks added so far. */
 uint32_t gs_pack_writer_count(const struct gs_pack_writer *w);
 
 /*

@@ -28,6 +28,7 @@ struct gs_repo *gs_repo_open(const char *path);
  * only: everything but publishing, locking and sweeping works on it.  NULL
  * (warned) when it cannot connect or holds no repository. */
 struct gs_repo *gs_repo_open_remote(const struct gs_remote_conf *rc);
+/* gs_repo_free(r): close a copy opened by gs_repo_open*(); NULL is ignored. */
 void gs_repo_free(struct gs_repo *r);
 /* gs_repo_path(r): the local path, or the remote's name. */
 const char *gs_repo_path(const struct gs_repo *r);
@@ -117,11 +118,21 @@ int gs_repo_put(const struct gs_repo *r, const char *tenant, int kind, const uin
  * without commit removes the temporary.
  */
 struct gs_objfile;
+/*
+ * gs_objfile_new(r, tenant, kind): a streaming writer of one object of the
+ * local copy: bytes go to a temporary while their XXH3-128 is computed;
+ * gs_objfile_commit publishes the object under it.  Borrows r.  NULL
+ * (warned).
+ */
 struct gs_objfile *gs_objfile_new(const struct gs_repo *r, const char *tenant, int kind);
+/* gs_objfile_write(f, buf, len): append; 0 or -1 (warned). */
 int gs_objfile_write(struct gs_objfile *f, const void *buf, size_t len);
+/* gs_objfile_size(f): bytes written so far. */
 uint64_t gs_objfile_size(const struct gs_objfile *f);
 /* gs_objfile_commit(f, ret_name): 0 or -1; f must still be freed. */
 int gs_objfile_commit(struct gs_objfile *f, char ret_name[GS_NAME_HEX]);
+/* gs_objfile_free(f): release; without a commit, the temporary is removed
+ * (NULL accepted). */
 void gs_objfile_free(struct gs_objfile *f);
 
 /*
@@ -139,6 +150,7 @@ int gs_repo_set_aside(struct gs_transport *tp, const char *tenant, int kind, con
  * (flock, released when the process dies).  Returns an fd, -1 on error, -2 when another
  * process holds it (warned naming the holder's pid). */
 int gs_repo_lock(const struct gs_repo *r, const char *tenant);
+/* gs_repo_unlock(fd): release a lock gs_repo_lock() took (fd < 0: nothing). */
 void gs_repo_unlock(int fd);
 
 /* gs_repo_sweep(r, tenant): remove the local copy's temporaries older than
@@ -153,7 +165,9 @@ void gs_repo_sweep(const struct gs_repo *r, const char *tenant);
  * location unusable tries the next (see agent/repo/cindex.c). */
 struct gs_cindex;
 
+/* gs_cindex_new(): an empty chunk index; NULL (warned) when out of memory. */
 struct gs_cindex *gs_cindex_new(void);
+/* gs_cindex_free(ci): free the index (NULL accepted). */
 void gs_cindex_free(struct gs_cindex *ci);
 /* gs_cindex_add(ci, pack, ref): add the location (pack, ref) of ref->id
  * after any it has.  0 added, 1 when the ID already has a location in that

@@ -8,6 +8,7 @@
 
 struct gs_smap;
 
+/* gs_smap_new(): an empty map; NULL (warned) when out of memory. */
 struct gs_smap *gs_smap_new(void);
 /* gs_smap_free(m): free the map and its key copies, not the values. */
 void gs_smap_free(struct gs_smap *m);
@@ -17,6 +18,7 @@ void gs_smap_free_all(struct gs_smap *m);
 int gs_smap_put(struct gs_smap *m, const char *key, void *val);
 /* gs_smap_get(m, key): the value or NULL. */
 void *gs_smap_get(const struct gs_smap *m, const char *key);
+/* gs_smap_count(m): the number of keys in m. */
 size_t gs_smap_count(const struct gs_smap *m);
 
 #endif

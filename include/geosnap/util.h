@@ -70,10 +70,15 @@ struct gs_buf {
 
 /* gs_buf_reserve(b, n): make room for n more bytes; 0 or -1 (and b->oom). */
 int gs_buf_reserve(struct gs_buf *b, size_t n);
+/* gs_buf_put(b, p, n): append n bytes of p (ignored once b->oom is set). */
 void gs_buf_put(struct gs_buf *b, const void *p, size_t n);
+/* gs_buf_u8(b, v): append one byte. */
 void gs_buf_u8(struct gs_buf *b, uint8_t v);
+/* gs_buf_u16(b, v): append v little-endian (2 bytes). */
 void gs_buf_u16(struct gs_buf *b, uint16_t v);
+/* gs_buf_u32(b, v): append v little-endian (4 bytes). */
 void gs_buf_u32(struct gs_buf *b, uint32_t v);
+/* gs_buf_u64(b, v): append v little-endian (8 bytes). */
 void gs_buf_u64(struct gs_buf *b, uint64_t v);
 /* gs_buf_str16(b, s): u16 length then the bytes of s (s may be NULL = ""). */
 void gs_buf_str16(struct gs_buf *b, const char *s);
@@ -93,10 +98,15 @@ struct gs_rd {
 	int err;
 };
 
+/* gs_rd_init(r, p, len): a reader over the len bytes at p (borrowed). */
 void gs_rd_init(struct gs_rd *r, const void *p, size_t len);
+/* gs_rd_u8(r): the next byte; 0 and r->err set when none is left. */
 uint8_t gs_rd_u8(struct gs_rd *r);
+/* gs_rd_u16(r): the next 2 bytes, little-endian; 0 and r->err when short. */
 uint16_t gs_rd_u16(struct gs_rd *r);
+/* gs_rd_u32(r): the next 4 bytes, little-endian; 0 and r->err when short. */
 uint32_t gs_rd_u32(struct gs_rd *r);
+/* gs_rd_u64(r): the next 8 bytes, little-endian; 0 and r->err when short. */
 uint64_t gs_rd_u64(struct gs_rd *r);
 /* gs_rd_bytes(r, n): pointer to the next n bytes (borrowed) or NULL. */
 const uint8_t *gs_rd_bytes(struct gs_rd *r, size_t n);
@@ -106,9 +116,12 @@ void gs_rd_copy(struct gs_rd *r, void *dst, size_t n);
  * NULL (and r->err) when short or when the bytes contain a NUL. */
 char *gs_rd_str16(struct gs_rd *r);
 
+/* gs_le16(p, v), gs_le32(p, v), gs_le64(p, v): store v little-endian at p
+ * (2, 4 or 8 bytes). */
 void gs_le16(uint8_t *p, uint16_t v);
 void gs_le32(uint8_t *p, uint32_t v);
 void gs_le64(uint8_t *p, uint64_t v);
+/* gs_get_le32(p), gs_get_le64(p): the little-endian value at p. */
 uint32_t gs_get_le32(const uint8_t *p);
 uint64_t gs_get_le64(const uint8_t *p);
 
@@ -191,8 +204,27 @@ int gs_fsync_dir(const char *dir);
  *   durations: "90d", "12h", "30m", "45s", "2w"; result in seconds.
  *   percentages: "3%", "0.5%", "100%"; result in parts per million.
  */
+/*
+ * gs_parse_size(s, ret): "100" (bytes), "512K", "16M", "1G", "2T", or the
+ * same with "iB" after the unit ("16MiB").  Units are binary (K = 1024)
+ * and case-sensitive; "MB" is refused because it is ambiguous.  Returns 0,
+ * or -1 with *ret untouched.
+ */
 int gs_parse_size(const char *s, uint64_t *ret);
+/*
+ * gs_parse_duration(s, ret): an integer and one unit s, m, h, d or w
+ * ("90d", "12h", "30m", "45s", "2w"), or a bare "0"; the result is in
+ * seconds.  Returns 0, or -1 with *ret untouched.
+ */
 int gs_parse_duration(const char *s, uint64_t *ret);
+/*
+ * gs_parse_percent(s, ret_ppm): "3%", "0.5%", "100%": an integer part, an
+ * optional '.' with one to six decimals, and a mandatory '%'; the value
+ * must lie in [0, 100] and be a whole number of parts per million (a
+ * multiple of 0.0001%, so "0.00005%" is refused rather than rounded).  The
+ * result is in parts per million of the whole (3% = 30000).  Returns 0, or
+ * -1 with *ret_ppm untouched.
+ */
 int gs_parse_percent(const char *s, uint32_t *ret_ppm);
 /* gs_parse_uint(s, max, ret): decimal integer in [0, max]. */
 int gs_parse_uint(const char *s, uint64_t max, uint64_t *ret);

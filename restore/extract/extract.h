@@ -54,6 +54,10 @@ struct gs_extract_opts {
  * o->privileged restores (each warned); -1 when the restore could not run
  * or had to stop (warned).
  */
+/*
+ * gs_extract(rd, s, o): restore snapshot s relative to the current working
+ * directory.  See extract.h.
+ */
 int gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extract_opts *o);
 
 #endif

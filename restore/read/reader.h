@@ -69,9 +69,13 @@ int gs_reader_lost(const struct gs_reader *rd);
 void gs_reader_free(struct gs_reader *rd);
 
 /* Borrowed views of the reader's parts. */
+/* gs_reader_tenant(rd): the tenant name (borrowed). */
 const char *gs_reader_tenant(const struct gs_reader *rd);
+/* gs_reader_key(rd): the read key (borrowed). */
 const struct gs_rkey *gs_reader_key(const struct gs_reader *rd);
+/* gs_reader_repo(rd): the repository (borrowed). */
 const struct gs_repo *gs_reader_repo(const struct gs_reader *rd);
+/* gs_reader_cindex(rd): the chunk index (borrowed; check fills it). */
 struct gs_cindex *gs_reader_cindex(struct gs_reader *rd);
 
 /*
@@ -200,6 +204,7 @@ struct gs_manifest *gs_reader_manifest_open(struct gs_reader *rd, const struct g
 int gs_reader_manifest_next(struct gs_manifest *m, struct gs_mentry *ret);
 /* gs_reader_manifest_count(m): entries returned so far. */
 uint64_t gs_reader_manifest_count(const struct gs_manifest *m);
+/* gs_reader_manifest_free(m): free the walker (NULL accepted). */
 void gs_reader_manifest_free(struct gs_manifest *m);
 
 /*

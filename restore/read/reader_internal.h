@@ -127,6 +127,7 @@ int gs_reader_locate(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t 
 int gs_reader_pack(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], size_t *ret_pe);
 
 /* Order snapshots by time, then name (qsort comparator). */
+/* gs_reader_snap_cmp(a, b): by time, then name. */
 int gs_reader_snap_cmp(const void *a, const void *b);
 
 #endif
