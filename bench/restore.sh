@@ -11,14 +11,9 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-TOP=$(cd "$SCRIPT_DIR/.." && pwd -P)
-# shellcheck source=lib.sh
-. "$SCRIPT_DIR/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SCRIPT_DIR/lib.sh" # TOP, SSHD_SH, TENANT and shared option defaults
 MAKE_CORPUS=${MAKE_CORPUS:-$TOP/../shared/bench/make_corpus.py}
-SSHD_SH=$TOP/tests/lib/sshd.sh
-MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
-SMALL_FILES=200000                # make_corpus.py small default count
-TENANT=bench
 # the timed commands of one round; round N starts with the Nth (rotating)
 TOOLS=(geosnap-local geosnap-sftp restic-local restic-sftp cp)
 
@@ -26,11 +21,6 @@ BUILD=$TOP/build
 WORK=/tmp/gsbench-restore
 CORPUS=all
 RUNS=3
-CORPUS_DIR=
-CONNECTIONS=2
-DROP=1
-TIMEOUT=3600
-KEEP=0
 SETTLE_S=65
 
 usage() {
@@ -60,22 +50,10 @@ usage: bench/restore.sh [--build DIR] [--work DIR] [--corpus mixed|small|all]
 EOF
 }
 
-while [[ $# -gt 0 ]]; do
-    case $1 in
-    --build) need_arg "$@"; BUILD=$2; shift 2 ;;
-    --work) need_arg "$@"; WORK=$2; shift 2 ;;
-    --corpus) need_arg "$@"; CORPUS=$2; shift 2 ;;
-    --runs) need_arg "$@"; RUNS=$2; shift 2 ;;
-    --corpus-dir) need_arg "$@"; CORPUS_DIR=$2; shift 2 ;;
-    --connections) need_arg "$@"; CONNECTIONS=$2; shift 2 ;;
-    --timeout) need_arg "$@"; TIMEOUT=$2; shift 2 ;;
-    --settle) need_arg "$@"; SETTLE_S=$2; shift 2 ;;
-    --no-drop-caches) DROP=0; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
-    esac
-done
+declare -A OPTS=([--build]=BUILD [--work]=WORK [--corpus]=CORPUS [--runs]=RUNS
+    [--corpus-dir]=CORPUS_DIR [--connections]=CONNECTIONS [--timeout]=TIMEOUT
+    [--settle]=SETTLE_S [--no-drop-caches]=DROP=0 [--keep]=KEEP=1)
+parse_opts "$@"
 set_corpora
 check_runs
 check_connections
@@ -84,28 +62,11 @@ check_timeout
 
 # ------------------------------------------------------------ prerequisites
 
-missing=()
-command -v restic >/dev/null 2>&1 || missing+=(restic)
-command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
-command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
-[[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
-[[ -x /usr/bin/time ]] || missing+=(time)
-command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v diff >/dev/null 2>&1 || missing+=(diffutils)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-    die "missing Debian packages: ${missing[*]} (install them with: apt-get install -y ${missing[*]})"
-fi
+need_packages -u restic=restic ssh=openssh-client ssh-keygen=openssh-client /usr/sbin/sshd=openssh-server \
+    /usr/bin/time=time timeout=coreutils python3=python3 diff=diffutils
 [[ -f $SSHD_SH ]] || die "sshd harness not found: $SSHD_SH"
 
-BUILD=$(realpath -m -- "$BUILD")
-AGENT=$BUILD/geosnap-agent
-RESTORE=$BUILD/geosnap-restore
-[[ -x $AGENT ]] || die "$AGENT not found; build it: cmake --build $BUILD --target geosnap-agent"
-[[ -x $RESTORE ]] || die "$RESTORE not found; build it: cmake --build $BUILD --target geosnap-restore"
-"$RESTORE" keygen --help >/dev/null 2>&1 ||
-    die "$RESTORE has no working 'keygen' command; it is needed to make the keys"
+check_build "" "the keys"
 rhelp=$("$RESTORE" restore --help 2>&1) ||
     die "$RESTORE has no working 'restore' command: nothing to measure"
 HAVE_STATS=0
@@ -114,75 +75,30 @@ if [[ $rhelp == *--stats* ]]; then
 else
     note "geosnap-restore restore has no --stats: KDF and restore-only time and memory are n/a"
 fi
-HAVE_SHIP=1
-rc=0
-out=$("$AGENT" ship --help 2>&1) || rc=$?
-if [[ $rc -ne 0 && $out != *"geosnap-agent ship"* ]]; then
-    HAVE_SHIP=0
-    note "$AGENT has no 'ship' command: the geosnap SFTP restore is n/a"
-fi
+probe_ship ": the geosnap SFTP restore is n/a"
 
-WORK=$(realpath -m -- "$WORK")
-[[ -n $CORPUS_DIR ]] || CORPUS_DIR=$WORK/corpus
-CORPUS_DIR=$(realpath -m -- "$CORPUS_DIR")
-# paths go into an INI file, a URL and restic's sftp.command
+work_dirs
 for d in "$WORK" "$CORPUS_DIR"; do
-    [[ $d =~ ^/[A-Za-z0-9._/+-]+$ ]] ||
+    plain_path "$d" ||
         die "'$d': --work and --corpus-dir must be absolute paths of letters, digits and . _ / + - only"
 done
-export LC_ALL=C
-mkdir -p "$WORK" "$WORK/logs"
-rm -rf -- "$WORK/logs"/* "$WORK/measurements.jsonl" "$WORK/results.json"
+fresh_work
 
-# Keys and passphrase as in bench/run.sh: geosnap-restore keygen, made once
-# per work dir (again when the Argon2id cost asked for changes), the
-# passphrase in a 0600 file named by GEOSNAP_PASSPHRASE_FILE.  The read
-# key's cost is GEOSNAP_PWHASH (default moderate, the product default):
-# unsealing it is the KDF the restore pays once.
-PASSFILE=$WORK/passphrase
-KEYS=$WORK/keys
+# Keys and passphrase as in bench/run.sh (work_env, ensure_keys): made once
+# per work dir (the keys again when the Argon2id cost asked for changes).
+# The read key's cost is GEOSNAP_PWHASH (default moderate, the product
+# default): unsealing it is the KDF the restore pays once.
 PWHASH=${GEOSNAP_PWHASH:-moderate}
-umask 077
-[[ -s $PASSFILE ]] || printf 'geosnap-bench-passphrase\n' >"$PASSFILE"
-chmod 600 "$PASSFILE"
-umask 022
-unset GEOSNAP_CONFIG
-export GEOSNAP_PASSPHRASE_FILE=$PASSFILE
+work_env
 export GEOSNAP_PWHASH=$PWHASH
-export RESTIC_PASSWORD=geosnap-bench-passphrase
-
-MEAS=$WORK/measurements.jsonl
 FAILED=0
 
 # ------------------------------------------------------------------ helpers
 
 drop_caches_init "" "between timed commands"
 
-# run_timed LOG CMD...: sync and (unless --no-drop-caches) drop the page
-# cache, run CMD under /usr/bin/time -v and timeout with stdin from
-# /dev/null and all output in LOG.  Sets T_WALL (s, ns clock), T_CPU (user +
-# sys of CMD and its children), T_RSS (KiB, the largest process of CMD's
-# tree: the KDF child of geosnap-restore included), T_RC, T_LOAD and T_SCPU
-# (CPU seconds of sshd's sessions meanwhile).
-run_timed() {
-    local log=$1 tf t0 t1 c0
-    shift
-    tf=$log.time
-    rm -f -- "$tf"
-    drop_caches
-    c0=$(sshd_cpu)
-    read -r T_LOAD _ </proc/loadavg
-    t0=$(now_ns)
-    set +e
-    /usr/bin/time -v -o "$tf" timeout -k 30 "$TIMEOUT" "$@" </dev/null >"$log" 2>&1
-    T_RC=$?
-    set -e
-    t1=$(now_ns)
-    sshd_cpu_since "$c0"
-    T_WALL=$(wall_s "$t0" "$t1")
-    time_v_fields "$tf"
-    [[ $T_RC -ne 124 && $T_RC -ne 137 ]] || echo "bench: killed after --timeout $TIMEOUT s" >>"$log"
-}
+# run_timed LOG CMD...: lib.sh.  T_RSS is the largest process of CMD's
+# tree: the KDF child of geosnap-restore included.
 
 # gs_stats LOG: the fields of geosnap-restore's last "stats:" line in LOG as
 # stats_KEY=VALUE words (numbers only), or nothing.
@@ -213,43 +129,12 @@ if [[ -f $KEYS/$TENANT.write && -f $KEYS/$TENANT.read && $(cat "$KEYS/pwhash" 2>
     note "keys in $KEYS were made with another GEOSNAP_PWHASH: making new ones ($PWHASH)"
     rm -rf -- "$KEYS"
 fi
-if [[ ! -f $KEYS/$TENANT.write || ! -f $KEYS/$TENANT.read ]]; then
-    rm -rf -- "$KEYS"
-    "$RESTORE" keygen --tenant "$TENANT" --out "$KEYS" >"$WORK/logs/keygen.log" 2>&1 || {
-        cat "$WORK/logs/keygen.log" >&2
-        die "geosnap-restore keygen failed (log: $WORK/logs/keygen.log)"
-    }
-    echo "$PWHASH" >"$KEYS/pwhash"
-fi
+ensure_keys "$TENANT"
+[[ $KEYS_MADE -eq 0 ]] || echo "$PWHASH" >"$KEYS/pwhash"
 
-# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/sshd.sh
-. "$SSHD_SH"
-# The EXIT trap stops sshd (the harness adds its own only when the trap in
-# place does not name gs_sshd_stop) and, unless --keep, removes the
-# repositories, remote copies and restore targets; it runs without errexit.
-# shellcheck disable=SC2317  # invoked from the trap
-cleanup() {
-    set +e
-    gs_sshd_stop
-    rm -rf -- "$WORK/restore"
-    if [[ $KEEP -eq 0 ]]; then
-        rm -rf -- "$WORK/repos" "$WORK/remote" "$WORK/cache"
-    fi
-}
-# shellcheck disable=SC2154
-trap '_bench_rc=$?; set +e; gs_sshd_stop; cleanup; exit "$_bench_rc"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-rm -rf -- "$WORK/sshd" "$WORK/repos" "$WORK/remote" "$WORK/cache" "$WORK/restore"
-mkdir -p -- "$WORK/repos" "$WORK/remote" "$WORK/cache" "$WORK/restore"
-gs_sshd_start "$WORK/sshd" || die "the throwaway sshd did not start (log: $WORK/sshd/sshd.log)"
-note "sshd on 127.0.0.1:$GS_SSHD_PORT (pid $GS_SSHD_PID, user $GS_SSHD_USER)"
-KEY=$GS_SSHD_ID_ED25519
-SSH_OPTS=(-F /dev/null -i "$KEY" -o IdentitiesOnly=yes -o BatchMode=yes
-    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$GS_SSHD_KNOWN_HOSTS"
-    -o GlobalKnownHostsFile=/dev/null)
-SFTP_CMD="ssh -p $GS_SSHD_PORT ${SSH_OPTS[*]} $GS_SSHD_USER@127.0.0.1 -s sftp"
+# the sshd, and an EXIT trap that stops it, removes the restore targets
+# and, unless --keep, the repositories and remote copies
+sshd_up "$WORK/restore"
 
 # Per corpus C: SRC (the pristine corpus, only read), BASE (local
 # repositories and the geosnap config), REM (the remote copies, read over
@@ -304,26 +189,7 @@ setup_corpus() {
     # ship and restic's init need the remote's base directory
     mkdir -p -- "$BASE" "$REM/geosnap"
     read -r SRC_FILES SRC_BYTES < <(src_stats "$SRC")
-    cat >"$BASE/geosnap.ini" <<EOF
-[agent]
-region = eu-central
-repository = $BASE/geosnap
-state_dir = $BASE/geosnap-state
-
-[policy]
-allowed_regions = eu-central, eu-north
-
-[remote "bench"]
-url = sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$REM/geosnap
-identity = $KEY
-known_hosts = $GS_SSHD_KNOWN_HOSTS
-region = eu-north
-connections = $CONNECTIONS
-
-[tenant "$TENANT"]
-source = $SRC
-write_key = $KEYS/$TENANT.write
-EOF
+    write_config "$BASE/geosnap.ini" "$BASE/geosnap" "$BASE/geosnap-state" "$REM/geosnap"
     note "$c setup (not timed): $SRC_FILES files, $(awk -v b="$SRC_BYTES" 'BEGIN {printf "%.3f", b / 2^30}') GiB: geosnap backup + ship, restic backup local and over SFTP"
     setup_step "$c" geosnap-init geosnap-local geosnap-sftp -- "$AGENT" -c "$BASE/geosnap.ini" init
     [[ -n ${BROKEN[geosnap-local]} ]] ||
@@ -350,7 +216,7 @@ EOF
 # target compared with the corpus (diff -r, not timed).
 measure_one() {
     local run=$1 c=$2 tool=$3 log=$WORK/logs/run$1/$2-$3.log target=$WORK/restore/$3
-    local root status verified=false drc stats=() extra=()
+    local root status verified=false stats=() extra=()
     if [[ -n ${BROKEN[$tool]} ]]; then
         status=failed
         [[ ${BROKEN[$tool]} != na ]] || status=na
@@ -385,15 +251,11 @@ measure_one() {
         if [[ ! -d $root ]]; then
             status=failed
             note "$c run $run: $tool restored nothing at $root (log: $log)"
+        elif same_tree "$SRC" "$root" "$log.diff"; then
+            verified=true
         else
-            drc=0
-            diff -r --no-dereference -q -- "$SRC" "$root" >"$log.diff" 2>&1 || drc=$?
-            if [[ $drc -eq 0 ]]; then
-                verified=true
-            else
-                status=mismatch
-                note "$c run $run: $tool: the restored tree DIFFERS from $SRC ($(wc -l <"$log.diff") lines in $log.diff)"
-            fi
+            status=mismatch
+            note "$c run $run: $tool: the restored tree DIFFERS from $SRC ($(wc -l <"$log.diff") lines in $log.diff)"
         fi
     else
         status=failed
@@ -434,10 +296,7 @@ settle() {
     sleep "$SETTLE_S"
 }
 
-df_free=$(df -Pk -- "$WORK" | awk 'NR == 2 {print $4}')
-if [[ $df_free -lt $((12 * 1024 * 1024)) ]]; then
-    note "warning: only $((df_free / 1024 / 1024)) GiB free in $WORK; the mixed corpus needs about 12 GiB"
-fi
+warn_free 12
 
 : >"$MEAS"
 for c in "${CORPORA[@]}"; do
@@ -458,43 +317,16 @@ done
 
 # ------------------------------------------------------------------ results
 
-meta_json() {
-    python3 - "$@" <<'PY'
-import json, sys
-print(json.dumps(dict(a.split("=", 1) for a in sys.argv[1:])))
-PY
-}
-# the sources the build was made from, and their commit if a git checkout
-BUILD_SRC=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
-BUILD_HEAD="not a git checkout"
-if [[ -n $BUILD_SRC ]] && git -C "$BUILD_SRC" rev-parse --show-toplevel >/dev/null 2>&1; then
-    BUILD_HEAD=$(git -C "$BUILD_SRC" log -1 --format='%h %s')
-    [[ -z $(git -C "$BUILD_SRC" status --porcelain --untracked-files=no 2>/dev/null) ]] ||
-        BUILD_HEAD+=" (with uncommitted changes)"
-fi
-META=$(meta_json \
-    date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname)" nproc="$(nproc)" \
-    mem_kib="$(awk '/MemTotal/ {print $2}' /proc/meminfo)" \
-    geosnap_version="$("$RESTORE" --version 2>&1 | head -n 1)" build="$BUILD" \
-    build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)" \
-    source_dir="$BUILD_SRC" git_head="$BUILD_HEAD" \
-    restic_version="$(restic version 2>&1 | head -n 1)" ssh_version="$(ssh -V 2>&1)" \
+META=$(build_meta "$RESTORE" \
     runs="$RUNS" connections="$CONNECTIONS" drop_caches="$DROP_OK" have_stats="$HAVE_STATS" \
     have_ship="$HAVE_SHIP" pwhash="$PWHASH" corpus_dir="$CORPUS_DIR" sshd_port="$GS_SSHD_PORT")
 
-python3 - "$MEAS" "$WORK/results.json" "$META" <<'PY'
-import json
-import statistics
-import sys
-
-meas_path, results_path, meta = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+run_py "$MEAS" "$WORK/results.json" "$META" <<'PY'
+meas_path, results_path = sys.argv[1], sys.argv[2]
+meta = read_meta(sys.argv[3], (), ("have_stats", "have_ship"))
 rows = [json.loads(l) for l in open(meas_path) if l.strip()]
 corpus_info = {r["corpus"]: r for r in rows if r.get("type") == "corpus"}
 meas = [r for r in rows if "type" not in r]
-for k in ("nproc", "mem_kib", "runs", "connections", "sshd_port"):
-    meta[k] = int(meta[k])
-for k in ("drop_caches", "have_stats", "have_ship"):
-    meta[k] = meta[k] == "1"
 
 TOOLS = ["geosnap-local", "geosnap-sftp", "restic-local", "restic-sftp", "cp"]
 LABEL = {"geosnap-local": "geosnap-restore (local)",
@@ -503,11 +335,6 @@ LABEL = {"geosnap-local": "geosnap-restore (local)",
          "restic-sftp": "restic restore (SFTP)",
          "cp": "cp -a"}
 corpora = [c for c in ("mixed", "small") if c in corpus_info]
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def summarize(c, tool):
@@ -578,10 +405,8 @@ for c in corpora:
     t("geosnap peak RSS without KDF, local", g["restore_rss_MiB"], 64, False, " MiB")
     t("geosnap peak RSS without KDF, SFTP", gr["restore_rss_MiB"], 64, False, " MiB")
 
-with open(results_path, "w") as f:
-    json.dump({"meta": meta, "corpora": corpus_info, "summary": summary, "targets": targets,
-               "measurements": meas}, f, indent=2)
-    f.write("\n")
+write_results(results_path, {"meta": meta, "corpora": corpus_info, "summary": summary,
+                              "targets": targets, "measurements": meas})
 
 # ---- printing
 
@@ -593,12 +418,7 @@ def fmt(v, nd):
 def table(title, rows, cols):
     hdr = ["restore"] + [h for h, _ in cols]
     body = [[name] + [fn(s) for _, fn in cols] for name, s in rows]
-    w = [max(len(r[i]) for r in [hdr] + body) for i in range(len(hdr))]
-    print(f"\n{title}")
-    print("  ".join(h.ljust(w[0]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(hdr)))
-    print("  ".join("-" * x for x in w))
-    for r in body:
-        print("  ".join(v.ljust(w[0]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)))
+    print_table(title, hdr, body)
 
 
 def cell(s, key, nd):
@@ -611,20 +431,11 @@ def gcell(tool, key, nd):
     return lambda s: cell(s, key, nd) if s["_tool"].startswith("geosnap") else ""
 
 
-runs = meta["runs"]
-print(f"\ngeosnap restore benchmark  {meta['date']}  {meta['nproc']} cores  runs={runs}"
-      f"{' (medians)' if runs > 1 else ''}  page cache "
-      f"{'dropped before each timed command' if meta['drop_caches'] else 'NOT dropped'}")
-print(f"  {meta['geosnap_version']} ({meta['build_type'] or '?'} build of {meta['source_dir'] or '?'}: "
-      f"{meta['git_head']})")
+print_head("restore", meta)
 print(f"  {meta['restic_version']}; {meta['ssh_version']}")
 print(f"  sshd 127.0.0.1:{meta['sshd_port']}; geosnap connections = {meta['connections']}; "
       f"read key Argon2id cost {meta['pwhash']}; --stats {'given' if meta['have_stats'] else 'not supported: KDF columns n/a'}")
-loads = [m["load1"] for m in meas if "load1" in m]
-if loads:
-    print(f"  1-min load average before the timed commands: median {statistics.median(loads):.2f}, "
-          f"max {max(loads):.2f} (the tools alone bring it to about {meta['nproc']}; "
-          f"much more means other jobs share the machine)")
+print_loads(meas, meta["nproc"])
 
 for c in corpora:
     ci = corpus_info[c]

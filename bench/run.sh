@@ -7,20 +7,16 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$SCRIPT_DIR/lib.sh"
 MAKE_CORPUS=${MAKE_CORPUS:-$SCRIPT_DIR/../../shared/bench/make_corpus.py}
 TOOLS=(geosnap restic borg)
 NIGHTS=5
-MIXED_RANDOM_BYTES=$((220 << 20))   # make_corpus.py RANDOM_BUDGET, written last
-SMALL_FILES=200000                  # make_corpus.py small default count
 
 BUILD=/work/main/build
 WORK=/tmp/gsbench
 CORPUS=all
 RUNS=1
-CORPUS_DIR=
-DROP=1
 
 usage() {
     cat <<EOF
@@ -40,73 +36,36 @@ usage: bench/run.sh [--build DIR] [--work DIR] [--corpus mixed|small|all]
 EOF
 }
 
-while [[ $# -gt 0 ]]; do
-    case $1 in
-    --build) need_arg "$@"; BUILD=$2; shift 2 ;;
-    --work) need_arg "$@"; WORK=$2; shift 2 ;;
-    --corpus) need_arg "$@"; CORPUS=$2; shift 2 ;;
-    --runs) need_arg "$@"; RUNS=$2; shift 2 ;;
-    --corpus-dir) need_arg "$@"; CORPUS_DIR=$2; shift 2 ;;
-    --no-drop-caches) DROP=0; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
-    esac
-done
-
+declare -A OPTS=([--build]=BUILD [--work]=WORK [--corpus]=CORPUS [--runs]=RUNS
+    [--corpus-dir]=CORPUS_DIR [--no-drop-caches]=DROP=0)
+parse_opts "$@"
 set_corpora
 check_runs
 
 # ------------------------------------------------------------ prerequisites
 
-missing=()
-command -v restic >/dev/null 2>&1 || missing+=(restic)
-command -v borg >/dev/null 2>&1 || missing+=(borgbackup)
-[[ -x /usr/bin/time ]] || missing+=(time)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v diff >/dev/null 2>&1 || missing+=(diffutils)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    die "missing Debian packages: ${missing[*]} (install them with: apt-get install -y ${missing[*]})"
-fi
+need_packages restic=restic borg=borgbackup /usr/bin/time=time python3=python3 diff=diffutils
 [[ -f $MAKE_CORPUS ]] || die "corpus generator not found: $MAKE_CORPUS (set MAKE_CORPUS=PATH)"
 
-BUILD=$(realpath -m -- "$BUILD")
-AGENT=$BUILD/geosnap-agent
-RESTORE=$BUILD/geosnap-restore
-[[ -x $AGENT ]] || die "$AGENT not found; build it: cmake --build $BUILD --target geosnap-agent"
-[[ -x $RESTORE ]] || die "$RESTORE not found; the benchmark needs its keygen command to make the agent's write key (cmake --build $BUILD --target geosnap-restore)"
-"$RESTORE" keygen --help >/dev/null 2>&1 ||
-    die "$RESTORE has no working 'keygen' command; it is needed to make the agent's write key"
+check_build "the benchmark needs its keygen command to make the agent's write key" "the agent's write key"
 HAVE_GS_RESTORE=1
 if ! "$RESTORE" restore --help >/dev/null 2>&1; then
     HAVE_GS_RESTORE=0
     note "$RESTORE has no 'restore' command yet: geosnap restore reported as n/a"
 fi
 
-WORK=$(realpath -m -- "$WORK")
-[[ -n $CORPUS_DIR ]] || CORPUS_DIR=$WORK/corpus
-CORPUS_DIR=$(realpath -m -- "$CORPUS_DIR")
+work_dirs
 mkdir -p "$WORK" "$WORK/logs"
 
-# Everything the tools need in their environment; nothing reads ~/.cache or
-# ~/.config outside WORK.
-PASSFILE=$WORK/passphrase
-KEYS=$WORK/keys
-umask 077
-[[ -s $PASSFILE ]] || printf 'geosnap-bench-passphrase\n' >"$PASSFILE"
-chmod 600 "$PASSFILE"
-umask 022
-unset GEOSNAP_CONFIG
-export GEOSNAP_PASSPHRASE_FILE=$PASSFILE
-export RESTIC_PASSWORD=geosnap-bench-passphrase
+# Everything the tools need in their environment (work_env and borg's);
+# nothing reads ~/.cache or ~/.config outside WORK.
+work_env
 export BORG_PASSPHRASE=geosnap-bench-passphrase
 export BORG_BASE_DIR=$WORK/cache/borg
 export BORG_DISPLAY_PASSPHRASE=no
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 RESTIC_CACHE=$WORK/cache/restic
-
-MEAS=$WORK/measurements.jsonl
-RESULTS=$WORK/results.json
 FAILED=0
 
 # ------------------------------------------------------------------ helpers
@@ -114,27 +73,6 @@ FAILED=0
 drop_caches_init "between phases" "between phases"
 
 repo_bytes() { du -sb -- "$1" | cut -f1; }
-
-# run_timed LOG CWD CMD...: drop the page cache, run CMD under
-# /usr/bin/time -v in CWD with stdin from /dev/null and all output in LOG.
-# Sets T_WALL (seconds, ns clock), T_TWALL (seconds, time -v), T_RSS (KiB),
-# T_RC (exit status of CMD), T_LOAD (1-minute load average just before).
-run_timed() {
-    local log=$1 cwd=$2 tf t0 t1
-    shift 2
-    tf=$log.time
-    rm -f -- "$tf"
-    drop_caches
-    read -r T_LOAD _ </proc/loadavg
-    t0=$(now_ns)
-    set +e
-    (cd -- "$cwd" && exec /usr/bin/time -v -o "$tf" "$@") </dev/null >"$log" 2>&1
-    T_RC=$?
-    set -e
-    t1=$(now_ns)
-    T_WALL=$(wall_s "$t0" "$t1")
-    time_v_fields "$tf"
-}
 
 # Exit statuses each tool uses for "finished, with warnings".
 warn_rc() {
@@ -171,13 +109,7 @@ setup_corpus() {
         SRC[$c]=$CORPUS_DIR/$c
     fi
 
-    if [[ ! -f $KEYS/bench.write || ! -f $KEYS/bench.read ]]; then
-        rm -rf -- "$KEYS"
-        "$RESTORE" keygen --tenant bench --out "$KEYS" >"$WORK/logs/keygen.log" 2>&1 || {
-            cat "$WORK/logs/keygen.log" >&2
-            die "geosnap-restore keygen failed (log: $WORK/logs/keygen.log)"
-        }
-    fi
+    ensure_keys "$TENANT"
     cat >"$base/geosnap.ini" <<EOF
 [agent]
 region = eu-central
@@ -239,7 +171,8 @@ backup_phase() {
         fi
         log=$WORK/logs/run$run/$c-$tool-$phase.log
         tool_cmd "$tool" "$c" "$phase" backup
-        run_timed "$log" "$WORK" "${CMD[@]}"
+        drop_caches
+        timed "$log" "$WORK" "${CMD[@]}"
         if [[ $T_RC -eq 0 ]]; then
             status=ok
         elif warn_rc "$tool" "$T_RC"; then
@@ -266,7 +199,7 @@ backup_phase() {
 # restore_phase RUN C: each tool restores its latest snapshot; the result is
 # compared with SRC[C] by diff -r.
 restore_phase() {
-    local run=$1 c=$2 tool log target root status verified nf nb drc
+    local run=$1 c=$2 tool log target root status verified nf nb
     read -r nf nb < <(src_stats "${SRC[$c]}")
     for tool in "${TOOLS[@]}"; do
         if [[ -n ${BROKEN[$c.$tool]} ]]; then
@@ -282,7 +215,8 @@ restore_phase() {
         rm -rf -- "$target"
         mkdir -p -- "$target"
         tool_cmd "$tool" "$c" restore restore "$target"
-        run_timed "$log" "$target" "${CMD[@]}"
+        drop_caches
+        timed "$log" "$target" "${CMD[@]}"
         case $tool in
         geosnap) root=$target ;;        # the source's content, at the top
         *) root=$target${SRC[$c]} ;;    # the source's absolute path below it
@@ -294,16 +228,12 @@ restore_phase() {
         elif [[ ! -d $root ]]; then
             status=failed
             note "run $run $c restore: $tool restored nothing at $root (log: $log)"
+        elif same_tree "${SRC[$c]}" "$root" "$log.diff"; then
+            status=ok
+            verified=true
         else
-            drc=0
-            diff -r --no-dereference -q -- "${SRC[$c]}" "$root" >"$log.diff" 2>&1 || drc=$?
-            if [[ $drc -eq 0 ]]; then
-                status=ok
-                verified=true
-            else
-                status=failed
-                note "run $run $c restore: $tool restore DIFFERS from the source ($(wc -l <"$log.diff") lines in $log.diff)"
-            fi
+            status=failed
+            note "run $run $c restore: $tool restore DIFFERS from the source ($(wc -l <"$log.diff") lines in $log.diff)"
         fi
         [[ $status == ok ]] || FAILED=1
         emit type=measure run="$run" corpus="$c" tool="$tool" phase=restore action=restore \
@@ -332,10 +262,7 @@ for c in "${CORPORA[@]}"; do
     ensure_corpus "$c"
 done
 
-df_free=$(df -Pk -- "$WORK" | awk 'NR == 2 {print $4}')
-if [[ $df_free -lt $((16 * 1024 * 1024)) ]]; then
-    note "warning: only $((df_free / 1024 / 1024)) GiB free in $WORK; the mixed corpus needs about 16 GiB"
-fi
+warn_free 16
 
 : >"$MEAS"
 emit type=meta date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname)" \
@@ -365,11 +292,7 @@ done
 
 # -------------------------------------------------------------------- table
 
-python3 - "$MEAS" "$RESULTS" "$NIGHTS" <<'PY'
-import json
-import statistics
-import sys
-
+run_py "$MEAS" "$RESULTS" "$NIGHTS" <<'PY'
 meas_path, results_path, nights = sys.argv[1], sys.argv[2], int(sys.argv[3])
 TOOLS = ["geosnap", "restic", "borg"]
 OTHERS = ["restic", "borg"]
@@ -381,11 +304,6 @@ meas = [r for r in rows if r["type"] == "measure"]
 mutations = [r for r in rows if r["type"] == "mutate"]
 corpora = [c for c in ("mixed", "small") if any(m["corpus"] == c for m in meas)]
 runs = sorted({m["run"] for m in meas})
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def get(c, tool, phase, run):
@@ -506,10 +424,8 @@ for c in corpora:
     target("peak RSS of backup <= restic", c, "rss_MiB_backup", 1.0, le)
 target("peak RSS of restore <= restic", "mixed", "rss_MiB_restore", 1.0, le)
 
-json.dump({"meta": meta, "summary": summary, "targets": targets,
-           "mutations": mutations, "measurements": meas},
-          open(results_path, "w"), indent=2, sort_keys=False)
-open(results_path, "a").write("\n")
+write_results(results_path, {"meta": meta, "summary": summary, "targets": targets,
+                              "mutations": mutations, "measurements": meas})
 
 # ---- printing
 
@@ -543,12 +459,7 @@ def table(title, c, cols):
         body.append(line)
     for o in OTHERS:
         body.append([f"geosnap/{o}"] + [fmt_ratio(c, key, o) for _, key, _ in cols])
-    w = [max(len(r[i]) for r in [hdr] + body) for i in range(len(hdr))]
-    print(f"\n{title}")
-    print("  ".join(h.ljust(w[0]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(hdr)))
-    print("  ".join("-" * x for x in w))
-    for r in body:
-        print("  ".join(v.ljust(w[0]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)))
+    print_table(title, hdr, body)
 
 
 print(f"\ngeosnap benchmark  {meta.get('date', '')}  {meta.get('nproc', '?')} cores  "

@@ -9,22 +9,13 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-TOP=$(cd "$SCRIPT_DIR/.." && pwd -P)
-# shellcheck source=lib.sh
-. "$SCRIPT_DIR/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SCRIPT_DIR/lib.sh" # TOP, SSHD_SH, TENANT and shared option defaults
 MAKE_CORPUS=${MAKE_CORPUS:-$TOP/../shared/bench/make_corpus.py}
-SSHD_SH=$TOP/tests/lib/sshd.sh
-MIXED_RANDOM_BYTES=$((220 << 20)) # make_corpus.py RANDOM_BUDGET, written last
-TENANT=bench
 
 BUILD=$TOP/build
 WORK=/tmp/gsbench-ship
 RUNS=3
-CORPUS_DIR=
-CONNECTIONS=2
-DROP=1
-TIMEOUT=3600
-KEEP=0
 
 usage() {
     cat <<EOF
@@ -47,120 +38,37 @@ usage: bench/ship.sh [--build DIR] [--work DIR] [--runs N] [--corpus-dir DIR]
 EOF
 }
 
-while [[ $# -gt 0 ]]; do
-    case $1 in
-    --build) need_arg "$@"; BUILD=$2; shift 2 ;;
-    --work) need_arg "$@"; WORK=$2; shift 2 ;;
-    --runs) need_arg "$@"; RUNS=$2; shift 2 ;;
-    --corpus-dir) need_arg "$@"; CORPUS_DIR=$2; shift 2 ;;
-    --connections) need_arg "$@"; CONNECTIONS=$2; shift 2 ;;
-    --timeout) need_arg "$@"; TIMEOUT=$2; shift 2 ;;
-    --no-drop-caches) DROP=0; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
-    esac
-done
+declare -A OPTS=([--build]=BUILD [--work]=WORK [--runs]=RUNS [--corpus-dir]=CORPUS_DIR
+    [--connections]=CONNECTIONS [--timeout]=TIMEOUT [--no-drop-caches]=DROP=0 [--keep]=KEEP=1)
+parse_opts "$@"
 check_runs
 check_connections
 check_timeout
 
 # ------------------------------------------------------------ prerequisites
 
-missing=()
-command -v restic >/dev/null 2>&1 || missing+=(restic)
-command -v sftp >/dev/null 2>&1 || missing+=(openssh-client)
-command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
-[[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
-[[ -x /usr/bin/time ]] || missing+=(time)
-command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-    die "missing Debian packages: ${missing[*]} (install them with: apt-get install -y ${missing[*]})"
-fi
+need_packages -u restic=restic sftp=openssh-client ssh-keygen=openssh-client \
+    /usr/sbin/sshd=openssh-server /usr/bin/time=time timeout=coreutils python3=python3
 [[ -f $MAKE_CORPUS ]] || die "corpus generator not found: $MAKE_CORPUS (set MAKE_CORPUS=PATH)"
 [[ -f $SSHD_SH ]] || die "sshd harness not found: $SSHD_SH"
 
-BUILD=$(realpath -m -- "$BUILD")
-AGENT=$BUILD/geosnap-agent
-RESTORE=$BUILD/geosnap-restore
-[[ -x $AGENT ]] || die "$AGENT not found; build it: cmake --build $BUILD --target geosnap-agent"
-[[ -x $RESTORE ]] || die "$RESTORE not found; its keygen command makes the agent's write key (cmake --build $BUILD --target geosnap-restore)"
-"$RESTORE" keygen --help >/dev/null 2>&1 ||
-    die "$RESTORE has no working 'keygen' command; it is needed to make the agent's write key"
-HAVE_SHIP=1
-rc=0
-out=$("$AGENT" ship --help 2>&1) || rc=$?
-if [[ $rc -ne 0 && $out != *"geosnap-agent ship"* ]]; then
-    HAVE_SHIP=0
-    note "$AGENT has no 'ship' command yet: the geosnap columns are n/a"
-fi
+check_build "its keygen command makes the agent's write key" "the agent's write key"
+probe_ship " yet: the geosnap columns are n/a"
 
-WORK=$(realpath -m -- "$WORK")
-[[ -n $CORPUS_DIR ]] || CORPUS_DIR=$WORK/corpus
-CORPUS_DIR=$(realpath -m -- "$CORPUS_DIR")
-# paths go into an INI file, an sftp batch file and a URL
-[[ $WORK =~ ^/[A-Za-z0-9._/+-]+$ ]] ||
+work_dirs
+plain_path "$WORK" ||
     die "--work must be an absolute path of letters, digits and . _ / + - only, not '$WORK'"
-export LC_ALL=C
-mkdir -p "$WORK" "$WORK/logs"
-rm -rf -- "$WORK/logs"/* "$WORK/measurements.jsonl" "$WORK/results.json"
+fresh_work
 
-PASSFILE=$WORK/passphrase
-KEYS=$WORK/keys
-umask 077
-[[ -s $PASSFILE ]] || printf 'geosnap-bench-passphrase\n' >"$PASSFILE"
-chmod 600 "$PASSFILE"
-umask 022
-unset GEOSNAP_CONFIG
-export GEOSNAP_PASSPHRASE_FILE=$PASSFILE
+work_env
 export GEOSNAP_PWHASH=interactive # sets the read key's cost; nothing here unseals it
-export RESTIC_PASSWORD=geosnap-bench-passphrase
 RESTIC_CACHE=$WORK/cache/restic
-
-MEAS=$WORK/measurements.jsonl
-RESULTS=$WORK/results.json
 FAILED=0
 
 # ------------------------------------------------------------------ helpers
 
 drop_caches_init "" ""
-
-# run_timed LOG [--warm] CMD...: unless --warm, sync and drop the page cache
-# first; run CMD under /usr/bin/time -v and timeout with stdin from
-# /dev/null and all output in LOG.  Sets T_WALL (s, ns clock), T_CPU (user +
-# sys s of CMD and its children), T_RSS (KiB), T_RC, T_LOAD, T_CIPHERS (the
-# ciphers sshd negotiated meanwhile), T_SCPU (CPU seconds of sshd's
-# sessions meanwhile).
-run_timed() {
-    local log=$1 tf t0 t1 off c0
-    shift
-    if [[ $1 == --warm ]]; then
-        shift
-    else
-        drop_caches
-    fi
-    tf=$log.time
-    rm -f -- "$tf"
-    off=$(stat -c %s -- "$GS_SSHD_LOG")
-    c0=$(sshd_cpu)
-    read -r T_LOAD _ </proc/loadavg
-    t0=$(now_ns)
-    set +e
-    /usr/bin/time -v -o "$tf" timeout -k 30 "$TIMEOUT" "$@" </dev/null >"$log" 2>&1
-    T_RC=$?
-    set -e
-    t1=$(now_ns)
-    sshd_cpu_since "$c0"
-    T_WALL=$(wall_s "$t0" "$t1")
-    time_v_fields "$tf"
-    [[ $T_RC -ne 124 && $T_RC -ne 137 ]] || echo "bench: killed after --timeout $TIMEOUT s" >>"$log"
-    # "debug1: kex: client->server cipher: C MAC: M compression: none"
-    T_CIPHERS=$(tail -c +"$((off + 1))" -- "$GS_SSHD_LOG" |
-        sed -n 's/.*kex: client->server cipher: \([^ ]*\) MAC: \([^ ]*\).*/\1 \2/p' |
-        sed 's/ <implicit>$//; s/ /+/' | sort -u | paste -sd, -)
-}
+# run_timed (the sshd's CPU and ciphers too): lib.sh
 
 # objects DIR: "PATH SIZE" of each repository object below DIR (the config,
 # packs, index segments and snapshots of every tenant; no lock, no
@@ -211,64 +119,13 @@ ensure_corpus mixed
 SRC=$CORPUS_DIR/mixed
 read -r SRC_FILES SRC_BYTES < <(src_stats "$SRC")
 
-if [[ ! -f $KEYS/$TENANT.write || ! -f $KEYS/$TENANT.read ]]; then
-    rm -rf -- "$KEYS"
-    "$RESTORE" keygen --tenant "$TENANT" --out "$KEYS" >"$WORK/logs/keygen.log" 2>&1 || {
-        cat "$WORK/logs/keygen.log" >&2
-        die "geosnap-restore keygen failed (log: $WORK/logs/keygen.log)"
-    }
-fi
+ensure_keys "$TENANT"
 
-# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/sshd.sh
-. "$SSHD_SH"
-# The EXIT trap stops sshd (the harness adds its own only when the trap in
-# place does not name gs_sshd_stop) and, unless --keep, removes the
-# repositories and remote copies; it runs without errexit.
-# shellcheck disable=SC2317  # invoked from the trap
-cleanup() {
-    set +e
-    gs_sshd_stop
-    if [[ $KEEP -eq 0 ]]; then
-        rm -rf -- "$WORK/repos" "$WORK/remote" "$WORK/cache"
-    fi
-}
-# shellcheck disable=SC2154
-trap '_bench_rc=$?; set +e; gs_sshd_stop; cleanup; exit "$_bench_rc"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-rm -rf -- "$WORK/sshd" "$WORK/repos" "$WORK/remote" "$WORK/cache"
-mkdir -p -- "$WORK/repos" "$WORK/remote" "$WORK/cache"
-gs_sshd_start "$WORK/sshd" || die "the throwaway sshd did not start (log: $WORK/sshd/sshd.log)"
-note "sshd on 127.0.0.1:$GS_SSHD_PORT (pid $GS_SSHD_PID, user $GS_SSHD_USER)"
-KEY=$GS_SSHD_ID_ED25519
-SSH_OPTS=(-F /dev/null -i "$KEY" -o IdentitiesOnly=yes -o BatchMode=yes
-    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$GS_SSHD_KNOWN_HOSTS"
-    -o GlobalKnownHostsFile=/dev/null)
-
-# write_config FILE REPO STATE REMOTE_DIR
-write_config() {
-    cat >"$1" <<EOF
-[agent]
-region = eu-central
-repository = $2
-state_dir = $3
-
-[policy]
-allowed_regions = eu-central, eu-north
-
-[remote "bench"]
-url = sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$4
-identity = $KEY
-known_hosts = $GS_SSHD_KNOWN_HOSTS
-region = eu-north
-connections = $CONNECTIONS
-
-[tenant "$TENANT"]
-source = $SRC
-write_key = $KEYS/$TENANT.write
-EOF
-}
+# the sshd, and an EXIT trap that stops it and, unless --keep, removes the
+# repositories and remote copies (no scratch directories here);
+# write_config: lib.sh
+# shellcheck disable=SC2119
+sshd_up
 
 # The repository whose objects measurement 1 moves: one backup of the
 # corpus, made once (not timed).
@@ -426,9 +283,8 @@ e2e_one() {
         ;;
     restic)
         mkdir -p -- "$RESTIC_CACHE"
-        local sftp_cmd="ssh -p $GS_SSHD_PORT ${SSH_OPTS[*]} $GS_SSHD_USER@127.0.0.1 -s sftp"
         local repo=sftp:$GS_SSHD_USER@127.0.0.1:$rem
-        R=(restic -r "$repo" -o sftp.command="$sftp_cmd" --cache-dir "$RESTIC_CACHE")
+        R=(restic -r "$repo" -o sftp.command="$SFTP_CMD" --cache-dir "$RESTIC_CACHE")
         rc=0
         "${R[@]}" init --repository-version 2 </dev/null >"$log-init.log" 2>&1 || rc=$?
         if [[ $rc -ne 0 ]]; then
@@ -470,49 +326,17 @@ done
 
 # ------------------------------------------------------------------ results
 
-meta_json() {
-    python3 - "$@" <<'PY'
-import json, sys
-print(json.dumps(dict(a.split("=", 1) for a in sys.argv[1:])))
-PY
-}
-# the sources the build was made from, and their commit if a git checkout
-BUILD_SRC=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
-BUILD_HEAD="not a git checkout"
-if [[ -n $BUILD_SRC ]] && git -C "$BUILD_SRC" rev-parse --show-toplevel >/dev/null 2>&1; then
-    BUILD_HEAD=$(git -C "$BUILD_SRC" log -1 --format='%h %s')
-    [[ -z $(git -C "$BUILD_SRC" status --porcelain --untracked-files=no 2>/dev/null) ]] ||
-        BUILD_HEAD+=" (with uncommitted changes)"
-fi
-META=$(meta_json \
-    date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname)" nproc="$(nproc)" \
-    mem_kib="$(awk '/MemTotal/ {print $2}' /proc/meminfo)" \
-    geosnap_version="$("$AGENT" --version 2>&1 | head -n 1)" build="$BUILD" \
-    build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)" \
-    source_dir="$BUILD_SRC" git_head="$BUILD_HEAD" \
-    restic_version="$(restic version 2>&1 | head -n 1)" ssh_version="$(ssh -V 2>&1)" \
+META=$(build_meta "$AGENT" \
     libssh2_version="$(dpkg-query -W -f='${Version}' libssh2-1 2>/dev/null || echo '?')" \
     runs="$RUNS" connections="$CONNECTIONS" drop_caches="$DROP_OK" have_ship="$HAVE_SHIP" \
     corpus="$SRC" corpus_files="$SRC_FILES" corpus_bytes="$SRC_BYTES" \
     ship_files="$SHIP_FILES" ship_bytes="$SHIP_BYTES" sshd_port="$GS_SSHD_PORT")
 
-python3 - "$MEAS" "$RESULTS" "$META" <<'PY'
-import json
-import statistics
-import sys
-
-meas_path, results_path, meta = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+run_py "$MEAS" "$RESULTS" "$META" <<'PY'
+meas_path, results_path = sys.argv[1], sys.argv[2]
+meta = read_meta(sys.argv[3], ("corpus_files", "corpus_bytes", "ship_files", "ship_bytes"),
+                 ("have_ship",))
 meas = [json.loads(l) for l in open(meas_path) if l.strip()]
-for k in ("nproc", "mem_kib", "runs", "connections", "corpus_files", "corpus_bytes",
-          "ship_files", "ship_bytes", "sshd_port"):
-    meta[k] = int(meta[k])
-for k in ("drop_caches", "have_ship"):
-    meta[k] = meta[k] == "1"
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def summarize(bench, tool, nbytes_key):
@@ -576,10 +400,8 @@ for name, key, need in (("ship throughput >= 0.8x OpenSSH sftp put", "ship_MBps_
     targets.append({"target": name, "ratio": key, "value": r, "need": need,
                     "pass": None if r is None else r >= need})
 
-with open(results_path, "w") as f:
-    json.dump({"meta": meta, "summary": summary, "targets": targets, "measurements": meas},
-              f, indent=2)
-    f.write("\n")
+write_results(results_path, {"meta": meta, "summary": summary, "targets": targets,
+                              "measurements": meas})
 
 
 def fmt(v, nd):
@@ -589,12 +411,7 @@ def fmt(v, nd):
 def table(title, rows, cols):
     hdr = ["tool"] + [c[0] for c in cols]
     body = [[name] + [c[1](s) for c in cols] for name, s in rows]
-    w = [max(len(r[i]) for r in [hdr] + body) for i in range(len(hdr))]
-    print(f"\n{title}")
-    print("  ".join(h.ljust(w[0]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(hdr)))
-    print("  ".join("-" * x for x in w))
-    for r in body:
-        print("  ".join(v.ljust(w[0]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)))
+    print_table(title, hdr, body)
 
 
 def cell(s, key, nd):
@@ -603,20 +420,11 @@ def cell(s, key, nd):
     return fmt(s.get(key), nd)
 
 
-runs = meta["runs"]
-print(f"\ngeosnap ship benchmark  {meta['date']}  {meta['nproc']} cores  runs={runs}"
-      f"{' (medians)' if runs > 1 else ''}  page cache "
-      f"{'dropped before each timed command' if meta['drop_caches'] else 'NOT dropped'}")
-print(f"  {meta['geosnap_version']} ({meta['build_type'] or '?'} build of {meta['source_dir'] or '?'}: "
-      f"{meta['git_head']})")
+print_head("ship", meta)
 print(f"  "
       f"{meta['restic_version']}; {meta['ssh_version']}; libssh2 {meta['libssh2_version']}")
 print(f"  sshd 127.0.0.1:{meta['sshd_port']}; geosnap connections = {meta['connections']}")
-loads = [m["load1"] for m in meas if "load1" in m]
-if loads:
-    print(f"  1-min load average before the timed commands: median {statistics.median(loads):.2f}, "
-          f"max {max(loads):.2f} (the tools alone bring it to about {meta['nproc']}; "
-          f"much more means other jobs share the machine)")
+print_loads(meas, meta["nproc"])
 
 cols = [("MB/s", lambda s: cell(s, "MBps", 1)), ("seconds", lambda s: cell(s, "seconds", 2)),
         ("client CPU s", lambda s: cell(s, "cpu_s", 2)), ("sshd CPU s", lambda s: cell(s, "sshd_cpu_s", 2)),
