@@ -75,6 +75,7 @@
 #define LOST (-2)
 
 struct file_sftp;
+union sftp_mem;
 
 struct tp_sftp {
 	struct gs_transport base;
@@ -92,6 +93,10 @@ struct tp_sftp {
 	struct file_sftp *files;
 	char why[1024]; /* why the last connection attempt failed or died */
 	int why_kind;
+	/* Every block libssh2 holds for this transport's session (sftp_conn.c,
+	 * "Memory"), freed when the session is: libssh2 1.10 never frees an
+	 * SFTP handle whose close the dead server did not acknowledge. */
+	union sftp_mem *mem;
 };
 
 struct file_sftp {
