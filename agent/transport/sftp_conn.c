@@ -14,8 +14,6 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,102 +390,6 @@ current_user(char *buf, size_t len)
 }
 
 /*
- * Memory.  libssh2 (1.10, Debian 12) frees an SFTP handle only once the
- * server has acknowledged its close, so a handle open when the connection
- * dies stays allocated, with its read-ahead buffers, for good: a restore
- * that reconnects often would grow without bound (and LeakSanitizer says
- * so).  Each session therefore allocates through these functions, which
- * keep every block on a list in its transport; when the session is freed,
- * whatever libssh2 left on the list is freed too (mem_sweep).  A transport
- * belongs to one thread at a time, so the list needs no lock.
- */
-union sftp_mem {
-	struct {
-		union sftp_mem *prev, *next;
-	} l;
-	max_align_t align; /* what follows is aligned as malloc's is */
-};
-
-static void
-mem_link(struct tp_sftp *t, union sftp_mem *m)
-{
-	m->l.prev = NULL;
-	m->l.next = t->mem;
-	if (t->mem != NULL)
-		t->mem->l.prev = m;
-	t->mem = m;
-}
-
-static void
-mem_unlink(struct tp_sftp *t, union sftp_mem *m)
-{
-	if (m->l.prev != NULL)
-		m->l.prev->l.next = m->l.next;
-	else
-		t->mem = m->l.next;
-	if (m->l.next != NULL)
-		m->l.next->l.prev = m->l.prev;
-}
-
-/* libssh2's allocator hooks; *abstract is the session's transport. */
-static void *
-mem_alloc(size_t n, void **abstract)
-{
-	struct tp_sftp *t = *abstract;
-	union sftp_mem *m;
-
-	if (n > SIZE_MAX - sizeof(*m) || (m = malloc(sizeof(*m) + n)) == NULL)
-		return NULL;
-	mem_link(t, m);
-	return m + 1;
-}
-
-static void
-mem_free(void *p, void **abstract)
-{
-	struct tp_sftp *t = *abstract; /* read first: p may be the session */
-	union sftp_mem *m;
-
-	if (p == NULL)
-		return;
-	m = (union sftp_mem *)p - 1;
-	mem_unlink(t, m);
-	free(m);
-}
-
-static void *
-mem_realloc(void *p, size_t n, void **abstract)
-{
-	struct tp_sftp *t = *abstract;
-	union sftp_mem *m, *nm;
-
-	if (p == NULL)
-		return mem_alloc(n, abstract);
-	if (n > SIZE_MAX - sizeof(*m))
-		return NULL;
-	m = (union sftp_mem *)p - 1;
-	mem_unlink(t, m);
-	if ((nm = realloc(m, sizeof(*m) + n)) == NULL) {
-		mem_link(t, m);
-		return NULL;
-	}
-	mem_link(t, nm);
-	return nm + 1;
-}
-
-/* mem_sweep(t): after libssh2_session_free(), free what it left behind. */
-static void
-mem_sweep(struct tp_sftp *t)
-{
-	union sftp_mem *m;
-
-	while ((m = t->mem) != NULL) {
-		t->mem = m->l.next;
-		free(m);
-	}
-}
-
-/*
  * gs_tp_sftp_drop(t, dead): tear the session down.  dead: the connection is broken,
  * so shut the socket first and every libssh2 call below fails at once
  * instead of waiting for a timeout; else say goodbye.  Handles of open
@@ -512,7 +414,7 @@ gs_tp_sftp_drop(struct tp_sftp *t, int dead)
 	if (!dead)
 		libssh2_session_disconnect(t->sess, "geosnap: done");
 	libssh2_session_free(t->sess);
-	mem_sweep(t);
+	gs_tp_sftp_mem_sweep(t);
 	close(t->sock);
 	t->sftp = NULL;
 	t->sess = NULL;
@@ -546,8 +448,9 @@ connect_once(struct tp_sftp *t, int first)
 		return -1;
 	if ((t->sock = tcp_connect(t)) < 0)
 		return -1;
-	if ((t->sess = libssh2_session_init_ex(mem_alloc, mem_free, mem_realloc, t)) == NULL) {
-		mem_sweep(t);
+	if ((t->sess = libssh2_session_init_ex(gs_tp_sftp_mem_alloc, gs_tp_sftp_mem_free,
+	                                       gs_tp_sftp_mem_realloc, t)) == NULL) {
+		gs_tp_sftp_mem_sweep(t);
 		gs_tp_sftp_why(t, GS_TP_ERR_IO, "libssh2_session_init failed");
 		goto err0;
 	}
@@ -657,7 +560,7 @@ err2:
 	gs_tp_kh_free(kh);
 err1:
 	libssh2_session_free(t->sess);
-	mem_sweep(t);
+	gs_tp_sftp_mem_sweep(t);
 	t->sess = NULL;
 err0:
 	close(t->sock);

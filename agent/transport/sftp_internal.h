@@ -93,9 +93,9 @@ struct tp_sftp {
 	struct file_sftp *files;
 	char why[1024]; /* why the last connection attempt failed or died */
 	int why_kind;
-	/* Every block libssh2 holds for this transport's session (sftp_conn.c,
-	 * "Memory"), freed when the session is: libssh2 1.10 never frees an
-	 * SFTP handle whose close the dead server did not acknowledge. */
+	/* Every block libssh2 holds for this transport's session (sftp_mem.c),
+	 * freed when the session is: libssh2 1.10 never frees an SFTP handle
+	 * whose close the dead server did not acknowledge. */
 	union sftp_mem *mem;
 };
 
@@ -110,6 +110,18 @@ struct file_sftp {
 };
 
 extern const struct gs_tp_ops gs_tp_sftp_ops;
+
+/* ---- sftp_mem.c: the sessions' allocator ---- */
+/* gs_tp_sftp_mem_alloc(n, abstract): libssh2's malloc; *abstract is the
+ * session's transport, whose list keeps the block. */
+void *gs_tp_sftp_mem_alloc(size_t n, void **abstract);
+/* gs_tp_sftp_mem_free(p, abstract): libssh2's free. */
+void gs_tp_sftp_mem_free(void *p, void **abstract);
+/* gs_tp_sftp_mem_realloc(p, n, abstract): libssh2's realloc. */
+void *gs_tp_sftp_mem_realloc(void *p, size_t n, void **abstract);
+/* gs_tp_sftp_mem_sweep(t): after libssh2_session_free(), free what it left
+ * behind. */
+void gs_tp_sftp_mem_sweep(struct tp_sftp *t);
 
 /* ---- sftp_conn.c ---- */
 
