@@ -56,8 +56,10 @@ int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
 /* ---- steps (steps.c) -------------------------------------------------- */
 
 struct gs_step;
-/* agent_record_step(o, s): s into the status table and the audit log; 0, or
- * -1 (warned) when either could not be written. */
+/* agent_record_step(o, s): s into the status table and the audit log.
+ * The exit status this adds to the step's (warned): 0; GS_EXIT_PROBLEM
+ * when the audit log could not be appended to or was found damaged (the
+ * run goes on); GS_EXIT_FAIL when the status table could not be written. */
 int agent_record_step(struct agent_opts *o, const struct gs_step *s);
 
 /* agent_write_metrics(o): the metrics file from the status table, when

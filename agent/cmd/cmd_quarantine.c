@@ -58,6 +58,7 @@ static int
 on_copy(struct agent_opts *o, struct gs_transport *tp, const char *where, const char *tenant,
         struct obj *v, size_t n)
 {
+	struct gs_audit_conf ac;
 	int rc = GS_EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
@@ -79,8 +80,9 @@ on_copy(struct agent_opts *o, struct gs_transport *tp, const char *where, const 
 			s.object = from;
 			s.to = to;
 			s.reason = "named by geosnap-restore check as forged or damaged";
-			if (gs_audit_append(o->cfg->audit_log, o->cfg->host, &s))
-				rc = agent_worst(rc, GS_EXIT_FAIL);
+			gs_audit_conf_of(o->cfg, &ac);
+			if (gs_audit_append(&ac, &s) != 0)
+				rc = agent_worst(rc, GS_EXIT_PROBLEM);
 		} else {
 			rc = agent_worst(rc, GS_EXIT_FAIL);
 		}

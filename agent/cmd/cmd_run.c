@@ -109,8 +109,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	s.duration_ns = gs_mono_ns() - t0;
 	if (rc != GS_EXIT_OK)
 		s.message = "see the step records of this run";
-	if (agent_record_step(o, &s))
-		rc = agent_worst(rc, GS_EXIT_FAIL);
+	rc = agent_worst(rc, agent_record_step(o, &s));
 	if (agent_write_metrics(o))
 		rc = agent_worst(rc, GS_EXIT_FAIL);
 	gs_lock_release(lockfd);

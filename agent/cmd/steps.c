@@ -20,17 +20,21 @@
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
 
-/* agent_record_step(o, s): s into the status table and the audit log; 0, or
- * -1 (warned) when either could not be written. */
+/* agent_record_step(o, s): s into the status table and the audit log.
+ * The exit status this adds to the step's (warned): 0; GS_EXIT_PROBLEM
+ * when the audit log could not be appended to or was found damaged (the
+ * run goes on); GS_EXIT_FAIL when the status table could not be written. */
 int
 agent_record_step(struct agent_opts *o, const struct gs_step *s)
 {
-	int rc = 0;
+	struct gs_audit_conf ac;
+	int rc = GS_EXIT_OK;
 
+	gs_audit_conf_of(o->cfg, &ac);
+	if (gs_audit_append(&ac, s) != 0)
+		rc = GS_EXIT_PROBLEM;
 	if (gs_status_record(o->cfg->state_dir, s))
-		rc = -1;
-	if (gs_audit_append(o->cfg->audit_log, o->cfg->host, s))
-		rc = -1;
+		rc = GS_EXIT_FAIL;
 	return rc;
 }
 
@@ -98,9 +102,7 @@ out:
 		snprintf(msg, sizeof(msg), "%s", gs_last_error());
 		s.message = msg;
 	}
-	if (agent_record_step(o, &s) && s.status == GS_EXIT_OK)
-		s.status = GS_EXIT_FAIL;
-	return s.status;
+	return agent_worst(s.status, agent_record_step(o, &s));
 }
 
 /* agent_write_metrics(o): the metrics file from the status table, when
@@ -142,7 +144,10 @@ record_repair(void *arg, const struct gs_repair_action *a)
 	                    .to = a->to,
 	                    .reason = a->reason};
 
-	return gs_audit_append(r->o->cfg->audit_log, r->o->cfg->host, &s);
+	struct gs_audit_conf ac;
+
+	gs_audit_conf_of(r->o->cfg, &ac);
+	return gs_audit_append(&ac, &s) < 0 ? -1 : 0;
 }
 
 /*
@@ -195,8 +200,7 @@ finish(struct agent_opts *o, struct gs_step *s, int64_t t0, const struct gs_repl
 	s->bytes = res->bytes;
 	if (s->status != GS_EXIT_OK)
 		s->message = res->message[0] ? res->message : "see stderr";
-	if (agent_record_step(o, s))
-		s->status = agent_worst(s->status, GS_EXIT_FAIL);
+	s->status = agent_worst(s->status, agent_record_step(o, s));
 	return s->status;
 }
 

@@ -24,7 +24,7 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NAME_MAX_LEN 64
-#define MAX_KEYS 16 /* most keys of any section */
+#define MAX_KEYS 24 /* most keys of any section */
 #define SECTION_FORMS "[agent], [policy], [remote \"NAME\"] or [tenant \"NAME\"]"
 #define NAME_RULE "1-64 characters of A-Z a-z 0-9 . _ - not starting with '.'"
 

@@ -28,7 +28,14 @@ static const struct key agent_keys[] = {
     {.name = "repository", .kind = K_PATH, AT(gs_config, repository), .required = REQ_AGENT},
     {.name = "state_dir", .kind = K_PATH, AT(gs_config, state_dir), .required = REQ_AGENT},
     {.name = "audit_log", .kind = K_PATH, AT(gs_config, audit_log)},
-    {.name = "audit_key", .kind = K_PATH, AT(gs_config, audit_key), .later = 1},
+    {.name = "audit_key", .kind = K_PATH, AT(gs_config, audit_key)},
+    {.name = "audit_retention",
+     .kind = K_DUR,
+     AT(gs_config, audit_retention_s),
+     .min = 86400,
+     .max = UINT64_MAX,
+     .def = GS_CONFIG_DEFAULT_AUDIT_RETENTION_S},
+    {.name = "audit_syslog", .kind = K_BOOL, AT(gs_config, audit_syslog)},
     {.name = "metrics_file", .kind = K_PATH, AT(gs_config, metrics_file)},
     {.name = "chunk_min",
      .kind = K_SIZE,
@@ -108,6 +115,12 @@ static const struct key policy_keys[] = {
      .max = UINT64_MAX,
      .def = GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S,
      .later = 1},
+    {.name = "restore_test_max_age",
+     .kind = K_DUR,
+     AT(gs_policy_conf, restore_test_max_age_s),
+     .min = 86400,
+     .max = UINT64_MAX,
+     .def = GS_CONFIG_DEFAULT_RESTORE_TEST_MAX_AGE_S},
 };
 
 static const struct key remote_keys[] = {

@@ -8,10 +8,10 @@
  *
  * Keys that have no effect yet (keep_daily, keep_weekly, keep_monthly,
  * max_age, offboard_grace and erasure_deadline in [policy], offboarded in
- * a tenant, audit_key in [agent]) are refused the same way with "not
- * supported yet" ("geosnap.ini:7: [policy] key 'max_age': not supported
- * yet (got '90d')"), so that nobody relies on retention, erasure or a
- * signed audit log that does not exist.  Their fields below keep their
+ * a tenant) are refused the same way with "not supported yet"
+ * ("geosnap.ini:7: [policy] key 'max_age': not supported yet (got
+ * '90d')"), so that nobody relies on retention or erasure that does not
+ * exist.  Their fields below keep their
  * defaults until the issues that implement them turn them on.
  */
 #ifndef GEOSNAP_CONFIG_H
@@ -45,9 +45,11 @@
 #define GS_CONFIG_DEFAULT_KEEP_DAILY 7
 #define GS_CONFIG_DEFAULT_KEEP_WEEKLY 4
 #define GS_CONFIG_DEFAULT_KEEP_MONTHLY 12
-#define GS_CONFIG_DEFAULT_MAX_AGE_S 0                               /* none */
-#define GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S ((uint64_t)14 * 86400)   /* 14d */
-#define GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S ((uint64_t)90 * 86400) /* 90d */
+#define GS_CONFIG_DEFAULT_MAX_AGE_S 0                                   /* none */
+#define GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S ((uint64_t)14 * 86400)       /* 14d */
+#define GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S ((uint64_t)90 * 86400)     /* 90d */
+#define GS_CONFIG_DEFAULT_AUDIT_RETENTION_S ((uint64_t)400 * 86400)     /* 400d */
+#define GS_CONFIG_DEFAULT_RESTORE_TEST_MAX_AGE_S ((uint64_t)30 * 86400) /* 30d */
 
 struct gs_strlist {
 	char **v;
@@ -84,10 +86,11 @@ struct gs_policy_conf {
 	/* keep_*, max_age_s, offboard_grace_s, erasure_deadline_s: not
 	 * supported yet, always their GS_CONFIG_DEFAULT_* values. */
 	unsigned keep_daily, keep_weekly, keep_monthly;
-	uint64_t max_age_s;          /* 0 = none */
-	uint32_t verify_sample_ppm;  /* default 3% */
-	uint64_t offboard_grace_s;   /* default 14d */
-	uint64_t erasure_deadline_s; /* default 90d */
+	uint64_t max_age_s;              /* 0 = none */
+	uint32_t verify_sample_ppm;      /* default 3% */
+	uint64_t offboard_grace_s;       /* default 14d */
+	uint64_t erasure_deadline_s;     /* default 90d */
+	uint64_t restore_test_max_age_s; /* default 30d: report a tenant not tested for longer */
 };
 
 struct gs_config {
@@ -98,7 +101,9 @@ struct gs_config {
 	char *repository;
 	char *state_dir;
 	char *audit_log;
-	char *audit_key; /* not supported yet: always NULL */
+	char *audit_key;            /* minisign secret key that signs audit_log, or NULL */
+	uint64_t audit_retention_s; /* keep audit segments at least this long (400d) */
+	int audit_syslog;           /* also send each audit record to syslog */
 	char *metrics_file;
 	uint64_t chunk_min, chunk_avg, chunk_max; /* defaults 256K / 1M / 4M */
 	uint64_t pack_size;                       /* default 32M */

@@ -59,19 +59,6 @@ spit(const char *path, const char *p, size_t n)
 	return fclose(f) == 0 ? rc : -1;
 }
 
-/* Append the NUL-terminated text to path; 0 or -1. */
-static int
-append_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "ab");
-	int rc;
-
-	if (f == NULL)
-		return -1;
-	rc = fputs(text, f) >= 0 ? 0 : -1;
-	return fclose(f) == 0 ? rc : -1;
-}
-
 /* Split buf (modified: newlines become NULs) into lines; the count. */
 static size_t
 split(char *buf, size_t len, char *line[MAX_LINES], size_t line_len[MAX_LINES])
@@ -163,31 +150,13 @@ count_lines(const char *path)
 	return n;
 }
 
-/* Copy src to dst with lines a and b (from 1) swapped; 0 or -1. */
+/* Append s to the unsigned log at path (NULL: no log). */
 static int
-swap_lines(const char *src, const char *dst, size_t a, size_t b)
+app(const char *path, const struct gs_step *s)
 {
-	char *buf, *line[MAX_LINES], *out, *tmp;
-	size_t len, line_len[MAX_LINES], n, i, o = 0, tl;
-	int rc = -1;
+	struct gs_audit_conf c = {.log = path, .host = "testhost"};
 
-	if ((buf = slurp(src, &len)) == NULL)
-		return -1;
-	n = split(buf, len, line, line_len);
-	if (a < 1 || b < 1 || a > n || b > n || (out = malloc(len + 1)) == NULL)
-		goto out;
-	tmp = line[a - 1], line[a - 1] = line[b - 1], line[b - 1] = tmp;
-	tl = line_len[a - 1], line_len[a - 1] = line_len[b - 1], line_len[b - 1] = tl;
-	for (i = 0; i < n; i++) {
-		memcpy(out + o, line[i], line_len[i]);
-		o += line_len[i];
-		out[o++] = '\n';
-	}
-	rc = spit(dst, out, o);
-	free(out);
-out:
-	free(buf);
-	return rc;
+	return gs_audit_append(&c, s);
 }
 
 /* The step records the tests append; i picks one of a few shapes. */
@@ -214,12 +183,11 @@ int
 main(void)
 {
 	char dir[] = "/tmp/gs-test-audit.XXXXXX";
-	const char *half = "{\"seq\":1,\"prev\":\"0000";
 	char logpath[256], copy[256], lnk[256], first[65], *buf;
 	struct gs_step s;
 	struct gs_step repair;
 	struct stat st;
-	size_t len, len2;
+	size_t len;
 	int i;
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
@@ -231,11 +199,11 @@ main(void)
 
 	/* No log configured: nothing to do, nothing written. */
 	step_for(&s, 0);
-	CHECK(gs_audit_append(NULL, "testhost", &s) == 0);
+	CHECK(app(NULL, &s) == 0);
 	CHECK(stat(logpath, &st) != 0);
 
 	/* The first record: seq 1, prev 64 zeros; the file is made 0600. */
-	CHECK(gs_audit_append(logpath, "testhost", &s) == 0);
+	CHECK(app(logpath, &s) == 0);
 	CHECK(stat(logpath, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(count_lines(logpath) == 1);
 	CHECK((buf = slurp(logpath, &len)) != NULL);
@@ -252,10 +220,11 @@ main(void)
 	/* More records, each chained to the one before: seq 2..6. */
 	for (i = 1; i <= 5; i++) {
 		step_for(&s, i);
-		CHECK(gs_audit_append(logpath, "testhost", &s) == 0);
+		CHECK(app(logpath, &s) == 0);
 	}
 	memset(&repair, 0, sizeof(repair));
 	repair.step = "repair";
+	repair.start_ns = 1765000000LL * 1000000000LL; /* the same day as the steps */
 	repair.tenant = "acme";
 	repair.remote = "fi1";
 	repair.files = 1;
@@ -263,7 +232,7 @@ main(void)
 	repair.action = "quarantined";
 	repair.to = "tenants/acme/quarantine/x";
 	repair.reason = "not a whole pack";
-	CHECK(gs_audit_append(logpath, "testhost", &repair) == 0);
+	CHECK(app(logpath, &repair) == 0);
 	CHECK(count_lines(logpath) == 7);
 	CHECK(chain_break(logpath) == 0);
 	CHECK((buf = slurp(logpath, &len)) != NULL);
@@ -274,116 +243,14 @@ main(void)
 		free(buf);
 	}
 
-	/* An incomplete last line (a crash mid-append): not extended. */
-	CHECK((buf = slurp(logpath, &len)) != NULL);
-	if (buf != NULL) {
-		CHECK(spit(copy, buf, len) == 0);
-		CHECK(spit(logpath, buf, len - 1) == 0); /* drop the final newline */
-		step_for(&s, 6);
-		CHECK(gs_audit_append(logpath, "testhost", &s) == -1);
-		CHECK(strstr(gs_last_error(), "incomplete") != NULL);
-		CHECK(strstr(gs_last_error(), logpath) != NULL);
-		free(buf);
-		CHECK((buf = slurp(logpath, &len2)) != NULL && len2 == len - 1);
-		free(buf);
-		/* the same with half a record at the end */
-		CHECK(spit(logpath, half, strlen(half)) == 0);
-		CHECK(gs_audit_append(logpath, "testhost", &s) == -1);
-		CHECK(stat(logpath, &st) == 0 && (size_t)st.st_size == strlen(half));
-	}
-
-	/* An edited record breaks the chain at the next one; appending to
-	 * the log afterwards does not mend it. */
-	CHECK((buf = slurp(copy, &len)) != NULL);
-	if (buf != NULL) {
-		char *p = strstr(buf, "\"seq\":3,");
-		char *q = p ? strstr(p, "\"files\":1") : NULL;
-
-		CHECK(q != NULL);
-		if (q != NULL) {
-			q[8] = '9'; /* "files":12 becomes "files":92 */
-			CHECK(spit(logpath, buf, len) == 0);
-			CHECK(chain_break(logpath) == 4);
-			step_for(&s, 7);
-			CHECK(gs_audit_append(logpath, "testhost", &s) == 0);
-			CHECK(count_lines(logpath) == 8);
-			CHECK(chain_break(logpath) == 4);
-		}
-		free(buf);
-	}
-
-	/* An edit of the last record: the next append chains to the edited
-	 * line, so the edit shows only against the original line (catching
-	 * it alone is the signature's job, docs/AUDIT.md).  Put the original
-	 * back and record 8 no longer fits. */
-	CHECK((buf = slurp(copy, &len)) != NULL);
-	if (buf != NULL) {
-		char *edited = malloc(len + 1), *p, *after = NULL, *eighth;
-		size_t alen = 0;
-
-		CHECK(edited != NULL);
-		if (edited != NULL) {
-			memcpy(edited, buf, len + 1);
-			p = strstr(edited, "not a whole pack");
-			CHECK(p != NULL);
-			if (p != NULL)
-				p[0] = 'N';
-			CHECK(spit(logpath, edited, len) == 0);
-			step_for(&s, 8);
-			CHECK(gs_audit_append(logpath, "testhost", &s) == 0);
-			CHECK(chain_break(logpath) == 0);
-			CHECK((after = slurp(logpath, &alen)) != NULL);
-			eighth = after ? strstr(after, "{\"seq\":8,") : NULL;
-			CHECK(eighth != NULL);
-			if (eighth != NULL) {
-				CHECK(spit(logpath, buf, len) == 0);
-				CHECK(append_text(logpath, eighth) == 0);
-				CHECK(chain_break(logpath) == 8);
-			}
-			free(after);
-			free(edited);
-		}
-		free(buf);
-	}
-
-	/* A removed record breaks the chain where it was; the first record
-	 * removed breaks it at once. */
-	CHECK((buf = slurp(copy, &len)) != NULL);
-	if (buf != NULL) {
-		char *l3 = strstr(buf, "{\"seq\":3,");
-		char *l4 = strstr(buf, "{\"seq\":4,");
-
-		CHECK(l3 != NULL && l4 != NULL && l4 > l3);
-		if (l3 != NULL && l4 != NULL && l4 > l3) {
-			memmove(l3, l4, len - (size_t)(l4 - buf));
-			CHECK(spit(logpath, buf, len - (size_t)(l4 - l3)) == 0);
-			CHECK(count_lines(logpath) == 6);
-			CHECK(chain_break(logpath) == 3);
-		}
-		free(buf);
-	}
-	CHECK((buf = slurp(copy, &len)) != NULL);
-	if (buf != NULL) {
-		char *l2 = strstr(buf, "{\"seq\":2,");
-
-		CHECK(l2 != NULL);
-		if (l2 != NULL) {
-			CHECK(spit(logpath, l2, len - (size_t)(l2 - buf)) == 0);
-			CHECK(chain_break(logpath) == 1);
-		}
-		free(buf);
-	}
-
-	/* Reordered records break the chain at the first one moved. */
-	CHECK(swap_lines(copy, logpath, 5, 6) == 0);
-	CHECK(count_lines(logpath) == 7);
-	CHECK(chain_break(logpath) == 5);
+	/* The crash, tamper and signature cases: tests/audit/. */
+	CHECK(spit(copy, "x", 1) == 0);
 
 	/* Never through a symbolic link (root appends to the logpath). */
 	CHECK(symlink(copy, lnk) == 0);
 	CHECK(stat(copy, &st) == 0);
 	len = (size_t)st.st_size;
-	CHECK(gs_audit_append(lnk, "testhost", &s) == -1);
+	CHECK(app(lnk, &s) == -1);
 	CHECK(stat(copy, &st) == 0 && (size_t)st.st_size == len);
 
 	unlink(lnk);

@@ -564,7 +564,6 @@ test_not_supported(void)
 	static const struct {
 		const char *section, *key, *value;
 	} later[] = {
-	    {"[agent]", "audit_key", "/etc/geosnap/audit.key"},
 	    {"[policy]", "keep_daily", "7"},
 	    {"[policy]", "keep_weekly", "4"},
 	    {"[policy]", "keep_monthly", "12"},
@@ -596,8 +595,12 @@ test_not_supported(void)
 		}
 	}
 	bad_flags = 0;
-	BAD("[agent]\naudit_key = /k\nrepository = /r\nstate_dir = /s\n", 2, "audit_key",
-	    "not supported yet");
+	BAD("[agent]\naudit_key = k\nrepository = /r\nstate_dir = /s\n", 2, "audit_key",
+	    "must be an absolute path");
+	BAD("[agent]\naudit_syslog = maybe\nrepository = /r\nstate_dir = /s\n", 2, "audit_syslog",
+	    "audit_syslog");
+	BAD("[agent]\naudit_retention = 1h\nrepository = /r\nstate_dir = /s\n", 2,
+	    "audit_retention", "audit_retention");
 	BAD(AGENT TENANT "offboarded =\n", 7, "offboarded", "not supported yet");
 	/* keys that were never part of the configuration stay unknown */
 	BAD(AGENT "[policy]\nkeep_last = 3\n", 5, "keep_last", "unknown key");
