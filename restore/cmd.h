@@ -45,6 +45,9 @@ struct gs_cli {
 #define GS_OPT_VERSION 0x2000u    /* --version (the program's own options) */
 #define GS_OPT_OPERANDS 0x4000u   /* operands after the options (else refused) */
 #define GS_OPT_COMMAND 0x8000u    /* stop at the first operand, the command (main) */
+#define GS_OPT_SAMPLE 0x10000u    /* --sample PCT, --full, --seed N, --scratch DIR (test) */
+#define GS_OPT_PERIOD 0x20000u    /* --since DATE, --until DATE (report) */
+#define GS_OPT_LOG 0x40000u       /* --log FILE, --pubkey FILE (log verify, report) */
 /* What every command that reads a tenant's repository takes. */
 #define GS_OPT_READS (GS_OPT_TENANT | GS_OPT_FROM)
 
@@ -84,12 +87,19 @@ struct gs_cmd_args {
 	const char *format;   /* --format */
 	const char *output;   /* --output */
 	const char *out;      /* --out */
+	const char *sample;   /* --sample PCT */
+	const char *seed;     /* --seed N */
+	const char *scratch;  /* --scratch DIR */
+	const char *since;    /* --since DATE */
+	const char *until;    /* --until DATE */
+	const char *log;      /* --log FILE */
+	const char *pubkey;   /* --pubkey FILE */
 	/* --include, normalised ("./" and "/" in front, "/" behind, taken off)
 	 * and checked (gs_reader_path_ok); malloc'd, gs_cmd_args_clear() frees
 	 * them */
 	char *includes[GS_CMD_MAX_INCLUDES];
 	size_t nincludes;
-	int json, overwrite, privileged, read_data, audit;
+	int json, overwrite, privileged, read_data, audit, full;
 	/* GS_OPT_OPERANDS, GS_OPT_COMMAND: the operands (borrowed from argv) */
 	char **args;
 	size_t nargs;
@@ -206,5 +216,11 @@ int gs_cmd_restore(struct gs_cli *g, int argc, char **argv);
 int gs_cmd_export(struct gs_cli *g, int argc, char **argv);
 /* gs_cmd_check(g, argc, argv): check a tenant's repository; returns the exit status. */
 int gs_cmd_check(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_test(g, argc, argv): the test command; returns the exit status. */
+int gs_cmd_test(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_log(g, argc, argv): the log command; returns the exit status. */
+int gs_cmd_log(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_report(g, argc, argv): the report command; returns the exit status. */
+int gs_cmd_report(struct gs_cli *g, int argc, char **argv);
 
 #endif

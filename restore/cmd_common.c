@@ -38,6 +38,14 @@ enum {
 	OPT_READ_DATA,
 	OPT_OUT,
 	OPT_AUDIT,
+	OPT_SAMPLE,
+	OPT_FULL,
+	OPT_SEED,
+	OPT_SCRATCH,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LOG,
+	OPT_PUBKEY,
 	OPT_HELP,
 	OPT_VERSION
 };
@@ -73,6 +81,14 @@ static const struct {
     {{"read-data", no_argument, NULL, OPT_READ_DATA}, GS_OPT_READ_DATA},
     {{"out", required_argument, NULL, OPT_OUT}, GS_OPT_OUT},
     {{"audit", no_argument, NULL, OPT_AUDIT}, GS_OPT_AUDIT},
+    {{"sample", required_argument, NULL, OPT_SAMPLE}, GS_OPT_SAMPLE},
+    {{"full", no_argument, NULL, OPT_FULL}, GS_OPT_SAMPLE},
+    {{"seed", required_argument, NULL, OPT_SEED}, GS_OPT_SAMPLE},
+    {{"scratch", required_argument, NULL, OPT_SCRATCH}, GS_OPT_SAMPLE},
+    {{"since", required_argument, NULL, OPT_SINCE}, GS_OPT_PERIOD},
+    {{"until", required_argument, NULL, OPT_UNTIL}, GS_OPT_PERIOD},
+    {{"log", required_argument, NULL, OPT_LOG}, GS_OPT_LOG},
+    {{"pubkey", required_argument, NULL, OPT_PUBKEY}, GS_OPT_LOG},
     {{"config", required_argument, NULL, 'c'}, 0},
     {{"quiet", no_argument, NULL, 'q'}, 0},
     {{"verbose", no_argument, NULL, 'v'}, 0},
@@ -153,6 +169,20 @@ value_of(struct gs_cli *g, struct gs_cmd_args *a, int opt)
 		return &a->output;
 	case OPT_OUT:
 		return &a->out;
+	case OPT_SAMPLE:
+		return &a->sample;
+	case OPT_SEED:
+		return &a->seed;
+	case OPT_SCRATCH:
+		return &a->scratch;
+	case OPT_SINCE:
+		return &a->since;
+	case OPT_UNTIL:
+		return &a->until;
+	case OPT_LOG:
+		return &a->log;
+	case OPT_PUBKEY:
+		return &a->pubkey;
 	default:
 		return NULL;
 	}
@@ -177,6 +207,8 @@ flag_of(struct gs_cli *g, struct gs_cmd_args *a, int opt)
 		return &a->read_data;
 	case OPT_AUDIT:
 		return &a->audit;
+	case OPT_FULL:
+		return &a->full;
 	default:
 		return NULL;
 	}

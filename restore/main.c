@@ -35,6 +35,7 @@ static const struct {
 } commands[] = {
     {"keygen", gs_cmd_keygen},   {"snapshots", gs_cmd_snapshots}, {"ls", gs_cmd_ls},
     {"restore", gs_cmd_restore}, {"export", gs_cmd_export},       {"check", gs_cmd_check},
+    {"test", gs_cmd_test},       {"log", gs_cmd_log},             {"report", gs_cmd_report},
 };
 
 /*
@@ -95,10 +96,6 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cmd, commands[i].name) == 0)
 			return commands[i].fn(&g, (int)a.nargs, a.args);
-	if (strcmp(cmd, "test") == 0 || strcmp(cmd, "log") == 0 || strcmp(cmd, "report") == 0) {
-		gs_warn("%s: not available yet", cmd);
-		return GS_EXIT_USAGE;
-	}
 	gs_warn("unknown command '%s'", cmd);
 	fputs(usage, stderr);
 	return GS_EXIT_USAGE;
