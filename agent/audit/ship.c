@@ -238,8 +238,9 @@ out:
 
 /*
  * gs_audit_ship(c, t, ret_files): publish to t, under log/<host>/, every
- * closed segment it lacks and a checkpoint of the closed log; cuts the
- * open segment first.  0, or -1 (warned, naming the remote).
+ * closed segment it lacks and a checkpoint of the closed log (the caller
+ * cuts the open segment first, once for all remotes).  0, or -1 (warned,
+ * naming the remote).
  */
 int
 gs_audit_ship(const struct gs_audit_conf *c, struct gs_transport *t, uint64_t *ret_files)
@@ -262,8 +263,6 @@ gs_audit_ship(const struct gs_audit_conf *c, struct gs_transport *t, uint64_t *r
 	}
 	if ((k = gs_ms_sec_load(c->key)) == NULL)
 		return -1;
-	if (gs_audit_cut(c) < 0)
-		goto out;
 	ldir = al_dir(c->log);
 	stem = al_stem(c->log);
 	dir = gs_asprintf("log/%s", c->host);

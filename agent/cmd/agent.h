@@ -62,12 +62,13 @@ struct gs_step;
  * run goes on); GS_EXIT_FAIL when the status table could not be written. */
 int agent_record_step(struct agent_opts *o, const struct gs_step *s);
 
-struct gs_remote_conf;
-/* agent_ship_log(o, rc): publish the audit log's closed segments and a
- * signed checkpoint to remote rc (gs_audit_ship) and record the step
- * ("ship-log"); its exit status.  Without audit_log or audit_key there is
- * nothing to anchor: 0, no record. */
-int agent_ship_log(struct agent_opts *o, const struct gs_remote_conf *rc);
+/*
+ * agent_ship_logs(o): close the audit log's open segment once, then
+ * publish its closed segments and a signed checkpoint to every selected
+ * remote (gs_audit_ship), one "ship-log" record each; the worst exit
+ * status.  Without audit_log or audit_key there is nothing to anchor: 0.
+ */
+int agent_ship_logs(struct agent_opts *o);
 
 /* agent_write_metrics(o): the metrics file from the status table, when
  * metrics_file is set.  0 or -1 (warned). */

@@ -108,8 +108,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		gs_repo_free(r);
 	}
 	/* the night's records leave the host: every remote gets the log */
-	for (size_t j = 0; j < o->cfg->nremotes; j++)
-		rc = agent_worst(rc, agent_ship_log(o, &o->cfg->remotes[j]));
+	rc = agent_worst(rc, agent_ship_logs(o));
 	s.status = rc;
 	s.duration_ns = gs_mono_ns() - t0;
 	if (rc != GS_EXIT_OK)

@@ -45,9 +45,7 @@ cmd_ship(struct agent_opts *o, int argc, char **argv)
 				rc = agent_worst(rc, agent_ship_tenant(o, r, &o->cfg->tenants[i],
 				                                       &o->cfg->remotes[j]));
 	}
-	for (size_t j = 0; j < o->cfg->nremotes; j++)
-		if (agent_remote_selected(o, o->cfg->remotes[j].name))
-			rc = agent_worst(rc, agent_ship_log(o, &o->cfg->remotes[j]));
+	rc = agent_worst(rc, agent_ship_logs(o));
 	gs_repo_free(r);
 	if (agent_write_metrics(o))
 		rc = agent_worst(rc, GS_EXIT_FAIL);
