@@ -250,8 +250,12 @@ cmd_ack(struct agent_opts *o, int argc, char **argv)
 			matched++;
 			todo += v[i].status != GS_EXIT_OK;
 		}
-	snprintf(name, sizeof(name), "%s%s%s", o->step, o->ntenants ? " of " : "",
-	         o->ntenants ? o->tenants[0] : "");
+	snprintf(name, sizeof(name), "%s%s%s%s%s", o->step, o->ntenants ? " of " : "",
+	         o->ntenants ? o->tenants[0] : "",
+	         o->nremotes == 1 ? " with remote "
+	         : o->nremotes    ? " with the remotes given"
+	                          : "",
+	         o->nremotes == 1 ? o->remotes[0] : "");
 	if (matched == 0 || todo == 0) {
 		gs_warn(matched ? "nothing to acknowledge: the last %s ended ok"
 		                : "nothing to acknowledge: no %s has been recorded",
