@@ -62,8 +62,8 @@ gs_run 3 "a backup whose source is gone fails" A backup
 SUDO_USER=alice gs_run 0 "ack of the failed backup" \
 	A ack --step backup --tenant acme --note "source disk remounted, ticket OPS-1234 — ok"
 gs_out_has "^acknowledged: backup of acme, failed at " "ack says what it acknowledged"
-gs_check "the ack record follows the failed backup's record in the chain and names it" \
-	python3 - "$LOG" "$(id -u)" <<'PY'
+# (gs_check gives its command /dev/null as stdin: the script goes in a file)
+cat >"$T/ackrec.py" <<'PY'
 import hashlib, json, sys
 raw = open(sys.argv[1], "rb").read().split(b"\n")
 assert raw[-1] == b"", "the log ends with a newline"
@@ -83,6 +83,8 @@ for k, v in want.items():
     assert ack[k] == v, (k, ack.get(k), v)
 assert ack["time_ns"] >= failed["time_ns"] and ack["host"] == failed["host"], ack
 PY
+gs_check "the ack record follows the failed backup's record in the chain and names it" \
+	python3 "$T/ackrec.py" "$LOG" "$(id -u)"
 gs_check "stock minisign verifies the log with the ack in it" \
 	minisign -Vm "$LOG" -p "$T/audit.pub"
 head=$(tail -n 1 "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1)
