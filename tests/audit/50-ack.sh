@@ -9,7 +9,9 @@
 # step's next result.  Bad input (no --note, an unknown step, a note with a
 # line break, a control character or over 1000 bytes, a missing or
 # superfluous --tenant, nothing to acknowledge, no audit_log) exits 2 with
-# a message saying what is wrong, and leaves the log as it was.
+# a message saying what is wrong, and leaves the log as it was; an ack
+# whose record cannot be appended (the log is a symbolic link) exits 3 and
+# marks nothing.  A status table written before the ack columns still loads.
 # shellcheck source-path=SCRIPTDIR source=../scenario/lib.sh
 . "$(dirname "$0")/../scenario/lib.sh"
 gs_begin "ack: an acknowledged failure is a signed audit record"
@@ -157,6 +159,16 @@ gs_run 2 "ack with no audit_log configured" \
 	"$GS_AGENT" -c "$T/nolog.ini" ack --step backup --tenant acme --note "x"
 gs_err_has "no audit_log is configured; an acknowledgement is an audit record" "says why"
 unchanged "$n" "after it"
+
+gs_say "a record that cannot be appended marks nothing"
+cp "$GS_STATE/status.tsv" "$T/status.before"
+mv "$LOG" "$T/audit.saved" && echo victim >"$T/victim" && ln -s "$T/victim" "$LOG"
+gs_run 3 "ack with the audit log a symbolic link exits 3" \
+	A ack --step ship --tenant acme --note "second look"
+gs_err_has "acknowledgement of the ship of acme with remote gone was not recorded" "and says so"
+gs_check "the status table is as it was" cmp "$GS_STATE/status.tsv" "$T/status.before"
+gs_check "the link's target is untouched" test "$(cat "$T/victim")" = victim
+rm "$LOG" && mv "$T/audit.saved" "$LOG"
 
 gs_say "the next result clears the mark"
 mv "$T/src.away" "$T/src"
