@@ -55,7 +55,11 @@ main(void)
 	CHECK(l && l->ack_ns == 0 && l->ack_by == NULL);
 
 	/* Ack the failed backup: only its line is marked. */
-	key = *l;
+	/* (the key's strings must outlive v, which is freed below) */
+	memset(&key, 0, sizeof(key));
+	key.step = "backup";
+	key.tenant = "acme";
+	key.start_ns = l ? l->start_ns : 0;
 	CHECK(gs_status_ack(dir, &key, 300, "alice") == 0);
 	gs_status_free(v, n);
 	CHECK(gs_status_load(dir, &v, &n) == 0 && n == 2);
