@@ -106,7 +106,8 @@ closed(const char *dir, const char *stem, struct lseg **ret, size_t *ret_n)
 			goto out;
 		v[n++].first = first;
 	}
-	qsort(v, n, sizeof(*v), lseg_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), lseg_cmp);
 	rc = 0;
 out:
 	for (k = 0; k < nde; k++)

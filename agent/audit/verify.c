@@ -295,7 +295,8 @@ local(struct vctx *v, int calls)
 	for (k = 0; k < nde; k++)
 		if (add_seg(&segs, &nseg, stem, de[k]->d_name))
 			goto out;
-	qsort(segs, nseg, sizeof(*segs), seg_cmp);
+	if (nseg > 1)
+		qsort(segs, nseg, sizeof(*segs), seg_cmp);
 	for (i = 0; i < nseg; i++) {
 		free(path);
 		free(sigpath);
@@ -494,7 +495,8 @@ remote(struct vctx *v, int calls)
 	for (i = 0; i < n; i++)
 		if (add_seg(&segs, &nseg, "audit", e[i].name))
 			goto out;
-	qsort(segs, nseg, sizeof(*segs), seg_cmp);
+	if (nseg > 1)
+		qsort(segs, nseg, sizeof(*segs), seg_cmp);
 	for (i = 0; i < nseg; i++) {
 		free(path);
 		free(sigpath);
