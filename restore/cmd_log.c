@@ -59,7 +59,8 @@ say(const struct gs_audit_vopts *o, const struct gs_audit_vres *res, int rc, con
 		snprintf(ck, sizeof(ck), ", %" PRIu64 " checkpoints on %s", res->checkpoints, from);
 	if (rc == 1) {
 		if (res->bad_seq)
-			fprintf(stderr, "geosnap-restore: audit log %s: record %" PRIu64 ": %s\n",
+			fprintf(stderr,
+			        "geosnap-restore: audit log %s: first bad record %" PRIu64 ": %s\n",
 			        what, res->bad_seq, res->why);
 		else
 			fprintf(stderr, "geosnap-restore: audit log %s: %s\n", what, res->why);

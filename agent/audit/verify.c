@@ -536,8 +536,7 @@ remote(struct vctx *v, int calls)
 			}
 			if (mine != NULL &&
 			    sodium_memcmp(mine, rv.hash[s - rv.hash_base], 32) != 0) {
-				bad(v, s, "record %" PRIu64 " differs from the copy shipped to %s",
-				    s, gs_tp_name(t));
+				bad(v, s, "it differs from the copy shipped to %s", gs_tp_name(t));
 				break;
 			}
 		}

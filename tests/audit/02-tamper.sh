@@ -31,9 +31,9 @@ fresh() {
 	rm -rf "${T:?}/$1" && mkdir -p "$T/$1" && cp -p "$T"/pristine/audit.* "$T/$1/" &&
 		echo "$T/$1/audit.jsonl"
 }
-# names N: log verify said record N
+# names N: log verify said the first bad record is N
 names() {
-	if grep -q "record $1:" "$GS_ERR"; then
+	if grep -q "first bad record $1:" "$GS_ERR"; then
 		gs_pass "$2 names record $1"
 	else
 		gs_fail "$2 does not name record $1"
