@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "agent.h"
+#include "geosnap/minisig.h"
 #include "geosnap/policy.h"
 #include "geosnap/replicate.h"
 #include "geosnap/util.h"
@@ -13,8 +14,9 @@
 static const char usage[] =
     "usage: geosnap-agent init [--tenant T]... [--remote R]...\n"
     "Create the local repository (idempotent), check each tenant's write key\n"
-    "and its file permissions, check each remote's region for every tenant,\n"
-    "connect to it (host key, identity) and create its layout.\n";
+    "and its file permissions, and the audit signing key (audit_key), check\n"
+    "each remote's region for every tenant, connect to it (host key,\n"
+    "identity) and create its layout.\n";
 
 /* cmd_init(o, argc, argv): the init command (usage above); its exit status. */
 int
@@ -31,6 +33,13 @@ cmd_init(struct agent_opts *o, int argc, char **argv)
 		return GS_EXIT_FAIL;
 	if ((rc = agent_check_dirs(o, AD_STATE | AD_REPO | AD_AUDIT)) != 0)
 		return rc;
+	if (o->cfg->audit_key != NULL) {
+		struct gs_ms_sec *k = gs_ms_sec_load(o->cfg->audit_key);
+
+		if (k == NULL)
+			return GS_EXIT_USAGE;
+		gs_ms_sec_free(k);
+	}
 	if (gs_repo_init(o->cfg->repository) || (r = gs_repo_open(o->cfg->repository)) == NULL)
 		return GS_EXIT_FAIL;
 	rc = GS_EXIT_OK;

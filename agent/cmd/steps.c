@@ -16,6 +16,7 @@
 #include "geosnap/state.h"
 #include "geosnap/backup.h"
 #include "geosnap/keys.h"
+#include "geosnap/minisig.h"
 #include "geosnap/policy.h"
 #include "geosnap/replicate.h"
 #include "geosnap/transport.h"
@@ -347,9 +348,17 @@ agent_ship_logs(struct agent_opts *o)
 	struct gs_audit_conf ac;
 	int rc = GS_EXIT_OK;
 
+	struct gs_ms_sec *k;
+
 	gs_audit_conf_of(o->cfg, &ac);
 	if (ac.log == NULL || ac.key == NULL || o->cfg->nremotes == 0)
 		return GS_EXIT_OK;
+	/* a key that cannot be loaded is a damaged log's problem (exit 1) */
+	if ((k = gs_ms_sec_load(ac.key)) == NULL) {
+		gs_warn("audit log %s: not shipped: the audit key cannot be loaded", ac.log);
+		return GS_EXIT_PROBLEM;
+	}
+	gs_ms_sec_free(k);
 	if (gs_audit_cut(&ac) < 0)
 		rc = GS_EXIT_PROBLEM;
 	for (size_t j = 0; j < o->cfg->nremotes; j++)
