@@ -247,3 +247,51 @@ fixed_run() {
 	[ -z "$(find "$T/remote" -name '.gstmp-*')" ] &&
 		gs_pass "$1: no temporary left on the remote" || gs_fail "$1: temporaries left on the remote"
 }
+
+# ---- restore tests (geosnap-restore test) ---------------------------------
+#   rtest_begin TITLE   ship_begin, an audit key made by stock minisign
+#                       ($T/audit.key, $T/audit.pub) in the configuration,
+#                       and a run that backs up and ships to fi1
+#   rec FIELD           FIELD of the last restore-test record in
+#                       $T/audit.jsonl (strings bare, null as "null")
+#   nrec                how many restore-test records the log holds
+#   scratch_empty WHAT  pass when $T/scratch holds nothing (every test
+#                       removed its scratch directory)
+
+rtest_begin() {
+	ship_begin "$1"
+	gs_need minisign
+	minisign -G -W -p "$T/audit.pub" -s "$T/audit.key" >"$T/minisign-G.out" 2>&1 ||
+		{ gs_show "$T/minisign-G.out"; gs_fatal "minisign -G failed"; }
+	chmod 600 "$T/audit.key"
+	AGENT_EXTRA="audit_key = $T/audit.key"
+	ship_config
+	mkdir -p "$T/scratch"
+	gs_run 0 "the nightly run (backup, ship to fi1, verify)" "$GS_AGENT" run ||
+		gs_fatal "the nightly run failed"
+}
+
+rec() {
+	python3 - "$T/audit.jsonl" "$1" <<'PY'
+import json, sys
+last = None
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    if r.get("event") == "restore-test":
+        last = r
+v = None if last is None else last.get(sys.argv[2], "(absent)")
+print("null" if v is None else v if isinstance(v, str) else json.dumps(v))
+PY
+}
+
+nrec() {
+	[ -f "$T/audit.jsonl" ] || { echo 0; return; }
+	grep -c '"event":"restore-test"' "$T/audit.jsonl"
+}
+
+scratch_empty() {
+	local left
+	left=$(find "$T/scratch" -mindepth 1 -maxdepth 1 2>/dev/null)
+	[ -z "$left" ] && gs_pass "$1: the scratch directory is gone" ||
+		gs_fail "$1: left in the scratch directory: $left"
+}
