@@ -179,7 +179,11 @@ restore_and_check(struct test *x, struct gs_session *s, const char *root)
 		gs_warnp("chdir");
 	close(cwd);
 	if (r < 0) {
-		note(x, NULL); /* "restore stopped: No space left on device ..." */
+		/* "restore stopped: No space left on device: ...; run it again
+		 * with --overwrite ...": the advice is restore's, not ours */
+		note(x, NULL);
+		if (strncmp(x->msg, "restore stopped", 15) == 0)
+			x->msg[strcspn(x->msg, ";")] = '\0';
 		rc = GS_EXIT_FAIL;
 	} else if (r == 1) {
 		note(x, NULL);
