@@ -154,13 +154,6 @@ int gs_cmd_parse(struct gs_cli *g, struct gs_cmd_args *a, int argc, char **argv,
 void gs_cmd_args_clear(struct gs_cmd_args *a);
 
 /*
- * gs_cmd_config_path(g): the configuration file to read: -c FILE, else
- * $GEOSNAP_CONFIG when set and not empty, else the default file when it
- * exists; NULL when there is none.  Borrowed.
- */
-const char *gs_cmd_config_path(const struct gs_cli *g);
-
-/*
  * gs_cmd_open(g, t, flags, s): load the configuration if there is one (the
  * keys only geosnap-agent uses are optional), resolve the repository (the
  * local one, a configured remote, or --from sftp://... with --identity and

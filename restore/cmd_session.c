@@ -19,13 +19,9 @@
 #include "read/reader.h"
 #include "read/rkey.h"
 
-/*
- * gs_cmd_config_path(g): the configuration file to read: -c FILE, else
- * $GEOSNAP_CONFIG when set and not empty, else the default file when it
- * exists; NULL when there is none.  Borrowed.
- */
-const char *
-gs_cmd_config_path(const struct gs_cli *g)
+/* The configuration file to read, or NULL when there is none. */
+static const char *
+config_path(const struct gs_cli *g)
 {
 	const char *env = getenv("GEOSNAP_CONFIG");
 	const char *def;
@@ -325,7 +321,7 @@ gs_cmd_open(const struct gs_cli *g, const struct gs_target *t, int flags, struct
 		gs_warn("invalid tenant name '%s'", t->tenant);
 		return GS_EXIT_USAGE;
 	}
-	if ((cpath = gs_cmd_config_path(g)) != NULL) {
+	if ((cpath = config_path(g)) != NULL) {
 		if ((s->cfg = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL)
 			return GS_EXIT_USAGE;
 		tc = gs_config_tenant(s->cfg, t->tenant);

@@ -22,9 +22,6 @@
 #include "extract/extract.h"
 #include "rtest/rtest.h"
 
-/* Until gs_audit_ship() is in libgeosnap, shipping is skipped (said so). */
-#pragma weak gs_audit_ship
-
 static const char usage[] =
     "usage: geosnap-restore test --tenant T [--key FILE]\n"
     "                            [--from REMOTE|local|URL] [--repo PATH]\n"
@@ -299,14 +296,6 @@ ship(const struct test *x, const struct gs_audit_conf *ac)
 	if (ac->log == NULL || ac->key == NULL || x->t.from == NULL ||
 	    (rc = gs_config_remote(x->cfg, x->t.from)) == NULL)
 		return GS_EXIT_OK;
-	if (gs_audit_ship == NULL) {
-		if (x->g->verbose)
-			fprintf(stderr,
-			        "geosnap-restore: test: shipping the audit log to %s is "
-			        "not in this build yet\n",
-			        rc->name);
-		return GS_EXIT_OK;
-	}
 	if ((tp = gs_tp_open(rc)) == NULL)
 		return GS_EXIT_FAIL;
 	r = gs_audit_ship(ac, tp, &n);
@@ -353,7 +342,6 @@ gs_cmd_test(struct gs_cli *g, int argc, char **argv)
 	struct gs_cmd_args a;
 	struct gs_scratch sc;
 	struct test x;
-	const char *cpath;
 	char host[256];
 	int64_t dur;
 	int rc;
@@ -368,11 +356,8 @@ gs_cmd_test(struct gs_cli *g, int argc, char **argv)
 	x.t0_real = gs_now_ns();
 	/* Our own copy of the configuration: the record is written also when
 	 * the session cannot be opened. */
-	if ((cpath = gs_cmd_config_path(g)) != NULL &&
-	    (x.cfg = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL) {
-		rc = GS_EXIT_USAGE;
+	if ((rc = gs_cmd_config(g, &x.cfg)) != GS_EXIT_OK)
 		goto err0;
-	}
 	if ((rc = options(&x)) != GS_EXIT_OK)
 		goto err1;
 	if (x.cfg != NULL) {

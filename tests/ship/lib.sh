@@ -252,9 +252,15 @@ fixed_run() {
 #   rtest_begin TITLE   ship_begin, an audit key made by stock minisign
 #                       ($T/audit.key, $T/audit.pub) in the configuration,
 #                       and a run that backs up and ships to fi1
-#   rec FIELD           FIELD of the last restore-test record in
-#                       $T/audit.jsonl (strings bare, null as "null")
+#   log_lines           every record of the local log, oldest first: the
+#                       closed segments (audit.<date>.<seq>.jsonl), then
+#                       the open one ($T/audit.jsonl)
+#   rec FIELD           FIELD of the last restore-test record (strings
+#                       bare, null as "null")
+#   rec_line            that record's line as it is in the log
 #   nrec                how many restore-test records the log holds
+#   log_verifies DIR    stock minisign -Vm accepts every segment of the log
+#                       in DIR (each that is not empty), with $T/audit.pub
 #   scratch_empty WHAT  pass when $T/scratch holds nothing (every test
 #                       removed its scratch directory)
 
@@ -271,22 +277,34 @@ rtest_begin() {
 		gs_fatal "the nightly run failed"
 }
 
-rec() {
-	python3 - "$T/audit.jsonl" "$1" <<'PY'
-import json, sys
-last = None
-for line in open(sys.argv[1], encoding="utf-8"):
-    r = json.loads(line)
-    if r.get("event") == "restore-test":
-        last = r
-v = None if last is None else last.get(sys.argv[2], "(absent)")
-print("null" if v is None else v if isinstance(v, str) else json.dumps(v))
-PY
+log_lines() {
+	local f
+	for f in $(cd "$T" && find . -maxdepth 1 -name 'audit.*.jsonl' | sort) audit.jsonl; do
+		[ -f "$T/$f" ] && cat "$T/$f"
+	done
 }
 
-nrec() {
-	[ -f "$T/audit.jsonl" ] || { echo 0; return; }
-	grep -c '"event":"restore-test"' "$T/audit.jsonl"
+rec_line() { log_lines | grep '"event":"restore-test"' | tail -n 1; }
+
+rec() {
+	rec_line | python3 -c '
+import json, sys
+line = sys.stdin.read().strip()
+v = json.loads(line).get(sys.argv[1], "(absent)") if line else None
+print("null" if v is None else v if isinstance(v, str) else json.dumps(v))
+' "$1"
+}
+
+nrec() { log_lines | grep -c '"event":"restore-test"'; }
+
+log_verifies() {
+	local f n=0
+	for f in "$1"/audit.*.jsonl "$1"/audit.jsonl; do
+		[ -s "$f" ] || continue
+		minisign -Vm "$f" -p "$T/audit.pub" >/dev/null 2>&1 || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
 }
 
 scratch_empty() {
