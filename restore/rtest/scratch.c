@@ -3,7 +3,8 @@
  * mkdtemp, removed afterwards whatever happened.  A janitor process,
  * forked before anything is restored, waits on a pipe and removes the
  * directory when the test process dies without having removed it itself
- * (a crash, SIGKILL, the OOM killer).
+ * (a crash, SIGKILL, the OOM killer); it runs in its own session, so that
+ * a signal to the test's process group does not stop it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -103,6 +104,9 @@ janitor(int fd, const char *path)
 	char c;
 	int devnull;
 
+	/* Out of the test's process group: a SIGKILL sent to the group (timeout,
+	 * kill -- -PGID) does not take the janitor with it. */
+	(void)setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

@@ -5,7 +5,8 @@
 # and a corrupt pack on the remote (exit 1): each gives a clear error and
 # its exit status of docs/CLI.md, appends a restore-test record saying so
 # (a failed test is evidence too) that stock minisign verifies, and leaves
-# no scratch directory behind.
+# no scratch directory behind; nor does a test killed with SIGKILL in the
+# middle of its restore.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 rtest_begin "restore test faults: passphrase, scratch directory, full disk, corrupt pack"
@@ -85,4 +86,25 @@ scratch_empty "corrupt pack"
 gs_run 0 "the local copy is intact: --from local passes" \
 	"$GS_RESTORE" -q test --tenant acme --from local --scratch "$T/scratch"
 scratch_empty "from local"
+
+# ---- SIGKILL in the middle of the restore ---------------------------------
+# The janitor process removes the scratch directory of a test that was
+# killed (no record: the process is gone).  48 MiB more, so that the
+# restore is still running when its first file appears.
+for _ in 1 2 3 4 5 6; do
+	ship_data_more 8
+done
+gs_run 0 "backup of 48 MiB more" "$GS_AGENT" backup || gs_fatal "backup failed"
+restored_file() { [ -n "$(find "$T/scratch" -mindepth 2 -type f -print -quit)" ]; }
+gs_bg "$GS_RESTORE" -q test --tenant acme --from local --scratch "$T/scratch"
+pid=$GS_BG_PID
+gs_wait_until 60 restored_file || gs_fatal "no restored file appeared in the scratch directory"
+kill -KILL "$pid"
+wait "$pid"
+st=$?
+[ "$st" = 137 ] && gs_pass "SIGKILL: the test was killed while it restored" ||
+	gs_fail "SIGKILL: the test ended with $st before it could be killed"
+scratch_gone() { [ -z "$(find "$T/scratch" -mindepth 1 -print -quit)" ]; }
+gs_wait_until 30 scratch_gone && gs_pass "SIGKILL: the janitor removed the scratch directory" ||
+	gs_fail "SIGKILL: left in the scratch directory: $(find "$T/scratch" -mindepth 1 -maxdepth 1)"
 gs_finish
