@@ -120,6 +120,9 @@ struct gs_session {
 	/* --stats: when the key was ready, and what the read engine did (a
 	 * command that runs it fills fst; has_fst says so). */
 	int stats, has_fst;
+	/* gs_cmd_snapshot() names the chosen snapshot only when this is 0
+	 * (the test command with -q sets it; the record names it). */
+	int quiet_choice;
 	int64_t t_ready;
 	struct gs_fetch_stats fst;
 };
@@ -182,8 +185,9 @@ int gs_cmd_finish(struct gs_session *s, int rc);
 /*
  * gs_cmd_snapshot(s, spec, ret, ret_others_bad): gs_reader_resolve() with its
  * outcome as an exit status: GS_EXIT_OK with *ret filled and the chosen
- * snapshot named on stderr (always, -q included: "PROG: tenant T: snapshot
- * ID (TIME, host H) chosen as the latest|by its ID"), GS_EXIT_USAGE (no such
+ * snapshot named on stderr (always, -q included, unless s->quiet_choice:
+ * "PROG: tenant T: snapshot ID (TIME, host H) chosen as the latest|by its
+ * ID"), GS_EXIT_USAGE (no such
  * or ambiguous snapshot), GS_EXIT_PROBLEM (unreadable or corrupt, or "latest"
  * refused because the newest snapshot is dated in the future).
  */

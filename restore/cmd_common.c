@@ -321,7 +321,8 @@ gs_cmd_usage_error(const char *usage, const char *fmt, ...)
 /*
  * gs_cmd_snapshot(s, spec, ret, ret_others_bad): gs_reader_resolve() with its
  * outcome as an exit status: GS_EXIT_OK with *ret filled and the chosen
- * snapshot named on stderr (always, -q included), GS_EXIT_USAGE (no such or
+ * snapshot named on stderr (always, -q included, unless s->quiet_choice),
+ * GS_EXIT_USAGE (no such or
  * ambiguous snapshot), GS_EXIT_PROBLEM (unreadable or corrupt, or "latest"
  * refused because the newest snapshot is dated in the future).
  */
@@ -339,6 +340,8 @@ gs_cmd_snapshot(struct gs_session *s, const char *spec, struct gs_rsnap *ret, in
 	default: /* -1 unreadable, 2 a future-dated "latest" refused */
 		return GS_EXIT_PROBLEM;
 	}
+	if (s->quiet_choice)
+		return GS_EXIT_OK;
 	/* The time and host are the writer's word: say which snapshot this is,
 	 * so that the operator can tell a forged "latest" from last night's. */
 	gs_iso_time(when, sizeof(when), ret->info.time_ns / GS_NS_PER_S);

@@ -63,6 +63,7 @@ gs_progress_init(struct gs_progress *p, int on, uint64_t total_bytes, uint64_t t
 	p->total_files = total_files;
 	p->bytes = p->files = 0;
 	p->start_ns = p->last_ns = gs_mono_ns();
+	p->first_ns = 0;
 	p->drawn = 0;
 }
 
@@ -72,6 +73,8 @@ gs_progress_add(struct gs_progress *p, uint64_t bytes, uint64_t files)
 {
 	int64_t now;
 
+	if (bytes > 0 && p->first_ns == 0)
+		p->first_ns = gs_mono_ns();
 	p->bytes += bytes;
 	p->files += files;
 	if (!p->on)

@@ -13,6 +13,7 @@ struct gs_progress {
 	uint64_t total_bytes, total_files; /* 0 = unknown */
 	uint64_t bytes, files;
 	int64_t start_ns, last_ns;
+	int64_t first_ns; /* gs_mono_ns() when the first byte was counted, 0 before */
 	int drawn;
 };
 

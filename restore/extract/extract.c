@@ -58,15 +58,18 @@ struct ctx {
 	char cause[160]; /* why the restore stopped (fatal), or "" */
 };
 
+/* Whether entry e is selected: under an include and chosen by o->select. */
 static int
-included(const struct gs_extract_opts *o, const char *path)
+included(const struct gs_extract_opts *o, const struct gs_mentry *e)
 {
 	size_t i;
 
+	if (o->select != NULL && !o->select(o->select_arg, e))
+		return 0;
 	if (o->nincludes == 0)
 		return 1;
 	for (i = 0; i < o->nincludes; i++)
-		if (gs_reader_path_under(path, o->includes[i]))
+		if (gs_reader_path_under(e->path, o->includes[i]))
 			return 1;
 	return 0;
 }
@@ -333,7 +336,7 @@ do_other(struct ctx *c, const struct gs_mentry *e)
 static void
 one(struct ctx *c, struct gs_mentry *e)
 {
-	int want = included(c->o, e->path);
+	int want = included(c->o, e);
 	int safe = gs_reader_path_ok(e->path);
 
 	if (want && !safe) {
@@ -391,7 +394,7 @@ plan(struct ctx *c, struct gs_manifest *m, uint64_t *ret_n)
 			gs_mentry_clear(&e);
 			return -2;
 		}
-		if (e.type == GS_FT_FILE && e.nchunks > 0 && included(c->o, e.path) &&
+		if (e.type == GS_FT_FILE && e.nchunks > 0 && included(c->o, &e) &&
 		    gs_reader_path_ok(e.path) &&
 		    gs_fetch_plan_file(c->fetch, gs_reader_manifest_count(m),
 		                       (const uint8_t(*)[GS_ID_LEN])e.chunks, e.nchunks) != 0) {
@@ -415,7 +418,7 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	struct gs_mentry e;
 	uint64_t nplanned = 0;
 	struct ctx c;
-	int flags, r, rc = -1;
+	int flags, r, part, rc = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.rd = rd;
@@ -443,8 +446,8 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	}
 	if ((c.lm = gs_linkmap_new()) == NULL)
 		goto err2;
-	gs_progress_init(&c.pg, o->progress, o->nincludes ? 0 : s->info.bytes,
-	                 o->nincludes ? 0 : s->info.files);
+	part = o->nincludes > 0 || o->select != NULL; /* totals unknown */
+	gs_progress_init(&c.pg, o->progress, part ? 0 : s->info.bytes, part ? 0 : s->info.files);
 	if (gs_entry_content_init(&c.content, rd, &c.pg) != 0)
 		goto err3;
 	if ((c.fetch = gs_fetch_new(rd, o->remote, 0)) == NULL)
@@ -481,6 +484,8 @@ gs_extract(struct gs_reader *rd, const struct gs_rsnap *s, const struct gs_extra
 	}
 	fix_dir_times(&c);
 	gs_progress_done(&c.pg);
+	if (o->first_byte_ns != NULL)
+		*o->first_byte_ns = c.pg.first_ns;
 	if (c.w.fatal) {
 		uint64_t at = gs_reader_manifest_count(m);
 

@@ -23,6 +23,13 @@ struct gs_extract_opts {
 	int privileged;                      /* also restore what grants privileges: device nodes,
 	                                        setuid/setgid bits of non-directories, the
 	                                        security.capability and trusted.* xattrs */
+	/* A further selection (the restore test's sample): an entry under
+	 * includes is restored only when select(select_arg, e) returns 1;
+	 * NULL: every entry. */
+	int (*select)(void *select_arg, const struct gs_mentry *e);
+	void *select_arg;
+	int64_t *first_byte_ns; /* set to gs_mono_ns() when the first content
+	                           byte was written (0: none), or NULL */
 };
 
 /*
@@ -32,6 +39,7 @@ struct gs_extract_opts {
  * are used as they are, so libarchive's SECURE_NOABSOLUTEPATHS, NODOTDOT and
  * SYMLINKS checks all apply, after our own path check.  Every file is
  * verified against its XXH3-128 and every chunk against its keyed ID.
+ * With o->select, only the entries it selects are restored (and planned).
  * Content, permissions, mtime, ownership (when euid is 0), symlinks, hard
  * links, FIFOs, xattrs and ACLs are restored; sockets are skipped.  What
  * grants privileges is restored only with o->privileged: device nodes, the

@@ -93,6 +93,9 @@ for f in /usr/bin/geosnap-agent /usr/bin/geosnap-restore \
 	/usr/share/man/man8/geosnap-agent.8.gz /usr/share/man/man8/geosnap-restore.8.gz \
 	/usr/share/man/man5/geosnap.ini.5.gz \
 	/usr/lib/systemd/system/geosnap.service /usr/lib/systemd/system/geosnap.timer \
+	/usr/lib/systemd/system/geosnap-restore-test@.service \
+	/usr/lib/systemd/system/geosnap-restore-test@.timer \
+	/usr/share/doc/geosnap/examples/geosnap-restore-test.cron \
 	/usr/share/doc/geosnap/CLI.md /usr/share/doc/geosnap/OPERATIONS.md \
 	/usr/share/doc/geosnap/examples/geosnap.ini.sample \
 	/usr/share/doc/geosnap/examples/geosnap.cron \
@@ -142,14 +145,22 @@ if grep -qx 'ExecStart=/usr/bin/geosnap-agent -c /etc/geosnap/geosnap.ini run' "
 else
 	not_ok "ExecStart= in $unit: $(grep '^ExecStart=' "$unit")"
 fi
-# (comments may mention the default prefix; settings and commands may not)
-if stray=$(grep -hv '^#' "$unit" /usr/share/doc/geosnap/examples/geosnap.cron | grep 'usr/local'); then
-	not_ok "the installed unit or crontab still names /usr/local: $stray"
+rtunit=/usr/lib/systemd/system/geosnap-restore-test@.service
+if grep -qx 'ExecStart=/usr/bin/geosnap-restore -q -c /etc/geosnap/geosnap.ini test --tenant %i' "$rtunit"; then
+	ok "the restore test's ExecStart= names /usr/bin/geosnap-restore"
 else
-	ok "the installed unit and crontab name /usr"
+	not_ok "ExecStart= in $rtunit: $(grep '^ExecStart=' "$rtunit")"
 fi
-if out=$(systemd-analyze verify "$unit" /usr/lib/systemd/system/geosnap.timer 2>&1) && [ -z "$out" ]; then
-	ok "systemd-analyze verify geosnap.service geosnap.timer"
+# (comments may mention the default prefix; settings and commands may not)
+if stray=$(grep -hv '^#' "$unit" "$rtunit" /usr/share/doc/geosnap/examples/geosnap.cron \
+	/usr/share/doc/geosnap/examples/geosnap-restore-test.cron | grep 'usr/local'); then
+	not_ok "the installed units or crontabs still name /usr/local: $stray"
+else
+	ok "the installed units and crontabs name /usr"
+fi
+if out=$(systemd-analyze verify "$unit" /usr/lib/systemd/system/geosnap.timer "$rtunit" \
+	/usr/lib/systemd/system/geosnap-restore-test@.timer 2>&1) && [ -z "$out" ]; then
+	ok "systemd-analyze verify geosnap.service geosnap.timer geosnap-restore-test@.service geosnap-restore-test@.timer"
 else
 	not_ok "systemd-analyze verify:"
 	printf '# %s\n' "$out"

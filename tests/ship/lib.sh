@@ -247,3 +247,69 @@ fixed_run() {
 	[ -z "$(find "$T/remote" -name '.gstmp-*')" ] &&
 		gs_pass "$1: no temporary left on the remote" || gs_fail "$1: temporaries left on the remote"
 }
+
+# ---- restore tests (geosnap-restore test) ---------------------------------
+#   rtest_begin TITLE   ship_begin, an audit key made by stock minisign
+#                       ($T/audit.key, $T/audit.pub) in the configuration,
+#                       and a run that backs up and ships to fi1
+#   log_lines           every record of the local log, oldest first: the
+#                       closed segments (audit.<date>.<seq>.jsonl), then
+#                       the open one ($T/audit.jsonl)
+#   rec FIELD           FIELD of the last restore-test record (strings
+#                       bare, null as "null")
+#   rec_line            that record's line as it is in the log
+#   nrec                how many restore-test records the log holds
+#   log_verifies DIR    stock minisign -Vm accepts every segment of the log
+#                       in DIR (each that is not empty), with $T/audit.pub
+#   scratch_empty WHAT  pass when $T/scratch holds nothing (every test
+#                       removed its scratch directory)
+
+rtest_begin() {
+	ship_begin "$1"
+	gs_need minisign
+	minisign -G -W -p "$T/audit.pub" -s "$T/audit.key" >"$T/minisign-G.out" 2>&1 ||
+		{ gs_show "$T/minisign-G.out"; gs_fatal "minisign -G failed"; }
+	chmod 600 "$T/audit.key"
+	AGENT_EXTRA="audit_key = $T/audit.key"
+	ship_config
+	mkdir -p "$T/scratch"
+	gs_run 0 "the nightly run (backup, ship to fi1, verify)" "$GS_AGENT" run ||
+		gs_fatal "the nightly run failed"
+}
+
+log_lines() {
+	local f
+	for f in $(cd "$T" && find . -maxdepth 1 -name 'audit.*.jsonl' | sort) audit.jsonl; do
+		[ -f "$T/$f" ] && cat "$T/$f"
+	done
+}
+
+rec_line() { log_lines | grep '"event":"restore-test"' | tail -n 1; }
+
+rec() {
+	rec_line | python3 -c '
+import json, sys
+line = sys.stdin.read().strip()
+v = json.loads(line).get(sys.argv[1], "(absent)") if line else None
+print("null" if v is None else v if isinstance(v, str) else json.dumps(v))
+' "$1"
+}
+
+nrec() { log_lines | grep -c '"event":"restore-test"'; }
+
+log_verifies() {
+	local f n=0
+	for f in "$1"/audit.*.jsonl "$1"/audit.jsonl; do
+		[ -s "$f" ] || continue
+		minisign -Vm "$f" -p "$T/audit.pub" >/dev/null 2>&1 || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+scratch_empty() {
+	local left
+	left=$(find "$T/scratch" -mindepth 1 -maxdepth 1 2>/dev/null)
+	[ -z "$left" ] && gs_pass "$1: the scratch directory is gone" ||
+		gs_fail "$1: left in the scratch directory: $left"
+}
