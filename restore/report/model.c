@@ -215,12 +215,13 @@ gs_report_record(struct gs_report *r, size_t log, uint64_t seq, const char *line
 	it.log = log;
 
 	/* Kept: the period, the restore_test_max_age before it (the last
-	 * restore test, the failures an ack in the period may name), and
-	 * acknowledgements made after it. */
+	 * restore test, the failures an ack in the period may name), and what
+	 * follows it (acknowledgements made later, and the failures before
+	 * them, so that an ack is never matched to the wrong record). */
 	t = it.r.time_ns / GS_NS_PER_S;
 	keep_from = r->since - (int64_t)(r->rt_max_age_s > (uint64_t)r->since ? (uint64_t)r->since
 	                                                                      : r->rt_max_age_s);
-	if (t < keep_from || (t >= r->until && it.kind != GS_RK_ACK)) {
+	if (t < keep_from) {
 		gs_arec_clear(&it.r);
 		return 0;
 	}

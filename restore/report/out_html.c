@@ -28,8 +28,9 @@ static const char css[] =
     "svg .na{fill:#e4e4e4}svg .rt{fill:#fff;stroke:#111}svg .rtf{fill:#111}\n"
     "svg text{font-size:9px;fill:#333}\n"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
-    "@media print{body{margin:0}.page{break-before:page}tr{break-inside:avoid}"
-    "thead{display:table-header-group}}\n";
+    "@media print{body{margin:0;font-size:8.5pt}h1{font-size:14pt}h2{font-size:11pt;"
+    "margin:.8em 0 .3em}table{font-size:7.5pt;margin-bottom:.6em}.page{break-before:page}"
+    "tr{break-inside:avoid}thead{display:table-header-group}}\n";
 
 /* td(f, s): a cell of text from a log (NULL: empty). */
 static void
@@ -211,7 +212,7 @@ calendar(const struct gs_report *r, FILE *f)
 	              {"norun", "no run"},
 	              {"na", "not over yet"}};
 	size_t per = r->ndays > 62 ? 62 : r->ndays, b, i, d;
-	int cell = per > 31 ? 11 : 18, lw = 120, y = 0, w, h;
+	int cell = per > 31 ? 11 : 18, lw = 120, y = 0, w, h, x;
 
 	fputs("<section id=\"calendar\"><h2>3. Nightly runs, per tenant and day (UTC)</h2>\n", f);
 	if (r->ntenants == 0 || r->ndays == 0) {
@@ -242,7 +243,7 @@ calendar(const struct gs_report *r, FILE *f)
 			gs_rout_html(f, t->name);
 			fputs("</text>\n", f);
 			for (d = 0; d < n; d++) {
-				int c = t->cells[b + d], x = lw + (int)d * cell;
+				int c = t->cells[b + d], cx = lw + (int)d * cell;
 				const char *o = gs_rout_outcome(c);
 				const char *cls = (c & 0x0f) == GS_OUT_NONE ? "norun"
 				                  : (c & 0x0f) == GS_OUT_NA ? "na"
@@ -253,7 +254,7 @@ calendar(const struct gs_report *r, FILE *f)
 				fprintf(f,
 				        "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" "
 				        "height=\"%d\"><title>",
-				        cls, x + 1, y + 1, cell - 2, cell - 2);
+				        cls, cx + 1, y + 1, cell - 2, cell - 2);
 				gs_rout_html(f, t->name);
 				fprintf(f, " %s: %s%s</title></rect>", day, o,
 				        c & GS_CELL_RTEST_FAIL ? ", restore test failed"
@@ -263,7 +264,7 @@ calendar(const struct gs_report *r, FILE *f)
 					fprintf(
 					    f,
 					    "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"%d\"/>",
-					    c & GS_CELL_RTEST_FAIL ? "rtf" : "rt", x + cell / 2,
+					    c & GS_CELL_RTEST_FAIL ? "rtf" : "rt", cx + cell / 2,
 					    y + cell / 2, cell / 5);
 			}
 			fputs("\n", f);
@@ -272,19 +273,21 @@ calendar(const struct gs_report *r, FILE *f)
 		y += 8;
 	}
 	fputs("</svg>\n", f);
-	/* The legend, as a second small SVG so that it wraps on narrow pages. */
+	/* The legend, as a second small SVG; about 6 px a character. */
 	fputs("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"20\" "
 	      "viewBox=\"0 0 900 20\" style=\"max-width:100%;height:auto\">",
 	      f);
-	for (i = 0; i < GS_NELEM(legend); i++)
+	for (i = 0, x = 1; i < GS_NELEM(legend); i++) {
 		fprintf(f,
-		        "<rect class=\"%s\" x=\"%zu\" y=\"4\" width=\"12\" height=\"12\"/>"
-		        "<text x=\"%zu\" y=\"14\">%s</text>",
-		        legend[i].cls, i * 125 + 1, i * 125 + 16, legend[i].what);
+		        "<rect class=\"%s\" x=\"%d\" y=\"4\" width=\"12\" height=\"12\"/>"
+		        "<text x=\"%d\" y=\"14\">%s</text>",
+		        legend[i].cls, x, x + 16, legend[i].what);
+		x += 16 + 6 * (int)strlen(legend[i].what) + 14;
+	}
 	fprintf(f,
 	        "<circle class=\"rt\" cx=\"%d\" cy=\"10\" r=\"4\"/><text x=\"%d\" y=\"14\">"
 	        "restore test (filled: failed)</text></svg>\n",
-	        (int)GS_NELEM(legend) * 125 + 6, (int)GS_NELEM(legend) * 125 + 16);
+	        x + 6, x + 16);
 	fputs("</section>\n", f);
 }
 
@@ -470,7 +473,7 @@ acks_and_others(const struct gs_report *r, FILE *f)
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];
 
-		if (it->kind != GS_RK_ACK || it->r.time_ns / GS_NS_PER_S < r->since)
+		if (it->kind != GS_RK_ACK || !it->in_period)
 			continue;
 		rec_cells(f, it);
 		td(f, gs_arec_str(&it->r, "step"));

@@ -218,8 +218,7 @@ md_records(const struct gs_report *r, FILE *f, enum gs_rkind kind)
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];
 
-		if (!(it->in_period || (kind == GS_RK_ACK && it->kind == GS_RK_ACK &&
-		                        it->r.time_ns / GS_NS_PER_S >= r->since)) ||
+		if (!it->in_period ||
 		    (it->kind != kind && !(kind == GS_RK_STEP && it->kind == GS_RK_RUN)))
 			continue;
 		md_rec(f, it);

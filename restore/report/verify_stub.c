@@ -31,10 +31,17 @@ struct seg {
 	char *name; /* path (local) or path under the remote's base */
 };
 
+/* by_seq(a, b): closed segments by their first seq, the 10 digits before
+ * ".jsonl". */
 static int
-by_name(const void *a, const void *b)
+by_seq(const void *a, const void *b)
 {
-	return strcmp(((const struct seg *)a)->name, ((const struct seg *)b)->name);
+	const char *x = ((const struct seg *)a)->name, *y = ((const struct seg *)b)->name;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	if (lx < 16 || ly < 16)
+		return strcmp(x, y);
+	return strcmp(x + lx - 16, y + ly - 16);
 }
 
 /* read_one(o, path, max, ret, ret_len): a local or remote file; 0, 1
@@ -104,12 +111,12 @@ list(const struct gs_audit_vopts *o, const char *host, struct seg **ret, size_t 
 			}
 		}
 		closedir(dd);
-		qsort(v, n, sizeof(*v), by_name);
+		qsort(v, n, sizeof(*v), by_seq);
 		v = realloc(v, (n + 1) * sizeof(*v));
 		v[n++].name = strdup(o->log);
 		free(dir);
 	} else {
-		qsort(v, n, sizeof(*v), by_name);
+		qsort(v, n, sizeof(*v), by_seq);
 	}
 	*ret = v;
 	*ret_n = n;
