@@ -121,7 +121,7 @@ escape(struct jp *j)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	unsigned char u[4];
-	unsigned cp, lo;
+	unsigned cp = 0, lo = 0;
 	const char *k;
 	int c = peek(j);
 

@@ -44,6 +44,21 @@ by_seq(const void *a, const void *b)
 	return strcmp(x + lx - 16, y + ly - 16);
 }
 
+/* push(v, n, name): append name (taken) to *v; 0, or -1 (name freed). */
+static int
+push(struct seg **v, size_t *n, char *name)
+{
+	struct seg *w;
+
+	if (name == NULL || (w = realloc(*v, (*n + 1) * sizeof(*w))) == NULL) {
+		free(name);
+		return -1;
+	}
+	w[(*n)++].name = name;
+	*v = w;
+	return 0;
+}
+
 /* read_one(o, path, max, ret, ret_len): a local or remote file; 0, 1
  * missing, -1. */
 static int
@@ -80,8 +95,8 @@ list(const struct gs_audit_vopts *o, const char *host, struct seg **ret, size_t 
 			    (l < 8 || strcmp(e[i].name + l - 8, ".minisig") != 0))
 				(*ckpts)++;
 			if (o->log == NULL && l > 6 && strcmp(e[i].name + l - 6, ".jsonl") == 0) {
-				v = realloc(v, (n + 1) * sizeof(*v));
-				v[n++].name = gs_asprintf("%s/%s", rdir, e[i].name);
+				if (push(&v, &n, gs_asprintf("%s/%s", rdir, e[i].name)))
+					break;
 			}
 		}
 		gs_tp_list_free(e, m);
@@ -106,14 +121,13 @@ list(const struct gs_audit_vopts *o, const char *host, struct seg **ret, size_t 
 			/* <stem>.<8 digits>.<10 digits>.jsonl */
 			if (l == sl + 26 && strncmp(d->d_name, base, sl) == 0 &&
 			    d->d_name[sl] == '.' && strcmp(d->d_name + l - 6, ".jsonl") == 0) {
-				v = realloc(v, (n + 1) * sizeof(*v));
-				v[n++].name = gs_asprintf("%s/%s", dir, d->d_name);
+				if (push(&v, &n, gs_asprintf("%s/%s", dir, d->d_name)))
+					break;
 			}
 		}
 		closedir(dd);
 		qsort(v, n, sizeof(*v), by_seq);
-		v = realloc(v, (n + 1) * sizeof(*v));
-		v[n++].name = strdup(o->log);
+		push(&v, &n, strdup(o->log));
 		free(dir);
 	} else {
 		qsort(v, n, sizeof(*v), by_seq);
