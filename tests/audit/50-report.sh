@@ -190,11 +190,11 @@ assert "@media print" in h and "<svg" in h
 EOF
 chromium_dom "$T/r.html" "$T/dom.html"
 gs_check "chromium renders the report" test -s "$T/dom.html"
-fseq=$(python3 -c 'import json,sys
+read -r fseq fhash < <(python3 -c 'import json,sys
 r = json.load(open(sys.argv[1]))
 x = [x for x in r["records"] if x["event"] == "verify" and x["fields"]["status"] == 1][0]
 print(x["seq"], x["hash"])' "$T/r.json")
-py_check "DOM: the figures, seq numbers and hashes" "$T/dom.html" $fseq <<'EOF'
+py_check "DOM: the figures, seq numbers and hashes" "$T/dom.html" "$fseq" "$fhash" <<'EOF'
 import sys, re
 d = open(sys.argv[1]).read()
 seq, h = sys.argv[2], sys.argv[3]

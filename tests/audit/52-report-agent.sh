@@ -22,6 +22,7 @@ cat >>"$T/geosnap.ini" <<EOF
 [host "scenario-host"]
 audit_pubkey = $T/keys-audit/web1.pub
 EOF
+# shellcheck disable=SC2317  # called through gs_run
 A() { "$GS_AGENT" -c "$T/geosnap.ini" "$@"; }
 gs_run 0 "init" A init
 gs_run 0 "a nightly run" A run
