@@ -538,7 +538,8 @@ tenants(struct gs_report *r)
 		            r->ntenants, sizeof(*r->tenants), by_name);
 		if (t == NULL)
 			continue; /* before the period */
-		if (it->kind == GS_RK_RTEST && !failing(it))
+		if (it->kind == GS_RK_RTEST && !failing(it) &&
+		    it->r.time_ns / GS_NS_PER_S < r->until)
 			t->last_rtest = it;
 		if (it->in_period && figures(r, t, it))
 			return -1;

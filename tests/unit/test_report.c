@@ -308,7 +308,11 @@ test_model(void)
 	add(&r, 0, 2, T0 + 2 * DAY, "web1", "backup", ",\"tenant\":\"b\",\"status\":0");
 	add(&r, 0, 3, T0 + 3 * DAY, "web1", "restore-test", ",\"tenant\":\"b\",\"status\":1");
 	add(&r, 0, 4, T0 + 4 * DAY, "web1", "ack", ",\"step\":\"restore-test\",\"note\":\"n\"");
+	/* after the period: kept (for acks) but not evidence for it */
+	add(&r, 0, 5, T0 + 70 * DAY, "web1", "restore-test", ",\"tenant\":\"a\",\"status\":0");
 	CHECK(gs_report_build(&r) == 0);
+	CHECK(r.ntenants == 2 && r.tenants[0].last_rtest != NULL &&
+	      r.tenants[0].last_rtest->r.seq == 1 && r.tenants[0].rtests == 1);
 	CHECK(r.gap_count[GS_GAP_RTEST] == 2 && r.gap_count[GS_GAP_UNACK] == 0);
 	CHECK(find_gap(&r, GS_GAP_RTEST, NULL, "tenant a: 59 days since the last") != NULL);
 	CHECK(find_gap(&r, GS_GAP_RTEST, NULL, "tenant b: no passed restore test") != NULL);
