@@ -284,7 +284,8 @@ dedup(struct gs_report *r)
 {
 	size_t i, o = 0;
 
-	qsort(r->items, r->nitems, sizeof(*r->items), by_host_seq);
+	if (r->nitems > 1) /* (qsort of NULL, 0 is undefined) */
+		qsort(r->items, r->nitems, sizeof(*r->items), by_host_seq);
 	for (i = 0; i < r->nitems; i++) {
 		struct gs_ritem *it = &r->items[i], *last = o ? &r->items[o - 1] : NULL;
 
@@ -528,7 +529,10 @@ tenants(struct gs_report *r)
 		    tenant_add(r, it->tenant) == NULL)
 			return -1;
 	}
-	qsort(r->tenants, r->ntenants, sizeof(*r->tenants), by_name);
+	if (r->ntenants == 0)
+		return 0;
+	if (r->ntenants > 1)
+		qsort(r->tenants, r->ntenants, sizeof(*r->tenants), by_name);
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];
 
@@ -574,7 +578,8 @@ gs_report_build(struct gs_report *r)
 	}
 	dedup(r);
 	acks(r);
-	qsort(r->items, r->nitems, sizeof(*r->items), by_time);
+	if (r->nitems > 1)
+		qsort(r->items, r->nitems, sizeof(*r->items), by_time);
 	for (i = 0; i < r->nitems; i++) {
 		int64_t t = r->items[i].r.time_ns / GS_NS_PER_S;
 

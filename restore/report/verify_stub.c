@@ -126,11 +126,13 @@ list(const struct gs_audit_vopts *o, const char *host, struct seg **ret, size_t 
 			}
 		}
 		closedir(dd);
-		qsort(v, n, sizeof(*v), by_seq);
+		if (n > 1)
+			qsort(v, n, sizeof(*v), by_seq);
 		push(&v, &n, strdup(o->log));
 		free(dir);
 	} else {
-		qsort(v, n, sizeof(*v), by_seq);
+		if (n > 1)
+			qsort(v, n, sizeof(*v), by_seq);
 	}
 	*ret = v;
 	*ret_n = n;
