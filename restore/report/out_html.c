@@ -19,7 +19,8 @@ static const char css[] =
     "border-bottom:1px solid #999}\n"
     "table{border-collapse:collapse;margin:.3em 0 1em;font-size:8.5pt}\n"
     "th,td{border:1px solid #bbb;padding:2px 4px;text-align:left;vertical-align:top}\n"
-    "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.t{white-space:nowrap}\n"
     "code.h{font-size:6.5pt;word-break:break-all;display:inline-block;max-width:26em}\n"
     ".verdict{font-size:12pt;font-weight:bold;padding:.3em .6em;display:inline-block}\n"
     ".good{background:#d9f2d9}.bad{background:#f9d6d5}.warn{background:#fcefc7}\n"
@@ -85,7 +86,7 @@ rec_cells(FILE *f, const struct gs_ritem *it)
 	        "</td>",
 	        it->r.host, (unsigned long long)it->r.seq, (unsigned long long)it->r.seq,
 	        it->r.hash);
-	td(f, it->r.time);
+	fprintf(f, "<td class=\"t\">%s</td>", it->r.time); /* checked: YYYY-MM-DDTHH:MM:SSZ */
 	td(f, it->r.host);
 }
 
