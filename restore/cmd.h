@@ -125,6 +125,15 @@ struct gs_session {
 };
 
 /*
+ * gs_cmd_config(g, ret): the configuration (-c, $GEOSNAP_CONFIG or the
+ * default file when it exists), loaded for geosnap-restore, into *ret (NULL
+ * when there is none).  GS_EXIT_OK, or GS_EXIT_USAGE (warned, naming file,
+ * line and key).  Free with gs_config_free.
+ */
+struct gs_config;
+int gs_cmd_config(const struct gs_cli *g, struct gs_config **ret);
+
+/*
  * gs_cmd_parse(g, a, argc, argv, usage, flags): parse the options of a
  * command (argv[0] is its name) or, with GS_OPT_COMMAND, of the program,
  * from the one option table: -c FILE, -q, -v and --help always, and the

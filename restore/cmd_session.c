@@ -36,6 +36,23 @@ config_path(const struct gs_cli *g)
 	return NULL;
 }
 
+/*
+ * gs_cmd_config(g, ret): the configuration (-c, $GEOSNAP_CONFIG or the
+ * default file when it exists), loaded for geosnap-restore, into *ret (NULL
+ * when there is none).  GS_EXIT_OK, or GS_EXIT_USAGE (warned, naming file,
+ * line and key).  Free with gs_config_free.
+ */
+int
+gs_cmd_config(const struct gs_cli *g, struct gs_config **ret)
+{
+	const char *cpath = config_path(g);
+
+	*ret = NULL;
+	if (cpath != NULL && (*ret = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL)
+		return GS_EXIT_USAGE;
+	return GS_EXIT_OK;
+}
+
 /* is_url(from): --from names a URL rather than a remote (whose names have
  * no ':' or '/'). */
 static int

@@ -13,7 +13,10 @@
 # Then disaster recovery on a bare host: a directory holding only the read
 # key, the SSH identity and the remote's host key restores the latest
 # snapshot from the remote with no configuration file (--from sftp://...),
-# and prints the restore's figures (--stats).
+# and prints the restore's figures (--stats).  At the end the signed audit
+# log: stock minisign verifies each segment, log verify --from checks it
+# against the segments and checkpoints shipped to the remote, and a
+# rewrite re-signed with the host's own key is exposed by that comparison.
 #
 # Runs as root without a terminal (CI): the read key's passphrase comes from
 # GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
@@ -53,6 +56,8 @@ echo "remote base directory: $demo/remote (region eu-north)"
 
 echo "== keygen: write key for the agent, passphrase-sealed read key for restores"
 "$restore" keygen --tenant demo --out keys
+echo "== keygen --audit: the pair that signs the audit log (minisign's formats)"
+"$restore" keygen --audit --out keys
 ls -l keys
 
 cat > geosnap.ini <<INI
@@ -61,6 +66,7 @@ region = eu-central
 repository = $demo/repo
 state_dir = $demo/state
 audit_log = $demo/audit.jsonl
+audit_key = $demo/keys/audit.key
 metrics_file = $demo/metrics.prom
 
 [policy]
@@ -210,6 +216,24 @@ if cmp -s "tree2.txt" bare.txt; then
 else
   echo "the bare-host restore DIFFERS:"; diff tree2.txt bare.txt | head -20; false
 fi
+echo "== the signed audit log: every segment verifies with stock minisign and the audit public key"
+for f in audit.*.jsonl audit.jsonl; do
+  minisign -Vm "$f" -p keys/audit.pub
+done
+echo "== the log left the host: segments and signed checkpoints on the remote"
+ls remote/log/*/
+"$restore" log verify --pubkey keys/audit.pub --from secondary
+echo "== a compromised host rewrites a record of its local log and re-signs it with its own key"
+seg=$(ls audit.*.jsonl | head -1)
+cp -p "$seg" "$seg.orig" && cp -p "$seg.minisig" "$seg.minisig.orig"
+python3 "$src/tests/audit/forge.py" rewrite "$demo/audit.jsonl" 2 keys/audit.key
+minisign -Vm "$seg" -p keys/audit.pub
+"$restore" log verify --pubkey keys/audit.pub && echo "(the local log alone cannot tell)"
+rc=0
+"$restore" log verify --pubkey keys/audit.pub --from secondary || rc=$?
+[ "$rc" -eq 1 ] || { echo "log verify --from exited $rc, wanted 1"; false; }
+echo "log verify --from the remote names the rewritten record (exit 1)"
+mv "$seg.orig" "$seg" && mv "$seg.minisig.orig" "$seg.minisig"
 echo "== demo done; everything is in $demo (sshd stops now)"
 set +e
 trap - ERR

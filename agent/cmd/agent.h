@@ -26,6 +26,8 @@ struct agent_opts {
 	const char **remotes; /* --remote, may repeat */
 	size_t nremotes;
 	int repair, full; /* ship --repair, verify --full */
+	const char *step; /* ack --step */
+	const char *note; /* ack --note */
 	char **args;      /* operands after the options (AO_ARGS) */
 	size_t nargs;
 	int in_run; /* the steps run inside `run` */
@@ -52,6 +54,8 @@ int cmd_ship(struct agent_opts *o, int argc, char **argv);
 int cmd_verify(struct agent_opts *o, int argc, char **argv);
 /* cmd_quarantine(o, argc, argv): the quarantine command (usage above); its exit status. */
 int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
+/* cmd_ack(o, argc, argv): the ack command (usage above); its exit status. */
+int cmd_ack(struct agent_opts *o, int argc, char **argv);
 
 /* ---- steps (steps.c) -------------------------------------------------- */
 
@@ -61,6 +65,14 @@ struct gs_step;
  * when the audit log could not be appended to or was found damaged (the
  * run goes on); GS_EXIT_FAIL when the status table could not be written. */
 int agent_record_step(struct agent_opts *o, const struct gs_step *s);
+
+/*
+ * agent_ship_logs(o): close the audit log's open segment once, then
+ * publish its closed segments and a signed checkpoint to every selected
+ * remote (gs_audit_ship), one "ship-log" record each; the worst exit
+ * status.  Without audit_log or audit_key there is nothing to anchor: 0.
+ */
+int agent_ship_logs(struct agent_opts *o);
 
 /* agent_write_metrics(o): the metrics file from the status table, when
  * metrics_file is set.  0 or -1 (warned). */
@@ -117,6 +129,7 @@ int agent_open_repo(struct agent_opts *o, struct gs_repo **ret);
 #define AO_REPAIR 2 /* --repair */
 #define AO_FULL 4   /* --full */
 #define AO_ARGS 8   /* operands after the options, into o->args */
+#define AO_ACK 16   /* --step STEP and --note TEXT (once each) */
 /* agent_parse_opts(o, argc, argv, usage, flags): parse a command's options
  * (--tenant, --json, --help and those of flags) into o; returns -1 to go on,
  * or the exit status to end with (--help printed usage: 0; a bad option:

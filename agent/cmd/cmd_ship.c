@@ -15,7 +15,9 @@ static const char usage[] =
     "into tenants/T/quarantine/, puts back temporaries that hold a whole object\n"
     "the remote lacks, quarantines other temporaries older than 24 h, and\n"
     "re-sends from the local copy.  It deletes nothing; each action is one line\n"
-    "on stderr and one \"repair\" record in the audit log.\n";
+    "on stderr and one \"repair\" record in the audit log.  Then, with\n"
+    "audit_key set, the audit log's closed segments and a signed checkpoint go\n"
+    "to each remote (under log/HOST/, never overwritten).\n";
 
 /* cmd_ship(o, argc, argv): the ship command (usage above); its exit status. */
 int
@@ -43,6 +45,7 @@ cmd_ship(struct agent_opts *o, int argc, char **argv)
 				rc = agent_worst(rc, agent_ship_tenant(o, r, &o->cfg->tenants[i],
 				                                       &o->cfg->remotes[j]));
 	}
+	rc = agent_worst(rc, agent_ship_logs(o));
 	gs_repo_free(r);
 	if (agent_write_metrics(o))
 		rc = agent_worst(rc, GS_EXIT_FAIL);

@@ -12,7 +12,9 @@
 
 static const char usage[] = "usage: geosnap-agent status [--json]\n"
                             "Last run of each step per tenant and remote: result, bytes,\n"
-                            "duration and age.  Exit status: the worst of those results.\n";
+                            "duration and age; a result acknowledged with geosnap-agent ack\n"
+                            "says by whom and when.  Exit status: the worst of those results\n"
+                            "(acknowledged or not).\n";
 
 static void
 iso(char *out, size_t cap, int64_t ns)
@@ -47,11 +49,12 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 		       "RESULT", "LAST RUN", "AGE", "BYTES", "DURATION");
 	rc = GS_EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
-		char when[32], ok[32];
+		char when[32], ok[32], acked[32];
 		double age = (double)(now - v[i].start_ns) / 1e9;
 
 		iso(when, sizeof(when), v[i].start_ns);
 		iso(ok, sizeof(ok), v[i].last_ok_ns);
+		iso(acked, sizeof(acked), v[i].ack_ns);
 		rc = agent_worst(rc, v[i].status);
 		if (o->json) {
 			printf("{\"step\":");
@@ -71,6 +74,12 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 			    (unsigned long long)v[i].bytes, (unsigned long long)v[i].new_bytes);
 			v[i].message ? gs_json_str(stdout, v[i].message)
 			             : (void)fputs("null", stdout);
+			if (v[i].ack_ns > 0) {
+				printf(",\"acknowledged\":\"%s\",\"acknowledged_by\":", acked);
+				gs_json_str(stdout, v[i].ack_by ? v[i].ack_by : "");
+			} else {
+				printf(",\"acknowledged\":null,\"acknowledged_by\":null");
+			}
 			printf("}\n");
 		} else {
 			printf("%-8s %-12s %-10s %-9s %-20s %9.0fs %14llu %8.1fs\n", v[i].step,
@@ -79,6 +88,9 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 			       (unsigned long long)v[i].bytes, (double)v[i].duration_ns / 1e9);
 			if (v[i].message && v[i].status != GS_EXIT_OK)
 				printf("         %s\n", v[i].message);
+			if (v[i].ack_ns > 0)
+				printf("         acknowledged by %s at %s\n",
+				       v[i].ack_by ? v[i].ack_by : "?", acked);
 		}
 	}
 	gs_status_free(v, n);

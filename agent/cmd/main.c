@@ -28,6 +28,8 @@ static const char usage[] =
     "  status [--json]            last result of each step; exit status = worst\n"
     "  quarantine --tenant T [--remote R]... KIND/NAME...\n"
     "                             set forged objects aside on every copy\n"
+    "  ack --step STEP [--tenant T] [--remote R]... --note TEXT\n"
+    "                             record that a failed step was seen and handled\n"
     "\n"
     "Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
     "Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
@@ -38,7 +40,7 @@ static const struct {
 } commands[] = {
     {"init", cmd_init},     {"backup", cmd_backup},         {"snapshots", cmd_snapshots},
     {"ship", cmd_ship},     {"verify", cmd_verify},         {"run", cmd_run},
-    {"status", cmd_status}, {"quarantine", cmd_quarantine},
+    {"status", cmd_status}, {"quarantine", cmd_quarantine}, {"ack", cmd_ack},
 };
 
 int

@@ -140,15 +140,19 @@ agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *cusage
 	                                   {"remote", required_argument, NULL, 'r'},
 	                                   {"repair", no_argument, NULL, 'R'},
 	                                   {"full", no_argument, NULL, 'F'},
+	                                   {"step", required_argument, NULL, 'S'},
+	                                   {"note", required_argument, NULL, 'N'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {NULL, 0, NULL, 0}};
 	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "t:h", lo, NULL)) != -1) {
-		int allowed =
-		    (ch == 'r' && (flags & AO_REMOTE)) || (ch == 'R' && (flags & AO_REPAIR)) ||
-		    (ch == 'F' && (flags & AO_FULL)) || ch == 't' || ch == 'j' || ch == 'h';
+		int allowed = (ch == 'r' && (flags & AO_REMOTE)) ||
+		              (ch == 'R' && (flags & AO_REPAIR)) ||
+		              (ch == 'F' && (flags & AO_FULL)) ||
+		              ((ch == 'S' || ch == 'N') && (flags & AO_ACK)) || ch == 't' ||
+		              ch == 'j' || ch == 'h';
 
 		if (!allowed) {
 			if (ch != '?')
@@ -173,6 +177,16 @@ agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *cusage
 			break;
 		case 'j':
 			o->json = 1;
+			break;
+		case 'S':
+		case 'N':
+			if ((ch == 'S' ? o->step : o->note) != NULL) {
+				gs_warn("%s takes one %s", argv[0],
+				        ch == 'S' ? "--step" : "--note");
+				fputs(cusage, stderr);
+				return GS_EXIT_USAGE;
+			}
+			*(ch == 'S' ? &o->step : &o->note) = optarg;
 			break;
 		default: /* 'h' */
 			fputs(cusage, stdout);

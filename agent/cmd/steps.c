@@ -18,6 +18,7 @@
 #include "geosnap/keys.h"
 #include "geosnap/policy.h"
 #include "geosnap/replicate.h"
+#include "geosnap/transport.h"
 #include "geosnap/util.h"
 
 /* agent_record_step(o, s): s into the status table and the audit log.
@@ -309,4 +310,50 @@ agent_verify_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
 		        (unsigned long long)res.objects, (unsigned long long)res.bytes,
 		        res.problems, (gs_mono_ns() - t0) / 1e9);
 	return finish(o, &s, t0, &res);
+}
+
+/* ship_log(o, ac, rc): one remote's part of agent_ship_logs. */
+static int
+ship_log(struct agent_opts *o, const struct gs_audit_conf *ac, const struct gs_remote_conf *rc)
+{
+	struct gs_step s = {.step = "ship-log", .remote = rc->name, .start_ns = gs_now_ns()};
+	struct gs_transport *tp;
+	int64_t t0 = gs_mono_ns();
+
+	if ((tp = gs_tp_open(rc)) == NULL) {
+		s.status =
+		    gs_tp_last_errkind(NULL) == GS_TP_ERR_CONFIG ? GS_EXIT_USAGE : GS_EXIT_FAIL;
+		s.message = "cannot connect";
+	} else {
+		if (gs_audit_ship(ac, tp, &s.files)) {
+			s.status = GS_EXIT_FAIL;
+			s.message = "the audit log could not be shipped; see stderr";
+		}
+		gs_tp_close(tp);
+	}
+	s.duration_ns = gs_mono_ns() - t0;
+	return agent_worst(s.status, agent_record_step(o, &s));
+}
+
+/*
+ * agent_ship_logs(o): close the audit log's open segment once, then
+ * publish its closed segments and a signed checkpoint to every selected
+ * remote (gs_audit_ship), one "ship-log" record each; the worst exit
+ * status.  Without audit_log or audit_key there is nothing to anchor: 0.
+ */
+int
+agent_ship_logs(struct agent_opts *o)
+{
+	struct gs_audit_conf ac;
+	int rc = GS_EXIT_OK;
+
+	gs_audit_conf_of(o->cfg, &ac);
+	if (ac.log == NULL || ac.key == NULL || o->cfg->nremotes == 0)
+		return GS_EXIT_OK;
+	if (gs_audit_cut(&ac) < 0)
+		rc = GS_EXIT_PROBLEM;
+	for (size_t j = 0; j < o->cfg->nremotes; j++)
+		if (agent_remote_selected(o, o->cfg->remotes[j].name))
+			rc = agent_worst(rc, ship_log(o, &ac, &o->cfg->remotes[j]));
+	return rc;
 }

@@ -90,6 +90,13 @@ m_new_bytes(const struct gs_status_line *l)
 	return strcmp(l->step, "backup") == 0 ? (double)l->new_bytes : NAN;
 }
 
+/* Only lines whose last result was acknowledged (geosnap-agent ack). */
+static double
+m_ack(const struct gs_status_line *l)
+{
+	return l->ack_ns > 0 ? (double)l->ack_ns / 1e9 : NAN;
+}
+
 static const struct {
 	const char *name, *help;
 	double (*value)(const struct gs_status_line *);
@@ -103,6 +110,8 @@ static const struct {
     {"geosnap_last_bytes", "Bytes seen (backup), shipped (ship) or read back (verify).", m_bytes},
     {"geosnap_last_files", "Entries (backup) or objects (ship, verify) of the last run.", m_files},
     {"geosnap_last_new_bytes", "New plaintext bytes stored by the last backup.", m_new_bytes},
+    {"geosnap_last_acknowledged_timestamp_seconds",
+     "When the last run's result was acknowledged (geosnap-agent ack); absent until it is.", m_ack},
 };
 
 /*

@@ -4,8 +4,11 @@
  *
  * status.tsv: one line per (step, tenant, remote), tab-separated:
  *   step tenant remote status start_ns duration_ns last_ok_ns files bytes
- *   new_bytes snapshot message
+ *   new_bytes snapshot message ack_ns ack_by
  * with "-" for an empty field; tabs and newlines in messages become spaces.
+ * ack_ns and ack_by (geosnap-agent ack) are 0 and "-" until the result is
+ * acknowledged; a line without them (written before they existed) loads
+ * as not acknowledged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,8 @@
 #include "geosnap/state.h"
 #include "geosnap/util.h"
 
-#define NFIELDS 12
+#define NFIELDS 14
+#define NFIELDS_OLD 12 /* without ack_ns and ack_by */
 #define STATUS_MAX (16u << 20)
 
 static char *
@@ -24,11 +28,11 @@ field_or_null(const char *s)
 }
 
 static int
-same_key(const struct gs_status_line *l, const struct gs_step *s)
+same_key(const struct gs_status_line *l, const char *step, const char *tenant, const char *remote)
 {
-	return strcmp(l->step, s->step) == 0 &&
-	       strcmp(l->tenant ? l->tenant : "", s->tenant ? s->tenant : "") == 0 &&
-	       strcmp(l->remote ? l->remote : "", s->remote ? s->remote : "") == 0;
+	return strcmp(l->step, step) == 0 &&
+	       strcmp(l->tenant ? l->tenant : "", tenant ? tenant : "") == 0 &&
+	       strcmp(l->remote ? l->remote : "", remote ? remote : "") == 0;
 }
 
 /* gs_status_free(v, n): free n loaded status lines and the array; v may be NULL. */
@@ -41,6 +45,7 @@ gs_status_free(struct gs_status_line *v, size_t n)
 		free(v[i].remote);
 		free(v[i].message);
 		free(v[i].snapshot);
+		free(v[i].ack_by);
 	}
 	free(v);
 }
@@ -73,7 +78,7 @@ gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n
 		for (t = strtok_r(line, "\t", &fs); t && nf < NFIELDS;
 		     t = strtok_r(NULL, "\t", &fs))
 			f[nf++] = t;
-		if (nf != NFIELDS) {
+		if (nf != NFIELDS && nf != NFIELDS_OLD) {
 			gs_warn("%s: malformed line ignored", path);
 			continue;
 		}
@@ -97,6 +102,10 @@ gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n
 		v[n].new_bytes = strtoull(f[9], NULL, 10);
 		v[n].snapshot = field_or_null(f[10]);
 		v[n].message = field_or_null(f[11]);
+		if (nf == NFIELDS) {
+			v[n].ack_ns = strtoll(f[12], NULL, 10);
+			v[n].ack_by = field_or_null(f[13]);
+		}
 		n++;
 	}
 	free(buf);
@@ -119,57 +128,113 @@ put_field(FILE *f, const char *s, int last)
 }
 
 static void
-put_line(FILE *f, const char *step, const char *tenant, const char *remote, int status,
-         int64_t start, int64_t dur, int64_t ok, uint64_t files, uint64_t bytes, uint64_t nb,
-         const char *snap, const char *msg)
+put_line(FILE *f, const struct gs_status_line *l)
 {
-	put_field(f, step, 0);
-	put_field(f, tenant, 0);
-	put_field(f, remote, 0);
-	fprintf(f, "%d\t%lld\t%lld\t%lld\t%llu\t%llu\t%llu\t", status, (long long)start,
-	        (long long)dur, (long long)ok, (unsigned long long)files, (unsigned long long)bytes,
-	        (unsigned long long)nb);
-	put_field(f, snap, 0);
-	put_field(f, msg, 1);
+	put_field(f, l->step, 0);
+	put_field(f, l->tenant, 0);
+	put_field(f, l->remote, 0);
+	fprintf(f, "%d\t%lld\t%lld\t%lld\t%llu\t%llu\t%llu\t", l->status, (long long)l->start_ns,
+	        (long long)l->duration_ns, (long long)l->last_ok_ns, (unsigned long long)l->files,
+	        (unsigned long long)l->bytes, (unsigned long long)l->new_bytes);
+	put_field(f, l->snapshot, 0);
+	put_field(f, l->message, 0);
+	fprintf(f, "%lld\t", (long long)l->ack_ns);
+	put_field(f, l->ack_by, 1);
 }
 
-/*
- * gs_status_record(state_dir, s): replace the status line of (step, tenant,
- * remote) in state_dir/status.tsv with s (atomically).  0 or -1 (warned).
- */
-int
-gs_status_record(const char *state_dir, const struct gs_step *s)
+/* Write lines v[0..n), except skip (may be NULL), then add (may be NULL),
+ * to state_dir/status.tsv, atomically.  0 or -1. */
+static int
+save(const char *state_dir, const struct gs_status_line *v, size_t n,
+     const struct gs_status_line *skip, const struct gs_status_line *add)
 {
-	struct gs_status_line *v;
-	size_t n, len = 0;
-	int64_t last_ok = 0;
 	char *path, *out = NULL;
+	size_t len = 0;
 	FILE *m;
 	int rc = -1;
 
-	if (gs_status_load(state_dir, &v, &n))
+	if ((path = gs_state_status_path(state_dir)) == NULL)
 		return -1;
-	if ((path = gs_state_status_path(state_dir)) == NULL ||
-	    (m = open_memstream(&out, &len)) == NULL)
+	if ((m = open_memstream(&out, &len)) == NULL) {
+		gs_warnp("open_memstream");
 		goto done;
-	for (size_t i = 0; i < n; i++) {
-		if (same_key(&v[i], s)) {
-			last_ok = v[i].last_ok_ns;
-			continue;
-		}
-		put_line(m, v[i].step, v[i].tenant, v[i].remote, v[i].status, v[i].start_ns,
-		         v[i].duration_ns, v[i].last_ok_ns, v[i].files, v[i].bytes, v[i].new_bytes,
-		         v[i].snapshot, v[i].message);
 	}
-	if (s->status == GS_EXIT_OK || s->status == GS_EXIT_WARN)
-		last_ok = s->start_ns;
-	put_line(m, s->step, s->tenant, s->remote, s->status, s->start_ns, s->duration_ns, last_ok,
-	         s->files, s->bytes, s->new_bytes, s->snapshot, s->message);
+	for (size_t i = 0; i < n; i++)
+		if (&v[i] != skip)
+			put_line(m, &v[i]);
+	if (add != NULL)
+		put_line(m, add);
 	if (fclose(m) == 0)
 		rc = gs_write_file_replace(path, out, len, 0600, 1);
 done:
 	free(out);
 	free(path);
+	return rc;
+}
+
+/*
+ * gs_status_record(state_dir, s): replace the status line of (step, tenant,
+ * remote) in state_dir/status.tsv with s (atomically; the line moves to the
+ * end, and an acknowledgement of the result it replaces goes with it).
+ * 0 or -1 (warned).
+ */
+int
+gs_status_record(const char *state_dir, const struct gs_step *s)
+{
+	struct gs_status_line *v, *old = NULL;
+	struct gs_status_line l = {
+	    .step = (char *)s->step,
+	    .tenant = (char *)s->tenant,
+	    .remote = (char *)s->remote,
+	    .message = (char *)s->message,
+	    .snapshot = (char *)s->snapshot,
+	    .status = s->status,
+	    .start_ns = s->start_ns,
+	    .duration_ns = s->duration_ns,
+	    .files = s->files,
+	    .bytes = s->bytes,
+	    .new_bytes = s->new_bytes,
+	};
+	size_t n;
+	int rc;
+
+	if (gs_status_load(state_dir, &v, &n))
+		return -1;
+	for (size_t i = 0; i < n && old == NULL; i++)
+		if (same_key(&v[i], s->step, s->tenant, s->remote))
+			old = &v[i];
+	if (old != NULL)
+		l.last_ok_ns = old->last_ok_ns;
+	if (s->status == GS_EXIT_OK || s->status == GS_EXIT_WARN)
+		l.last_ok_ns = s->start_ns;
+	rc = save(state_dir, v, n, old, &l);
+	gs_status_free(v, n);
+	return rc;
+}
+
+/*
+ * gs_status_ack(state_dir, l, ack_ns, by): mark the status line of
+ * (l->step, l->tenant, l->remote) acknowledged at ack_ns by by, when it
+ * still holds the result that started at l->start_ns.  0 marked; 1 the
+ * line is gone or holds a newer result; -1 (warned).
+ */
+int
+gs_status_ack(const char *state_dir, const struct gs_status_line *l, int64_t ack_ns, const char *by)
+{
+	struct gs_status_line *v, *hit = NULL;
+	size_t n;
+	int rc = 1;
+
+	if (gs_status_load(state_dir, &v, &n))
+		return -1;
+	for (size_t i = 0; i < n && hit == NULL; i++)
+		if (same_key(&v[i], l->step, l->tenant, l->remote) && v[i].start_ns == l->start_ns)
+			hit = &v[i];
+	if (hit != NULL) {
+		free(hit->ack_by);
+		hit->ack_ns = ack_ns;
+		rc = (hit->ack_by = gs_strdup(by)) == NULL ? -1 : save(state_dir, v, n, NULL, NULL);
+	}
 	gs_status_free(v, n);
 	return rc;
 }

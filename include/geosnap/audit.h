@@ -125,8 +125,9 @@ int gs_audit_cut(const struct gs_audit_conf *c);
 /*
  * gs_audit_ship(c, t): publish to t, under log/<host>/, every closed
  * segment it lacks and a checkpoint of the closed log (record count and
- * head hash), each with its signature; nothing is ever overwritten.  Cuts
- * the open segment first.  *ret_files gets the number of files published.
+ * head hash), each with its signature; nothing is ever overwritten.  The
+ * caller cuts the open segment first (gs_audit_cut), once for all the
+ * remotes it ships to.  *ret_files gets the number of files published.
  * 0, or -1 (warned, naming the remote).  c->key must be set.
  */
 int gs_audit_ship(const struct gs_audit_conf *c, struct gs_transport *t, uint64_t *ret_files);

@@ -145,7 +145,20 @@ struct gs_status_line {
 	int64_t start_ns, duration_ns;
 	int64_t last_ok_ns; /* start of the last run with status 0 or 4, or 0 */
 	uint64_t files, bytes, new_bytes;
+	int64_t ack_ns; /* when this result was acknowledged (geosnap-agent ack), or 0 */
+	char *ack_by;   /* by whom, or NULL */
 };
+
+/*
+ * gs_status_ack(state_dir, l, ack_ns, by): mark the status line of
+ * (l->step, l->tenant, l->remote) acknowledged at ack_ns by operator by,
+ * provided it still holds the result that started at l->start_ns (the
+ * next result of the step clears the mark).  Replaces the file
+ * atomically.  0 marked; 1 the line is gone or holds a newer result
+ * (nothing changed); -1 (warned).
+ */
+int gs_status_ack(const char *state_dir, const struct gs_status_line *l, int64_t ack_ns,
+                  const char *by);
 
 /*
  * gs_status_load(state_dir, ret, ret_n): every line of state_dir/status.tsv

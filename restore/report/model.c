@@ -254,6 +254,42 @@ oom:
 	return -1;
 }
 
+/* trusted(l, seq): record seq of log l is evidence: the log verified up
+ * to it, and it is covered by a signature. */
+static int
+trusted(const struct gs_rlog *l, uint64_t seq)
+{
+	if (l->vrc == 0)
+		return 1;
+	if (l->vrc == 4)
+		return l->v.unsigned_n == 0 || seq + l->v.unsigned_n <= l->v.last_seq;
+	if (l->vrc == 1)
+		return l->v.bad_seq != 0 && seq < l->v.bad_seq;
+	return 0;
+}
+
+/* drop_untrusted(r): the records that gs_audit_verify handed over but
+ * that are not evidence: from a log's first bad record on, after its last
+ * signature, or of a log that could not be checked. */
+static void
+drop_untrusted(struct gs_report *r)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < r->nitems; i++) {
+		struct gs_ritem *it = &r->items[i];
+		struct gs_rlog *l = &r->logs[it->log];
+
+		if (!trusted(l, it->r.seq)) {
+			l->dropped++;
+			gs_arec_clear(&it->r);
+			continue;
+		}
+		r->items[o++] = *it;
+	}
+	r->nitems = o;
+}
+
 static int
 by_host_seq(const void *a, const void *b)
 {
@@ -576,6 +612,7 @@ gs_report_build(struct gs_report *r)
 		gs_warn("report: the period is longer than %d days", GS_REPORT_DAYS_MAX);
 		return -1;
 	}
+	drop_untrusted(r);
 	dedup(r);
 	acks(r);
 	if (r->nitems > 1)

@@ -145,6 +145,11 @@ logs(const struct gs_report *r, FILE *f)
 			fprintf(f, " %llu malformed record(s), the first %llu",
 			        (unsigned long long)l->malformed,
 			        (unsigned long long)l->malformed_seq);
+		if (l->dropped)
+			fprintf(f,
+			        " %llu record(s) near the period not used: not covered by the "
+			        "verification",
+			        (unsigned long long)l->dropped);
 		if (l->conflicts)
 			fprintf(f, " %llu record(s) differ from another copy, the first %llu",
 			        (unsigned long long)l->conflicts,

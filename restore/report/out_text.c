@@ -129,6 +129,11 @@ md_logs_gaps(const struct gs_report *r, FILE *f)
 			fprintf(f, " %llu malformed record(s), the first %llu",
 			        (unsigned long long)l->malformed,
 			        (unsigned long long)l->malformed_seq);
+		if (l->dropped)
+			fprintf(f,
+			        " %llu record(s) near the period not used: not covered by the "
+			        "verification",
+			        (unsigned long long)l->dropped);
 		if (l->conflicts)
 			fprintf(f, " %llu record(s) differ from another copy, the first %llu",
 			        (unsigned long long)l->conflicts,
@@ -355,7 +360,7 @@ json_logs(const struct gs_report *r, FILE *f)
 		        "\"first_seq\":%llu,\"last_seq\":%llu,\"head\":\"%s\",\"bad_seq\":%llu,"
 		        "\"unsigned\":%llu,\"torn\":%s,\"segments\":%llu,\"checkpoints\":%llu,"
 		        "\"key_id\":\"%s\",\"malformed\":%llu,\"malformed_seq\":%llu,"
-		        "\"conflicts\":%llu,\"conflict_seq\":%llu,\"why\":",
+		        "\"not_used\":%llu,\"conflicts\":%llu,\"conflict_seq\":%llu,\"why\":",
 		        gs_rout_vresult(l), gs_report_log_ok(l) ? "true" : "false", l->vrc,
 		        (unsigned long long)l->v.records, (unsigned long long)l->v.first_seq,
 		        (unsigned long long)l->v.last_seq, l->v.head,
@@ -363,7 +368,8 @@ json_logs(const struct gs_report *r, FILE *f)
 		        l->v.torn ? "true" : "false", (unsigned long long)l->v.segments,
 		        (unsigned long long)l->v.checkpoints, l->keyid,
 		        (unsigned long long)l->malformed, (unsigned long long)l->malformed_seq,
-		        (unsigned long long)l->conflicts, (unsigned long long)l->conflict_seq);
+		        (unsigned long long)l->dropped, (unsigned long long)l->conflicts,
+		        (unsigned long long)l->conflict_seq);
 		js(f, l->vrc == GS_RLOG_UNCHECKED ? l->note : l->v.why);
 		fputs(",\"malformed_why\":", f);
 		js(f, l->malformed_why);

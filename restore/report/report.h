@@ -74,6 +74,7 @@ struct gs_rlog {
 	uint64_t malformed;     /* records the report refused (record.h, model.c) */
 	uint64_t malformed_seq; /* the first of them */
 	char malformed_why[256];
+	uint64_t dropped;   /* records walked but not evidence (model.c trusted()) */
 	uint64_t conflicts; /* records another source holds different */
 	uint64_t conflict_seq;
 };

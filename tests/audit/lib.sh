@@ -1,81 +1,62 @@
-# lib.sh -- helpers for the audit tests in tests/audit/: signing keys, logs
-# built through the agent's own writer, and rendering HTML in Chromium.
-# Sourced, never run (CTest skips files named lib.sh).
+# lib.sh -- helpers for the audit-log tests in tests/audit/: everything of
+# tests/ship/lib.sh (a tenant, a local repository, a remote on a throwaway
+# sshd), plus a signing pair and a config that signs the audit log.
+# Sourced, never run.
 #
-# Everything of tests/scenario/lib.sh (gs_begin, gs_run, gs_check ...), plus:
-#
-#   audit_key NAME        a minisign key pair $T/keys-audit/NAME.key (0600,
-#                         unencrypted) and NAME.pub, made by stock minisign
-#   audit_append LOG NAME HOST   append the records of stdin (the SPEC of
-#                         tests/audit/tools/audit_append.c) to LOG, signed
-#                         with NAME's key, as host HOST
-#   chromium_dom HTML OUT     the DOM Chromium renders from HTML (headless)
-#   chromium_pdf HTML OUT     HTML printed to the PDF OUT
-#   pdf_pages PDF         the number of pages of PDF
-#   py_check WHAT ARGS... a gs_check of the Python script on stdin, run
-#                         with ARGS (gs_check itself reads from /dev/null);
-#                         the script may call log_lines(LOG): the lines of
-#                         every segment of the log LOG (bytes, no newline),
-#                         in order
+#   audit_begin TITLE   ship_begin, then `geosnap-restore keygen --audit
+#                       --out $T/akey` and audit_key in the config
+#   LOG                 the open segment ($T/audit.jsonl)
+#   PUB, KEY            $T/akey/audit.pub and audit.key
+#   segments            the closed segments beside LOG, oldest first
+#   stock_ok FILE WHAT  pass when stock minisign verifies FILE
+#   stock_bad FILE WHAT pass when stock minisign refuses FILE
+#   verify_is RC WHAT [ARGS]  log verify (with --pubkey) exits RC
+#   line_of N FILE      the line with seq N of FILE
 # shellcheck shell=bash source-path=SCRIPTDIR
 
-# shellcheck source=../scenario/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
+# shellcheck source=../ship/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../ship/lib.sh"
 
-AUDIT_TOOLS=${GS_BUILD:-}/tests/audit
-
-audit_key() {
-	mkdir -p "$T/keys-audit"
-	minisign -G -W -p "$T/keys-audit/$1.pub" -s "$T/keys-audit/$1.key" >"$T/minisign.out" 2>&1 ||
-		{ gs_show "$T/minisign.out"; gs_fatal "minisign -G failed"; }
-	chmod 600 "$T/keys-audit/$1.key"
+audit_begin() {
+	ship_begin "$@"
+	gs_need minisign
+	LOG=$T/audit.jsonl
+	KEY=$T/akey/audit.key
+	PUB=$T/akey/audit.pub
+	mkdir -p "$T/akey" || gs_fatal "mkdir"
+	"$GS_RESTORE" keygen --audit --out "$T/akey" 2>"$T/keygen.err" ||
+		{ cat "$T/keygen.err"; gs_fatal "keygen --audit failed"; }
+	AGENT_EXTRA="audit_key = $KEY"
+	ship_config
 }
 
-audit_append() {
-	"$AUDIT_TOOLS/audit_append" "$1" "$T/keys-audit/$2.key" "$3" >"$T/append.out" 2>&1 ||
-		{ gs_show "$T/append.out"; gs_fatal "audit_append $1 failed"; }
+segments() {
+	find "$T" -maxdepth 1 -name 'audit.????????.??????????.jsonl' | sort
 }
 
-# Chromium wants a writable home and no sandbox as root; its own chatter
-# (D-Bus, GPU) goes to a file.
-chromium_run() {
-	HOME=$T/chromium-home timeout 120 chromium --headless --no-sandbox --disable-gpu \
-		--no-first-run --user-data-dir="$T/chromium-profile" "$@" 2>>"$T/chromium.err"
+stock_ok() {
+	if minisign -Vm "$1" -p "$PUB" >"$T/minisign.out" 2>&1; then
+		gs_pass "$2"
+	else
+		gs_fail "$2"
+		gs_show "$T/minisign.out"
+	fi
 }
 
-chromium_dom() {
-	mkdir -p "$T/chromium-home"
-	chromium_run --dump-dom "file://$1" >"$2"
+stock_bad() {
+	if minisign -Vm "$1" -p "$PUB" >"$T/minisign.out" 2>&1; then
+		gs_fail "$2"
+	else
+		gs_pass "$2"
+	fi
 }
 
-chromium_pdf() {
-	mkdir -p "$T/chromium-home"
-	chromium_run --no-pdf-header-footer --print-to-pdf="$2" "file://$1" >/dev/null
+verify_is() {
+	local want=$1 what=$2
+	shift 2
+	gs_run "$want" "$what" "$GS_RESTORE" log verify --pubkey "$PUB" "$@"
 }
 
-pdf_pages() {
-	python3 -c 'import re, sys
-d = open(sys.argv[1], "rb").read()
-print(len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", d)))' "$1"
-}
-
-PY_CHECKS=0
-py_check() {
-	local what=$1
-	shift
-	PY_CHECKS=$((PY_CHECKS + 1))
-	{
-		cat <<-'EOF'
-			import glob, os
-			def log_lines(log):
-			    stem = log[:-len(".jsonl")]
-			    closed = sorted(glob.glob(stem + ".[0-9]*.[0-9]*.jsonl"), key=lambda f: f[-16:])
-			    out = []
-			    for f in closed + [log]:
-			        out += open(f, "rb").read().split(b"\n")[:-1]
-			    return out
-		EOF
-		cat
-	} >"$T/check-$PY_CHECKS.py"
-	gs_check "$what" python3 "$T/check-$PY_CHECKS.py" "$@"
+line_of() {
+	grep "^{\"v\":1,\"seq\":$1," "$2"
 }

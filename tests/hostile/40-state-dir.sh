@@ -125,9 +125,10 @@ gs_err_has "status.tsv: is a symbolic link" "status names status.tsv"
 victim_intact "status.tsv as a symbolic link"
 rm "$GS_STATE/status.tsv" && mv "$T/status.tsv.saved" "$GS_STATE/status.tsv"
 
-# the audit log: appending fails
+# the audit log: appending fails; the backup goes on and exits 1 (a
+# damaged log never stops the nightly backup, docs/AUDIT.md)
 mv "$LOG/audit.jsonl" "$T/audit.saved" && ln -s "$VICTIM" "$LOG/audit.jsonl"
-gs_run 3 "backup with the audit log a symbolic link to the victim fails to record its step" A backup
+gs_run 1 "backup with the audit log a symbolic link to the victim records no step, exit 1" A backup
 gs_err_has "$LOG/audit.jsonl: is a symbolic link; refused, not followed" "backup names the audit log"
 victim_intact "the audit log as a symbolic link"
 rm "$LOG/audit.jsonl" && mv "$T/audit.saved" "$LOG/audit.jsonl"

@@ -1,11 +1,11 @@
 #!/bin/bash
-# 52-report-agent: the report of a log the real agent wrote: two nightly
+# 62-report-agent: the report of a log the real agent wrote: two nightly
 # runs of geosnap-agent (a good one and one whose backup fails), signed
 # with a key made by stock minisign; an operator's ack.  The report shows
 # the agent's own figures (bytes seen, entries), the failure and its
 # acknowledgement, and Chromium renders it.
-# shellcheck source-path=SCRIPTDIR
-. "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=report.bash
+. "$(dirname "$0")/report.bash"
 
 gs_begin "report: a log written by geosnap-agent run"
 gs_need minisign chromium python3

@@ -1,5 +1,5 @@
 #!/bin/bash
-# 50-report: the auditor's report of ten nights of a signed log, in every
+# 60-report: the auditor's report of ten nights of a signed log, in every
 # format: the figures (bytes, nights, parity, restore tests, the
 # acknowledgement) in HTML, Markdown, JSON and CSV; the HTML rendered by
 # headless Chromium (the DOM holds the figures, seq numbers and hashes;
@@ -8,8 +8,8 @@
 #
 # The log is written by the agent's own writer (tests/audit/tools/
 # audit_append.c) and signed with a key made by stock minisign.
-# shellcheck source-path=SCRIPTDIR
-. "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=report.bash
+. "$(dirname "$0")/report.bash"
 
 gs_begin "report: ten nights in html, md, json and csv"
 gs_need minisign chromium python3
