@@ -32,20 +32,6 @@ static const char usage[] =
 
 #define DAY 86400
 
-/* config_path(g): -c, $GEOSNAP_CONFIG, or the default file when it exists. */
-static const char *
-config_path(const struct gs_cli *g)
-{
-	const char *env = getenv("GEOSNAP_CONFIG");
-	const char *def = gs_config_default_path();
-
-	if (g->config != NULL)
-		return g->config;
-	if (env != NULL && *env != '\0')
-		return env;
-	return access(def, F_OK) == 0 ? def : NULL;
-}
-
 /* period(a, now, ret_since, ret_until): [since, until) in seconds. */
 static int
 period(const struct gs_cmd_args *a, int64_t now, int64_t *ret_since, int64_t *ret_until)
@@ -179,7 +165,7 @@ gs_cmd_report(struct gs_cli *g, int argc, char **argv)
 	struct gs_cmd_args a;
 	struct gs_report r;
 	struct gs_config *cfg = NULL;
-	const char *cpath, *bad;
+	const char *bad;
 	int64_t now = gs_now_ns() / GS_NS_PER_S, since, until;
 	uint64_t n;
 	int rc;
@@ -209,8 +195,7 @@ gs_cmd_report(struct gs_cli *g, int argc, char **argv)
 	}
 	if (period(&a, now, &since, &until))
 		goto out0;
-	if ((cpath = config_path(g)) != NULL &&
-	    (cfg = gs_config_load_flags(cpath, GS_CONFIG_FOR_RESTORE)) == NULL)
+	if ((rc = gs_cmd_config(g, &cfg)) != GS_EXIT_OK)
 		goto out0;
 
 	gs_report_init(&r, since, until, now,

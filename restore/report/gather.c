@@ -4,8 +4,9 @@
  * checked against the copy on --from REMOTE when given, then the log of
  * every other host under the remote's log/.  Each is verified with
  * gs_audit_verify() and its host's public key ([host "NAME"]
- * audit_pubkey, or --pubkey for the local log); its records reach the
- * report through on_record, in order.
+ * audit_pubkey, or --pubkey for the local log, else for the
+ * configuration's own log the public half of its audit_key); its records
+ * reach the report through on_record, in order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,33 +78,62 @@ key_of(const struct gs_config *cfg, const char *host)
 }
 
 /*
- * verify(r, log, pubkey, t, host, source, explicit_key): verify one log
- * into a new log of r.  0 (whatever the verdict: it is in the report), 1
- * when explicit_key could not be read, -1 when the report is full or out
- * of memory (warned).
+ * load_key(l, pubkey, seckey, ret): the public key to check log l with:
+ * the file pubkey, else the public half of the secret key file seckey
+ * (the local log's own [agent] audit_key).  0; 1 when there is neither;
+ * -1 when the one given cannot be read (l->note says so).
  */
 static int
-verify(struct gs_report *r, const char *log, const char *pubkey, struct gs_transport *t,
-       const char *host, const char *source, int explicit_key)
+load_key(struct gs_rlog *l, const char *pubkey, const char *seckey, struct gs_ms_pub *ret)
+{
+	struct gs_ms_sec *k;
+
+	if (pubkey != NULL) {
+		if (gs_ms_pub_load(pubkey, ret) == 0)
+			return 0;
+		snprintf(l->note, sizeof(l->note), "cannot read the public key %s", pubkey);
+		return -1;
+	}
+	if (seckey != NULL) {
+		if ((k = gs_ms_sec_load(seckey)) != NULL) {
+			gs_ms_pub_of(k, ret);
+			gs_ms_sec_free(k);
+			return 0;
+		}
+		snprintf(l->note, sizeof(l->note), "cannot read the key %s", seckey);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * verify(r, log, pubkey, seckey, t, host, source, explicit_key): verify
+ * one log into a new log of r, with the public key file pubkey or the
+ * public half of the secret key file seckey (either may be NULL).  0
+ * (whatever the verdict: it is in the report), 1 when explicit_key (the
+ * key was given on the command line) could not be read, -1 when the
+ * report is full or out of memory (warned).
+ */
+static int
+verify(struct gs_report *r, const char *log, const char *pubkey, const char *seckey,
+       struct gs_transport *t, const char *host, const char *source, int explicit_key)
 {
 	struct gs_audit_vopts o;
 	struct gs_ms_pub pub;
 	struct gs_rlog *l;
 	struct walk w;
+	int k;
 
 	if ((l = gs_report_log(r, host, source)) == NULL)
 		return -1;
-	if (pubkey == NULL) {
-		snprintf(l->note, sizeof(l->note),
-		         "no public key for host %s: add [host \"%s\"] audit_pubkey = FILE to the "
-		         "configuration%s",
-		         host ? host : "?", host ? host : "NAME",
-		         log != NULL ? ", or give --pubkey FILE" : "");
-		return 0;
-	}
-	if (gs_ms_pub_load(pubkey, &pub)) {
-		snprintf(l->note, sizeof(l->note), "cannot read the public key %s", pubkey);
-		return explicit_key ? 1 : 0;
+	if ((k = load_key(l, pubkey, seckey, &pub)) != 0) {
+		if (k > 0)
+			snprintf(l->note, sizeof(l->note),
+			         "no public key for host %s: add [host \"%s\"] audit_pubkey = FILE "
+			         "to the configuration%s",
+			         host ? host : "?", host ? host : "NAME",
+			         log != NULL ? ", or give --pubkey FILE" : "");
+		return k < 0 && explicit_key ? 1 : 0;
 	}
 	gs_ms_keyid_hex(pub.keyid, l->keyid);
 	memset(&o, 0, sizeof(o));
@@ -156,7 +186,7 @@ remote_hosts(struct gs_report *r, const struct gs_report_src *src, struct gs_tra
 			rc = -1;
 			break;
 		}
-		rc = verify(r, NULL, key_of(src->cfg, v[i].name), t, v[i].name, source, 0);
+		rc = verify(r, NULL, key_of(src->cfg, v[i].name), NULL, t, v[i].name, source, 0);
 		free(source);
 	}
 	gs_tp_list_free(v, n);
@@ -180,7 +210,7 @@ gs_report_gather(struct gs_report *r, const struct gs_report_src *src)
 	const struct gs_remote_conf *rc = NULL;
 	struct gs_transport *t = NULL;
 	char hbuf[256], *source = NULL;
-	const char *host = NULL, *done = NULL;
+	const char *host = NULL, *done = NULL, *pub, *sec;
 	int ret = GS_EXIT_FAIL, v;
 
 	if (local == NULL && src->from == NULL) {
@@ -206,8 +236,11 @@ gs_report_gather(struct gs_report *r, const struct gs_report_src *src)
 		    t ? gs_asprintf("%s, against remote %s", local, src->from) : gs_strdup(local);
 		if (source == NULL)
 			goto out;
-		v = verify(r, local, src->pubkey ? src->pubkey : key_of(cfg, host), t, host, source,
-		           src->pubkey != NULL);
+		pub = src->pubkey ? src->pubkey : key_of(cfg, host);
+		/* The configuration's own log: the public half of its audit_key
+		 * will do, as for log verify. */
+		sec = pub == NULL && src->log == NULL && cfg != NULL ? cfg->audit_key : NULL;
+		v = verify(r, local, pub, sec, t, host, source, src->pubkey != NULL);
 		if (v != 0) {
 			ret = v > 0 ? GS_EXIT_USAGE : GS_EXIT_FAIL;
 			goto out;

@@ -361,11 +361,37 @@ same(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+/* same_or_null(a, b): both NULL, or equal strings. */
+static int
+same_or_null(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* matches(a, s, step, tenant, remote, at): ack a names record s.  With
+ * at >= 0 (its acked_time_ns, as geosnap-agent ack writes it) exactly:
+ * step, tenant, remote and start time; else s is the last record of that
+ * step (and tenant and remote, when the ack names them) that failed or
+ * warned and is not acknowledged yet. */
+static int
+matches(const struct gs_ritem *s, const char *step, const char *tenant, const char *remote,
+        int64_t at)
+{
+	if (s->kind == GS_RK_ACK || !not_ok(s) || strcmp(s->r.event, step) != 0)
+		return 0;
+	if (at >= 0)
+		return s->r.time_ns == at && same_or_null(tenant, s->tenant) &&
+		       same_or_null(remote, s->remote);
+	return s->ack_seq == 0 && (tenant == NULL || same(tenant, s->tenant)) &&
+	       (remote == NULL || same(remote, s->remote));
+}
+
 /*
- * acks(r): each ack acknowledges the last step of its host before it that
- * failed or warned, of its step and (when it names them) tenant and
- * remote, and not acknowledged yet.  A failed run whose failed steps are
- * all acknowledged is acknowledged through them.  Items by host and seq.
+ * acks(r): each ack acknowledges one earlier record of its host that
+ * failed or warned (matches()); acknowledging one again (a follow-up
+ * note) leaves the first ack in place.  A failed run whose failed steps
+ * are all acknowledged is acknowledged through them.  Items by host and
+ * seq.
  */
 static void
 acks(struct gs_report *r)
@@ -375,22 +401,25 @@ acks(struct gs_report *r)
 	for (i = 0; i < r->nitems; i++) {
 		struct gs_ritem *a = &r->items[i];
 		const char *step, *tenant, *remote;
+		int64_t at;
 
 		if (a->kind != GS_RK_ACK)
 			continue;
 		step = gs_arec_str(&a->r, "step");
 		tenant = gs_arec_str(&a->r, "tenant");
 		remote = gs_arec_str(&a->r, "remote");
+		if (gs_arec_int(&a->r, "acked_time_ns", &at) || at < 0)
+			at = -1;
 		for (j = i; j-- > 0 && strcmp(r->items[j].r.host, a->r.host) == 0;) {
 			struct gs_ritem *s = &r->items[j];
 
-			if (s->kind == GS_RK_ACK || !not_ok(s) || s->ack_seq != 0 ||
-			    strcmp(s->r.event, step) != 0 || (tenant && !same(tenant, s->tenant)) ||
-			    (remote && !same(remote, s->remote)))
+			if (!matches(s, step, tenant, remote, at))
 				continue;
-			s->ack_seq = a->r.seq;
-			s->ack_time = a->r.time;
-			s->ack_note = gs_arec_str(&a->r, "note");
+			if (s->ack_seq == 0) {
+				s->ack_seq = a->r.seq;
+				s->ack_time = a->r.time;
+				s->ack_note = gs_arec_str(&a->r, "note");
+			}
 			a->acks = s->r.seq;
 			break;
 		}

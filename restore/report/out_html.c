@@ -475,7 +475,7 @@ acks_and_others(const struct gs_report *r, FILE *f)
 	int any = 0;
 
 	fputs("<section id=\"acks\" class=\"page\"><h2>8. Acknowledgements</h2>\n", f);
-	head(f, "seq|hash|time|host|step|tenant|note|acknowledges");
+	head(f, "seq|hash|time|host|step|tenant|note|operator|acknowledges");
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];
 
@@ -485,6 +485,7 @@ acks_and_others(const struct gs_report *r, FILE *f)
 		td(f, gs_arec_str(&it->r, "step"));
 		td(f, it->tenant);
 		td(f, gs_arec_str(&it->r, "note"));
+		td(f, gs_arec_str(&it->r, "operator"));
 		if (it->acks)
 			tdn(f, it->acks);
 		else

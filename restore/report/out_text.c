@@ -269,6 +269,8 @@ md_records(const struct gs_report *r, FILE *f, enum gs_rkind kind)
 			md(f, it->tenant);
 			fputs(" | ", f);
 			md(f, gs_arec_str(&it->r, "note"));
+			fputs(" | ", f);
+			md(f, gs_arec_str(&it->r, "operator"));
 			fprintf(f, " | %.0llu", (unsigned long long)it->acks);
 		} else {
 			md(f, it->r.event);
@@ -311,7 +313,7 @@ gs_report_md(const struct gs_report *r, FILE *f)
 	           "mismatches | ttfb s | duration s | throughput B/s");
 	md_records(r, f, GS_RK_RTEST);
 	fputs("\n## 8. Acknowledgements\n", f);
-	md_head(f, "seq | hash | time | host | step | tenant | note | acknowledges");
+	md_head(f, "seq | hash | time | host | step | tenant | note | operator | acknowledges");
 	md_records(r, f, GS_RK_ACK);
 	fputs("\n## 9. Other records\n", f);
 	md_head(f, "seq | hash | time | host | event | tenant | remote | result");
@@ -546,7 +548,7 @@ gs_report_csv(const struct gs_report *r, FILE *f)
 
 	fputs("seq,hash,host,time,event,tenant,remote,status,result,acknowledged_by,files,bytes,"
 	      "new_bytes,duration_s,mismatches,ttfb_s,throughput_bps,from,snapshot,step,note,"
-	      "message\n",
+	      "operator,message\n",
 	      f);
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];
@@ -582,6 +584,7 @@ gs_report_csv(const struct gs_report *r, FILE *f)
 		csv(f, gs_arec_str(&it->r, "snapshot"));
 		csv(f, gs_arec_str(&it->r, "step"));
 		csv(f, gs_arec_str(&it->r, "note"));
+		csv(f, gs_arec_str(&it->r, "operator"));
 		csv(f, gs_arec_str(&it->r, "message"));
 		fputc('\n', f);
 	}

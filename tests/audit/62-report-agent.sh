@@ -1,7 +1,7 @@
 #!/bin/bash
 # 62-report-agent: the report of a log the real agent wrote: two nightly
 # runs of geosnap-agent (a good one and one whose backup fails), signed
-# with a key made by stock minisign; an operator's ack.  The report shows
+# with a key made by stock minisign; the operator's geosnap-agent ack.  The report shows
 # the agent's own figures (bytes seen, entries), the failure and its
 # acknowledgement, and Chromium renders it.
 # shellcheck source-path=SCRIPTDIR source=report.bash
@@ -57,12 +57,11 @@ assert r["gaps_by_kind"]["unacknowledged-failure"] == 3, r["gaps"]
 assert r["gaps_by_kind"]["missing-night"] == 0  # today is not over
 EOF
 
-# The operator's acknowledgements, as geosnap-agent ack records them.
-{
-	printf '%s\tack\tstep=backup\ttenant=acme\tnote=write key restored from the safe\n' \
-		"$(date -u +%FT%TZ)"
-	printf '%s\tack\tstep=verify\ttenant=acme\tnote=same cause\n' "$(date -u +%FT%TZ)"
-} | audit_append "$T/log/audit.jsonl" web1 scenario-host
+# The operator acknowledges both failed steps with geosnap-agent ack; the
+# run is acknowledged through them.
+gs_run 0 "ack the backup" A ack --step backup --tenant acme \
+	--note "write key restored from the safe"
+gs_run 0 "ack the volume verify" A ack --step verify --tenant acme --note "same cause"
 gs_run 1 "report after the ack" "$GS_RESTORE" report --since "$yesterday" --until "$today" \
 	--format html --output "$T/r.html"
 gs_err_has "0 unacknowledged failure" "the acks handle the steps and, through them, the run"
@@ -70,8 +69,12 @@ chromium_dom "$T/r.html" "$T/dom.html"
 py_check "Chromium renders the figures and the note" "$T/dom.html" <<'EOF'
 import sys
 d = open(sys.argv[1]).read()
+import pwd, os
 for s in ("30005", "write key restored from the safe", "acknowledged", "verified"):
     assert s in d, s
+# the operator geosnap-agent ack recorded: $SUDO_USER, the login or the uid's name
+who = {os.environ.get("SUDO_USER"), os.environ.get("LOGNAME"), pwd.getpwuid(os.getuid()).pw_name}
+assert any(w and "<td>%s</td>" % w in d for w in who), who
 EOF
 
 gs_finish

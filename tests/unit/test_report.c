@@ -202,7 +202,7 @@ test_model(void)
 	struct gs_report r;
 	struct gs_rlog *l;
 	const struct gs_rtenant *t;
-	char *s;
+	char *s, text[512];
 	int64_t night;
 	uint64_t seq = 0;
 	int d;
@@ -317,6 +317,30 @@ test_model(void)
 	CHECK(find_gap(&r, GS_GAP_RTEST, NULL, "tenant a: 59 days since the last") != NULL);
 	CHECK(find_gap(&r, GS_GAP_RTEST, NULL, "tenant b: no passed restore test") != NULL);
 	CHECK(r.gap_count[GS_GAP_NIGHT] == 0); /* no run records: not a nightly host */
+	gs_report_free(&r);
+
+	/* geosnap-agent ack names its record exactly (acked_time_ns): the
+	 * older of two failures; a second ack of it is a follow-up */
+	gs_report_init(&r, T0, T0 + 5 * DAY, T0 + 6 * DAY, 30 * DAY);
+	gs_report_log(&r, NULL, "log")->vrc = 0;
+	add(&r, 0, 1, T0 + DAY, "web1", "backup", ",\"tenant\":\"a\",\"remote\":null,\"status\":3");
+	add(&r, 0, 2, T0 + 2 * DAY, "web1", "backup",
+	    ",\"tenant\":\"a\",\"remote\":null,\"status\":3");
+	snprintf(text, sizeof(text),
+	         ",\"step\":\"backup\",\"tenant\":\"a\",\"remote\":null,\"acked_status\":3,"
+	         "\"acked_time_ns\":%lld000000000,\"note\":\"first\",\"operator\":\"ops\"",
+	         (long long)(T0 + DAY));
+	add(&r, 0, 3, T0 + 3 * DAY, "web1", "ack", text);
+	strcpy(strstr(text, "\"ops\""), "\"ops2\""); /* the follow-up, by ops2 */
+	add(&r, 0, 4, T0 + 3 * DAY + 60, "web1", "ack", text);
+	CHECK(gs_report_build(&r) == 0);
+	CHECK(r.nitems == 4 && r.items[0].r.seq == 1 && r.items[0].ack_seq == 3);
+	CHECK(r.items[1].r.seq == 2 && r.items[1].ack_seq == 0);
+	CHECK(r.items[2].acks == 1 && r.items[3].acks == 1);
+	CHECK(r.gap_count[GS_GAP_UNACK] == 1 && find_gap(&r, GS_GAP_UNACK, "2026-03-03", NULL));
+	s = out(&r, gs_report_html);
+	CHECK(strstr(s, "<td>ops2</td>") != NULL);
+	free(s);
 	gs_report_free(&r);
 }
 
