@@ -91,9 +91,11 @@ gs_report_log(struct gs_report *r, const char *host, const char *source)
 /* The fields the report reads, checked so that a forged value cannot make
  * a figure wrong: counts are non-negative integers, times non-negative
  * finite numbers, names are names. */
-static const char *const count_keys[] = {"files", "bytes", "new_bytes", "mismatches"};
-static const char *const secs_keys[] = {"duration_s", "ttfb_s", "throughput", "throughput_bps",
-                                        "bytes_per_s"};
+static const char *const count_keys[] = {
+    "files",         "bytes",           "new_bytes",      "mismatches",      "files_checked",
+    "bytes_checked", "entries_checked", "snapshot_files", "source_compared", "source_mismatches"};
+static const char *const secs_keys[] = {"duration_s",       "ttfb_s",         "throughput",
+                                        "throughput_mib_s", "throughput_bps", "bytes_per_s"};
 
 /* check_fields(it, why, whylen): 0, or -1 with the reason. */
 static int

@@ -413,7 +413,7 @@ rtests(const struct gs_report *r, FILE *f)
 	double d;
 
 	fputs("<section id=\"rtests\"><h2>7. Restore tests</h2>\n", f);
-	head(f, "seq|hash|time|host|tenant|from|snapshot|result|files checked|bytes "
+	head(f, "seq|hash|time|host|tenant|from|snapshot|sample (seed)|result|files checked|bytes "
 	        "checked|mismatches|time to first byte s|duration s|throughput B/s");
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];
@@ -424,9 +424,15 @@ rtests(const struct gs_report *r, FILE *f)
 		td(f, it->tenant);
 		td(f, gs_arec_str(&it->r, "from"));
 		td(f, gs_arec_str(&it->r, "snapshot"));
+		fputs("<td>", f);
+		gs_rout_html(f, gs_arec_str(&it->r, "sample"));
+		if (gs_arec_field(&it->r, "seed") != NULL &&
+		    gs_arec_field(&it->r, "seed")->type == GS_J_INT)
+			fprintf(f, " (%lld)", (long long)gs_arec_field(&it->r, "seed")->i);
+		fputs("</td>", f);
 		result_cell(f, it);
-		tdn(f, gs_rout_u64(it, "files"));
-		tdn(f, gs_rout_u64(it, "bytes"));
+		tdn(f, gs_rout_u64_or(it, "files_checked", "files"));
+		tdn(f, gs_rout_u64_or(it, "bytes_checked", "bytes"));
 		tdn(f, gs_rout_u64(it, "mismatches"));
 		tdd(f, it, "ttfb_s");
 		tdd(f, it, "duration_s");

@@ -252,8 +252,8 @@ md_records(const struct gs_report *r, FILE *f, enum gs_rkind kind)
 			fputs(" | ", f);
 			md_result(f, it);
 			fprintf(f, " | %llu | %llu | %llu | ",
-			        (unsigned long long)gs_rout_u64(it, "files"),
-			        (unsigned long long)gs_rout_u64(it, "bytes"),
+			        (unsigned long long)gs_rout_u64_or(it, "files_checked", "files"),
+			        (unsigned long long)gs_rout_u64_or(it, "bytes_checked", "bytes"),
 			        (unsigned long long)gs_rout_u64(it, "mismatches"));
 			if (gs_rout_dbl(it, "ttfb_s", &d))
 				fprintf(f, "%.3f", d);
@@ -570,8 +570,9 @@ gs_report_csv(const struct gs_report *r, FILE *f)
 			fprintf(f, ",%llu", (unsigned long long)it->ack_seq);
 		else
 			fputc(',', f);
-		csv_num(f, it, "files");
-		csv_num(f, it, "bytes");
+		/* a restore test's: what it checked */
+		csv_num(f, it, gs_arec_field(&it->r, "files_checked") ? "files_checked" : "files");
+		csv_num(f, it, gs_arec_field(&it->r, "bytes_checked") ? "bytes_checked" : "bytes");
 		csv_num(f, it, "new_bytes");
 		csv_num(f, it, "duration_s");
 		csv_num(f, it, "mismatches");

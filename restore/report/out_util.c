@@ -167,6 +167,14 @@ gs_rout_u64(const struct gs_ritem *it, const char *key)
 	return gs_arec_int(&it->r, key, &v) == 0 && v > 0 ? (uint64_t)v : 0;
 }
 
+/* gs_rout_u64_or(it, key, alt): gs_rout_u64 of key when it is there,
+ * else of alt (a restore test's files_checked, else files). */
+uint64_t
+gs_rout_u64_or(const struct gs_ritem *it, const char *key, const char *alt)
+{
+	return gs_rout_u64(it, gs_arec_field(&it->r, key) != NULL ? key : alt);
+}
+
 /* gs_rout_dbl(it, key, ret): 1 and *ret when key is a number, else 0. */
 int
 gs_rout_dbl(const struct gs_ritem *it, const char *key, double *ret)
@@ -175,18 +183,23 @@ gs_rout_dbl(const struct gs_ritem *it, const char *key, double *ret)
 }
 
 /* gs_rout_throughput(it, ret): a restore test's bytes per second: its
- * "throughput" (or "throughput_bps", "bytes_per_s"), else bytes over
- * duration_s.  1 and *ret, or 0 when unknown. */
+ * "throughput_mib_s" (in MiB/s), "throughput", "throughput_bps" or
+ * "bytes_per_s", else bytes_checked (or bytes) over duration_s.  1 and
+ * *ret, or 0 when unknown. */
 int
 gs_rout_throughput(const struct gs_ritem *it, double *ret)
 {
 	double d;
 
+	if (gs_rout_dbl(it, "throughput_mib_s", &d)) {
+		*ret = d * 1048576.0;
+		return 1;
+	}
 	if (gs_rout_dbl(it, "throughput", ret) || gs_rout_dbl(it, "throughput_bps", ret) ||
 	    gs_rout_dbl(it, "bytes_per_s", ret))
 		return 1;
 	if (gs_rout_dbl(it, "duration_s", &d) && d > 0) {
-		*ret = (double)gs_rout_u64(it, "bytes") / d;
+		*ret = (double)gs_rout_u64_or(it, "bytes_checked", "bytes") / d;
 		return 1;
 	}
 	return 0;

@@ -241,11 +241,15 @@ const char *gs_rout_vresult(const struct gs_rlog *l);
 const char *gs_rout_result(const struct gs_ritem *it);
 /* gs_rout_u64(it, key): a non-negative integer field, or 0. */
 uint64_t gs_rout_u64(const struct gs_ritem *it, const char *key);
+/* gs_rout_u64_or(it, key, alt): gs_rout_u64 of key when it is there,
+ * else of alt (a restore test's files_checked, else files). */
+uint64_t gs_rout_u64_or(const struct gs_ritem *it, const char *key, const char *alt);
 /* gs_rout_dbl(it, key, ret): 1 and *ret when key is a number, else 0. */
 int gs_rout_dbl(const struct gs_ritem *it, const char *key, double *ret);
 /* gs_rout_throughput(it, ret): a restore test's bytes per second: its
- * "throughput" (or "throughput_bps", "bytes_per_s"), else bytes over
- * duration_s.  1 and *ret, or 0 when unknown. */
+ * "throughput_mib_s" (in MiB/s), "throughput", "throughput_bps" or
+ * "bytes_per_s", else bytes_checked (or bytes) over duration_s.  1 and
+ * *ret, or 0 when unknown. */
 int gs_rout_throughput(const struct gs_ritem *it, double *ret);
 /* gs_rout_period(r, since, until): the period's first and last day. */
 void gs_rout_period(const struct gs_report *r, char since[11], char until[11]);

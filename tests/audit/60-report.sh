@@ -64,8 +64,8 @@ for d in range(10):
         rec(T(d + 1, 8), "ack", step="backup", tenant="beta", note="disk replaced, ticket 42")
     if d == 2:
         rec(T(d, 11), "restore-test", tenant="acme", **{"from": "fi1"}, snapshot="snap2acme",
-            status=0, result="ok", files=100, bytes=3000, mismatches=0, ttfb_s=0.25,
-            duration_s=1.5, throughput=2000)
+            sample="3%", seed=77, files_checked=100, bytes_checked=3000, mismatches=0,
+            ttfb_s=0.25, duration_s=1.5, throughput_mib_s=2.0, status=0, result="ok")
 rec(T(9, 12), "expire", tenant="acme", status=0, result="ok", snapshots=2)
 EOF
 audit_append "$LOG" web1 web1 <"$T/spec"
@@ -164,7 +164,7 @@ fail = [r for r in rows if r["status"] == "3" and r["event"] == "backup"][0]
 assert fail["message"] == "disk full </script><b>x" and fail["acknowledged_by"], fail
 rt = [r for r in rows if r["event"] == "restore-test"][0]
 assert (rt["from"], rt["files"], rt["bytes"], rt["mismatches"], rt["ttfb_s"],
-        rt["throughput_bps"]) == ("fi1", "100", "3000", "0", "0.250", "2000"), rt
+        rt["throughput_bps"]) == ("fi1", "100", "3000", "0", "0.250", "2097152"), rt
 EOF
 
 py_check "md: sections, calendar line and figures" "$T/r.md" <<'EOF'

@@ -25,7 +25,7 @@ for d in 01 02 03; do
 	printf '2026-04-%sT02:00:00Z\trun\ttenant:=null\tremote:=null\tstatus:=0\tresult=ok\n' "$d"
 done | audit_append "$T/web1/audit.jsonl" web1 web1
 # rt1, the restore-test host: one passed test of acme on 04-02.
-printf '2026-04-02T10:00:00Z\trestore-test\ttenant=acme\tfrom=fi1\tsnapshot=s1\tstatus:=0\tresult=ok\tfiles:=7\tbytes:=777\tmismatches:=0\tttfb_s:=0.1\tduration_s:=0.7\n' |
+printf '2026-04-02T10:00:00Z\trestore-test\ttenant=acme\tfrom=fi1\tsnapshot=s1\tstatus:=0\tresult=ok\tfiles_checked:=7\tbytes_checked:=777\tmismatches:=0\tttfb_s:=0.1\tduration_s:=0.7\n' |
 	audit_append "$T/rt1/audit.jsonl" rt1 rt1
 
 # The remote: what shipping leaves under log/<host>/ (the closed segments
