@@ -25,6 +25,7 @@ static const char usage[] =
     "  export     --tenant T --format F --output FILE|-\n"
     "                                           write a tar, pax or zip archive\n"
     "  check      --tenant T [--read-data]      check the tenant's repository\n"
+    "  report     --format F --output FILE|-    the auditor's report of the audit logs\n"
     "Each command takes --help.  Common: [--from local|REMOTE|URL] [--repo PATH]\n"
     "[--key FILE].  With --from sftp://USER@HOST[:PORT]/PATH, --identity FILE and\n"
     "--known-hosts FILE and/or --host-key SHA256:..., no configuration is needed.\n";

@@ -110,6 +110,11 @@ finish(struct pstate *st)
 		                   label))
 			return -1;
 	}
+	for (i = 0; i < c->nhosts; i++) {
+		snprintf(label, sizeof(label), "[host \"%s\"]", c->hosts[i].name);
+		if (check_required(st, S_HOST, (const char *)&c->hosts[i], c->hosts[i].line, label))
+			return -1;
+	}
 
 	if (check_order(st, S_AGENT, "chunk_min", c->chunk_min, "chunk_avg", c->chunk_avg, 1) ||
 	    check_order(st, S_AGENT, "chunk_avg", c->chunk_avg, "chunk_max", c->chunk_max, 1))
@@ -249,6 +254,20 @@ gs_config_remote(const struct gs_config *c, const char *name)
 	for (i = 0; i < c->nremotes; i++) {
 		if (strcmp(c->remotes[i].name, name) == 0)
 			return &c->remotes[i];
+	}
+	return NULL;
+}
+
+/* gs_config_host(c, name): the [host "NAME"] section named name, borrowed
+ * from c (valid until gs_config_free), or NULL when c has none. */
+const struct gs_host_conf *
+gs_config_host(const struct gs_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhosts; i++) {
+		if (strcmp(c->hosts[i].name, name) == 0)
+			return &c->hosts[i];
 	}
 	return NULL;
 }

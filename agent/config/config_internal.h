@@ -25,7 +25,7 @@
 
 #define NAME_MAX_LEN 64
 #define MAX_KEYS 24 /* most keys of any section */
-#define SECTION_FORMS "[agent], [policy], [remote \"NAME\"] or [tenant \"NAME\"]"
+#define SECTION_FORMS "[agent], [policy], [remote \"NAME\"], [tenant \"NAME\"] or [host \"NAME\"]"
 #define NAME_RULE "1-64 characters of A-Z a-z 0-9 . _ - not starting with '.'"
 
 /* How a value is parsed and stored. */
@@ -72,7 +72,7 @@ struct key {
 	                 parser stays so that the issue using it only clears this */
 };
 
-enum sect { S_NONE, S_AGENT, S_POLICY, S_REMOTE, S_TENANT };
+enum sect { S_NONE, S_AGENT, S_POLICY, S_REMOTE, S_TENANT, S_HOST };
 
 struct sect_def {
 	const struct key *keys;
@@ -91,7 +91,7 @@ struct pstate {
 	int lineno;     /* lines handed to inih so far = line being handled */
 	int key_seen;   /* a key line since the section header */
 	enum sect sect; /* current section */
-	size_t idx;     /* index of the current remote or tenant */
+	size_t idx;     /* index of the current remote, tenant or host */
 	char label[96]; /* "[tenant \"acme\"]", for messages */
 	int *lines;     /* line of each key of the current section, 0 = unset */
 	int agent_line, policy_line;

@@ -82,6 +82,8 @@ sect_base(struct pstate *st)
 		return (char *)&st->c->remotes[st->idx];
 	case S_TENANT:
 		return (char *)&st->c->tenants[st->idx];
+	case S_HOST:
+		return (char *)&st->c->hosts[st->idx];
 	case S_NONE:
 		break;
 	}
@@ -132,6 +134,39 @@ grow(void *arr, size_t n, size_t size)
 	return realloc(arr, (n + 1) * size);
 }
 
+/* sect_word(kind): the word of a named section's header. */
+static const char *
+sect_word(enum sect kind)
+{
+	return kind == S_REMOTE ? "remote" : kind == S_TENANT ? "tenant" : "host";
+}
+
+/* begin_host(st, name): start a [host "NAME"] section.  1, or 0 (failed). */
+static int
+begin_host(struct pstate *st, const char *name)
+{
+	struct gs_config *c = st->c;
+	struct gs_host_conf *h;
+	size_t i;
+
+	for (i = 0; i < c->nhosts; i++) {
+		if (strcmp(c->hosts[i].name, name) == 0)
+			return gs_config_fail(st, "%s: duplicate section, first on line %d",
+			                      st->label, c->hosts[i].line);
+	}
+	if ((h = grow(c->hosts, c->nhosts, sizeof(*h))) == NULL)
+		return gs_config_fail(st, "out of memory");
+	c->hosts = h;
+	h += c->nhosts;
+	memset(h, 0, sizeof(*h));
+	if ((h->name = strdup(name)) == NULL)
+		return gs_config_fail(st, "out of memory");
+	gs_config_defaults(S_HOST, (char *)h);
+	h->line = st->lineno;
+	st->idx = c->nhosts++;
+	return 1;
+}
+
 /* begin_section(st, kind, name): start [agent], [policy] or a named section. */
 static int
 begin_section(struct pstate *st, enum sect kind, const char *name)
@@ -154,9 +189,11 @@ begin_section(struct pstate *st, enum sect kind, const char *name)
 		goto done;
 	}
 
-	snprintf(st->label, sizeof(st->label), "[%s \"%s\"]",
-	         kind == S_REMOTE ? "remote" : "tenant", name);
-	if (kind == S_REMOTE) {
+	snprintf(st->label, sizeof(st->label), "[%s \"%s\"]", sect_word(kind), name);
+	if (kind == S_HOST) {
+		if (!begin_host(st, name))
+			return 0;
+	} else if (kind == S_REMOTE) {
 		if (strcmp(name, "local") == 0)
 			return gs_config_fail(
 			    st,
@@ -205,7 +242,8 @@ done:
 
 /*
  * section_line(st, line, p): parse the header at p (the '[' of line):
- * "[agent]", "[policy]", "[remote \"NAME\"]" or "[tenant \"NAME\"]", blanks
+ * "[agent]", "[policy]", "[remote \"NAME\"]", "[tenant \"NAME\"]" or
+ * "[host \"NAME\"]", blanks
  * allowed inside the brackets, and only a comment after them.
  */
 static int
@@ -234,15 +272,16 @@ section_line(struct pstate *st, const char *line, const char *p)
 		return begin_section(st, S_AGENT, NULL);
 	if (end - in == 6 && memcmp(in, "policy", 6) == 0)
 		return begin_section(st, S_POLICY, NULL);
-	if (end - in > 6 && (memcmp(in, "remote", 6) == 0 || memcmp(in, "tenant", 6) == 0) &&
-	    isspace((unsigned char)in[6])) {
-		kind = in[0] == 'r' ? S_REMOTE : S_TENANT;
-		for (name = in + 6; isspace((unsigned char)*name); name++)
+	if ((end - in > 6 && (memcmp(in, "remote", 6) == 0 || memcmp(in, "tenant", 6) == 0) &&
+	     isspace((unsigned char)in[6])) ||
+	    (end - in > 4 && memcmp(in, "host", 4) == 0 && isspace((unsigned char)in[4]))) {
+		kind = in[0] == 'r' ? S_REMOTE : in[0] == 't' ? S_TENANT : S_HOST;
+		for (name = in + strlen(sect_word(kind)); isspace((unsigned char)*name); name++)
 			;
 		if (end - name < 2 || name[0] != '"' || end[-1] != '"')
 			return gs_config_fail(
 			    st, "[%.*s]: expected [%s \"NAME\"] with the name in double quotes",
-			    (int)(end - in), in, kind == S_REMOTE ? "remote" : "tenant");
+			    (int)(end - in), in, sect_word(kind));
 		name++;
 		len = (size_t)(end - 1 - name);
 		if (len > NAME_MAX_LEN || memchr(name, '"', len) != NULL)
@@ -258,8 +297,7 @@ section_line(struct pstate *st, const char *line, const char *p)
 
 bad_name:
 	return gs_config_fail(st, "[%.*s]: bad %s name, expected " NAME_RULE " (got '%.*s')",
-	                      (int)(end - in), in, kind == S_REMOTE ? "remote" : "tenant",
-	                      (int)(end - 1 - name), name);
+	                      (int)(end - in), in, sect_word(kind), (int)(end - 1 - name), name);
 bad_header:
 	return gs_config_fail(st, "bad section header, expected " SECTION_FORMS " (got '%.*s')",
 	                      (int)(line + len - p), p);

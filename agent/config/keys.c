@@ -164,6 +164,13 @@ static const struct key tenant_keys[] = {
      .def = GS_CONFIG_DEFAULT_ONE_FILE_SYSTEM},
 };
 
+static const struct key host_keys[] = {
+    {.name = "audit_pubkey",
+     .kind = K_PATH,
+     AT(gs_host_conf, audit_pubkey),
+     .required = REQ_ALWAYS},
+};
+
 _Static_assert(NELEM(agent_keys) <= MAX_KEYS && NELEM(policy_keys) <= MAX_KEYS &&
                    NELEM(remote_keys) <= MAX_KEYS && NELEM(tenant_keys) <= MAX_KEYS,
                "MAX_KEYS too small");
@@ -174,6 +181,7 @@ const struct sect_def gs_config_sects[] = {
     [S_POLICY] = {policy_keys, NELEM(policy_keys)},
     [S_REMOTE] = {remote_keys, NELEM(remote_keys)},
     [S_TENANT] = {tenant_keys, NELEM(tenant_keys)},
+    [S_HOST] = {host_keys, NELEM(host_keys)},
 };
 
 /*
@@ -293,5 +301,10 @@ gs_config_free(struct gs_config *c)
 		free_keys(S_TENANT, (char *)&c->tenants[i]);
 	}
 	free(c->tenants);
+	for (i = 0; i < c->nhosts; i++) {
+		free(c->hosts[i].name);
+		free_keys(S_HOST, (char *)&c->hosts[i]);
+	}
+	free(c->hosts);
 	free(c);
 }

@@ -81,6 +81,14 @@ struct gs_tenant_conf {
 	int line;
 };
 
+/* [host "NAME"]: another host whose audit log the report gathers (or this
+ * one), and the public key its log is signed with. */
+struct gs_host_conf {
+	char *name;         /* from [host "NAME"]: the host's [agent] host */
+	char *audit_pubkey; /* minisign public key file (audit.pub) */
+	int line;
+};
+
 struct gs_policy_conf {
 	struct gs_strlist allowed_regions;
 	/* keep_*, max_age_s, offboard_grace_s, erasure_deadline_s: not
@@ -115,6 +123,8 @@ struct gs_config {
 	size_t nremotes;
 	struct gs_tenant_conf *tenants;
 	size_t ntenants;
+	struct gs_host_conf *hosts;
+	size_t nhosts;
 };
 
 /*
@@ -159,6 +169,10 @@ const struct gs_tenant_conf *gs_config_tenant(const struct gs_config *c, const c
 /* gs_config_remote(c, name): the remote named name, borrowed from c (valid
  * until gs_config_free), or NULL when c has none of that name. */
 const struct gs_remote_conf *gs_config_remote(const struct gs_config *c, const char *name);
+
+/* gs_config_host(c, name): the [host "NAME"] section named name, borrowed
+ * from c (valid until gs_config_free), or NULL when c has none. */
+const struct gs_host_conf *gs_config_host(const struct gs_config *c, const char *name);
 
 /* gs_config_default_path(): the configuration file to read without -c:
  * $GEOSNAP_CONFIG when set and not empty (borrowed from the environment),
