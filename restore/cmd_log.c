@@ -20,7 +20,8 @@ static const char usage[] =
     "  Check the audit log: every segment's minisign signature, the hash chain\n"
     "  and the sequence across segments (FILE, default [agent] audit_log, and\n"
     "  the closed segments beside it).  --pubkey FILE: the host's audit.pub\n"
-    "  (default: the public half of [agent] audit_key).  --from REMOTE also\n"
+    "  (default: audit_pubkey of the [host] section of [agent] host, else the\n"
+    "  public half of [agent] audit_key).  --from REMOTE also\n"
     "  checks the segments and signed checkpoints shipped to that remote and\n"
     "  compares them record by record with the local log; without a local log\n"
     "  (no --log and no audit_log) it checks the remote's copy alone.\n"
@@ -28,14 +29,20 @@ static const char usage[] =
     "  it ends in records written after the last signature or a torn line (a\n"
     "  crash: the next append repairs it).\n";
 
-/* pubkey(a, cfg, ret): the key to check with.  GS_EXIT_OK or USAGE. */
+/* pubkey(a, cfg, ret): the key to check with: --pubkey, the audit_pubkey
+ * of the configuration's own host's [host] section, or the public half of
+ * its audit_key.  GS_EXIT_OK or USAGE (warned). */
 static int
 pubkey(const struct gs_cmd_args *a, const struct gs_config *cfg, struct gs_ms_pub *ret)
 {
+	const struct gs_host_conf *h;
 	struct gs_ms_sec *k;
 
 	if (a->pubkey != NULL)
 		return gs_ms_pub_load(a->pubkey, ret) ? GS_EXIT_USAGE : GS_EXIT_OK;
+	if (cfg != NULL && cfg->host != NULL && (h = gs_config_host(cfg, cfg->host)) != NULL &&
+	    h->audit_pubkey != NULL)
+		return gs_ms_pub_load(h->audit_pubkey, ret) ? GS_EXIT_USAGE : GS_EXIT_OK;
 	if (cfg == NULL || cfg->audit_key == NULL) {
 		gs_warn("log verify: give --pubkey FILE (the host's audit.pub)");
 		return GS_EXIT_USAGE;

@@ -17,6 +17,10 @@
 # log: stock minisign verifies each segment, log verify --from checks it
 # against the segments and checkpoints shipped to the remote, and a
 # rewrite re-signed with the host's own key is exposed by that comparison.
+# Then a restore-test host with its own signing pair runs the weekly
+# restore test from the remote (its record shipped there too), and the
+# auditor's report gathers both hosts' logs from the remote, each verified
+# with its own key, into report.html.
 #
 # Runs as root without a terminal (CI): the read key's passphrase comes from
 # GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
@@ -62,6 +66,7 @@ ls -l keys
 
 cat > geosnap.ini <<INI
 [agent]
+host = web1
 region = eu-central
 repository = $demo/repo
 state_dir = $demo/state
@@ -234,6 +239,45 @@ rc=0
 [ "$rc" -eq 1 ] || { echo "log verify --from exited $rc, wanted 1"; false; }
 echo "log verify --from the remote names the rewritten record (exit 1)"
 mv "$seg.orig" "$seg" && mv "$seg.minisig.orig" "$seg.minisig"
+
+echo "== a restore-test host: its own audit signing pair and log, the read key, the remote"
+"$restore" keygen --audit --out rt-keys
+mkdir -p rt
+cat > restore-host.ini <<INI
+[agent]
+host = restore1
+audit_log = $demo/rt/audit.jsonl
+audit_key = $demo/rt-keys/audit.key
+
+[remote "secondary"]
+url = sftp://$GS_SSHD_USER@127.0.0.1:$GS_SSHD_PORT$demo/remote
+identity = $GS_SSHD_ID_ED25519
+known_hosts = $GS_SSHD_KNOWN_HOSTS
+
+[tenant "demo"]
+read_key = $demo/keys/demo.read
+
+; the hosts whose audit logs the report gathers, each with its own key
+[host "web1"]
+audit_pubkey = $demo/keys/audit.pub
+
+[host "restore1"]
+audit_pubkey = $demo/rt-keys/audit.pub
+INI
+cat restore-host.ini
+echo "== the weekly restore test, from the remote: every file checked, timed, a signed record shipped"
+"$restore" -c restore-host.ini test --tenant demo
+ls remote/log/
+"$restore" -c restore-host.ini log verify --from secondary
+echo "== the auditor's report: both hosts' logs from the remote, each verified with its own key"
+rc=0
+"$restore" -c restore-host.ini report --from secondary --since "$(date -u +%F)" \
+  --format html --output report.html || rc=$?
+[ "$rc" -le 1 ] || { echo "report exited $rc"; false; }
+"$restore" -c restore-host.ini report --from secondary --since "$(date -u +%F)" \
+  --format md --output - | head -40 || true
+ls -l report.html
+echo "open $demo/report.html in a browser (one self-contained file; it prints too)"
 echo "== demo done; everything is in $demo (sshd stops now)"
 set +e
 trap - ERR
