@@ -25,6 +25,9 @@ static const char usage[] =
     "  export     --tenant T --format F --output FILE|-\n"
     "                                           write a tar, pax or zip archive\n"
     "  check      --tenant T [--read-data]      check the tenant's repository\n"
+    "  keygen     --audit --out DIR             make the audit signing pair\n"
+    "  test       --tenant T [--sample PCT]     a restore test, checked, timed, recorded\n"
+    "  log verify [--from R] [--pubkey FILE]    check the signed audit log\n"
     "  report     --format F --output FILE|-    the auditor's report of the audit logs\n"
     "Each command takes --help.  Common: [--from local|REMOTE|URL] [--repo PATH]\n"
     "[--key FILE].  With --from sftp://USER@HOST[:PORT]/PATH, --identity FILE and\n"
@@ -34,9 +37,11 @@ static const struct {
 	const char *name;
 	int (*fn)(struct gs_cli *, int, char **);
 } commands[] = {
-    {"keygen", gs_cmd_keygen},   {"snapshots", gs_cmd_snapshots}, {"ls", gs_cmd_ls},
-    {"restore", gs_cmd_restore}, {"export", gs_cmd_export},       {"check", gs_cmd_check},
-    {"test", gs_cmd_test},       {"log", gs_cmd_log},             {"report", gs_cmd_report},
+    {"keygen", gs_cmd_keygen}, {"snapshots", gs_cmd_snapshots},
+    {"ls", gs_cmd_ls},         {"restore", gs_cmd_restore},
+    {"export", gs_cmd_export}, {"check", gs_cmd_check},
+    {"test", gs_cmd_test},     {"log", gs_cmd_log},
+    {"report", gs_cmd_report},
 };
 
 /*

@@ -45,24 +45,27 @@ static int
 peek_host(const char *path, char *ret, size_t cap)
 {
 	struct gs_arec a;
-	char *line = NULL, why[256];
-	size_t n = 0;
-	ssize_t len;
+	char *buf, *nl, why[256];
+	size_t len;
 	FILE *f;
 	int rc = -1;
 
-	if ((f = fopen(path, "re")) == NULL)
+	/* one line at most: a log is untrusted, its first line bounded */
+	if ((buf = malloc(GS_AUDIT_LINE_MAX + 1)) == NULL)
 		return -1;
-	len = getline(&line, &n, f);
+	if ((f = fopen(path, "re")) == NULL) {
+		free(buf);
+		return -1;
+	}
+	len = fread(buf, 1, GS_AUDIT_LINE_MAX + 1, f);
 	fclose(f);
-	if (len > 0 && line[len - 1] == '\n')
-		len--;
-	if (len > 0 && gs_arec_parse(line, (size_t)len, &a, why, sizeof(why)) == 0) {
+	if ((nl = memchr(buf, '\n', len)) != NULL &&
+	    gs_arec_parse(buf, (size_t)(nl - buf), &a, why, sizeof(why)) == 0) {
 		snprintf(ret, cap, "%s", a.host);
 		gs_arec_clear(&a);
 		rc = 0;
 	}
-	free(line);
+	free(buf);
 	return rc;
 }
 
