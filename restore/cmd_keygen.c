@@ -25,12 +25,15 @@ static const char usage[] =
     "  auditors), in minisign's formats: `minisign -Vm LOG -p audit.pub`\n"
     "  checks the signed audit log.\n";
 
-/* audit_pair(g, out): keygen --audit; the exit status. */
+/* audit_pair(g, out): keygen --audit (out made, 0700, when missing); the
+ * exit status. */
 static int
 audit_pair(const struct gs_cli *g, const char *out)
 {
 	char id[17];
 
+	if (gs_mkdir_p(out, 0700))
+		return GS_EXIT_FAIL;
 	if (gs_ms_keygen(out, id))
 		return access(out, W_OK) == 0 ? GS_EXIT_USAGE : GS_EXIT_FAIL;
 	if (!g->quiet)

@@ -63,7 +63,8 @@ say(const struct gs_audit_vopts *o, const struct gs_audit_vres *res, int rc, con
 	char ck[64] = "";
 
 	if (from != NULL)
-		snprintf(ck, sizeof(ck), ", %" PRIu64 " checkpoints on %s", res->checkpoints, from);
+		snprintf(ck, sizeof(ck), ", %" PRIu64 " checkpoint%s on %s", res->checkpoints,
+		         res->checkpoints == 1 ? "" : "s", from);
 	if (rc == 1) {
 		if (res->bad_seq)
 			fprintf(stderr,
@@ -76,9 +77,10 @@ say(const struct gs_audit_vopts *o, const struct gs_audit_vres *res, int rc, con
 	if (rc == 4)
 		fprintf(stderr, "geosnap-restore: audit log %s: %s\n", what, res->why);
 	if (!quiet)
-		printf("%s: %" PRIu64 " records (%" PRIu64 "-%" PRIu64 ") in %" PRIu64
-		       " segments%s: signatures and chain verified%s; head %s\n",
-		       what, res->records, res->first_seq, res->last_seq, res->segments, ck,
+		printf("%s: %" PRIu64 " record%s (%" PRIu64 "-%" PRIu64 ") in %" PRIu64
+		       " segment%s%s: signatures and chain verified%s; head %s\n",
+		       what, res->records, res->records == 1 ? "" : "s", res->first_seq,
+		       res->last_seq, res->segments, res->segments == 1 ? "" : "s", ck,
 		       rc == 4 ? " up to the crash" : "", res->head);
 }
 

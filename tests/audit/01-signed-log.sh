@@ -38,7 +38,7 @@ grep -q "\"records\":$n1," "${cks[0]}" && gs_pass "the checkpoint counts the clo
 verify_is 0 "log verify"
 gs_out_has "signatures and chain verified" "log verify says what it checked"
 verify_is 0 "log verify --from the remote" --from fi1
-gs_out_has "checkpoints on fi1" "log verify counts the checkpoints on the remote"
+gs_out_has "1 checkpoint on fi1" "log verify counts the checkpoint on the remote"
 
 ship_data_more 1
 gs_run 0 "the second nightly run" "$GS_AGENT" run
