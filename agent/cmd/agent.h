@@ -26,6 +26,7 @@ struct agent_opts {
 	const char **remotes; /* --remote, may repeat */
 	size_t nremotes;
 	int repair, full; /* ship --repair, verify --full */
+	int dry_run;      /* expire --dry-run */
 	const char *step; /* ack --step */
 	const char *note; /* ack --note */
 	char **args;      /* operands after the options (AO_ARGS) */
@@ -56,6 +57,8 @@ int cmd_verify(struct agent_opts *o, int argc, char **argv);
 int cmd_quarantine(struct agent_opts *o, int argc, char **argv);
 /* cmd_ack(o, argc, argv): the ack command (usage above); its exit status. */
 int cmd_ack(struct agent_opts *o, int argc, char **argv);
+/* cmd_expire(o, argc, argv): the expire command (usage above); its exit status. */
+int cmd_expire(struct agent_opts *o, int argc, char **argv);
 
 /* ---- steps (steps.c) -------------------------------------------------- */
 
@@ -73,6 +76,37 @@ int agent_record_step(struct agent_opts *o, const struct gs_step *s);
  * status.  Without audit_log or audit_key there is nothing to anchor: 0.
  */
 int agent_ship_logs(struct agent_opts *o);
+
+/* ---- expiry (retain.c, erase.c) ---------------------------------------- */
+
+struct gs_repo;
+struct gs_tenant_conf;
+/*
+ * agent_retain_tenant(o, r, t): apply the retention policy to a live
+ * tenant: list its snapshots, keep what the policy keeps, remove the rest
+ * from the local repository and every remote (o->dry_run: only print),
+ * printing what is kept and removed and why; one "expire" record per copy.
+ * Its exit status.  (retain.c)
+ */
+int agent_retain_tenant(struct agent_opts *o, const struct gs_repo *r,
+                        const struct gs_tenant_conf *t);
+
+/*
+ * agent_erase_tenant(o, r, t): an offboarded tenant: nothing during its
+ * grace period or a legal hold (status says until when); after it, erase
+ * its namespace on the local repository and every remote, its state_dir
+ * files and its write key, verify by listing, and record the deletion
+ * certificate.  o->dry_run: only print.  Its exit status.  (erase.c)
+ */
+int agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r,
+                       const struct gs_tenant_conf *t);
+
+/*
+ * agent_orphans(o, r): tenants with data on a copy or in state_dir but no
+ * [tenant] section: each reported (stderr, status), never erased.  GS_EXIT_WARN
+ * when there is one, else 0.  (erase.c)
+ */
+int agent_orphans(struct agent_opts *o, const struct gs_repo *r);
 
 /* agent_write_metrics(o): the metrics file from the status table, when
  * metrics_file is set.  0 or -1 (warned). */
@@ -125,11 +159,12 @@ int agent_check_dirs(const struct agent_opts *o, int which);
  * with gs_repo_free).  GS_EXIT_OK, or the command's exit status (warned). */
 int agent_open_repo(struct agent_opts *o, struct gs_repo **ret);
 /* Extra options a command accepts (agent_parse_opts flags). */
-#define AO_REMOTE 1 /* --remote R, may repeat */
-#define AO_REPAIR 2 /* --repair */
-#define AO_FULL 4   /* --full */
-#define AO_ARGS 8   /* operands after the options, into o->args */
-#define AO_ACK 16   /* --step STEP and --note TEXT (once each) */
+#define AO_REMOTE 1  /* --remote R, may repeat */
+#define AO_REPAIR 2  /* --repair */
+#define AO_FULL 4    /* --full */
+#define AO_ARGS 8    /* operands after the options, into o->args */
+#define AO_ACK 16    /* --step STEP and --note TEXT (once each) */
+#define AO_DRYRUN 32 /* --dry-run */
 /* agent_parse_opts(o, argc, argv, usage, flags): parse a command's options
  * (--tenant, --json, --help and those of flags) into o; returns -1 to go on,
  * or the exit status to end with (--help printed usage: 0; a bad option:

@@ -74,7 +74,8 @@ run_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant
 		if (s == GS_EXIT_OK || s == GS_EXIT_PROBLEM)
 			rc = agent_worst(rc, agent_verify_tenant(o, r, t, rc_remote, NULL));
 	}
-	return agent_worst(rc, agent_verify_tenant(o, r, t, NULL, snap[0] ? snap : NULL));
+	rc = agent_worst(rc, agent_verify_tenant(o, r, t, NULL, snap[0] ? snap : NULL));
+	return agent_worst(rc, agent_retain_tenant(o, r, t));
 }
 
 /* cmd_run(o, argc, argv): the run command (usage above); its exit status. */
@@ -103,8 +104,14 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	if ((r = gs_repo_open(o->cfg->repository)) == NULL) {
 		rc = GS_EXIT_FAIL;
 	} else {
-		for (size_t i = 0; i < o->cfg->ntenants; i++)
-			rc = agent_worst(rc, run_tenant(o, r, &o->cfg->tenants[i]));
+		for (size_t i = 0; i < o->cfg->ntenants; i++) {
+			const struct gs_tenant_conf *t = &o->cfg->tenants[i];
+
+			/* an offboarded tenant is no longer backed up, only erased */
+			rc = agent_worst(rc, t->offboarded >= 0 ? agent_erase_tenant(o, r, t)
+			                                        : run_tenant(o, r, t));
+		}
+		rc = agent_worst(rc, agent_orphans(o, r));
 		gs_repo_free(r);
 	}
 	/* the night's records leave the host: every remote gets the log */

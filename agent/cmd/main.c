@@ -30,6 +30,8 @@ static const char usage[] =
     "                             set forged objects aside on every copy\n"
     "  ack --step STEP [--tenant T] [--remote R]... --note TEXT\n"
     "                             record that a failed step was seen and handled\n"
+    "  expire [--tenant T]... [--dry-run]\n"
+    "                             retention and erasure of departed tenants\n"
     "\n"
     "Config: -c FILE, else $GEOSNAP_CONFIG, else /etc/geosnap/geosnap.ini.\n"
     "Exit status: 0 ok, 1 problem found, 2 usage/config, 3 could not run, 4 warnings.\n";
@@ -41,6 +43,7 @@ static const struct {
     {"init", cmd_init},     {"backup", cmd_backup},         {"snapshots", cmd_snapshots},
     {"ship", cmd_ship},     {"verify", cmd_verify},         {"run", cmd_run},
     {"status", cmd_status}, {"quarantine", cmd_quarantine}, {"ack", cmd_ack},
+    {"expire", cmd_expire},
 };
 
 int

@@ -135,24 +135,21 @@ push(const char ***v, size_t *n, const char *s)
 int
 agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *cusage, int flags)
 {
-	static const struct option lo[] = {{"tenant", required_argument, NULL, 't'},
-	                                   {"json", no_argument, NULL, 'j'},
-	                                   {"remote", required_argument, NULL, 'r'},
-	                                   {"repair", no_argument, NULL, 'R'},
-	                                   {"full", no_argument, NULL, 'F'},
-	                                   {"step", required_argument, NULL, 'S'},
-	                                   {"note", required_argument, NULL, 'N'},
-	                                   {"help", no_argument, NULL, 'h'},
-	                                   {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {
+	    {"tenant", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+	    {"remote", required_argument, NULL, 'r'}, {"repair", no_argument, NULL, 'R'},
+	    {"full", no_argument, NULL, 'F'},         {"step", required_argument, NULL, 'S'},
+	    {"note", required_argument, NULL, 'N'},   {"dry-run", no_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "t:h", lo, NULL)) != -1) {
-		int allowed = (ch == 'r' && (flags & AO_REMOTE)) ||
-		              (ch == 'R' && (flags & AO_REPAIR)) ||
-		              (ch == 'F' && (flags & AO_FULL)) ||
-		              ((ch == 'S' || ch == 'N') && (flags & AO_ACK)) || ch == 't' ||
-		              ch == 'j' || ch == 'h';
+		int allowed =
+		    (ch == 'r' && (flags & AO_REMOTE)) || (ch == 'R' && (flags & AO_REPAIR)) ||
+		    (ch == 'F' && (flags & AO_FULL)) || (ch == 'D' && (flags & AO_DRYRUN)) ||
+		    ((ch == 'S' || ch == 'N') && (flags & AO_ACK)) || ch == 't' || ch == 'j' ||
+		    ch == 'h';
 
 		if (!allowed) {
 			if (ch != '?')
@@ -174,6 +171,9 @@ agent_parse_opts(struct agent_opts *o, int argc, char **argv, const char *cusage
 			break;
 		case 'F':
 			o->full = 1;
+			break;
+		case 'D':
+			o->dry_run = 1;
 			break;
 		case 'j':
 			o->json = 1;

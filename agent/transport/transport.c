@@ -280,6 +280,16 @@ gs_tp_open(const struct gs_remote_conf *rc)
 	return t;
 }
 
+/*
+ * gs_tp_open_maint(rc): like gs_tp_open, with the remote's maintenance
+ * credentials.  Today the same as gs_tp_open(rc).
+ */
+struct gs_transport *
+gs_tp_open_maint(const struct gs_remote_conf *rc)
+{
+	return gs_tp_open(rc);
+}
+
 /* gs_tp_open_local(name, dir): a local-directory transport (for tests and
  * for the local repository); dir must exist.  Copies both strings.  NULL
  * on failure (warned). */

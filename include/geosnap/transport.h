@@ -80,6 +80,13 @@ struct gs_tp_entry {
 struct gs_transport *gs_tp_open(const struct gs_remote_conf *rc);
 
 /*
+ * gs_tp_open_maint(rc): like gs_tp_open, with the remote's maintenance
+ * credentials (for expire, garbage collection, erasure and repair: the
+ * nightly account cannot delete).  Today the same as gs_tp_open(rc).
+ */
+struct gs_transport *gs_tp_open_maint(const struct gs_remote_conf *rc);
+
+/*
  * A remote's url, parsed: "sftp://[user@]host[:port]/path" or
  * "file:///path".  All strings malloc'd and %XX decoded; user NULL when
  * the url names none; host NULL for file://, else without the brackets of
