@@ -140,7 +140,8 @@ cmd_quarantine(struct agent_opts *o, int argc, char **argv)
 
 		if (!agent_remote_selected(o, rc_->name))
 			continue;
-		if ((tp = gs_tp_open(rc_)) == NULL) {
+		/* moving objects is maintenance (docs/SECURITY.md) */
+		if ((tp = gs_tp_open_maint(rc_)) == NULL) {
 			rc = agent_worst(rc, gs_tp_last_errkind(NULL) == GS_TP_ERR_CONFIG
 			                         ? GS_EXIT_USAGE
 			                         : GS_EXIT_FAIL);

@@ -126,6 +126,8 @@ static const struct key policy_keys[] = {
 static const struct key remote_keys[] = {
     {.name = "url", .kind = K_URL, AT(gs_remote_conf, url), .required = REQ_ALWAYS},
     {.name = "identity", .kind = K_PATH, AT(gs_remote_conf, identity)},
+    {.name = "maintenance_identity", .kind = K_PATH, AT(gs_remote_conf, maintenance_identity)},
+    {.name = "maintenance_url", .kind = K_URL, AT(gs_remote_conf, maintenance_url)},
     {.name = "known_hosts", .kind = K_PATH, AT(gs_remote_conf, known_hosts)},
     {.name = "fingerprint", .kind = K_FPR, AT(gs_remote_conf, fingerprint)},
     {.name = "region", .kind = K_NAME, AT(gs_remote_conf, region), .required = REQ_AGENT},

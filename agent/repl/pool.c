@@ -53,14 +53,16 @@ gs_repl_problem(struct gs_repl_result *res, pthread_mutex_t *mu, const char *fmt
 
 /* ---- connections ------------------------------------------------------ */
 
-/* gs_repl_open_check(local, rc, create, ret_status): connect and compare
- * the remote's config object with the local one (copying it when the
- * remote has none and create is set).  The transport (the caller closes
- * it), or NULL with *ret_status (warned). */
+/* gs_repl_open_check(local, rc, flags, ret_status): connect (with
+ * GS_REPL_MAINT in flags: as the maintenance account) and compare the
+ * remote's config object with the local one (copying it when the remote
+ * has none and GS_REPL_CREATE is in flags).  The transport (the caller
+ * closes it), or NULL with *ret_status (warned). */
 struct gs_transport *
-gs_repl_open_check(const struct gs_repo *local, const struct gs_remote_conf *rc, int create,
+gs_repl_open_check(const struct gs_repo *local, const struct gs_remote_conf *rc, int flags,
                    int *ret_status)
 {
+	int create = flags & GS_REPL_CREATE;
 	struct gs_transport *tp;
 	uint8_t *mine = NULL, *theirs = NULL;
 	size_t mlen, tlen;
@@ -68,7 +70,7 @@ gs_repl_open_check(const struct gs_repo *local, const struct gs_remote_conf *rc,
 	int st;
 
 	*ret_status = GS_EXIT_FAIL;
-	if ((tp = gs_tp_open(rc)) == NULL) {
+	if ((tp = (flags & GS_REPL_MAINT) ? gs_tp_open_maint(rc) : gs_tp_open(rc)) == NULL) {
 		*ret_status = gs_repl_fail_status(gs_tp_last_errkind(NULL));
 		return NULL;
 	}
@@ -134,13 +136,23 @@ size_t
 gs_repl_conns_open(const struct gs_remote_conf *rc, struct gs_transport *tps[GS_REPL_MAX_CONNS],
                    size_t nitems)
 {
+	return gs_repl_conns_open_as(rc, tps, nitems, 0);
+}
+
+/* gs_repl_conns_open_as(rc, tps, nitems, flags): gs_repl_conns_open, as
+ * the maintenance account when flags has GS_REPL_MAINT. */
+size_t
+gs_repl_conns_open_as(const struct gs_remote_conf *rc, struct gs_transport *tps[GS_REPL_MAX_CONNS],
+                      size_t nitems, int flags)
+{
 	size_t want = rc->connections ? rc->connections : 1, n = 1;
 
 	if (want > GS_REPL_MAX_CONNS)
 		want = GS_REPL_MAX_CONNS;
 	if (want > nitems)
 		want = nitems ? nitems : 1;
-	while (n < want && (tps[n] = gs_tp_open(rc)) != NULL)
+	while (n < want &&
+	       (tps[n] = (flags & GS_REPL_MAINT) ? gs_tp_open_maint(rc) : gs_tp_open(rc)) != NULL)
 		n++;
 	return n;
 }

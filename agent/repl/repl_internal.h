@@ -96,12 +96,17 @@ int gs_repl_fail_status(int errkind);
 void gs_repl_problem(struct gs_repl_result *res, pthread_mutex_t *mu, const char *fmt, ...)
     GS_PRINTF(3, 4);
 
-/* gs_repl_open_check(local, rc, create, ret_status): connect and compare
- * the remote's config object with the local one (copying it when the
- * remote has none and create is set).  The transport (the caller closes
- * it), or NULL with *ret_status (warned). */
+/* Flags of gs_repl_open_check and gs_repl_conns_open_as. */
+#define GS_REPL_CREATE 1 /* copy the config object when the remote has none */
+#define GS_REPL_MAINT 2  /* the maintenance account (gs_tp_open_maint) */
+
+/* gs_repl_open_check(local, rc, flags, ret_status): connect (with
+ * GS_REPL_MAINT in flags: as the maintenance account) and compare the
+ * remote's config object with the local one (copying it when the remote
+ * has none and GS_REPL_CREATE is in flags).  The transport (the caller
+ * closes it), or NULL with *ret_status (warned). */
 struct gs_transport *gs_repl_open_check(const struct gs_repo *local,
-                                        const struct gs_remote_conf *rc, int create,
+                                        const struct gs_remote_conf *rc, int flags,
                                         int *ret_status);
 
 /* gs_repl_conns_open(rc, tps, nitems): with tps[0] open, open more
@@ -110,6 +115,10 @@ struct gs_transport *gs_repl_open_check(const struct gs_repo *local,
  * cannot be opened (warned).  Returns how many of tps are open. */
 size_t gs_repl_conns_open(const struct gs_remote_conf *rc,
                           struct gs_transport *tps[GS_REPL_MAX_CONNS], size_t nitems);
+/* gs_repl_conns_open_as(rc, tps, nitems, flags): gs_repl_conns_open, as
+ * the maintenance account when flags has GS_REPL_MAINT. */
+size_t gs_repl_conns_open_as(const struct gs_remote_conf *rc,
+                             struct gs_transport *tps[GS_REPL_MAX_CONNS], size_t nitems, int flags);
 /* gs_repl_conns_close(tps): close every connection in tps (NULLs too). */
 void gs_repl_conns_close(struct gs_transport *tps[GS_REPL_MAX_CONNS]);
 

@@ -225,11 +225,14 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	int st, kind, held = 0, r;
 
 	memset(res, 0, sizeof(*res));
-	if ((tps[0] = gs_repl_open_check(local, rc, 1, &st)) == NULL) {
+	/* repair moves objects aside: the maintenance account (ship alone
+	 * needs no more than the nightly account, docs/SECURITY.md) */
+	if ((tps[0] = gs_repl_open_check(
+	         local, rc, GS_REPL_CREATE | (repair_first ? GS_REPL_MAINT : 0), &st)) == NULL) {
 		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
 		return st;
 	}
-	ntp = gs_repl_conns_open(rc, tps, SIZE_MAX);
+	ntp = gs_repl_conns_open_as(rc, tps, SIZE_MAX, repair_first ? GS_REPL_MAINT : 0);
 	if (repair_first &&
 	    (st = gs_repl_repair(local, tps, ntp, rc, tenant, repair_first, res)) != GS_EXIT_OK) {
 		if (res->message[0] == 0)

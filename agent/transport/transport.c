@@ -57,6 +57,7 @@ gs_tp_base_init(struct gs_transport *t, const struct gs_tp_ops *ops, const char 
 	t->list_max_bytes = GS_TP_LIST_MAX_NAME_BYTES;
 	t->bwlim = 0;
 	t->bw_due = 0;
+	t->own_rc = NULL;
 	if ((t->name = gs_strdup(name)) == NULL)
 		return -1;
 	return 0;
@@ -281,13 +282,42 @@ gs_tp_open(const struct gs_remote_conf *rc)
 }
 
 /*
- * gs_tp_open_maint(rc): like gs_tp_open, with the remote's maintenance
- * credentials.  Today the same as gs_tp_open(rc).
+ * gs_tp_open_maint(rc): connect to a remote with its maintenance
+ * credentials, for the operations that remove or move objects (expire,
+ * erasure, ship --repair, quarantine): rc->maintenance_url instead of
+ * rc->url and rc->maintenance_identity instead of rc->identity, each when
+ * set (the host key checks are the same).  Without either, exactly
+ * gs_tp_open(rc).  The transport keeps its own copy of rc (freed by
+ * gs_tp_close) whose strings point into rc: rc must outlive the
+ * transport, as for gs_tp_open.  NULL on failure (warned, naming the
+ * maintenance account; gs_tp_last_errkind(NULL) gives the kind).
  */
 struct gs_transport *
 gs_tp_open_maint(const struct gs_remote_conf *rc)
 {
-	return gs_tp_open(rc);
+	struct gs_remote_conf *m;
+	struct gs_transport *t;
+
+	if (rc->maintenance_url == NULL && rc->maintenance_identity == NULL)
+		return gs_tp_open(rc);
+	if ((m = malloc(sizeof(*m))) == NULL) {
+		gs_warnp("malloc");
+		gs_tp_set_open_errkind(GS_TP_ERR_IO);
+		return NULL;
+	}
+	*m = *rc;
+	if (rc->maintenance_url != NULL)
+		m->url = rc->maintenance_url;
+	if (rc->maintenance_identity != NULL)
+		m->identity = rc->maintenance_identity;
+	if ((t = gs_tp_open(m)) == NULL) {
+		gs_warn("remote %s: the maintenance account (%s) is not usable",
+		        rc->name ? rc->name : "remote", m->url ? m->url : "no url");
+		free(m);
+		return NULL;
+	}
+	t->own_rc = m;
+	return t;
 }
 
 /* gs_tp_open_local(name, dir): a local-directory transport (for tests and
@@ -303,8 +333,13 @@ gs_tp_open_local(const char *name, const char *dir)
 void
 gs_tp_close(struct gs_transport *t)
 {
-	if (t != NULL)
-		t->ops->close(t);
+	struct gs_remote_conf *own;
+
+	if (t == NULL)
+		return;
+	own = t->own_rc;
+	t->ops->close(t);
+	free(own);
 }
 
 /* gs_tp_name(t): the remote's name for messages. */

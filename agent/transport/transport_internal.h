@@ -39,14 +39,17 @@ struct gs_tp_ops {
 
 struct gs_transport {
 	const struct gs_tp_ops *ops;
-	char *name;              /* the remote's name, for messages */
-	int errkind;             /* GS_TP_ERR_* of the last failed call */
-	int shared;              /* threads may share it: errkind is kept per thread */
-	size_t list_max_entries; /* GS_TP_LIST_MAX_ENTRIES unless a test lowered it */
-	size_t list_max_bytes;   /* GS_TP_LIST_MAX_NAME_BYTES, likewise */
-	uint64_t bwlim;          /* bytes per second, 0 = unlimited */
-	int64_t bw_due;          /* token bucket: CLOCK_MONOTONIC ns when the bytes
-	                            written so far are "paid for" */
+	char *name;                    /* the remote's name, for messages */
+	int errkind;                   /* GS_TP_ERR_* of the last failed call */
+	int shared;                    /* threads may share it: errkind is kept per thread */
+	size_t list_max_entries;       /* GS_TP_LIST_MAX_ENTRIES unless a test lowered it */
+	size_t list_max_bytes;         /* GS_TP_LIST_MAX_NAME_BYTES, likewise */
+	uint64_t bwlim;                /* bytes per second, 0 = unlimited */
+	int64_t bw_due;                /* token bucket: CLOCK_MONOTONIC ns when the bytes
+	                                  written so far are "paid for" */
+	struct gs_remote_conf *own_rc; /* gs_tp_open_maint's copy of the remote
+	                                  (the transport borrows it), freed by
+	                                  gs_tp_close; NULL otherwise */
 };
 
 struct gs_tp_file {

@@ -57,11 +57,14 @@ struct gs_strlist {
 };
 
 struct gs_remote_conf {
-	char *name;        /* from [remote "NAME"] */
-	char *url;         /* sftp://user@host:port/path or file:///path */
-	char *identity;    /* private key file */
-	char *known_hosts; /* OpenSSH known_hosts file */
-	char *fingerprint; /* pinned "SHA256:..." host key, or NULL */
+	char *name;     /* from [remote "NAME"] */
+	char *url;      /* sftp://user@host:port/path or file:///path */
+	char *identity; /* private key file: the nightly account (backup, ship, verify) */
+	char *maintenance_identity; /* key for expire, erasure, repair, quarantine
+	                               (gs_tp_open_maint), or NULL: identity */
+	char *maintenance_url;      /* the maintenance account's url, or NULL: url */
+	char *known_hosts;          /* OpenSSH known_hosts file */
+	char *fingerprint;          /* pinned "SHA256:..." host key, or NULL */
 	char *region;
 	unsigned connections;     /* default GS_CONFIG_DEFAULT_CONNECTIONS */
 	uint64_t bandwidth_limit; /* bytes per second, 0 = unlimited */

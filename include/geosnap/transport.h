@@ -80,9 +80,16 @@ struct gs_tp_entry {
 struct gs_transport *gs_tp_open(const struct gs_remote_conf *rc);
 
 /*
- * gs_tp_open_maint(rc): like gs_tp_open, with the remote's maintenance
- * credentials (for expire, garbage collection, erasure and repair: the
- * nightly account cannot delete).  Today the same as gs_tp_open(rc).
+ * gs_tp_open_maint(rc): connect to a remote with its maintenance
+ * credentials, for the operations that remove or move objects (expire,
+ * erasure, ship --repair, quarantine; the nightly account cannot delete,
+ * docs/SECURITY.md): rc->maintenance_url instead of rc->url and
+ * rc->maintenance_identity instead of rc->identity, each when set (the
+ * host key checks are the same).  Without either, exactly gs_tp_open(rc).
+ * The transport keeps its own copy of rc (freed by gs_tp_close) whose
+ * strings point into rc: rc must outlive the transport, as for
+ * gs_tp_open.  NULL on failure (warned; gs_tp_last_errkind(NULL) then
+ * gives the kind).
  */
 struct gs_transport *gs_tp_open_maint(const struct gs_remote_conf *rc);
 
