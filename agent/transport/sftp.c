@@ -99,7 +99,7 @@ mkdir_one(struct tp_sftp *t, const char *rp)
 	unsigned long fx;
 	int rc;
 
-	rc = libssh2_sftp_mkdir_ex(t->sftp, rp, (unsigned)strlen(rp), GS_TP_DIR_MODE);
+	rc = libssh2_sftp_mkdir_ex(t->sftp, rp, (unsigned)strlen(rp), GS_TP_SFTP_DIR_MODE);
 	if (rc == 0)
 		return 0;
 	if (gs_tp_sftp_status(t, rc, &fx) == LOST)

@@ -361,7 +361,9 @@ gs_tp_last_errkind(const struct gs_transport *t)
 }
 
 /* gs_tp_mkdir(t, path): create a directory and missing parents (mode
- * 0700); an existing directory is fine; "" is the base directory.  0 or -1.
+ * 0700; over SFTP 0770 less the server's umask, so that a maintenance
+ * account in the group can manage them, conf/sshd_config.geosnap); an
+ * existing directory is fine; "" is the base directory.  0 or -1.
  * Directories are a backend detail: callers create the ones the layout
  * names before publishing into them, and a backend without directories
  * (an object store) does nothing here and lists common prefixes as

@@ -62,6 +62,12 @@ struct gs_tp_file {
 /* Dirs are created private: the remote holds only ciphertext, but names
  * and sizes are nobody else's business either. */
 #define GS_TP_DIR_MODE 0700
+/* Over SFTP the group may enter and change them too, so that the backup
+ * host's maintenance account (another user in the directory's group,
+ * conf/sshd_config.geosnap) can remove what the nightly account wrote;
+ * the server's umask (internal-sftp -u) and the base directory's group
+ * decide what the group gets: with the default umask 022, 0750. */
+#define GS_TP_SFTP_DIR_MODE 0770
 /* Published objects are read-only. */
 #define GS_TP_FILE_MODE 0444
 

@@ -24,8 +24,9 @@
 #
 # At exit (gs_cleanup): background children still running are killed, the
 # test sshd (tests/lib/sshd.sh) is stopped, mounts in GS_MOUNTS are
-# unmounted, paths in GS_CLEAN_PATHS removed, and $T removed unless
-# GS_KEEP=1.
+# unmounted, paths in GS_CLEAN_PATHS removed, the local users in
+# GS_CLEAN_USERS and then the groups in GS_CLEAN_GROUPS deleted (userdel,
+# groupdel; tests/accounts/), and $T removed unless GS_KEEP=1.
 # shellcheck shell=bash source-path=SCRIPTDIR
 
 [ -z "${GS_HARNESS_LOADED:-}" ] || return 0
@@ -44,6 +45,8 @@ GS_PASSED=0
 GS_FAILED=0
 GS_BG_PIDS=()
 GS_CLEAN_PATHS=()
+GS_CLEAN_USERS=()
+GS_CLEAN_GROUPS=()
 GS_MOUNTS=()
 # how often gs_wait_until polls, in seconds
 GS_POLL=${GS_POLL:-0.05}
@@ -104,6 +107,12 @@ gs_cleanup() {
 	done
 	for p in "${GS_CLEAN_PATHS[@]}"; do
 		[ -n "$p" ] && [ "$p" != / ] && rm -rf -- "$p"
+	done
+	for p in "${GS_CLEAN_USERS[@]}"; do
+		userdel "$p" 2>/dev/null || echo "# could not delete the user $p"
+	done
+	for p in "${GS_CLEAN_GROUPS[@]}"; do
+		groupdel "$p" 2>/dev/null || echo "# could not delete the group $p"
 	done
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ "${GS_KEEP:-0}" = 1 ]; then

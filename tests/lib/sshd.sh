@@ -30,6 +30,8 @@
 #
 # GS_SSHD_SUBSYSTEM, when set, replaces internal-sftp (e.g. the external
 # sftp-server with its log on a file, to see each request).
+# GS_SSHD_MATCH, when set, is put at the end of the config (Match blocks
+# must come last: tests/accounts/ puts conf/sshd_config.geosnap's there).
 #
 # RSA: libssh2 1.10 (Debian 12) signs with ssh-rsa (SHA-1) only, which
 # OpenSSH 8.8+ refuses by default, so this sshd says
@@ -192,6 +194,7 @@ gs_sshd_start() {
 			echo "AllowTcpForwarding no"
 			echo "X11Forwarding no"
 			echo "PermitTTY no"
+			[ -z "${GS_SSHD_MATCH:-}" ] || printf '%s\n' "$GS_SSHD_MATCH"
 		} >"$dir/sshd_config"
 		"$GS_SSHD_BIN" -t -f "$dir/sshd_config" >"$GS_SSHD_LOG" 2>&1 ||
 			{ cat "$GS_SSHD_LOG" >&2; echo "sshd.sh: bad sshd_config" >&2; return 1; }
