@@ -12,7 +12,8 @@
 #     object on the remote is byte-identical (and mode-identical) after;
 #   - web1's nightly account sees nothing of web2's directory;
 #   - the maintenance account (maintenance_url, maintenance_identity) sets
-#     an object aside (geosnap-agent quarantine) and deletes one.
+#     an object aside (geosnap-agent quarantine) and deletes one;
+#   - without those keys, quarantine falls back to the nightly account.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 acc_begin "nightly accounts cannot delete; maintenance can"
@@ -171,4 +172,16 @@ acc_tp maint "$U1/repo" rm "$P" && [ ! -e "$pack" ] &&
 gs_run 0 "web1: the next run ships the pack again (nightly account)" "$GS_AGENT" ship
 [ -f "$pack" ] && gs_pass "the pack is back" || gs_fail "the pack was not shipped again"
 
+
+# without maintenance_url and maintenance_identity, maintenance falls back
+# to the nightly account (docs/CLI.md); quarantine only renames, which
+# that account may do
+NO_MAINT=1 acc_config web1 acme
+n=$(grep -c "Accepted publickey for $UM " "$GS_SSHD_LOG")
+S2=$(gs_obj_pick "$B1" acme snapshots)
+gs_run 0 "without maintenance keys, quarantine connects as the nightly account" \
+	"$GS_AGENT" quarantine --tenant acme "snapshots/$(basename "$S2")"
+[ "$(grep -c "Accepted publickey for $UM " "$GS_SSHD_LOG")" = "$n" ] && [ ! -e "$B1/$S2" ] &&
+	gs_pass "it moved the snapshot without the maintenance account" ||
+	gs_fail "the fallback used the maintenance account or did not move the snapshot"
 gs_finish
