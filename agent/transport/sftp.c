@@ -310,6 +310,22 @@ sftp_rename(struct gs_transport *bt, const char *from, const char *to)
 	return rc;
 }
 
+/* removal_denied(t, what, rp, fx): a delete or rmdir the server refused:
+ * warn, and when it said "permission denied", say that this account may
+ * be a nightly one that is not meant to delete.  -1 (errkind set). */
+static int
+removal_denied(struct tp_sftp *t, const char *what, const char *rp, unsigned long fx)
+{
+	int rc = gs_tp_sftp_fx_fail(t, what, rp, fx);
+
+	if (fx == LIBSSH2_FX_PERMISSION_DENIED)
+		gs_warn("%s: the account %s may not remove files there: removing objects needs "
+		        "the remote's maintenance account (maintenance_url, maintenance_identity; "
+		        "docs/SECURITY.md, \"The remote accounts\")",
+		        t->base.name, t->user);
+	return rc;
+}
+
 static int
 do_delete(struct tp_sftp *t, char *rp, void *arg, int retried)
 {
@@ -323,7 +339,7 @@ do_delete(struct tp_sftp *t, char *rp, void *arg, int retried)
 		return LOST;
 	if (gs_tp_sftp_missing(fx))
 		return retried ? 0 : 1; /* an earlier attempt may have done it */
-	return gs_tp_sftp_fx_fail(t, "delete", rp, fx);
+	return removal_denied(t, "delete", rp, fx);
 }
 
 static int
@@ -345,7 +361,7 @@ do_rmdir(struct tp_sftp *t, char *rp, void *arg, int retried)
 		return LOST;
 	if (gs_tp_sftp_missing(fx))
 		return retried ? 0 : 1;
-	return gs_tp_sftp_fx_fail(t, "rmdir", rp, fx);
+	return removal_denied(t, "rmdir", rp, fx);
 }
 
 static int

@@ -122,6 +122,8 @@ acc_tp web1 repo rm "$S" || rc=$?
 [ "$rc" = 3 ] && grep -q "errkind=REFUSED" "$GS_ERR" &&
 	gs_pass "gs_tp_delete through the nightly account: refused" ||
 	{ gs_fail "gs_tp_delete through the nightly account was not refused"; gs_show "$GS_ERR"; }
+gs_err_has "the account $U1 may not remove files there: removing objects needs the remote's maintenance account" \
+	"the refusal names the account and points to the maintenance account"
 ! acc_tp web1 repo create "$T/junk" "$S" && gs_pass "gs_tp_create over a snapshot through the nightly account: refused" ||
 	gs_fail "gs_tp_create over a snapshot succeeded"
 rc=0
