@@ -244,7 +244,7 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 		goto out;
 	}
 	memcpy(c.pack_dir, ri.pack_dir, sizeof(c.pack_dir));
-	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++) {
+	for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS; k++) {
 		if (ri.kind_dir[k])
 			continue;
 		if ((dir = gs_layout_kind_dir(tenant, k)) == NULL)

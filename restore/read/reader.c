@@ -102,6 +102,7 @@ gs_reader_free(struct gs_reader *rd)
 		free(rd->packs[i].chunks);
 	free(rd->packs);
 	free(rd->pins);
+	gs_relocmap_clear(&rd->relocs);
 	free(rd->tab);
 	gs_buf_clear(&rd->blob);
 	ZSTD_freeDCtx(rd->dctx);

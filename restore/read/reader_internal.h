@@ -50,6 +50,9 @@ struct gs_reader {
 	struct gs_pin *pins;
 	size_t npins;
 	char pinned_for[GS_NAME_HEX]; /* the snapshot they belong to, or "" */
+	/* Where garbage collection moved pinned packs (loaded on first use). */
+	struct gs_relocmap relocs;
+	int relocs_loaded;
 
 	uint64_t nread, read_bytes; /* chunk reads so far (gs_reader_read_stats) */
 	int read_kind;              /* GS_TP_ERR_* of the last pack read, NONE when it worked
