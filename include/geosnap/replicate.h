@@ -70,7 +70,7 @@ struct gs_repair {
 /*
  * gs_ship(cfg, local, rc, tenant, repair, res): copy every object of the
  * tenant that the remote lacks, packs and index oldest first, snapshot
- * records last; rc->connections uploads in parallel.  With repair (NULL:
+ * records and relocation objects last; rc->connections uploads in parallel.  With repair (NULL:
  * none), first read back everything on the remote and sort it out, deleting
  * nothing: a bad object (wrong size or checksum) or unknown file is moved
  * into the tenant's quarantine/ directory; an intact object the local copy
