@@ -434,8 +434,11 @@ new_relocs(struct gc *g, const struct gs_reloc *moves, size_t nmoves, struct gs_
 	qsort(all.v, all.n, sizeof(*all.v), gs_reloc_cmp);
 	for (size_t i = 0; i < g->npinned; i++) {
 		const uint8_t *to = gs_relocmap_resolve(&all, g->pinned[i]);
+		const struct gc_pack *p = gc_pack_find(g, g->pinned[i]);
 
-		if (to == g->pinned[i])
+		/* a pack that stays holds its chunks itself: an entry moving it
+		 * (forged, or left by a killed collection) is not carried on */
+		if (to == g->pinned[i] || (p != NULL && p->fate == FATE_KEEP))
 			continue;
 		memcpy(v[n].from, g->pinned[i], GS_NAME_LEN);
 		memcpy(v[n++].to, to, GS_NAME_LEN);

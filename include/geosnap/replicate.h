@@ -87,7 +87,8 @@ int gs_ship(const struct gs_config *cfg, const struct gs_repo *local,
 
 /*
  * gs_verify(cfg, local, rc, tenant, full, res): object parity (names and
- * sizes, nothing missing, nothing extra but temporaries) and checksum
+ * sizes, nothing missing, nothing extra but temporaries and what garbage
+ * collection has still to delete there) and checksum
  * parity (the objects shipped since the last verify, plus the next bucket
  * of the rotating verify_sample, or everything with full, read back on the
  * remote and locally and hashed).

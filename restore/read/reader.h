@@ -155,9 +155,10 @@ int gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t t
 int gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s);
 
 /*
- * gs_reader_relocated(rd, pack): the pack that now holds what a pin to pack
- * names: pack itself, or where garbage collection moved its live chunks
- * (the tenant's relocation objects, loaded on the first call).  Borrowed.
+ * gs_reader_relocated(rd, pack): the pack that holds what a pin to pack
+ * names: pack itself while the copy has it, else where garbage collection
+ * moved its live chunks (the tenant's relocation objects, loaded on the
+ * first call).  Borrowed.
  */
 const uint8_t *gs_reader_relocated(struct gs_reader *rd, const uint8_t pack[GS_NAME_LEN]);
 

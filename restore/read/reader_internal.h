@@ -94,6 +94,13 @@ int gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
                     struct gs_buf *mid, uint8_t *out, char *why, size_t cap);
 
 /*
+ * gs_reader_pack_peek(rd, name, hex): gs_reader_pack_get(), except that a
+ * pack the copy does not have gives a bad entry without a warning.
+ */
+struct pack_ent *gs_reader_pack_peek(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN],
+                                     const char *hex);
+
+/*
  * gs_reader_pack_get(rd, name, hex): the cache entry of pack name (binary,
  * and hex), reading its header and unsealing its data keys on first use.
  * NULL only when out of memory; an unreadable header gives an entry with

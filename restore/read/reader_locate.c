@@ -179,19 +179,29 @@ static const uint8_t no_pack[GS_NAME_LEN];
 
 /*
  * gs_reader_relocated(rd, pack): the pack that holds what a pin to pack
- * names: pack itself, or where garbage collection moved its live chunks
- * (the relocation objects, loaded on the first call; gs_relocmap_resolve).
- * An unusable relocation object marks the reader damaged.  Borrowed.
+ * names: pack itself while the copy has it, else where garbage collection
+ * moved its live chunks (the relocation objects, loaded on the first call;
+ * gs_relocmap_resolve).  So a relocation object, forged or not, changes
+ * nothing for a pack that is there.  An unusable relocation object marks
+ * the reader damaged.  Borrowed.
  */
 const uint8_t *
 gs_reader_relocated(struct gs_reader *rd, const uint8_t pack[GS_NAME_LEN])
 {
+	const struct pack_ent *pe;
+	char hex[GS_NAME_HEX];
+
 	if (!rd->relocs_loaded) {
 		rd->relocs_loaded = 1;
 		if (gs_relocmap_load(&rd->relocs, rd->repo, rd->k->w.tenant, rd->k->w.index_key,
 		                     &rd->damaged) != 0)
 			rd->damaged = 1;
 	}
+	if (gs_relocmap_next(&rd->relocs, pack) == NULL)
+		return pack;
+	gs_hex(hex, pack, GS_NAME_LEN);
+	if ((pe = gs_reader_pack_peek(rd, pack, hex)) != NULL && !pe->bad)
+		return pack;
 	return gs_relocmap_resolve(&rd->relocs, pack);
 }
 
