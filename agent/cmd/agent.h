@@ -96,7 +96,8 @@ int agent_retain_tenant(struct agent_opts *o, const struct gs_repo *r,
  * retention, on the local repository and then on every remote its region
  * policy allows (deletions there through the maintenance credentials);
  * the caller holds the tenant lock.  o->dry_run: only count and print.
- * One "gc" step record per copy.  Its exit status.  (gc.c)
+ * One "gc" step record per copy where something was deleted, is pending
+ * or failed.  Its exit status.  (gc.c)
  */
 int agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t);
 

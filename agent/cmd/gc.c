@@ -61,6 +61,8 @@ gc_local(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_c
 	if (s.status != GS_EXIT_OK) {
 		snprintf(msg, sizeof(msg), "%s", gs_last_error());
 		s.message = msg;
+	} else if (st.objects_deleted == 0) {
+		return GS_EXIT_OK; /* nothing to collect: no record */
 	}
 	return agent_worst(s.status, agent_record_step(o, &s));
 }
@@ -78,6 +80,8 @@ gc_remote(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_
 	char msg[256];
 
 	s.status = gs_gc_remote(o->cfg, r, rc, t->name, &objects, &bytes, &since);
+	if (since == 0 && s.status == GS_EXIT_OK)
+		return GS_EXIT_OK; /* nothing was pending there: no record */
 	s.duration_ns = gs_mono_ns() - t0;
 	s.files = objects;
 	s.bytes = bytes;
@@ -110,7 +114,8 @@ gc_remote(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_
  * retention, on the local repository and then on every remote its region
  * policy allows (deletions there through the maintenance credentials);
  * the caller holds the tenant lock.  o->dry_run: only count and print.
- * One "gc" step record per copy.  Its exit status: GS_EXIT_PROBLEM when
+ * One "gc" step record per copy where something was deleted, is pending
+ * or failed.  Its exit status: GS_EXIT_PROBLEM when
  * the collection was refused (an unreadable snapshot or pack) or a
  * remote's deletions are pending past the erasure deadline.
  */
