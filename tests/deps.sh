@@ -11,6 +11,7 @@ PKGS=(
   openssh-server openssh-client
   prometheus  # promtool, which checks the metrics file (tests/ship/01-nightly.sh)
   scdoc man-db  # the man pages (docs/man) and their test (tests/docs/man-pages.sh)
+  faketime  # a simulated clock over many nights (tests/ship/62-gc-deadline.sh)
   minisign  # stock verification of the signed audit log (tests/audit)
   chromium fonts-dejavu-core  # renders the auditor's HTML report headless (tests/audit)
   dpkg-dev file systemd  # cpack -G DEB (dpkg-shlibdeps, file) and tests/package/deb.sh (systemd-analyze verify)

@@ -397,17 +397,25 @@ int
 gs_bk_adopt_orphans(struct ctx *c)
 {
 	char(*names)[GS_NAME_HEX] = NULL;
+	struct gs_relocmap rm = {0};
 	size_t n;
 
 	if (gs_repo_list(c->r, c->t->name, GS_OBJ_PACK, &names, &n))
 		return -1;
+	/* A pack garbage collection moved is garbage left by a killed
+	 * collection: pinning a chunk to it would send readers to where its
+	 * live chunks went, which may not hold that chunk. */
+	if (gs_relocmap_load(&rm, c->r, c->t->name, c->k->index_key, NULL)) {
+		free(names);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct gs_pack_header h;
 		struct gs_index_pack p;
 		uint8_t bin[GS_NAME_LEN];
 
 		gs_unhex(bin, names[i], GS_NAME_LEN);
-		if (gs_cindex_has_pack(c->ci, bin))
+		if (gs_cindex_has_pack(c->ci, bin) || gs_relocmap_next(&rm, bin) != NULL)
 			continue;
 		if (gs_repo_read_pack_header(c->r, c->t->name, names[i], c->k->index_key, NULL,
 		                             &h)) {
@@ -426,10 +434,12 @@ gs_bk_adopt_orphans(struct ctx *c)
 		if (add_newpack(c, &p)) {
 			free(p.chunks);
 			free(names);
+			gs_relocmap_clear(&rm);
 			return -1;
 		}
 	}
 	free(names);
+	gs_relocmap_clear(&rm);
 	return 0;
 }
 

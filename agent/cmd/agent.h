@@ -92,6 +92,16 @@ int agent_retain_tenant(struct agent_opts *o, const struct gs_repo *r,
                         const struct gs_tenant_conf *t);
 
 /*
+ * agent_gc_tenant(o, r, t): garbage collection of tenant t after
+ * retention, on the local repository and then on every remote its region
+ * policy allows (deletions there through the maintenance credentials);
+ * the caller holds the tenant lock.  o->dry_run: only count and print.
+ * One "gc" step record per copy where something was deleted, is pending
+ * or failed.  Its exit status.  (gc.c)
+ */
+int agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t);
+
+/*
  * agent_erase_tenant(o, r, t): an offboarded tenant: nothing during its
  * grace period or a legal hold (status says until when); after it, erase
  * its namespace on the local repository and every remote, its state_dir

@@ -42,7 +42,7 @@ parse_obj(const char *s, struct obj *ret)
 
 	if (slash == NULL || !gs_layout_is_objname(slash + 1))
 		return -1;
-	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++)
+	for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS; k++)
 		if (strlen(gs_layout_kind_name(k)) == (size_t)(slash - s) &&
 		    strncmp(s, gs_layout_kind_name(k), (size_t)(slash - s)) == 0) {
 			ret->kind = k;

@@ -218,11 +218,11 @@ gs_repl_inv_remote(struct gs_transport *tp, const char *tenant, struct gs_repl_i
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < ne; i++)
-		for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++)
+		for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS; k++)
 			if (e[i].is_dir && strcmp(e[i].name, gs_layout_kind_name(k)) == 0)
 				ret->kind_dir[k] = 1;
 	gs_tp_list_free(e, ne);
-	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++) {
+	for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS; k++) {
 		if (!ret->kind_dir[k])
 			continue;
 		if ((dir = gs_layout_kind_dir(tenant, k)) == NULL)

@@ -180,7 +180,7 @@ gs_remote_init(const struct gs_repo *local, const struct gs_remote_conf *rc,
 	if ((tp = gs_repl_open_check(local, rc, 1, &st)) == NULL)
 		return st;
 	for (size_t i = 0; i < n && st == GS_EXIT_OK; i++)
-		for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP && st == GS_EXIT_OK; k++) {
+		for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS && st == GS_EXIT_OK; k++) {
 			char *dir = gs_layout_kind_dir(tenants[i], k);
 
 			if (dir == NULL || gs_tp_mkdir(tp, dir))

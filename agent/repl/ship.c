@@ -247,7 +247,7 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 		goto out;
 	}
 	memcpy(c.pack_dir, ri.pack_dir, sizeof(c.pack_dir));
-	for (int k = GS_OBJ_PACK; k <= GS_OBJ_SNAP; k++) {
+	for (int k = GS_OBJ_PACK; k < GS_OBJ_NKINDS; k++) {
 		if (ri.kind_dir[k])
 			continue;
 		if ((dir = gs_layout_kind_dir(tenant, k)) == NULL)
@@ -261,12 +261,14 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	}
 	if ((todo = calloc(li.n + 1, sizeof(*todo))) == NULL)
 		goto out;
+	/* Snapshot records and relocation objects (which send readers to new
+	 * packs) go last, once every pack and index segment is there. */
 	for (size_t i = 0; i < li.n; i++)
-		if (li.v[i].kind != GS_OBJ_SNAP &&
+		if (li.v[i].kind != GS_OBJ_SNAP && li.v[i].kind != GS_OBJ_RELOC &&
 		    gs_repl_inv_find(&ri, li.v[i].kind, li.v[i].name) == NULL)
 			todo[nobj++] = &li.v[i];
 	for (size_t i = 0; i < li.n; i++)
-		if (li.v[i].kind == GS_OBJ_SNAP &&
+		if ((li.v[i].kind == GS_OBJ_SNAP || li.v[i].kind == GS_OBJ_RELOC) &&
 		    gs_repl_inv_find(&ri, li.v[i].kind, li.v[i].name) == NULL)
 			todo[nobj + nsnap++] = &li.v[i];
 	qsort(todo, nobj, sizeof(*todo), cmp_mtime);
@@ -275,7 +277,6 @@ gs_ship(const struct gs_config *cfg, const struct gs_repo *local, const struct g
 	    (c.pending = gs_state_pending_open(cfg->state_dir, tenant, rc->name)) == NULL)
 		goto out;
 	pthread_mutex_init(&c.mu, NULL);
-	/* Snapshot records only once every pack and index segment is there. */
 	st = gs_repl_pool_run(tps, ntp, todo, nobj, upload, &c, &kind, res);
 	if (st == 0 && res->problems == 0)
 		st = gs_repl_pool_run(tps, ntp, todo + nobj, nsnap, upload, &c, &kind, res);

@@ -111,7 +111,8 @@ load_pending(const char *path, struct gs_repl_inv *ret)
 
 /*
  * gs_verify(cfg, local, rc, tenant, full, res): object parity (names and
- * sizes, nothing missing, nothing extra but temporaries) and checksum
+ * sizes, nothing missing, nothing extra but temporaries and what garbage
+ * collection has still to delete there) and checksum
  * parity (the objects shipped since the last verify, plus the next bucket
  * of the rotating verify_sample, or everything with full, read back on the
  * remote and locally and hashed).
@@ -123,9 +124,9 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 	struct vctx v = {.local = local, .rc = rc, .tenant = tenant, .res = res};
 	struct gs_transport *tps[GS_REPL_MAX_CONNS] = {0};
 	const struct gs_repl_obj **todo = NULL;
-	struct gs_repl_inv li = {0}, ri = {0}, pend = {0};
+	struct gs_repl_inv li = {0}, ri = {0}, pend = {0}, pdel = {0};
 	unsigned nb = buckets(cfg->policy.verify_sample_ppm), next;
-	char *ppath = NULL, *npath = NULL;
+	char *ppath = NULL, *npath = NULL, *dpath = NULL;
 	size_t ntp, n = 0;
 	int st, kind, rb;
 
@@ -141,7 +142,10 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 	        NULL ||
 	    (npath = gs_state_path(cfg->state_dir, GS_STATE_VERIFY_NEXT, tenant, rc->name)) ==
 	        NULL ||
-	    load_pending(ppath, &pend) || gs_repl_inv_local(local, tenant, &li))
+	    (dpath = gs_state_path(cfg->state_dir, GS_STATE_PENDING_DELETE, tenant, rc->name)) ==
+	        NULL ||
+	    load_pending(ppath, &pend) || load_pending(dpath, &pdel) ||
+	    gs_repl_inv_local(local, tenant, &li))
 		goto out;
 	if (gs_repl_inv_remote(tps[0], tenant, &ri)) {
 		st = gs_repl_fail_status(gs_tp_last_errkind(tps[0]));
@@ -165,8 +169,11 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 			    rc->name, tenant, gs_layout_kind_noun(l->kind), l->name,
 			    (unsigned long long)r->size, (unsigned long long)l->size);
 	}
+	/* what garbage collection deleted here and has still to delete there
+	 * (its pending-delete file) is not a difference */
 	for (size_t i = 0; i < ri.n; i++)
-		if (gs_repl_inv_find(&li, ri.v[i].kind, ri.v[i].name) == NULL)
+		if (gs_repl_inv_find(&li, ri.v[i].kind, ri.v[i].name) == NULL &&
+		    gs_repl_inv_find(&pdel, ri.v[i].kind, ri.v[i].name) == NULL)
 			gs_repl_problem(
 			    res, NULL,
 			    "remote %s: tenant %s: %s %s: on the remote but not in the local "
@@ -208,10 +215,12 @@ out:
 		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
 	free(todo);
 	free(ppath);
+	free(dpath);
 	free(npath);
 	gs_repl_inv_clear(&li);
 	gs_repl_inv_clear(&ri);
 	gs_repl_inv_clear(&pend);
+	gs_repl_inv_clear(&pdel);
 	gs_repl_conns_close(tps);
 	return st;
 }

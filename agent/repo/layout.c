@@ -7,8 +7,8 @@
 #include "geosnap/layout.h"
 #include "geosnap/util.h"
 
-static const char *const kind_names[GS_OBJ_NKINDS] = {"packs", "index", "snapshots"};
-static const char *const kind_nouns[GS_OBJ_NKINDS] = {"pack", "index", "snapshot"};
+static const char *const kind_names[GS_OBJ_NKINDS] = {"packs", "index", "snapshots", "relocs"};
+static const char *const kind_nouns[GS_OBJ_NKINDS] = {"pack", "index", "snapshot", "relocation"};
 
 /* gs_layout_kind_name(kind): "packs", "index" or "snapshots" ("?"). */
 const char *

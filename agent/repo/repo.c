@@ -323,6 +323,8 @@ kind_max(int kind)
 		return GS_MAX_INDEX_SEGMENT;
 	case GS_OBJ_SNAP:
 		return GS_MAX_SNAP_OBJECT;
+	case GS_OBJ_RELOC:
+		return GS_MAX_RELOC_OBJECT;
 	default:
 		return (size_t)(GS_MAX_OBJECT < SIZE_MAX ? GS_MAX_OBJECT : SIZE_MAX);
 	}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "geosnap/util.h"
@@ -39,6 +40,17 @@ struct gs_state_pending {
 struct gs_state_pending *
 gs_state_pending_open(const char *state_dir, const char *tenant, const char *remote)
 {
+	return gs_state_pending_open_as(state_dir, GS_STATE_PENDING_VERIFY, tenant, remote);
+}
+
+/* gs_state_pending_open_as(state_dir, which, tenant, remote): open a
+ * per-remote file of the pending format (GS_STATE_PENDING_VERIFY or
+ * GS_STATE_PENDING_DELETE) for appending, created 0600 with its
+ * directory, never through a link.  NULL (warned). */
+struct gs_state_pending *
+gs_state_pending_open_as(const char *state_dir, enum gs_state_file which, const char *tenant,
+                         const char *remote)
+{
 	struct gs_state_pending *p;
 	char *dir;
 	int fd, r;
@@ -47,9 +59,9 @@ gs_state_pending_open(const char *state_dir, const char *tenant, const char *rem
 		gs_warnp("calloc");
 		goto err0;
 	}
-	if ((p->path = gs_state_path(state_dir, GS_STATE_PENDING_VERIFY, tenant, remote)) == NULL)
+	if ((p->path = gs_state_path(state_dir, which, tenant, remote)) == NULL)
 		goto err1;
-	if ((dir = gs_state_dir(state_dir, GS_STATE_PENDING_VERIFY)) == NULL)
+	if ((dir = gs_state_dir(state_dir, which)) == NULL)
 		goto err2;
 	r = gs_mkdir_p(dir, 0700);
 	free(dir);
@@ -78,6 +90,52 @@ gs_state_pending_add(struct gs_state_pending *p, int kind, const char *name)
 {
 	fprintf(p->f, "%d %s\n", kind, name);
 	fflush(p->f);
+}
+
+/* gs_state_pending_stamp(p): on a file that is still empty, write the
+ * line "# since <ns>" (the time now), which loading skips: when the
+ * oldest entry was recorded (gs_state_pending_since). */
+void
+gs_state_pending_stamp(struct gs_state_pending *p)
+{
+	struct stat sb;
+
+	if (fflush(p->f) == 0 && fstat(fileno(p->f), &sb) == 0 && sb.st_size == 0)
+		fprintf(p->f, "# since %lld\n", (long long)gs_now_ns());
+}
+
+/* gs_state_pending_since(path): the time of the "# since" line of the
+ * pending file at path, or 0 when it has none or does not exist. */
+int64_t
+gs_state_pending_since(const char *path)
+{
+	char line[PENDING_LINE_MAX];
+	long long v = 0;
+	FILE *f;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return 0;
+	}
+	if (fgets(line, sizeof(line), f) == NULL || sscanf(line, "# since %lld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return (int64_t)v;
+}
+
+/* gs_state_pending_sync(p): flush and fsync what was appended, so that it
+ * survives a crash that follows.  0 or -1 (warned). */
+int
+gs_state_pending_sync(struct gs_state_pending *p)
+{
+	if (fflush(p->f) != 0 || fsync(fileno(p->f)) != 0) {
+		gs_warnp("%s", p->path);
+		return -1;
+	}
+	return 0;
 }
 
 /* gs_state_pending_close(p): close and free p (NULL: nothing).  0, or -1
@@ -130,7 +188,7 @@ gs_state_pending_load(const char *path, int (*add)(void *arg, int kind, const ch
 		int kind;
 
 		if (sscanf(line, "%d %32s", &kind, name) != 2 || kind < GS_OBJ_PACK ||
-		    kind > GS_OBJ_SNAP || !gs_layout_is_objname(name))
+		    kind >= GS_OBJ_NKINDS || !gs_layout_is_objname(name))
 			continue; /* a line cut by a kill: that object is sampled later */
 		if (add(arg, kind, name)) {
 			fclose(f);

@@ -32,6 +32,7 @@
 #define GS_PACK_END_MAGIC "GSPE"
 #define GS_INDEX_MAGIC "GSIX"
 #define GS_SNAP_MAGIC "GSSN"
+#define GS_RELOC_MAGIC "GSRL"
 #define GS_MANIFEST_MAGIC "GSMF"
 
 /* Hard limits every parser enforces. */
@@ -64,6 +65,8 @@
 #define GS_MAX_CONFIG_OBJECT 4096u
 #define GS_MAX_INDEX_SEGMENT (GS_MAX_PACK_HEADER + 4096u)
 #define GS_MAX_SNAP_OBJECT ((128u << 20) + 4096u)
+/* relocation object: 32 bytes an entry, about 2 million packs moved */
+#define GS_MAX_RELOC_OBJECT ((64u << 20) + 4096u)
 
 /* Chunk data AEADs. */
 #define GS_ALG_XCHACHA 0 /* XChaCha20-Poly1305-IETF, 24-byte nonce */
@@ -202,6 +205,31 @@ int gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const 
                    size_t len, struct gs_index *ret);
 /* gs_index_clear(idx): free the members of idx (not idx itself). */
 void gs_index_clear(struct gs_index *idx);
+
+/* ---- relocation objects (agent/format/reloc.c) -----------------------
+ *
+ *   "GSRL" u32 version, nonce[24] || XChaCha20-Poly1305(index key) of:
+ *   u32 n, n x { from[16], to[16] }
+ *
+ * Written by garbage collection when it copies the live chunks of pack
+ * `from` into pack `to` and deletes `from`: a snapshot pinning a chunk to
+ * `from` finds it in `to` (possibly through further entries).  A forged
+ * entry can only point at a pack that does not hold the chunk, which the
+ * chunk's keyed ID exposes as always.
+ */
+struct gs_reloc {
+	uint8_t from[GS_NAME_LEN];
+	uint8_t to[GS_NAME_LEN];
+};
+/* gs_reloc_encode(index_key, v, n, out): append a whole relocation object
+ * for the n entries of v to out (out->oom on out of memory). */
+void gs_reloc_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_reloc *v, uint32_t n,
+                     struct gs_buf *out);
+/* gs_reloc_parse(index_key, name, buf, len, ret, ret_n): authenticate and
+ * parse a relocation object into a malloc'd array (*ret NULL when empty);
+ * 0 or -1 naming the object. */
+int gs_reloc_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint8_t *buf,
+                   size_t len, struct gs_reloc **ret, uint32_t *ret_n);
 
 /* ---- snapshots --------------------------------------------------------
  *

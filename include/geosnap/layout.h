@@ -7,6 +7,7 @@
  *   tenants/<tenant>/packs/<xx>/<name>      xx = the first 2 hex digits of name
  *   tenants/<tenant>/index/<name>
  *   tenants/<tenant>/snapshots/<name>
+ *   tenants/<tenant>/relocs/<name>          made by the first garbage collection
  *   tenants/<tenant>/<kind>/.gstmp-<tag>    temporaries (packs/<xx>/ too)
  *   tenants/<tenant>/quarantine/<what>-<name>-<unix time>[-N]
  *   tenants/<tenant>/lock                   the writer lock (local copy)
@@ -22,7 +23,8 @@
 #define GS_OBJ_PACK 0
 #define GS_OBJ_INDEX 1
 #define GS_OBJ_SNAP 2
-#define GS_OBJ_NKINDS 3
+#define GS_OBJ_RELOC 3 /* relocation objects (garbage collection) */
+#define GS_OBJ_NKINDS 4
 
 /* The repository config object's name. */
 #define GS_LAYOUT_CONFIG "config"
@@ -31,9 +33,11 @@
 /* Pack directories fan out over the first two hex digits of the name. */
 #define GS_LAYOUT_FANOUT 256
 
-/* gs_layout_kind_name(kind): "packs", "index" or "snapshots" ("?"). */
+/* gs_layout_kind_name(kind): "packs", "index", "snapshots" or "relocs"
+ * ("?"). */
 const char *gs_layout_kind_name(int kind);
-/* gs_layout_kind_noun(kind): "pack", "index" or "snapshot", for messages. */
+/* gs_layout_kind_noun(kind): "pack", "index", "snapshot" or "relocation",
+ * for messages. */
 const char *gs_layout_kind_noun(int kind);
 
 /* gs_layout_tenant_dir(tenant): "tenants/T". */

@@ -70,7 +70,7 @@ struct gs_repair {
 /*
  * gs_ship(cfg, local, rc, tenant, repair, res): copy every object of the
  * tenant that the remote lacks, packs and index oldest first, snapshot
- * records last; rc->connections uploads in parallel.  With repair (NULL:
+ * records and relocation objects last; rc->connections uploads in parallel.  With repair (NULL:
  * none), first read back everything on the remote and sort it out, deleting
  * nothing: a bad object (wrong size or checksum) or unknown file is moved
  * into the tenant's quarantine/ directory; an intact object the local copy
@@ -87,7 +87,8 @@ int gs_ship(const struct gs_config *cfg, const struct gs_repo *local,
 
 /*
  * gs_verify(cfg, local, rc, tenant, full, res): object parity (names and
- * sizes, nothing missing, nothing extra but temporaries) and checksum
+ * sizes, nothing missing, nothing extra but temporaries and what garbage
+ * collection has still to delete there) and checksum
  * parity (the objects shipped since the last verify, plus the next bucket
  * of the rotating verify_sample, or everything with full, read back on the
  * remote and locally and hashed).

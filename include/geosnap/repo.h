@@ -213,4 +213,33 @@ int gs_repo_read_pack_header(const struct gs_repo *r, const char *tenant, const 
                              const uint8_t index_key[GS_KEY_LEN], uint64_t *ret_size,
                              struct gs_pack_header *ret);
 
+/* ---- relocations (agent/repo/relocmap.c) -------------------------------
+ * Garbage collection moves the live chunks of a pack into a new one and
+ * records it in a relocation object (format.h); readers follow it from
+ * the pack a snapshot pins. */
+#define GS_RELOC_MAX_HOPS 16
+struct gs_relocmap {
+	struct gs_reloc *v; /* sorted by from, then to */
+	size_t n;
+};
+/*
+ * gs_relocmap_load(m, r, tenant, index_key, ret_bad): every relocation
+ * object of the tenant into m (zeroed by the caller); one that cannot be
+ * read or authenticated is named, left out and sets *ret_bad (may be
+ * NULL).  0, or -1 (warned) when they cannot be listed.
+ */
+int gs_relocmap_load(struct gs_relocmap *m, const struct gs_repo *r, const char *tenant,
+                     const uint8_t index_key[GS_KEY_LEN], int *ret_bad);
+/* gs_relocmap_resolve(m, pack): the pack now holding what pack held (pack
+ * itself when not moved), following at most GS_RELOC_MAX_HOPS entries;
+ * borrowed from m or pack. */
+const uint8_t *gs_relocmap_resolve(const struct gs_relocmap *m, const uint8_t pack[GS_NAME_LEN]);
+/* gs_reloc_cmp(a, b): qsort order of struct gs_reloc: by from, then to. */
+int gs_reloc_cmp(const void *a, const void *b);
+/* gs_relocmap_next(m, pack): one step: where the first entry moving pack
+ * sends it, or NULL. */
+const uint8_t *gs_relocmap_next(const struct gs_relocmap *m, const uint8_t pack[GS_NAME_LEN]);
+/* gs_relocmap_clear(m): free the members of m. */
+void gs_relocmap_clear(struct gs_relocmap *m);
+
 #endif

@@ -9,6 +9,8 @@
  *                                  vanished, changed or was unreadable
  *   pending-verify/<tenant>@<remote>  objects shipped since the last verify
  *   verify-next/<tenant>@<remote>     verify's rotating sample: next bucket
+ *   pending-delete/<tenant>@<remote>  objects garbage collection deleted
+ *                                  locally and still to delete on the remote
  * and, outside state_dir, metrics_file (Prometheus text, metrics.c).
  *
  * Nothing else names a file in state_dir: a module that keeps state asks
@@ -30,6 +32,7 @@ enum gs_state_file {
 	GS_STATE_SCAN_REPORT,    /* <tenant>.scan */
 	GS_STATE_PENDING_VERIFY, /* pending-verify/<tenant>@<remote> */
 	GS_STATE_VERIFY_NEXT,    /* verify-next/<tenant>@<remote> */
+	GS_STATE_PENDING_DELETE, /* pending-delete/<tenant>@<remote> */
 	GS_STATE_NFILES
 };
 
@@ -109,6 +112,20 @@ struct gs_state_pending;
  * never through a link).  NULL (warned). */
 struct gs_state_pending *gs_state_pending_open(const char *state_dir, const char *tenant,
                                                const char *remote);
+/* gs_state_pending_open_as(state_dir, which, tenant, remote): the same for
+ * another per-remote file of the pending format (GS_STATE_PENDING_DELETE).
+ * NULL (warned). */
+struct gs_state_pending *gs_state_pending_open_as(const char *state_dir, enum gs_state_file which,
+                                                  const char *tenant, const char *remote);
+/* gs_state_pending_stamp(p): on a still empty file, a first line "# since
+ * <ns>" that loading skips (gs_state_pending_since reads it). */
+void gs_state_pending_stamp(struct gs_state_pending *p);
+/* gs_state_pending_since(path): the "# since" time of a pending file, or 0
+ * when it has none or does not exist. */
+int64_t gs_state_pending_since(const char *path);
+/* gs_state_pending_sync(p): flush and fsync what was appended.  0 or -1
+ * (warned). */
+int gs_state_pending_sync(struct gs_state_pending *p);
 /* gs_state_pending_add(p, kind, name): append one published object and
  * flush.  Not thread-safe: the caller serialises. */
 void gs_state_pending_add(struct gs_state_pending *p, int kind, const char *name);

@@ -360,6 +360,7 @@ check_pin(struct ctx *c, const struct gs_rsnap *s, const uint8_t id[GS_ID_LEN],
 		if (gs_cindex_get(c->ids, id, NULL) == NULL)
 			why = "is in no pack";
 	} else {
+		pack = gs_reader_relocated(c->rd, pack); /* moved by garbage collection */
 		hdr_key(pack, id, key);
 		if (gs_cindex_get(c->hdr, key, NULL) == NULL)
 			why = "is pinned to a pack that does not hold it (or is missing)";

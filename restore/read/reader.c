@@ -102,6 +102,7 @@ gs_reader_free(struct gs_reader *rd)
 		free(rd->packs[i].chunks);
 	free(rd->packs);
 	free(rd->pins);
+	gs_relocmap_clear(&rd->relocs);
 	free(rd->tab);
 	gs_buf_clear(&rd->blob);
 	ZSTD_freeDCtx(rd->dctx);
@@ -252,14 +253,10 @@ ref_cmp(const void *a, const void *b)
 	              GS_ID_LEN);
 }
 
-/*
- * gs_reader_pack_get(rd, name, hex): the cache entry of pack name (binary,
- * and hex), reading its header and unsealing its data keys on first use.
- * NULL only when out of memory; an unreadable header gives an entry with
- * bad set.
- */
-struct pack_ent *
-gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex)
+/* The cache entry of pack name, loaded on first use (gs_reader_pack_get);
+ * quiet: a missing pack is a bad entry without a warning. */
+static struct pack_ent *
+pack_load(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex, int quiet)
 {
 	struct gs_pack_header h;
 	struct pack_ent *pe;
@@ -281,8 +278,10 @@ gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const 
 	memset(pe, 0, sizeof(*pe));
 	memcpy(pe->name, name, GS_NAME_LEN);
 	memset(&h, 0, sizeof(h));
-	if (gs_repo_read_pack_header(rd->repo, rd->k->w.tenant, hex, rd->k->w.index_key, &size,
-	                             &h) != 0) {
+	if (quiet && gs_repo_stat(rd->repo, rd->k->w.tenant, GS_OBJ_PACK, hex, &size) == 1) {
+		pe->bad = 1;
+	} else if (gs_repo_read_pack_header(rd->repo, rd->k->w.tenant, hex, rd->k->w.index_key,
+	                                    &size, &h) != 0) {
 		note_read(rd, 1);
 		pe->bad = 1;
 	} else {
@@ -310,6 +309,29 @@ gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const 
 	tab_insert(rd->tab, rd->tabcap, rd->packs, rd->npacks);
 	rd->npacks++;
 	return pe;
+}
+
+/*
+ * gs_reader_pack_get(rd, name, hex): the cache entry of pack name (binary,
+ * and hex), reading its header and unsealing its data keys on first use.
+ * NULL only when out of memory; an unreadable header gives an entry with
+ * bad set.
+ */
+struct pack_ent *
+gs_reader_pack_get(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex)
+{
+	return pack_load(rd, name, hex, 0);
+}
+
+/*
+ * gs_reader_pack_peek(rd, name, hex): gs_reader_pack_get(), except that a
+ * pack the copy does not have gives a bad entry without a warning (a pack
+ * garbage collection moved: its pins are followed elsewhere).
+ */
+struct pack_ent *
+gs_reader_pack_peek(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN], const char *hex)
+{
+	return pack_load(rd, name, hex, 1);
 }
 
 /* ---- chunks ------------------------------------------------------------ */

@@ -155,6 +155,14 @@ int gs_reader_chunk(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], uint8_t t
 int gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s);
 
 /*
+ * gs_reader_relocated(rd, pack): the pack that holds what a pin to pack
+ * names: pack itself while the copy has it, else where garbage collection
+ * moved its live chunks (the tenant's relocation objects, loaded on the
+ * first call).  Borrowed.
+ */
+const uint8_t *gs_reader_relocated(struct gs_reader *rd, const uint8_t pack[GS_NAME_LEN]);
+
+/*
  * gs_reader_pins(rd, ret_n): the current snapshot's pins, sorted by chunk
  * ID (borrowed until the next gs_reader_pin()); NULL with *ret_n 0 when it
  * has none.

@@ -50,6 +50,9 @@ struct gs_reader {
 	struct gs_pin *pins;
 	size_t npins;
 	char pinned_for[GS_NAME_HEX]; /* the snapshot they belong to, or "" */
+	/* Where garbage collection moved pinned packs (loaded on first use). */
+	struct gs_relocmap relocs;
+	int relocs_loaded;
 
 	uint64_t nread, read_bytes; /* chunk reads so far (gs_reader_read_stats) */
 	int read_kind;              /* GS_TP_ERR_* of the last pack read, NONE when it worked
@@ -89,6 +92,13 @@ const uint8_t *gs_reader_ref_key(const struct gs_reader *rd, const struct pack_e
 int gs_chunk_decode(const struct gs_chunk_ref *ref, const uint8_t *key,
                     const uint8_t id_key[GS_KEY_LEN], uint8_t *blob, ZSTD_DCtx *dctx,
                     struct gs_buf *mid, uint8_t *out, char *why, size_t cap);
+
+/*
+ * gs_reader_pack_peek(rd, name, hex): gs_reader_pack_get(), except that a
+ * pack the copy does not have gives a bad entry without a warning.
+ */
+struct pack_ent *gs_reader_pack_peek(struct gs_reader *rd, const uint8_t name[GS_NAME_LEN],
+                                     const char *hex);
 
 /*
  * gs_reader_pack_get(rd, name, hex): the cache entry of pack name (binary,

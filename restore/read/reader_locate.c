@@ -177,17 +177,46 @@ chunk_in(struct gs_reader *rd, const uint8_t pack[GS_NAME_LEN], const uint8_t id
 
 static const uint8_t no_pack[GS_NAME_LEN];
 
-/* The pinned pack of id in the current snapshot, or NULL (not in the
- * reference stream, or a version 1 entry, which pins nothing). */
+/*
+ * gs_reader_relocated(rd, pack): the pack that holds what a pin to pack
+ * names: pack itself while the copy has it, else where garbage collection
+ * moved its live chunks (the relocation objects, loaded on the first call;
+ * gs_relocmap_resolve).  So a relocation object, forged or not, changes
+ * nothing for a pack that is there.  An unusable relocation object marks
+ * the reader damaged.  Borrowed.
+ */
+const uint8_t *
+gs_reader_relocated(struct gs_reader *rd, const uint8_t pack[GS_NAME_LEN])
+{
+	const struct pack_ent *pe;
+	char hex[GS_NAME_HEX];
+
+	if (!rd->relocs_loaded) {
+		rd->relocs_loaded = 1;
+		if (gs_relocmap_load(&rd->relocs, rd->repo, rd->k->w.tenant, rd->k->w.index_key,
+		                     &rd->damaged) != 0)
+			rd->damaged = 1;
+	}
+	if (gs_relocmap_next(&rd->relocs, pack) == NULL)
+		return pack;
+	gs_hex(hex, pack, GS_NAME_LEN);
+	if ((pe = gs_reader_pack_peek(rd, pack, hex)) != NULL && !pe->bad)
+		return pack;
+	return gs_relocmap_resolve(&rd->relocs, pack);
+}
+
+/* The pinned pack of id in the current snapshot (after relocation), or
+ * NULL (not in the reference stream, or a version 1 entry, which pins
+ * nothing). */
 static const uint8_t *
-pinned_pack(const struct gs_reader *rd, const uint8_t id[GS_ID_LEN], int *ret_listed)
+pinned_pack(struct gs_reader *rd, const uint8_t id[GS_ID_LEN], int *ret_listed)
 {
 	const struct gs_pin *p = gs_refs_find(rd->pins, rd->npins, id);
 
 	*ret_listed = p != NULL;
 	if (p == NULL || memcmp(p->pack, no_pack, GS_NAME_LEN) == 0)
 		return NULL;
-	return p->pack;
+	return gs_reader_relocated(rd, p->pack);
 }
 
 /* Try each location of id that ci knows and that is not in tried[]; 0 when
@@ -309,7 +338,8 @@ gs_reader_pin(struct gs_reader *rd, const struct gs_rsnap *s)
 				        rd->k->w.tenant, s->name, i);
 				goto out;
 			}
-		} else if (chunk_in(rd, p->pack, p->id, GS_CT_REFS, &chunk) != 0) {
+		} else if (chunk_in(rd, gs_reader_relocated(rd, p->pack), p->id, GS_CT_REFS,
+		                    &chunk) != 0) {
 			rd->damaged = 1; /* the pinned location failed (warned) */
 			if (gs_reader_chunk(rd, p->id, GS_CT_REFS, &chunk) != 0) {
 				gs_warn("tenant %s: snapshot %s: reference chunk %u is unreadable",

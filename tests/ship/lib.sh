@@ -22,6 +22,7 @@
 #       REMOTE_REGION   eu-north        AGENT_REGION   eu-central
 #       ALLOWED         "eu-central, eu-north" (policy allowed_regions)
 #       AGENT_EXTRA     more lines for the [agent] section (pack_size = 4M)
+#       POLICY_EXTRA    more lines for the [policy] section
 #       REMOTE_TIMEOUT  the remote's timeout (10s)
 #       REMOTE_EXTRA    more lines for the [remote "fi1"] section
 #       TENANT_EXTRA    more lines for the [tenant "acme"] section
@@ -76,6 +77,7 @@ ${AGENT_EXTRA:-}
 [policy]
 allowed_regions = $ALLOWED
 verify_sample = 10%
+${POLICY_EXTRA:-}
 
 [remote "fi1"]
 url = $REMOTE_URL
