@@ -3,7 +3,8 @@
 # deletes the packs only it used and repacks those it shared (copying
 # ciphertext, never decrypting), on the local repository and the remote;
 # every snapshot left restores exactly from both, through the relocation
-# object; check --read-data is clean; a second expire has nothing to do.
+# object; check --read-data is clean; a second expire has nothing to do;
+# packs nothing names are left alone for the grace (an hour), then go.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "gc: delete and repack, on every copy, kept snapshots restore"
@@ -72,4 +73,29 @@ ship_data_more 1
 age
 gs_run 0 "a night after gc backs up and ships" "$GS_AGENT" run
 ship_parity "parity after the next night"
+
+# the grace: a pack nothing names yet (here: a backup whose index segment
+# and snapshot are taken away, as if another writer were about to publish
+# them) is left alone while younger than an hour, and collected after
+age
+mapfile -t before < <(gs_snaps acme)
+idx_before=$(ls "$GS_REPO/tenants/acme/index")
+head -c 400000 /dev/urandom >"$T/data/acme/n/young.bin"
+gs_run 0 "a backup" "$GS_AGENT" backup
+young=$(gs_new_snap acme "${before[@]}")
+rm "$GS_REPO/tenants/acme/snapshots/$young"
+for f in "$GS_REPO"/tenants/acme/index/*; do
+	grep -qx "$(basename "$f")" <<<"$idx_before" || rm "$f"
+done
+newpacks=$(find "$GS_REPO/tenants/acme/packs" -type f -newer "$T/r2" | wc -l)
+[ "$newpacks" -gt 0 ] && gs_pass "the backup left $newpacks packs that nothing names" ||
+	gs_fatal "no new pack"
+gs_run 0 "expire within the grace" "$GS_AGENT" expire
+gs_out_has "($newpacks left alone, younger than 3600 s)" "gc leaves the young packs alone"
+[ "$(find "$GS_REPO/tenants/acme/packs" -type f -newer "$T/r2" | wc -l)" = "$newpacks" ] &&
+	gs_pass "the young packs are still there" || gs_fail "a young pack was deleted"
+age
+gs_run 0 "expire after the grace" "$GS_AGENT" expire
+gs_out_has "0 left alone" "nothing is young any more"
+gs_out_has "[1-9] deleted" "the packs nothing names are deleted"
 gs_finish
