@@ -35,7 +35,8 @@ gc_local(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_c
 		return GS_EXIT_FAIL;
 	}
 	for (size_t j = 0; j < o->cfg->nremotes; j++)
-		remotes[nr++] = o->cfg->remotes[j].name;
+		if (gs_region_ok(o->cfg, t, &o->cfg->remotes[j]))
+			remotes[nr++] = o->cfg->remotes[j].name;
 	rc = gs_gc_local(r, k, t->name, o->cfg->pack_size, o->cfg->state_dir, remotes, nr,
 	                 o->dry_run, &st);
 	free(remotes);
@@ -134,8 +135,8 @@ agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_t
 	for (size_t j = 0; j < o->cfg->nremotes; j++) {
 		const struct gs_remote_conf *rc_remote = &o->cfg->remotes[j];
 
-		if (gs_region_check(o->cfg, t, rc_remote) != GS_EXIT_OK)
-			continue;
+		if (!gs_region_ok(o->cfg, t, rc_remote))
+			continue; /* not shipped there (the ship step says why) */
 		rc = agent_worst(rc, gc_remote(o, r, t, rc_remote));
 	}
 	return rc;

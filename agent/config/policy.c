@@ -20,6 +20,8 @@ int
 gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
                 const struct gs_remote_conf *rc)
 {
+	if (gs_region_ok(cfg, t, rc))
+		return GS_EXIT_OK;
 	const struct gs_strlist *allowed =
 	    t->allowed_regions.n ? &t->allowed_regions : &cfg->policy.allowed_regions;
 
@@ -44,4 +46,23 @@ gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
 	        t->allowed_regions.n ? "the tenant's" : "the policy's", allowed->n ? "" : "none",
 	        allowed->n ? allowed->v[0] : "");
 	return GS_EXIT_USAGE;
+}
+
+/*
+ * gs_region_ok(cfg, t, rc): 1 when gs_region_check() passes, else 0;
+ * silent (for steps that follow one that already said why).
+ */
+int
+gs_region_ok(const struct gs_config *cfg, const struct gs_tenant_conf *t,
+             const struct gs_remote_conf *rc)
+{
+	const struct gs_strlist *allowed =
+	    t->allowed_regions.n ? &t->allowed_regions : &cfg->policy.allowed_regions;
+
+	if (rc->region == NULL || (cfg->region != NULL && strcmp(cfg->region, rc->region) == 0))
+		return 0;
+	for (size_t i = 0; i < allowed->n; i++)
+		if (strcmp(allowed->v[i], rc->region) == 0)
+			return 1;
+	return 0;
 }

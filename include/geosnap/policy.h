@@ -18,4 +18,9 @@
 int gs_region_check(const struct gs_config *cfg, const struct gs_tenant_conf *t,
                     const struct gs_remote_conf *rc);
 
+/* gs_region_ok(cfg, t, rc): 1 when gs_region_check() would pass, else 0;
+ * silent. */
+int gs_region_ok(const struct gs_config *cfg, const struct gs_tenant_conf *t,
+                 const struct gs_remote_conf *rc);
+
 #endif
