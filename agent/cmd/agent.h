@@ -92,14 +92,16 @@ int agent_retain_tenant(struct agent_opts *o, const struct gs_repo *r,
                         const struct gs_tenant_conf *t);
 
 /*
- * agent_gc_tenant(o, r, t): garbage collection of tenant t after
+ * agent_gc_tenant(o, r, t, skip, nskip): garbage collection of tenant t after
  * retention, on the local repository and then on every remote its region
  * policy allows (deletions there through the maintenance credentials);
- * the caller holds the tenant lock.  o->dry_run: only count and print.
+ * the caller holds the tenant lock.  o->dry_run: only count and print,
+ * as if the nskip snapshots in skip (sorted) were gone.
  * One "gc" step record per copy where something was deleted, is pending
  * or failed.  Its exit status.  (gc.c)
  */
-int agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t);
+int agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
+                    const char (*skip)[GS_NAME_HEX], size_t nskip);
 
 /*
  * agent_erase_tenant(o, r, t): an offboarded tenant: nothing during its

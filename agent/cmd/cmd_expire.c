@@ -27,6 +27,8 @@ cmd_expire(struct agent_opts *o, int argc, char **argv)
 
 	if ((rc = agent_parse_opts(o, argc, argv, usage, AO_DRYRUN)) >= 0)
 		return rc;
+	if ((rc = agent_check_tenants(o)) != 0)
+		return rc;
 	if ((rc = agent_open_repo(o, &r)) != GS_EXIT_OK)
 		return rc;
 	rc = GS_EXIT_OK;

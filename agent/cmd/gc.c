@@ -20,7 +20,7 @@
 /* The local collection and its record; its exit status. */
 static int
 gc_local(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
-         const struct gs_wkey *k)
+         const struct gs_wkey *k, const char (*skip)[GS_NAME_HEX], size_t nskip)
 {
 	struct gs_step s = {.step = "gc", .tenant = t->name, .start_ns = gs_now_ns()};
 	const char **remotes = calloc(o->cfg->nremotes + 1, sizeof(*remotes));
@@ -37,8 +37,8 @@ gc_local(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_c
 	for (size_t j = 0; j < o->cfg->nremotes; j++)
 		if (gs_region_ok(o->cfg, t, &o->cfg->remotes[j]))
 			remotes[nr++] = o->cfg->remotes[j].name;
-	rc = gs_gc_local(r, k, t->name, o->cfg->pack_size, o->cfg->state_dir, remotes, nr,
-	                 o->dry_run, &st);
+	rc = gs_gc_local(r, k, t->name, o->cfg->pack_size, o->cfg->state_dir, remotes, nr, skip,
+	                 nskip, o->dry_run, &st);
 	free(remotes);
 	s.status = rc == 0 ? GS_EXIT_OK : rc == 1 ? GS_EXIT_PROBLEM : GS_EXIT_FAIL;
 	if (rc >= 0 && !o->quiet && (!o->in_run || o->verbose))
@@ -111,24 +111,27 @@ gc_remote(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_
 }
 
 /*
- * agent_gc_tenant(o, r, t): garbage collection of tenant t after
+ * agent_gc_tenant(o, r, t, skip, nskip): garbage collection of tenant t after
  * retention, on the local repository and then on every remote its region
  * policy allows (deletions there through the maintenance credentials);
- * the caller holds the tenant lock.  o->dry_run: only count and print.
+ * the caller holds the tenant lock.  o->dry_run: only count and print,
+ * as if the nskip snapshots in skip (sorted; retention's dry run) were
+ * gone.
  * One "gc" step record per copy where something was deleted, is pending
  * or failed.  Its exit status: GS_EXIT_PROBLEM when
  * the collection was refused (an unreadable snapshot or pack) or a
  * remote's deletions are pending past the erasure deadline.
  */
 int
-agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t)
+agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
+                const char (*skip)[GS_NAME_HEX], size_t nskip)
 {
 	struct gs_wkey *k;
 	int rc;
 
 	if ((k = gs_wkey_load(t->write_key, t->name)) == NULL)
 		return GS_EXIT_USAGE;
-	rc = gc_local(o, r, t, k);
+	rc = gc_local(o, r, t, k, skip, nskip);
 	gs_wkey_free(k);
 	if (o->dry_run || rc == GS_EXIT_FAIL)
 		return rc;

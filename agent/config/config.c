@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config/config_internal.h"
+#include "geosnap/retention.h"
 
 /* key_line(lines, kind, name): line where key name of section kind was
  * set, 0 if unset. */
@@ -83,6 +84,44 @@ check_required(struct pstate *st, enum sect kind, const char *base, int line, co
 	return 0;
 }
 
+/*
+ * check_retention(st): the policy's retention, and each tenant's effective
+ * one, must keep something (gs_retention_check); a refusal names the key
+ * set last in the section at fault (or the section, when it sets none).
+ * 0 or -1 (warned).
+ */
+static int
+check_retention(struct pstate *st)
+{
+	const struct sect_def *sd = &gs_config_sects[S_POLICY];
+	struct gs_retention pol;
+	const char *why, *key = NULL;
+	int line = 0;
+
+	gs_retention_of(&st->c->policy, NULL, &pol);
+	if ((why = gs_retention_check(&pol)) != NULL) {
+		for (size_t i = 0; i < sd->nkeys; i++) {
+			if (sd->keys[i].retain && st->policy_lines[i] > line) {
+				line = st->policy_lines[i];
+				key = sd->keys[i].name;
+			}
+		}
+		gs_warn("%s:%d: [policy] key '%s': %s", st->path, line, key ? key : "?", why);
+		return -1;
+	}
+	for (size_t i = 0; i < st->c->ntenants; i++) {
+		const struct gs_tenant_conf *t = &st->c->tenants[i];
+
+		gs_retention_of(&st->c->policy, t, &pol);
+		if ((why = gs_retention_check(&pol)) != NULL) {
+			gs_warn("%s:%d: [tenant \"%s\"] key '%s': %s", st->path, t->retain_line,
+			        t->name, t->retain_key ? t->retain_key : "?", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* finish(st): required keys, rules between keys, and computed defaults. */
 static int
 finish(struct pstate *st)
@@ -118,6 +157,8 @@ finish(struct pstate *st)
 
 	if (check_order(st, S_AGENT, "chunk_min", c->chunk_min, "chunk_avg", c->chunk_avg, 1) ||
 	    check_order(st, S_AGENT, "chunk_avg", c->chunk_avg, "chunk_max", c->chunk_max, 1))
+		return -1;
+	if (check_retention(st))
 		return -1;
 	/* Both keys are not supported yet (keys.c), so this holds for their
 	 * defaults; it stays for the issue that turns them on. */

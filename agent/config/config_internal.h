@@ -68,6 +68,7 @@ struct key {
 	uint64_t def; /* integer kinds: the default (as stored; -1 is UINT64_MAX) */
 	int pow2;     /* K_SIZE: must be a power of two */
 	int required; /* REQ_*: must be set in every section of this kind */
+	int retain;   /* a retention key: checked together after the last line */
 	int later;    /* no effect yet: refused as "not supported yet"; the
 	                 parser stays so that the issue using it only clears this */
 };

@@ -122,6 +122,11 @@ handler(void *user, const char *section, const char *name, const char *value)
 		st->lines[i] = st->lineno;
 	if (value[0] == '\0')
 		return gs_config_bad_value(st, name, value, "empty value");
+	if (k->retain && st->sect == S_TENANT) {
+		/* for the check of the tenant's effective policy (config.c) */
+		st->c->tenants[st->idx].retain_line = st->lineno;
+		st->c->tenants[st->idx].retain_key = k->name;
+	}
 	return gs_config_set_value(st, k, sect_base(st), value);
 }
 

@@ -587,17 +587,18 @@ gc_clear(struct gc *g)
 }
 
 /*
- * gs_gc_local(r, k, tenant, pack_size, state_dir, remotes, nremotes,
- * dry_run, st): collect the tenant's garbage on the local repository (see
+ * gs_gc_local(r, k, tenant, pack_size, state_dir, remotes, nremotes, skip,
+ * nskip, dry_run, st): collect the tenant's garbage on the local repository (see
  * gc.h for the order and the guarantees).  0 done, 1 refused (something
  * it must read is unreadable or forged; nothing deleted), -1 error.
  */
 int
 gs_gc_local(const struct gs_repo *r, const struct gs_wkey *k, const char *tenant,
             uint64_t pack_size, const char *state_dir, const char *const *remotes, size_t nremotes,
-            int dry_run, struct gs_gc_stats *st)
+            const char (*skip)[33], size_t nskip, int dry_run, struct gs_gc_stats *st)
 {
-	struct gc g = {.r = r, .k = k, .tenant = tenant, .now_ns = gs_now_ns()};
+	struct gc g = {
+	    .r = r, .k = k, .tenant = tenant, .now_ns = gs_now_ns(), .skip = skip, .nskip = nskip};
 	struct gs_index_pack *newp = NULL;
 	struct gs_reloc *moves = NULL, *rel = NULL;
 	char(*segs)[GS_NAME_HEX] = NULL, relname[GS_NAME_HEX] = "";

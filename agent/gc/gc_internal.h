@@ -26,6 +26,8 @@ struct gc {
 	const struct gs_wkey *k;
 	const char *tenant;
 	int64_t now_ns;
+	const char (*skip)[GS_NAME_HEX]; /* snapshots that count as removed, sorted */
+	size_t nskip;
 
 	struct gc_pack *packs; /* sorted by name */
 	size_t npacks;

@@ -265,8 +265,16 @@ gc_live_load(struct gc *g, struct gs_gc_stats *st)
 	if (gs_repo_list(g->r, g->tenant, GS_OBJ_SNAP, &names, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (g->nskip && bsearch(names[i], g->skip, g->nskip, GS_NAME_HEX,
+		                        (int (*)(const void *, const void *))strcmp) != NULL)
+			continue;
 		rc = load_snap(g, names[i]);
 		st->snapshots++;
+		/* duplicates across snapshots go as they come: memory stays
+		 * about the number of chunks, not snapshots times chunks */
+		g->nlive = sort_uniq(g->live, g->nlive, sizeof(*g->live), cmp_pin);
+		g->nany = sort_uniq(g->anyid, g->nany, GS_ID_LEN, cmp_id);
+		g->npinned = sort_uniq(g->pinned, g->npinned, GS_NAME_LEN, cmp_name);
 	}
 	free(names);
 	g->nlive = sort_uniq(g->live, g->nlive, sizeof(*g->live), cmp_pin);

@@ -2,7 +2,9 @@
  * verify.c -- object and checksum parity of a remote (docs/REPLICATION.md).
  *
  * Object parity: every object of the local copy is on the remote with the
- * same size, and the remote holds nothing else but temporaries.  Checksum
+ * same size, and the remote holds nothing else but temporaries (and the
+ * snapshots retention has still to remove there, state_dir/pending-
+ * expire/, agent/cmd/retain.c).  Checksum
  * parity: a set of objects is read back on both copies and hashed.
  *
  * The rotating sample: with verify_sample = P, an object belongs to bucket
@@ -126,8 +128,8 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 	const struct gs_repl_obj **todo = NULL;
 	struct gs_repl_inv li = {0}, ri = {0}, pend = {0}, pdel = {0};
 	unsigned nb = buckets(cfg->policy.verify_sample_ppm), next;
-	char *ppath = NULL, *npath = NULL, *dpath = NULL;
-	size_t ntp, n = 0;
+	char *ppath = NULL, *npath = NULL, *dpath = NULL, (*expiring)[GS_NAME_HEX] = NULL;
+	size_t ntp, n = 0, nexpiring = 0;
 	int st, kind, rb;
 
 	memset(res, 0, sizeof(*res));
@@ -169,11 +171,17 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 			    rc->name, tenant, gs_layout_kind_noun(l->kind), l->name,
 			    (unsigned long long)r->size, (unsigned long long)l->size);
 	}
-	/* what garbage collection deleted here and has still to delete there
-	 * (its pending-delete file) is not a difference */
+	/* a snapshot that retention removed here and has still to remove
+	 * there (pending-expire), and what garbage collection deleted here and
+	 * has still to delete there (pending-delete), are expected there */
+	if (gs_state_expire_load(cfg->state_dir, tenant, rc->name, &expiring, &nexpiring))
+		goto out;
 	for (size_t i = 0; i < ri.n; i++)
 		if (gs_repl_inv_find(&li, ri.v[i].kind, ri.v[i].name) == NULL &&
-		    gs_repl_inv_find(&pdel, ri.v[i].kind, ri.v[i].name) == NULL)
+		    gs_repl_inv_find(&pdel, ri.v[i].kind, ri.v[i].name) == NULL &&
+		    !(ri.v[i].kind == GS_OBJ_SNAP &&
+		      bsearch(ri.v[i].name, expiring, nexpiring, sizeof(*expiring),
+		              (int (*)(const void *, const void *))strcmp) != NULL))
 			gs_repl_problem(
 			    res, NULL,
 			    "remote %s: tenant %s: %s %s: on the remote but not in the local "
@@ -214,6 +222,7 @@ out:
 	if (st == GS_EXIT_FAIL && res->message[0] == 0)
 		snprintf(res->message, sizeof(res->message), "%s", gs_last_error());
 	free(todo);
+	free(expiring);
 	free(ppath);
 	free(dpath);
 	free(npath);

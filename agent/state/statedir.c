@@ -24,6 +24,7 @@ static const struct {
     [GS_STATE_PENDING_VERIFY] = {"pending-verify", NULL},
     [GS_STATE_VERIFY_NEXT] = {"verify-next", NULL},
     [GS_STATE_PENDING_DELETE] = {"pending-delete", NULL},
+    [GS_STATE_PENDING_EXPIRE] = {"pending-expire", NULL},
 };
 
 /*

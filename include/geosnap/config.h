@@ -6,13 +6,18 @@
  * ("geosnap.ini:12: [remote \"fi1\"] key 'timeout': bad duration, expected ...
  * (got '30 secs')").
  *
- * Keys that have no effect yet (keep_daily, keep_weekly, keep_monthly,
- * max_age, offboard_grace and erasure_deadline in [policy], offboarded in
- * a tenant) are refused the same way with "not supported yet"
- * ("geosnap.ini:7: [policy] key 'max_age': not supported yet (got
- * '90d')"), so that nobody relies on retention or erasure that does not
- * exist.  Their fields below keep their
- * defaults until the issues that implement them turn them on.
+ * Keys that have no effect yet (offboard_grace and erasure_deadline in
+ * [policy], offboarded in a tenant) are refused the same way with "not
+ * supported yet" ("geosnap.ini:7: [policy] key 'offboard_grace': not
+ * supported yet (got '14d')"), so that nobody relies on erasure that does
+ * not exist.  Their fields below keep their defaults until the issues that
+ * implement them turn them on.
+ *
+ * Retention (keep_*, max_age in [policy], each also in a tenant) is
+ * checked after the last line: a policy, or a tenant's effective policy,
+ * that keeps no snapshot by any rule (every keep_* 0), or whose max_age
+ * is shorter than a day, is refused naming the key set last
+ * (gs_retention_check, retention.h).
  */
 #ifndef GEOSNAP_CONFIG_H
 #define GEOSNAP_CONFIG_H
@@ -41,11 +46,14 @@
 #define GS_CONFIG_DEFAULT_CONNECTIONS 2
 #define GS_CONFIG_DEFAULT_TIMEOUT_S 30 /* connect and I/O timeout */
 #define GS_CONFIG_DEFAULT_ONE_FILE_SYSTEM 1
-/* Not supported yet (see the top): the values the fields hold meanwhile. */
+/* Retention (retention.h): the latest snapshot is always kept besides. */
+#define GS_CONFIG_DEFAULT_KEEP_LAST 1
 #define GS_CONFIG_DEFAULT_KEEP_DAILY 7
 #define GS_CONFIG_DEFAULT_KEEP_WEEKLY 4
 #define GS_CONFIG_DEFAULT_KEEP_MONTHLY 12
-#define GS_CONFIG_DEFAULT_MAX_AGE_S 0                                   /* none */
+#define GS_CONFIG_DEFAULT_KEEP_YEARLY 0
+#define GS_CONFIG_DEFAULT_MAX_AGE_S 0 /* none */
+/* Not supported yet (see the top): the values the fields hold meanwhile. */
 #define GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S ((uint64_t)14 * 86400)       /* 14d */
 #define GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S ((uint64_t)90 * 86400)     /* 90d */
 #define GS_CONFIG_DEFAULT_AUDIT_RETENTION_S ((uint64_t)400 * 86400)     /* 400d */
@@ -81,6 +89,11 @@ struct gs_tenant_conf {
 	struct gs_strlist allowed_regions; /* optional override of the policy */
 	int64_t offboarded;                /* not supported yet: always -1 (not set) */
 	int one_file_system;               /* default 1 */
+	/* Retention overrides of the policy's; -1 = not set (the policy's). */
+	int64_t keep_last, keep_daily, keep_weekly, keep_monthly, keep_yearly;
+	int64_t max_age_s;
+	int retain_line;        /* line of the last retention key set here, 0 = none */
+	const char *retain_key; /* its name (static), or NULL */
 	int line;
 };
 
@@ -94,10 +107,10 @@ struct gs_host_conf {
 
 struct gs_policy_conf {
 	struct gs_strlist allowed_regions;
-	/* keep_*, max_age_s, offboard_grace_s, erasure_deadline_s: not
+	/* retention (retention.h); offboard_grace_s, erasure_deadline_s: not
 	 * supported yet, always their GS_CONFIG_DEFAULT_* values. */
-	unsigned keep_daily, keep_weekly, keep_monthly;
-	uint64_t max_age_s;              /* 0 = none */
+	unsigned keep_last, keep_daily, keep_weekly, keep_monthly, keep_yearly;
+	uint64_t max_age_s;              /* 0 = none: a cap, no copy older */
 	uint32_t verify_sample_ppm;      /* default 3% */
 	uint64_t offboard_grace_s;       /* default 14d */
 	uint64_t erasure_deadline_s;     /* default 90d */

@@ -50,8 +50,10 @@ struct gs_gc_stats {
 
 /*
  * gs_gc_local(r, k, tenant, pack_size, state_dir, remotes, nremotes,
- * dry_run, st): collect the tenant's garbage on the local repository r
- * with write key k (borrowed), under the tenant lock the caller holds.
+ * skip, nskip, dry_run, st): collect the tenant's garbage on the local
+ * repository r with write key k (borrowed), under the tenant lock the
+ * caller holds.  The nskip snapshots named in skip (sorted; may be NULL)
+ * count as removed: a dry run after retention's dry run.
  * New packs are cut at pack_size bytes.  Before anything is deleted,
  * every object to delete is appended (fsynced) to the pending-delete file
  * of each remote named in remotes, for gs_gc_remote().  dry_run: only
@@ -61,7 +63,8 @@ struct gs_gc_stats {
  */
 int gs_gc_local(const struct gs_repo *r, const struct gs_wkey *k, const char *tenant,
                 uint64_t pack_size, const char *state_dir, const char *const *remotes,
-                size_t nremotes, int dry_run, struct gs_gc_stats *st);
+                size_t nremotes, const char (*skip)[33], size_t nskip, int dry_run,
+                struct gs_gc_stats *st);
 
 /*
  * gs_gc_remote(cfg, local, rc, tenant, ret_objects, ret_bytes,

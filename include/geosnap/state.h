@@ -11,6 +11,8 @@
  *   verify-next/<tenant>@<remote>     verify's rotating sample: next bucket
  *   pending-delete/<tenant>@<remote>  objects garbage collection deleted
  *                                  locally and still to delete on the remote
+ *   pending-expire/<tenant>@<remote>  snapshots retention removed locally
+ *                                  and not yet on that remote (expirepend.c)
  * and, outside state_dir, metrics_file (Prometheus text, metrics.c).
  *
  * Nothing else names a file in state_dir: a module that keeps state asks
@@ -33,6 +35,7 @@ enum gs_state_file {
 	GS_STATE_PENDING_VERIFY, /* pending-verify/<tenant>@<remote> */
 	GS_STATE_VERIFY_NEXT,    /* verify-next/<tenant>@<remote> */
 	GS_STATE_PENDING_DELETE, /* pending-delete/<tenant>@<remote> */
+	GS_STATE_PENDING_EXPIRE, /* pending-expire/<tenant>@<remote> */
 	GS_STATE_NFILES
 };
 
@@ -146,6 +149,28 @@ unsigned gs_state_next_load(const char *path, unsigned nb);
 /* gs_state_next_save(path, v): save bucket v for the next verify (best
  * effort: a lost counter only repeats a bucket). */
 void gs_state_next_save(const char *path, unsigned v);
+
+/* ---- pending-expire (expirepend.c) ------------------------------------ */
+
+/*
+ * gs_state_expire_load(state_dir, tenant, remote, ret, ret_n): the
+ * snapshot names of the tenant's pending-expire file for remote (one
+ * "<32 hex>\n" per snapshot retention has decided to remove and that is
+ * not yet deleted on that remote), sorted and without duplicates, as a
+ * malloc'd array (NULL and 0 when there is no file); malformed lines are
+ * skipped.  0, or -1 (warned).
+ */
+int gs_state_expire_load(const char *state_dir, const char *tenant, const char *remote,
+                         char (**ret)[GS_NAME_HEX], size_t *ret_n);
+
+/*
+ * gs_state_expire_save(state_dir, tenant, remote, names, n): replace the
+ * pending-expire file of tenant and remote with the n names, atomically
+ * and durably (a kill leaves the old file or the new one); n == 0 removes
+ * it.  Borrows names.  0, or -1 (warned).
+ */
+int gs_state_expire_save(const char *state_dir, const char *tenant, const char *remote,
+                         const char (*names)[GS_NAME_HEX], size_t n);
 
 /* ---- the status table (status.c) -------------------------------------- */
 

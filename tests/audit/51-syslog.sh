@@ -72,9 +72,9 @@ with open(out, "wb") as f:
         f.write(m + b"\n")
         f.flush()
 PY
-# the second session's records: run (backup, verify, run), a failed backup
-# and its ack
-WANT=5
+# the second session's records: run (backup, verify, expire, run), a failed
+# backup and its ack
+WANT=6
 gs_bg python3 "$T/listener.py" "$T/syslog.sock" "$T/ready" "$T/received" "$WANT"
 listener=$GS_BG_PID
 gs_wait_until 60 test -e "$T/ready" || gs_fatal "the syslog listener did not start"
@@ -113,7 +113,7 @@ for m, l in zip(msgs, want):
     assert int(g.group(1)) == 30, g.group(1)
     assert g.group(2) == l, (g.group(2), l)
 events = [json.loads(l)["event"] for l in want]
-assert events == ["backup", "verify", "run", "backup", "ack"], events
+assert events == ["backup", "verify", "expire", "run", "backup", "ack"], events
 assert json.loads(want[0])["seq"] == first + 1, want[0]
 PY
 gs_check "each message is daemon.info from ident geosnap and holds the record's line byte for byte, in order" \

@@ -66,9 +66,18 @@ timeout = 30 secs"
 bad "key not supported yet" 12 "$GOOD
 
 [policy]
-max_age = 90d" &&
-	gs_err_has "bad\.ini:12: \[policy\] key 'max_age': not supported yet" \
+offboard_grace = 14d" &&
+	gs_err_has "bad\.ini:12: \[policy\] key 'offboard_grace': not supported yet" \
 		"a key with no effect yet is refused, not ignored"
+bad "a policy that keeps nothing" 15 "$GOOD
+
+[policy]
+keep_last = 0
+keep_daily = 0
+keep_weekly = 0
+keep_monthly = 0" &&
+	gs_err_has "bad\.ini:15: \[policy\] key 'keep_monthly': the retention policy keeps nothing" \
+		"a retention policy that keeps nothing is refused naming the key"
 bad "number out of range" 5 "${GOOD/state_dir = $T\/state/state_dir = $T/state
 threads = 0}"
 bad "bad tenant name" 6 "${GOOD/\[tenant \"acme\"\]/[tenant \"bad name\"]}"

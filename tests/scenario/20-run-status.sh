@@ -26,7 +26,7 @@ gs_run 0 "status --json" A status --json
 gs_check "status --json is JSON Lines with step, result and age" python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert {r["step"] for r in rows} == {"backup", "verify", "run"}, rows
+assert {r["step"] for r in rows} == {"backup", "verify", "expire", "run"}, rows
 assert all(r["result"] == "ok" and r["age_s"] >= 0 for r in rows), rows' "$GS_OUT"
 
 gs_say "the audit log"
@@ -41,7 +41,7 @@ for i, l in enumerate(lines[:-1]):
     assert r["prev"] == prev, (i, r["prev"], prev)
     prev = hashlib.sha256(l).hexdigest()
 events = [json.loads(l)["event"] for l in lines[:-1]]
-assert events == ["backup", "verify", "run"], events' "$T/audit.jsonl"
+assert events == ["backup", "verify", "expire", "run"], events' "$T/audit.jsonl"
 gs_check "the backup record names its snapshot and counts what the scan saw" python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline())

@@ -137,6 +137,7 @@ test_cli_example(void)
 	CHECK(gs_config_remote(c, "local") == NULL);
 
 	CHECK(has(&c->policy.allowed_regions, 2, regions));
+	CHECK(c->policy.keep_last == 1 && c->policy.keep_yearly == 0);
 	CHECK(c->policy.keep_daily == 7 && c->policy.keep_weekly == 4);
 	CHECK(c->policy.keep_monthly == 12);
 	CHECK(c->policy.max_age_s == 0);
@@ -285,6 +286,7 @@ test_defaults(void)
 	CHECK(c->compression_level == 3);
 	CHECK(c->threads >= 2 && c->threads <= 64);
 	CHECK(c->policy.allowed_regions.n == 0);
+	CHECK(c->policy.keep_last == 1 && c->policy.keep_yearly == 0);
 	CHECK(c->policy.keep_daily == 7 && c->policy.keep_weekly == 4);
 	CHECK(c->policy.keep_monthly == 12);
 	CHECK(c->policy.max_age_s == 0);
@@ -494,8 +496,8 @@ test_bad_structure(void)
 
 	/* The exact message for the commonest mistake. */
 	BAD(AGENT "foo = bar\n", 4, "foo", "[agent] key 'foo': unknown key (got 'bar')");
-	BAD(AGENT "[policy]\nkeep_yearly = 3\n", 5, "keep_yearly",
-	    "[policy] key 'keep_yearly': unknown key");
+	BAD(AGENT "[policy]\nkeep_hourly = 3\n", 5, "keep_hourly",
+	    "[policy] key 'keep_hourly': unknown key");
 	BAD(AGENT "[remote \"r\"]\nuser = x\n", 5, "user", "[remote \"r\"] key 'user'");
 	BAD(AGENT "[tenant \"t\"]\nsources = /a\n", 5, "sources", "[tenant \"t\"] key 'sources'");
 	BAD(AGENT "[tenant \"t\"]\nSource = /a\n", 5, "Source", "unknown key");
@@ -564,10 +566,6 @@ test_not_supported(void)
 	static const struct {
 		const char *section, *key, *value;
 	} later[] = {
-	    {"[policy]", "keep_daily", "7"},
-	    {"[policy]", "keep_weekly", "4"},
-	    {"[policy]", "keep_monthly", "12"},
-	    {"[policy]", "max_age", "90d"},
 	    {"[policy]", "offboard_grace", "14d"},
 	    {"[policy]", "erasure_deadline", "90d"},
 	    {"[tenant \"t\"]", "offboarded", "2026-10-01"},
@@ -577,8 +575,8 @@ test_not_supported(void)
 	int f;
 
 	/* The exact message. */
-	BAD(AGENT "[policy]\nmax_age = 90d\n", 5, "max_age",
-	    "[policy] key 'max_age': not supported yet (got '90d')");
+	BAD(AGENT "[policy]\noffboard_grace = 14d\n", 5, "offboard_grace",
+	    "[policy] key 'offboard_grace': not supported yet (got '14d')");
 	for (f = 0; f < 2; f++) {
 		bad_flags = f ? GS_CONFIG_FOR_RESTORE : 0;
 		for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
@@ -603,7 +601,7 @@ test_not_supported(void)
 	    "audit_retention", "audit_retention");
 	BAD(AGENT TENANT "offboarded =\n", 7, "offboarded", "not supported yet");
 	/* keys that were never part of the configuration stay unknown */
-	BAD(AGENT "[policy]\nkeep_last = 3\n", 5, "keep_last", "unknown key");
+	BAD(AGENT "[policy]\nkeep_within = 3d\n", 5, "keep_within", "unknown key");
 }
 
 /* loads_for_restore(src, text): text loads with GS_CONFIG_FOR_RESTORE;
@@ -626,6 +624,33 @@ loads_for_restore(int src, const char *text)
 
 /* GS_CONFIG_FOR_RESTORE: what only the agent needs is optional, the rest is
  * checked as for the agent. */
+/* Retention: policy keys, per-tenant overrides, and a policy (or a
+ * tenant's effective one) that keeps nothing refused naming file:line:key. */
+static void
+test_retention_keys(void)
+{
+	struct gs_config *c = gs_config_load(
+	    write_ini(AGENT "[policy]\nkeep_last = 3\nkeep_yearly = 2\nmax_age = 400d\n" TENANT
+	                    "keep_daily = 0\nkeep_weekly = 0\nmax_age = 30d\n"));
+
+	CHECK(c != NULL && c->policy.keep_last == 3 && c->policy.keep_yearly == 2);
+	CHECK(c != NULL && c->policy.max_age_s == 400 * DAY && c->policy.keep_daily == 7);
+	CHECK(c != NULL && c->tenants[0].keep_daily == 0 && c->tenants[0].max_age_s == 30 * DAY);
+	CHECK(c != NULL && c->tenants[0].keep_last == -1 && c->tenants[0].keep_monthly == -1);
+	gs_config_free(c);
+	BAD(AGENT "[policy]\nkeep_last = 0\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n", 8,
+	    "keep_monthly", "keeps nothing");
+	BAD(AGENT "[policy]\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\nkeep_last = 0\n", 8,
+	    "keep_last", "keeps nothing");
+	BAD(AGENT "[policy]\nmax_age = 12h\n", 5, "max_age", "shorter than a day");
+	BAD(AGENT "[policy]\nkeep_last = 0\n" TENANT "keep_daily = 0\nkeep_weekly = 0\n"
+	          "keep_monthly = 0\none_file_system = no\n",
+	    11, "keep_monthly",
+	    "[tenant \"t\"] key 'keep_monthly': the retention policy keeps nothing");
+	BAD(AGENT "[policy]\nkeep_last = -1\n", 5, "keep_last", "keep_last");
+	BAD(AGENT "[policy]\nmax_age = 1000000d\n", 5, "max_age", "max_age");
+}
+
 static void
 test_for_restore(void)
 {
@@ -760,6 +785,7 @@ main(void)
 	test_bad_structure();
 	test_bad_missing();
 	test_not_supported();
+	test_retention_keys();
 	test_for_restore();
 	CHECK(nbad > 100);
 	cleanup();
