@@ -7,8 +7,7 @@
  * (got '30 secs')").
  *
  * Keys that have no effect yet (keep_daily, keep_weekly, keep_monthly,
- * max_age, offboard_grace and erasure_deadline in [policy], offboarded in
- * a tenant) are refused the same way with "not supported yet"
+ * max_age in [policy]) are refused the same way with "not supported yet"
  * ("geosnap.ini:7: [policy] key 'max_age': not supported yet (got
  * '90d')"), so that nobody relies on retention or erasure that does not
  * exist.  Their fields below keep their
@@ -76,7 +75,10 @@ struct gs_tenant_conf {
 	char *write_key;
 	char *read_key;                    /* optional, used by geosnap-restore */
 	struct gs_strlist allowed_regions; /* optional override of the policy */
-	int64_t offboarded;                /* not supported yet: always -1 (not set) */
+	int64_t offboarded;                /* UTC midnight of the date, or -1 (not set) */
+	int64_t legal_hold;                /* erasure postponed until this date, or -1 */
+	char *legal_hold_reason;           /* required with legal_hold */
+	int legal_hold_line;               /* line of legal_hold, for messages */
 	int one_file_system;               /* default 1 */
 	int line;
 };
@@ -91,8 +93,8 @@ struct gs_host_conf {
 
 struct gs_policy_conf {
 	struct gs_strlist allowed_regions;
-	/* keep_*, max_age_s, offboard_grace_s, erasure_deadline_s: not
-	 * supported yet, always their GS_CONFIG_DEFAULT_* values. */
+	/* keep_*, max_age_s: not supported yet, always their
+	 * GS_CONFIG_DEFAULT_* values. */
 	unsigned keep_daily, keep_weekly, keep_monthly;
 	uint64_t max_age_s;              /* 0 = none */
 	uint32_t verify_sample_ppm;      /* default 3% */

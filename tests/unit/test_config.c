@@ -568,9 +568,6 @@ test_not_supported(void)
 	    {"[policy]", "keep_weekly", "4"},
 	    {"[policy]", "keep_monthly", "12"},
 	    {"[policy]", "max_age", "90d"},
-	    {"[policy]", "offboard_grace", "14d"},
-	    {"[policy]", "erasure_deadline", "90d"},
-	    {"[tenant \"t\"]", "offboarded", "2026-10-01"},
 	};
 	char text[512], what[256];
 	size_t i;
@@ -601,7 +598,30 @@ test_not_supported(void)
 	    "audit_syslog");
 	BAD("[agent]\naudit_retention = 1h\nrepository = /r\nstate_dir = /s\n", 2,
 	    "audit_retention", "audit_retention");
-	BAD(AGENT TENANT "offboarded =\n", 7, "offboarded", "not supported yet");
+	/* offboarding (issue 11): a legal hold needs its reason */
+	BAD(AGENT TENANT "offboarded = 2026-13-01\n", 7, "offboarded", "bad date");
+	BAD(AGENT TENANT "legal_hold = 2027-01-01\nsource = /b\n", 7, "legal_hold",
+	    "needs legal_hold_reason");
+	BAD(AGENT TENANT "legal_hold_reason = a\tb\n", 7, "legal_hold_reason",
+	    "control characters");
+	BAD(AGENT "[policy]\nerasure_deadline = 7d\n", 5, "erasure_deadline",
+	    "must be at least offboard_grace");
+	{
+		struct gs_config *c = gs_config_load(
+		    write_ini(AGENT "[policy]\noffboard_grace = 7d\nerasure_deadline = 30d\n" TENANT
+		                    "offboarded = 2026-01-01\nlegal_hold = 2026-06-30\n"
+		                    "legal_hold_reason = claim 4711, Oslo court\n"));
+
+		CHECK(c != NULL);
+		if (c != NULL) {
+			CHECK(c->policy.offboard_grace_s == 7 * DAY);
+			CHECK(c->policy.erasure_deadline_s == 30 * DAY);
+			CHECK(c->tenants[0].offboarded == 1767225600);
+			CHECK(c->tenants[0].legal_hold == 1782777600);
+			CHECK(streq(c->tenants[0].legal_hold_reason, "claim 4711, Oslo court"));
+		}
+		gs_config_free(c);
+	}
 	/* keys that were never part of the configuration stay unknown */
 	BAD(AGENT "[policy]\nkeep_last = 3\n", 5, "keep_last", "unknown key");
 }
