@@ -1,0 +1,223 @@
+/*
+ * cmd_certificate.c -- geosnap-restore certificate --tenant T --output FILE
+ * [--format text|html] [--log FILE] [--pubkey FILE] [--from REMOTE]: hand
+ * a departed tenant's deletion certificate to the customer.
+ *
+ * The agent that erased the tenant wrote the certificate twice: the
+ * "deletion-certificate" record in its signed audit log, and a document
+ * (state_dir/certificates/T.txt and T.html) signed with the same audit
+ * key (T.txt.minisig, T.html.minisig), whose SHA-256 the record carries.
+ * This command finds the record in the verified log (restore/report/
+ * cert.c), checks that the document is the one the record names and that
+ * its signature verifies with the audit public key, and copies the
+ * document and its signature to FILE and FILE.minisig: the customer checks
+ * them with stock `minisign -Vm FILE -p audit.pub`.  No secret key is
+ * needed here.
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cmd.h"
+#include "geosnap/minisig.h"
+#include "geosnap/util.h"
+#include "report/report.h"
+
+#define DOC_MAX ((size_t)256 << 20)
+#define SIG_MAX ((size_t)64 << 10)
+
+static const char usage[] =
+    "usage: geosnap-restore certificate --tenant T --output FILE [--format text|html]\n"
+    "         [--log FILE] [--pubkey FILE] [--from REMOTE]\n"
+    "  Write tenant T's deletion certificate (text, the default, or print-friendly\n"
+    "  HTML) to FILE and its minisign signature by the audit key to FILE.minisig;\n"
+    "  check them with: minisign -Vm FILE -p audit.pub.  The certificate is the\n"
+    "  document the agent signed when it erased T (state_dir/certificates/), checked\n"
+    "  against the deletion-certificate record of the verified audit log (--log,\n"
+    "  --pubkey and --from as for report).  Exit 1 when there is no certificate\n"
+    "  or it does not match the log.\n";
+
+/* pub_for(a, cfg, host, ret): the audit public key of host: --pubkey, its
+ * [host] section, else the public half of [agent] audit_key.  0 or -1. */
+static int
+pub_for(const struct gs_cmd_args *a, const struct gs_config *cfg, const char *host,
+        struct gs_ms_pub *ret)
+{
+	const struct gs_host_conf *h;
+	struct gs_ms_sec *k;
+
+	if (a->pubkey != NULL)
+		return gs_ms_pub_load(a->pubkey, ret);
+	if (cfg != NULL && (h = gs_config_host(cfg, host)) != NULL && h->audit_pubkey != NULL)
+		return gs_ms_pub_load(h->audit_pubkey, ret);
+	if (cfg == NULL || cfg->audit_key == NULL || (k = gs_ms_sec_load(cfg->audit_key)) == NULL) {
+		gs_warn("certificate: no audit public key for host %s: give --pubkey FILE", host);
+		return -1;
+	}
+	gs_ms_pub_of(k, ret);
+	gs_ms_sec_free(k);
+	return 0;
+}
+
+/* find_doc(cfg, log, name, ret_path): the document: in state_dir/
+ * certificates/, else in certificates/ beside the log.  0 (malloc'd path)
+ * or -1 (warned). */
+static int
+find_doc(const struct gs_config *cfg, const char *log, const char *name, char **ret_path)
+{
+	char *dirs[2] = {NULL, NULL}, *copy = log != NULL ? gs_strdup(log) : NULL;
+	int rc = -1;
+
+	if (cfg != NULL && cfg->state_dir != NULL)
+		dirs[0] = gs_asprintf("%s/certificates/%s", cfg->state_dir, name);
+	if (copy != NULL)
+		dirs[1] = gs_asprintf("%s/certificates/%s", dirname(copy), name);
+	for (int i = 0; i < 2 && rc < 0; i++)
+		if (dirs[i] != NULL && access(dirs[i], R_OK) == 0) {
+			*ret_path = dirs[i];
+			dirs[i] = NULL;
+			rc = 0;
+		}
+	if (rc < 0)
+		gs_warn("certificate: the signed document %s is not in state_dir/certificates/ "
+		        "nor beside the log",
+		        name);
+	free(dirs[0]);
+	free(dirs[1]);
+	free(copy);
+	return rc;
+}
+
+/* check_copy(a, cfg, log, it, ext): find, check and copy the document. */
+static int
+check_copy(const struct gs_cmd_args *a, const struct gs_config *cfg, const char *log,
+           const struct gs_ritem *it, const char *ext)
+{
+	const char *want =
+	    gs_arec_str(&it->r, strcmp(ext, "txt") == 0 ? "document_sha256" : "html_sha256");
+	char name[96], *path = NULL, *spath = NULL, *out_sig = NULL, hex[65],
+	               trusted[GS_MS_TRUSTED_MAX], why[256];
+	unsigned char sha[crypto_hash_sha256_BYTES];
+	uint8_t hash[GS_MS_HASH_LEN], *doc = NULL, *sig = NULL;
+	size_t dlen = 0, slen = 0;
+	struct gs_ms_pub pub;
+	int rc = GS_EXIT_PROBLEM;
+
+	snprintf(name, sizeof(name), "%s.%s", it->tenant, ext);
+	if (want == NULL) {
+		gs_warn("certificate: the record names no %s document", ext);
+		return rc;
+	}
+	if (find_doc(cfg, log, name, &path) || (spath = gs_asprintf("%s.minisig", path)) == NULL)
+		goto out;
+	if (gs_read_file(path, DOC_MAX, &doc, &dlen) != 0 ||
+	    gs_read_file(spath, SIG_MAX, &sig, &slen) != 0) {
+		gs_warn("certificate: cannot read %s and its signature", path);
+		goto out;
+	}
+	crypto_hash_sha256(sha, doc, dlen);
+	sodium_bin2hex(hex, sizeof(hex), sha, sizeof(sha));
+	if (strcmp(hex, want) != 0) {
+		gs_warn("certificate: %s is not the document the log certifies (SHA-256 %s, the "
+		        "record of seq %llu says %s)",
+		        path, hex, (unsigned long long)it->r.seq, want);
+		goto out;
+	}
+	if (pub_for(a, cfg, it->r.host, &pub)) {
+		rc = GS_EXIT_USAGE;
+		goto out;
+	}
+	crypto_generichash(hash, sizeof(hash), doc, dlen, NULL, 0);
+	if (gs_ms_verify(&pub, hash, (const char *)sig, slen, trusted, why, sizeof(why))) {
+		gs_warn("certificate: %s.minisig: %s", path, why);
+		goto out;
+	}
+	rc = GS_EXIT_FAIL;
+	if ((out_sig = gs_asprintf("%s.minisig", a->output)) == NULL)
+		goto out;
+	if (gs_write_file_replace(a->output, doc, dlen, 0644, 1) ||
+	    gs_write_file_replace(out_sig, sig, slen, 0644, 1)) {
+		gs_warnp("certificate: %s", a->output);
+		goto out;
+	}
+	rc = GS_EXIT_OK;
+out:
+	free(out_sig);
+	free(doc);
+	free(sig);
+	free(spath);
+	free(path);
+	return rc;
+}
+
+/* gs_cmd_certificate(g, argc, argv): the certificate command; returns the
+ * exit status. */
+int
+gs_cmd_certificate(struct gs_cli *g, int argc, char **argv)
+{
+	struct gs_report_src src = {0};
+	const struct gs_ritem *it = NULL;
+	struct gs_config *cfg = NULL;
+	struct gs_report r = {0};
+	struct gs_cmd_args a;
+	const char *ext;
+	int rc;
+
+	if ((rc = gs_cmd_parse(g, &a, argc, argv, usage,
+	                       GS_OPT_TENANT | GS_OPT_FROM | GS_OPT_FORMAT | GS_OPT_OUTPUT |
+	                           GS_OPT_LOG)) >= 0)
+		return rc;
+	rc = GS_EXIT_USAGE;
+	if (a.t.repo || a.t.key || a.t.identity || a.t.known_hosts || a.t.host_key ||
+	    a.t.connections || g->stats) {
+		rc = gs_cmd_usage_error(usage, "certificate: takes --from REMOTE only, no other "
+		                               "where-from option");
+		goto out;
+	}
+	if (a.t.tenant == NULL || a.output == NULL || strcmp(a.output, "-") == 0) {
+		rc = gs_cmd_usage_error(usage, "certificate: --tenant T and --output FILE (not -) "
+		                               "are required");
+		goto out;
+	}
+	if (a.format == NULL || strcmp(a.format, "text") == 0)
+		ext = "txt";
+	else if (strcmp(a.format, "html") == 0)
+		ext = "html";
+	else {
+		rc = gs_cmd_usage_error(usage, "certificate: --format text or html");
+		goto out;
+	}
+	if ((rc = gs_cmd_config(g, &cfg)) != GS_EXIT_OK)
+		goto out;
+	src.cfg = cfg;
+	src.log = a.log;
+	src.pubkey = a.pubkey;
+	src.from = a.t.from;
+	if ((rc = gs_report_cert_lookup(&r, &src, a.t.tenant, &it)) != GS_EXIT_OK)
+		goto out;
+	if (it == NULL) {
+		gs_warn("certificate: no deletion certificate of tenant %s in a verified audit log",
+		        a.t.tenant);
+		rc = GS_EXIT_PROBLEM;
+		goto out;
+	}
+	rc = check_copy(&a, cfg,
+	                a.log != NULL ? a.log
+	                : cfg != NULL ? cfg->audit_log
+	                              : NULL,
+	                it, ext);
+	if (rc == GS_EXIT_OK && !g->quiet)
+		printf("deletion certificate of tenant %s (record %llu of host %s, %s): %s and "
+		       "%s.minisig written; record, document and signature checked\n",
+		       a.t.tenant, (unsigned long long)it->r.seq, it->r.host, it->r.time, a.output,
+		       a.output);
+out:
+	gs_report_free(&r);
+	gs_config_free(cfg);
+	gs_cmd_args_clear(&a);
+	return rc;
+}
