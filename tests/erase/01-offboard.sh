@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # An offboarded tenant, against a real sshd: during its grace period
-# nothing is erased and status says when it will be; past it, run erases
-# its namespace on the local repository and on the remote (nothing left to
-# list), every trace of its file names in state_dir, and its write key,
-# and records a deletion certificate that stock minisign verifies, which
+# nothing is erased and status says when it will be; past it, expire
+# --dry-run changes nothing, and run erases its namespace on the local
+# repository and on the remote (nothing left to list, sftp ls included),
+# every trace of its file names in state_dir, and its write key, and
+# records a deletion certificate that stock minisign verifies, which
 # geosnap-restore certificate hands out (text and HTML) and checks against
-# the log; shred refuses before the certificate and works after it.
+# the log; shred refuses before the certificate and works after it; the
+# auditor's report lists the certificate.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 erase_begin "offboarding: grace, erasure of every copy, certificate, shred"
@@ -36,6 +38,12 @@ gs_run 1 "no certificate yet" "$GS_RESTORE" certificate --tenant acme --output "
 
 # ---- past grace -------------------------------------------------------------
 offboard "$(day -30)"
+snap() { (cd "$T" && find repo remote state keys -printf '%p %s %T@\n' | LC_ALL=C sort; log_lines | wc -l); }
+before=$(snap)
+gs_run 0 "expire --dry-run past the grace period" "$GS_AGENT" expire --dry-run
+gs_out_has "would erase tenants/acme/ on the local repository and 1 remote" "--dry-run says what it would erase"
+[ "$(snap)" = "$before" ] && gs_pass "--dry-run changed nothing (repository, remote, state_dir, keys, log)" ||
+	{ gs_fail "--dry-run changed something"; diff <(echo "$before") <(snap) | head -10 | sed 's/^/#   | /'; }
 gs_run 0 "run after the grace period erases the tenant" "$GS_AGENT" run
 gs_out_has "deletion certificate recorded" "run says the certificate is recorded"
 for base in "$GS_REPO" "$T/remote"; do
