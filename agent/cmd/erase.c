@@ -377,7 +377,8 @@ not_yet(struct agent_opts *o, const struct gs_tenant_conf *t, const struct gs_er
 		         "offboarded %s: legal hold until %s (%s); erasure due %s, deadline %s", a,
 		         h, d->hold_reason != NULL ? d->hold_reason : "", u, dl);
 	}
-	if (!o->quiet)
+	/* run is quiet on success: there the status table says it */
+	if (!o->quiet && (!o->in_run || o->verbose))
 		printf("tenant %s: %s\n", t->name, msg);
 	return record(o, t, NULL, GS_EXIT_OK, state, d, 0, 0, msg);
 }

@@ -23,7 +23,9 @@ keyfp=$(b2sum -l 256 "$GS_KEYS/acme.write" | cut -d' ' -f1)
 # ---- in grace -------------------------------------------------------------
 offboard "$(day -3)"
 gs_run 0 "run during the grace period" "$GS_AGENT" run
-gs_out_has "in grace until $(day 11)" "run says when the grace period ends"
+[ ! -s "$GS_OUT" ] && gs_pass "run stays quiet on stdout" || gs_fail "run printed on stdout"
+gs_run 0 "expire during the grace period" "$GS_AGENT" expire
+gs_out_has "in grace until $(day 11)" "expire says when the grace period ends"
 [ "$(tenant_files "$GS_REPO" | wc -l)" = "$nlocal" ] && [ "$(tenant_files "$T/remote" | wc -l)" = "$nremote" ] &&
 	gs_pass "in grace: every object kept on both copies" || gs_fail "in grace: objects were removed"
 [ -f "$GS_KEYS/acme.write" ] && gs_pass "in grace: the write key is kept" || gs_fail "in grace: key gone"

@@ -18,7 +18,7 @@ gs_run 2 "a legal hold without legal_hold_reason is refused" "$GS_AGENT" run
 gs_err_has "needs legal_hold_reason" "the missing reason is named"
 
 offboard "$(day -30)" "legal_hold = $(day 10)" "legal_hold_reason = claim 42, district court"
-gs_run 0 "run under a legal hold" "$GS_AGENT" run
+gs_run 0 "run -v under a legal hold" "$GS_AGENT" -v run
 gs_out_has "legal hold until $(day 10) \\(claim 42, district court\\)" "run says until when and why"
 [ "$(tenant_files "$GS_REPO" | wc -l)" = "$nlocal" ] && [ "$(tenant_files "$T/remote" | wc -l)" = "$nremote" ] &&
 	gs_pass "under the hold every object is kept on both copies" || gs_fail "objects removed under a legal hold"

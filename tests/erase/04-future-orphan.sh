@@ -9,7 +9,7 @@ erase_begin "offboarded in the future; orphaned tenant"
 
 nlocal=$(tenant_files "$GS_REPO" | wc -l)
 offboard "$(day 10)"
-gs_run 0 "run with an offboarded date in the future" "$GS_AGENT" run
+gs_run 0 "run -v with an offboarded date in the future" "$GS_AGENT" -v run
 gs_out_has "offboarded from $(day 10) \\(in the future\\): nothing erased; erasure due $(day 24)" \
 	"run says when the erasure will be due"
 [ "$(tenant_files "$GS_REPO" | wc -l)" = "$nlocal" ] && [ -f "$GS_KEYS/acme.write" ] &&
