@@ -10,7 +10,9 @@
  * This command finds the record in the verified log (restore/report/
  * cert.c), checks that the document is the one the record names and that
  * its signature verifies with the audit public key, and copies the
- * document and its signature to FILE and FILE.minisig: the customer checks
+ * document and its signature to FILE and FILE.minisig (found in
+ * state_dir/certificates/, beside the log, or with --from REMOTE where the
+ * agent published them, log/<host>/certificates/ on that remote): the customer checks
  * them with stock `minisign -Vm FILE -p audit.pub`.  No secret key is
  * needed here.
  */
@@ -24,6 +26,7 @@
 
 #include "cmd.h"
 #include "geosnap/minisig.h"
+#include "geosnap/transport.h"
 #include "geosnap/util.h"
 #include "report/report.h"
 
@@ -63,33 +66,64 @@ pub_for(const struct gs_cmd_args *a, const struct gs_config *cfg, const char *ho
 	return 0;
 }
 
-/* find_doc(cfg, log, name, ret_path): the document: in state_dir/
- * certificates/, else in certificates/ beside the log.  0 (malloc'd path)
- * or -1 (warned). */
-static int
-find_doc(const struct gs_config *cfg, const char *log, const char *name, char **ret_path)
+/* local_doc(cfg, log, name): the document's path in state_dir/
+ * certificates/, else in certificates/ beside the log, malloc'd; NULL
+ * when neither has it. */
+static char *
+local_doc(const struct gs_config *cfg, const char *log, const char *name)
 {
-	char *dirs[2] = {NULL, NULL}, *copy = log != NULL ? gs_strdup(log) : NULL;
-	int rc = -1;
+	char *dirs[2] = {NULL, NULL}, *copy = log != NULL ? gs_strdup(log) : NULL, *ret = NULL;
 
 	if (cfg != NULL && cfg->state_dir != NULL)
 		dirs[0] = gs_asprintf("%s/certificates/%s", cfg->state_dir, name);
 	if (copy != NULL)
 		dirs[1] = gs_asprintf("%s/certificates/%s", dirname(copy), name);
-	for (int i = 0; i < 2 && rc < 0; i++)
+	for (int i = 0; i < 2 && ret == NULL; i++)
 		if (dirs[i] != NULL && access(dirs[i], R_OK) == 0) {
-			*ret_path = dirs[i];
+			ret = dirs[i];
 			dirs[i] = NULL;
-			rc = 0;
 		}
-	if (rc < 0)
-		gs_warn("certificate: the signed document %s is not in state_dir/certificates/ "
-		        "nor beside the log",
-		        name);
 	free(dirs[0]);
 	free(dirs[1]);
 	free(copy);
-	return rc;
+	return ret;
+}
+
+/* load_doc(a, cfg, log, host, name, doc, dlen, sig, slen): the document
+ * and its signature: local (local_doc), else with --from REMOTE from the
+ * remote's log/<host>/certificates/.  0, or -1 (warned). */
+static int
+load_doc(const struct gs_cmd_args *a, const struct gs_config *cfg, const char *log,
+         const char *host, const char *name, uint8_t **doc, size_t *dlen, uint8_t **sig,
+         size_t *slen)
+{
+	const struct gs_remote_conf *rc = NULL;
+	struct gs_transport *tp = NULL;
+	char *path = local_doc(cfg, log, name), *spath = NULL;
+	int r = -1;
+
+	if (path != NULL) {
+		if ((spath = gs_asprintf("%s.minisig", path)) != NULL &&
+		    gs_read_file(path, DOC_MAX, doc, dlen) == 0 &&
+		    gs_read_file(spath, SIG_MAX, sig, slen) == 0)
+			r = 0;
+	} else if (a->t.from != NULL && cfg != NULL &&
+	           (rc = gs_config_remote(cfg, a->t.from)) != NULL) {
+		if ((path = gs_asprintf("log/%s/certificates/%s", host, name)) != NULL &&
+		    (spath = gs_asprintf("%s.minisig", path)) != NULL &&
+		    (tp = gs_tp_open(rc)) != NULL &&
+		    gs_tp_read_all(tp, path, DOC_MAX, doc, dlen) == 0 &&
+		    gs_tp_read_all(tp, spath, SIG_MAX, sig, slen) == 0)
+			r = 0;
+		gs_tp_close(tp);
+	}
+	if (r != 0)
+		gs_warn("certificate: cannot read the signed document %s and its signature (in "
+		        "state_dir/certificates/, certificates/ beside the log%s)",
+		        name, rc != NULL ? ", or log/HOST/certificates/ on the remote" : "");
+	free(spath);
+	free(path);
+	return r;
 }
 
 /* check_copy(a, cfg, log, it, ext): find, check and copy the document. */
@@ -99,8 +133,7 @@ check_copy(const struct gs_cmd_args *a, const struct gs_config *cfg, const char 
 {
 	const char *want =
 	    gs_arec_str(&it->r, strcmp(ext, "txt") == 0 ? "document_sha256" : "html_sha256");
-	char name[96], *path = NULL, *spath = NULL, *out_sig = NULL, hex[65],
-	               trusted[GS_MS_TRUSTED_MAX], why[256];
+	char name[96], *out_sig = NULL, hex[65], trusted[GS_MS_TRUSTED_MAX], why[256];
 	unsigned char sha[crypto_hash_sha256_BYTES];
 	uint8_t hash[GS_MS_HASH_LEN], *doc = NULL, *sig = NULL;
 	size_t dlen = 0, slen = 0;
@@ -112,19 +145,14 @@ check_copy(const struct gs_cmd_args *a, const struct gs_config *cfg, const char 
 		gs_warn("certificate: the record names no %s document", ext);
 		return rc;
 	}
-	if (find_doc(cfg, log, name, &path) || (spath = gs_asprintf("%s.minisig", path)) == NULL)
+	if (load_doc(a, cfg, log, it->r.host, name, &doc, &dlen, &sig, &slen))
 		goto out;
-	if (gs_read_file(path, DOC_MAX, &doc, &dlen) != 0 ||
-	    gs_read_file(spath, SIG_MAX, &sig, &slen) != 0) {
-		gs_warn("certificate: cannot read %s and its signature", path);
-		goto out;
-	}
 	crypto_hash_sha256(sha, doc, dlen);
 	sodium_bin2hex(hex, sizeof(hex), sha, sizeof(sha));
 	if (strcmp(hex, want) != 0) {
 		gs_warn("certificate: %s is not the document the log certifies (SHA-256 %s, the "
 		        "record of seq %llu says %s)",
-		        path, hex, (unsigned long long)it->r.seq, want);
+		        name, hex, (unsigned long long)it->r.seq, want);
 		goto out;
 	}
 	if (pub_for(a, cfg, it->r.host, &pub)) {
@@ -133,7 +161,7 @@ check_copy(const struct gs_cmd_args *a, const struct gs_config *cfg, const char 
 	}
 	crypto_generichash(hash, sizeof(hash), doc, dlen, NULL, 0);
 	if (gs_ms_verify(&pub, hash, (const char *)sig, slen, trusted, why, sizeof(why))) {
-		gs_warn("certificate: %s.minisig: %s", path, why);
+		gs_warn("certificate: %s.minisig: %s", name, why);
 		goto out;
 	}
 	rc = GS_EXIT_FAIL;
@@ -149,8 +177,6 @@ out:
 	free(out_sig);
 	free(doc);
 	free(sig);
-	free(spath);
-	free(path);
 	return rc;
 }
 

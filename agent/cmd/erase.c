@@ -545,6 +545,20 @@ agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r, const struct g
 	e.certified_ns = gs_now_ns();
 	if (gs_erasure_save(o->cfg->state_dir, &e))
 		rc = GS_EXIT_FAIL;
+	/* beside the shipped log, for a restore host without this state_dir;
+	 * once: a failure is warned (the documents stay in state_dir) */
+	for (size_t i = 0; i < o->cfg->nremotes; i++) {
+		struct gs_transport *tp = gs_tp_open(&o->cfg->remotes[i]);
+
+		if (tp == NULL ||
+		    gs_erasure_ship_docs(o->cfg->state_dir, o->cfg->host, t->name, tp)) {
+			gs_warn("tenant %s: the certificate documents are not on %s (they are in "
+			        "state_dir/certificates)",
+			        t->name, o->cfg->remotes[i].name);
+			rc = agent_worst(rc, GS_EXIT_WARN);
+		}
+		gs_tp_close(tp);
+	}
 	late = now > d.deadline;
 	snprintf(msg, sizeof(msg), "erased from %zu copies; deletion certificate recorded%s%s%s",
 	         e.ncopies, c == 1 ? " (not signed: no audit_key)" : "",

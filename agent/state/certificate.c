@@ -8,6 +8,11 @@
  * documents' SHA-256, so geosnap-restore certificate can check that a
  * document is the one the verified log certifies.
  *
+ * Once recorded, the documents are published to every remote beside the
+ * shipped audit log, log/<host>/certificates/ (gs_erasure_ship_docs), so
+ * that geosnap-restore certificate --from REMOTE finds them on a host that
+ * has no copy of this state_dir.
+ *
  * The objects removed from each copy are listed in full in the documents;
  * the record lists them too when they fit (REMOVED_INLINE_MAX bytes of
  * JSON for all copies, well under the log's 64 KiB line limit), and
@@ -23,6 +28,7 @@
 #include "geosnap/audit.h"
 #include "geosnap/minisig.h"
 #include "geosnap/state.h"
+#include "geosnap/transport.h"
 #include "geosnap/util.h"
 
 #define REMOVED_INLINE_MAX (40u * 1024)
@@ -430,6 +436,58 @@ out:
 	free(kj);
 	free(cj);
 	lists_free(&l);
+	free(dir);
+	return rc;
+}
+
+/*
+ * gs_erasure_ship_docs(state_dir, host, tenant, tp): publish the tenant's
+ * certificate documents and signatures that exist to tp under
+ * log/<host>/certificates/, never overwriting.  0, or -1 (warned).
+ */
+int
+gs_erasure_ship_docs(const char *state_dir, const char *host, const char *tenant,
+                     struct gs_transport *tp)
+{
+	static const char *const exts[] = {"txt", "txt.minisig", "html", "html.minisig"};
+	char *dir = gs_asprintf("log/%s/certificates", host);
+	int rc = 0;
+
+	if (dir == NULL || gs_tp_mkdir(tp, dir)) {
+		free(dir);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		char *p = gs_cert_doc_path(state_dir, tenant, exts[i]);
+		char *tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s.%s-%08x", dir, tenant, exts[i],
+		                        randombytes_random());
+		char *to = gs_asprintf("%s/%s.%s", dir, tenant, exts[i]);
+		struct gs_tp_file *f = NULL;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		int r = p != NULL ? gs_read_file(p, LIST_MAX, &buf, &len) : -1;
+
+		if (r == 0 && tmp != NULL && to != NULL) {
+			int ok = (f = gs_tp_create(tp, tmp)) != NULL;
+
+			if (ok && gs_tp_write(f, buf, len)) {
+				gs_tp_abort(f); /* the temporary stays, recognisable */
+				ok = 0;
+			} else if (ok) {
+				ok = gs_tp_publish(f, to) >= 0; /* frees f either way */
+			}
+			if (!ok) {
+				gs_warn("%s: could not publish %s", gs_tp_name(tp), to);
+				rc = -1;
+			}
+		} else if (r != 1) {
+			rc = -1;
+		}
+		free(buf);
+		free(to);
+		free(tmp);
+		free(p);
+	}
 	free(dir);
 	return rc;
 }

@@ -261,6 +261,16 @@ struct gs_audit_conf;
 int gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
                        const struct gs_erasure *e, const struct gs_erase_dates *d);
 
+/*
+ * gs_erasure_ship_docs(state_dir, host, tenant, tp): publish the tenant's
+ * certificate documents and their signatures (those that exist) to tp
+ * under log/<host>/certificates/, beside the shipped audit log, never
+ * overwriting.  0, or -1 (warned, naming the remote).
+ */
+struct gs_transport;
+int gs_erasure_ship_docs(const char *state_dir, const char *host, const char *tenant,
+                         struct gs_transport *tp);
+
 /* gs_cert_doc_path(state_dir, tenant, ext): "state_dir/certificates/
  * <tenant>.<ext>", malloc'd, or NULL (warned). */
 char *gs_cert_doc_path(const char *state_dir, const char *tenant, const char *ext);

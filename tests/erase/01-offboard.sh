@@ -107,6 +107,17 @@ gs_run 1 "a document that differs from the log's record is refused" \
 gs_err_has "not the document the log certifies" "the mismatch is named"
 cp "$T/cert.saved" "$GS_STATE/certificates/acme.txt"
 
+# the documents were published beside the shipped log; a host without
+# this state_dir gets them with --from
+gs_check "the remote holds the signed document beside the log, and it verifies" \
+	minisign -Vm "$T/remote/log/testhost/certificates/acme.txt" -p "$T/audit.pub"
+mv "$GS_STATE/certificates" "$T/certificates.away"
+gs_run 0 "certificate --from fi1, without state_dir's copy" \
+	"$GS_RESTORE" certificate --tenant acme --from fi1 --output "$T/cert-remote.txt"
+cmp -s "$T/cert-remote.txt" "$T/cert.txt" && gs_pass "it is the same document" || gs_fail "the documents differ"
+gs_check "and it verifies with stock minisign" minisign -Vm "$T/cert-remote.txt" -p "$T/audit.pub"
+mv "$T/certificates.away" "$GS_STATE/certificates"
+
 gs_run 0 "the next run" "$GS_AGENT" run
 [ "$(nrecs deletion-certificate)" = 1 ] && gs_pass "no second certificate" || gs_fail "a second certificate"
 
