@@ -5,7 +5,8 @@
  *
  * The agent that erased the tenant wrote the certificate twice: the
  * "deletion-certificate" record in its signed audit log, and a document
- * (state_dir/certificates/T.txt and T.html) signed with the same audit
+ * (state_dir/certificates/T.DATE.txt and .html, DATE the offboarded date,
+ * named by the record) signed with the same audit
  * key (T.txt.minisig, T.html.minisig), whose SHA-256 the record carries.
  * This command finds the record in the verified log (restore/report/
  * cert.c), checks that the document is the one the record names and that
@@ -126,6 +127,23 @@ load_doc(const struct gs_cmd_args *a, const struct gs_config *cfg, const char *l
 	return r;
 }
 
+/* doc_name_ok(s, tenant, ext): s is "<tenant>.<anything>.<ext>" of
+ * [A-Za-z0-9._-] (a record is not trusted to name a path). */
+static int
+doc_name_ok(const char *s, const char *tenant, const char *ext)
+{
+	size_t l = s != NULL ? strlen(s) : 0, tl = strlen(tenant), el = strlen(ext);
+
+	if (l == 0 || l >= 96 || l <= tl + el + 2 || strncmp(s, tenant, tl) != 0 || s[tl] != '.' ||
+	    s[l - el - 1] != '.' || strcmp(s + l - el, ext) != 0)
+		return 0;
+	for (size_t i = 0; i < l; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		            s[i]))
+			return 0;
+	return 1;
+}
+
 /* check_copy(a, cfg, log, it, ext): find, check and copy the document. */
 static int
 check_copy(const struct gs_cmd_args *a, const struct gs_config *cfg, const char *log,
@@ -140,11 +158,15 @@ check_copy(const struct gs_cmd_args *a, const struct gs_config *cfg, const char 
 	struct gs_ms_pub pub;
 	int rc = GS_EXIT_PROBLEM;
 
-	snprintf(name, sizeof(name), "%s.%s", it->tenant, ext);
-	if (want == NULL) {
-		gs_warn("certificate: the record names no %s document", ext);
+	const char *doc_name =
+	    gs_arec_str(&it->r, strcmp(ext, "txt") == 0 ? "document" : "html_document");
+
+	if (want == NULL || !doc_name_ok(doc_name, it->tenant, ext)) {
+		gs_warn("certificate: the record of seq %llu names no usable %s document",
+		        (unsigned long long)it->r.seq, ext);
 		return rc;
 	}
+	snprintf(name, sizeof(name), "%s", doc_name);
 	if (load_doc(a, cfg, log, it->r.host, name, &doc, &dlen, &sig, &slen))
 		goto out;
 	crypto_hash_sha256(sha, doc, dlen);

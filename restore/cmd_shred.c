@@ -171,7 +171,7 @@ gs_cmd_shred(struct gs_cli *g, int argc, char **argv)
 	gs_audit_rec_int(&rec, "status", done == a.nargs ? GS_EXIT_OK : GS_EXIT_FAIL);
 	gs_audit_rec_u64(&rec, "certificate_seq", it->r.seq);
 	gs_audit_rec_str(&rec, "certificate_host", it->r.host);
-	gs_audit_rec_raw(&rec, "files", files);
+	gs_audit_rec_raw(&rec, "key_files", files);
 	if (gs_audit_write(&ac, &rec) < 0)
 		goto out;
 	if (!g->quiet)

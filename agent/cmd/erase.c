@@ -479,13 +479,23 @@ agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r, const struct g
 	struct gs_erasure e;
 	struct gs_audit_conf ac;
 	int64_t now = gs_now_ns() / GS_NS_PER_S;
-	char why[512] = "", msg[768], dl[GS_ISO_TIME_MAX];
+	char why[512] = "", msg[768], dl[GS_ISO_TIME_MAX], *stem = NULL;
 	int rc = GS_EXIT_OK, pending = 0, late, c;
 
 	dates(o, t, &d);
 	if (gs_erasure_load(o->cfg->state_dir, t->name, &e))
 		return record(o, t, NULL, GS_EXIT_FAIL, ST_PENDING, &d, 0, 0,
 		              "cannot read its erasure state");
+	if (e.certified_ns != 0 && e.offboarded != t->offboarded) {
+		/* certified for an earlier offboarding; the tenant came back and
+		 * left again: a new erasure */
+		char *name = e.tenant;
+
+		e.tenant = NULL;
+		gs_erasure_clear(&e);
+		e.tenant = name;
+	}
+	e.offboarded = t->offboarded;
 	if (e.certified_ns != 0) {
 		snprintf(msg, sizeof(msg), "erased; deletion certificate recorded");
 		rc =
@@ -547,11 +557,11 @@ agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r, const struct g
 		rc = GS_EXIT_FAIL;
 	/* beside the shipped log, for a restore host without this state_dir;
 	 * once: a failure is warned (the documents stay in state_dir) */
-	for (size_t i = 0; i < o->cfg->nremotes; i++) {
+	stem = gs_cert_doc_stem(t->name, t->offboarded);
+	for (size_t i = 0; stem != NULL && i < o->cfg->nremotes; i++) {
 		struct gs_transport *tp = gs_tp_open(&o->cfg->remotes[i]);
 
-		if (tp == NULL ||
-		    gs_erasure_ship_docs(o->cfg->state_dir, o->cfg->host, t->name, tp)) {
+		if (tp == NULL || gs_erasure_ship_docs(o->cfg->state_dir, o->cfg->host, stem, tp)) {
 			gs_warn("tenant %s: the certificate documents are not on %s (they are in "
 			        "state_dir/certificates)",
 			        t->name, o->cfg->remotes[i].name);
@@ -570,6 +580,7 @@ agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r, const struct g
 	c = c == 1 || late ? GS_EXIT_PROBLEM : GS_EXIT_OK;
 	rc = agent_worst(rc, agent_worst(c, record(o, t, NULL, c, ST_ERASED, &d, 0, 0, msg)));
 out:
+	free(stem);
 	gs_erasure_clear(&e);
 	return rc;
 }

@@ -2,7 +2,8 @@
  * certificate.c -- the deletion certificate of an offboarded tenant
  * (docs/AUDIT.md, "deletion-certificate"): the signed "deletion-
  * certificate" audit record, and the same facts as a standalone document
- * for the customer, state_dir/certificates/<tenant>.txt and .html, each
+ * for the customer, state_dir/certificates/<tenant>.<offboarded>.txt and
+ * .html, each
  * with its minisign signature by the audit key (.minisig), which stock
  * `minisign -Vm FILE -p audit.pub` verifies.  The record carries the
  * documents' SHA-256, so geosnap-restore certificate can check that a
@@ -35,12 +36,24 @@
 #define GS_TENANT_NAME_MAX 64 /* gs_valid_name */
 #define LIST_MAX ((size_t)256 << 20)
 
-/* gs_cert_doc_path(state_dir, tenant, ext): "state_dir/certificates/
- * <tenant>.<ext>", malloc'd, or NULL (warned). */
+/* gs_cert_doc_stem(tenant, offboarded): "<tenant>.<YYYY-MM-DD>",
+ * malloc'd, or NULL (warned). */
 char *
-gs_cert_doc_path(const char *state_dir, const char *tenant, const char *ext)
+gs_cert_doc_stem(const char *tenant, int64_t offboarded)
 {
-	return gs_asprintf("%s/certificates/%s.%s", state_dir, tenant, ext);
+	char d[GS_ISO_TIME_MAX];
+
+	gs_iso_time(d, sizeof(d), offboarded);
+	d[10] = '\0';
+	return gs_asprintf("%s.%s", tenant, d);
+}
+
+/* gs_cert_doc_path(state_dir, stem, ext): "state_dir/certificates/
+ * <stem>.<ext>", malloc'd, or NULL (warned). */
+char *
+gs_cert_doc_path(const char *state_dir, const char *stem, const char *ext)
+{
+	return gs_asprintf("%s/certificates/%s.%s", state_dir, stem, ext);
 }
 
 /* The copies' lists, loaded. */
@@ -179,7 +192,7 @@ doc(FILE *f, const struct gs_erasure *e, const struct gs_erase_dates *d, const s
 	ROW("Deadline met", met ? "yes" : "no");
 	for (size_t i = 0; i < e->ncopies; i++) {
 		const struct gs_erase_copy *cp = &e->copies[i];
-		char t[GS_ISO_TIME_MAX], n[96];
+		char t[GS_ISO_TIME_MAX], n[128];
 
 		when(t, cp->time_ns);
 		snprintf(n, sizeof(n), "%llu objects, %llu bytes", (unsigned long long)cp->objects,
@@ -193,7 +206,8 @@ doc(FILE *f, const struct gs_erasure *e, const struct gs_erase_dates *d, const s
 		ROW("Erased at", t);
 		ROW("Removed", n);
 		ROW("List SHA-256", cp->list_sha256);
-		ROW("Listing after erasure", "empty (tenants/<tenant>/ no longer exists)");
+		snprintf(n, sizeof(n), "empty: tenants/%s/ no longer exists", e->tenant);
+		ROW("Listing after erasure", n);
 		if (as_html) {
 			fputs("</table>\n<p>Objects removed (size, path under tenants/", f);
 			html(f, e->tenant);
@@ -238,12 +252,13 @@ sha256_hex(const void *buf, size_t len, char out[65])
 	sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-/* write_doc(state_dir, e, d, l, host, ext, k, ret_sha): write and sign one
- * document.  0, 1 written unsigned (k NULL), -1 (warned). */
+/* write_doc(state_dir, stem, e, d, l, host, ext, k, ret_sha): write and
+ * sign one document, state_dir/certificates/<stem>.<ext>.  0, 1 written unsigned (k NULL), -1
+ * (warned). */
 static int
-write_doc(const char *state_dir, const struct gs_erasure *e, const struct gs_erase_dates *d,
-          const struct lists *l, const char *host, const char *ext, const struct gs_ms_sec *k,
-          char ret_sha[65])
+write_doc(const char *state_dir, const char *stem, const struct gs_erasure *e,
+          const struct gs_erase_dates *d, const struct lists *l, const char *host, const char *ext,
+          const struct gs_ms_sec *k, char ret_sha[65])
 {
 	char *buf = NULL, *sig = NULL, *path = NULL, *spath = NULL, trusted[256];
 	uint8_t hash[GS_MS_HASH_LEN];
@@ -257,7 +272,7 @@ write_doc(const char *state_dir, const struct gs_erasure *e, const struct gs_era
 	if (fclose(m) != 0)
 		goto out;
 	sha256_hex(buf, len, ret_sha);
-	if ((path = gs_cert_doc_path(state_dir, e->tenant, ext)) == NULL ||
+	if ((path = gs_cert_doc_path(state_dir, stem, ext)) == NULL ||
 	    (spath = gs_asprintf("%s.minisig", path)) == NULL)
 		goto out;
 	if (gs_write_file_replace(path, buf, len, 0644, 1)) {
@@ -355,7 +370,7 @@ gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
 	struct lists l = {0};
 	struct gs_audit_rec r;
 	char *dir = NULL, *cj = NULL, *kj = NULL, txt[65], htm[65], dd[GS_ISO_TIME_MAX];
-	char docname[GS_TENANT_NAME_MAX + 8];
+	char docname[GS_TENANT_NAME_MAX + 24], *stem = NULL;
 	size_t total = 0;
 	int rc = -1, signed_ok = 1, w;
 
@@ -367,8 +382,10 @@ gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
 	}
 	if (ac->key != NULL && (k = gs_ms_sec_load(ac->key)) == NULL)
 		goto out;
-	if ((w = write_doc(state_dir, e, d, &l, ac->host, "txt", k, txt)) < 0 ||
-	    write_doc(state_dir, e, d, &l, ac->host, "html", k, htm) < 0)
+	if ((stem = gs_cert_doc_stem(e->tenant, d->offboarded)) == NULL)
+		goto out;
+	if ((w = write_doc(state_dir, stem, e, d, &l, ac->host, "txt", k, txt)) < 0 ||
+	    write_doc(state_dir, stem, e, d, &l, ac->host, "html", k, htm) < 0)
 		goto out;
 	if (w == 1) {
 		signed_ok = 0;
@@ -413,8 +430,10 @@ gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
 	                 done_ns(e) / GS_NS_PER_S <= d->deadline ? "true" : "false");
 	gs_audit_rec_raw(&r, "copies", cj);
 	gs_audit_rec_raw(&r, "keys_destroyed", kj != NULL ? kj : "[]");
-	snprintf(docname, sizeof(docname), "%s.txt", e->tenant);
+	snprintf(docname, sizeof(docname), "%s.txt", stem);
 	gs_audit_rec_str(&r, "document", docname);
+	snprintf(docname, sizeof(docname), "%s.html", stem);
+	gs_audit_rec_str(&r, "html_document", docname);
 	gs_audit_rec_str(&r, "document_sha256", txt);
 	gs_audit_rec_str(&r, "html_sha256", htm);
 	gs_audit_rec_raw(&r, "signed", signed_ok ? "true" : "false");
@@ -432,6 +451,7 @@ gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
 	}
 	rc = signed_ok && ac->log != NULL ? 0 : 1;
 out:
+	free(stem);
 	gs_ms_sec_free(k);
 	free(kj);
 	free(cj);
@@ -441,12 +461,12 @@ out:
 }
 
 /*
- * gs_erasure_ship_docs(state_dir, host, tenant, tp): publish the tenant's
- * certificate documents and signatures that exist to tp under
+ * gs_erasure_ship_docs(state_dir, host, stem, tp): publish the documents
+ * of stem and their signatures that exist to tp under
  * log/<host>/certificates/, never overwriting.  0, or -1 (warned).
  */
 int
-gs_erasure_ship_docs(const char *state_dir, const char *host, const char *tenant,
+gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
                      struct gs_transport *tp)
 {
 	static const char *const exts[] = {"txt", "txt.minisig", "html", "html.minisig"};
@@ -458,10 +478,10 @@ gs_erasure_ship_docs(const char *state_dir, const char *host, const char *tenant
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		char *p = gs_cert_doc_path(state_dir, tenant, exts[i]);
-		char *tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s.%s-%08x", dir, tenant, exts[i],
+		char *p = gs_cert_doc_path(state_dir, stem, exts[i]);
+		char *tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s.%s-%08x", dir, stem, exts[i],
 		                        randombytes_random());
-		char *to = gs_asprintf("%s/%s.%s", dir, tenant, exts[i]);
+		char *to = gs_asprintf("%s/%s.%s", dir, stem, exts[i]);
 		struct gs_tp_file *f = NULL;
 		uint8_t *buf = NULL;
 		size_t len = 0;

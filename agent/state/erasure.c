@@ -10,6 +10,7 @@
  *
  * Format, one item per line:
  *   geosnap-erasure 1
+ *   offboarded SECONDS
  *   hold SECONDS
  *   certified NS
  *   local_done 0|1
@@ -53,7 +54,7 @@ gs_erasure_clear(struct gs_erasure *e)
 	free(e->tenant);
 	free(e->key_path);
 	memset(e, 0, sizeof(*e));
-	e->hold_recorded = -1;
+	e->hold_recorded = e->offboarded = -1;
 }
 
 /* gs_erasure_copy(e, name): the copy named name, added (pending) when e has
@@ -91,6 +92,8 @@ parse_line(struct gs_erasure *e, char *line)
 
 	if (sscanf(line, "hold %lld", &a) == 1)
 		e->hold_recorded = a;
+	else if (sscanf(line, "offboarded %lld", &a) == 1)
+		e->offboarded = a;
 	else if (sscanf(line, "certified %lld", &a) == 1)
 		e->certified_ns = a;
 	else if (sscanf(line, "local_done %d", &k) == 1)
@@ -127,7 +130,7 @@ gs_erasure_load(const char *state_dir, const char *tenant, struct gs_erasure *re
 	int rc;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->hold_recorded = -1;
+	ret->hold_recorded = ret->offboarded = -1;
 	if ((ret->tenant = gs_strdup(tenant)) == NULL)
 		return -1;
 	if ((path = gs_asprintf("%s/erasure/%s", state_dir, tenant)) == NULL)
@@ -177,8 +180,9 @@ gs_erasure_save(const char *state_dir, const struct gs_erasure *e)
 		gs_warnp("open_memstream");
 		goto out;
 	}
-	fprintf(m, "geosnap-erasure 1\nhold %lld\ncertified %lld\nlocal_done %d\n",
-	        (long long)e->hold_recorded, (long long)e->certified_ns, e->local_done);
+	fprintf(m, "geosnap-erasure 1\noffboarded %lld\nhold %lld\ncertified %lld\nlocal_done %d\n",
+	        (long long)e->offboarded, (long long)e->hold_recorded, (long long)e->certified_ns,
+	        e->local_done);
 	if (e->key_path != NULL)
 		fprintf(m, "key %s %d %s\n", e->key_fp[0] ? e->key_fp : "-", e->key_done,
 		        e->key_path);

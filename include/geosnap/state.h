@@ -13,8 +13,9 @@
  *                                  copy (erasure.c): no file name of its data
  *   erasure/<tenant>@<copy>.list   the objects erased on one copy ("SIZE
  *                                  PATH" lines, PATH under tenants/<tenant>/)
- *   certificates/<tenant>.txt|.html[.minisig]  its deletion certificate,
- *                                  signed with the audit key (certificate.c)
+ *   certificates/<tenant>.<offboarded>.txt|.html[.minisig]  its deletion
+ *                                  certificate, signed with the audit key
+ *                                  (certificate.c)
  * and, outside state_dir, metrics_file (Prometheus text, metrics.c).
  *
  * Nothing else names a file in state_dir: a module that keeps state asks
@@ -208,6 +209,7 @@ struct gs_erase_copy {
 /* The erasure state of a tenant (state_dir/erasure/<tenant>). */
 struct gs_erasure {
 	char *tenant;
+	int64_t offboarded;    /* the offboarded date it was made for, or -1 */
 	int64_t hold_recorded; /* the legal_hold date whose record is written, or -1 */
 	int64_t certified_ns;  /* when the certificate was recorded, or 0 */
 	char *key_path;        /* the write key destroyed, or NULL */
@@ -250,9 +252,9 @@ char *gs_erasure_list_path(const char *state_dir, const char *tenant, const char
 char *gs_erasure_dir(const char *state_dir);
 
 /*
- * gs_erasure_certify(state_dir, ac, e, d, host): write the deletion
- * certificate of e (every copy done) as state_dir/certificates/<tenant>.txt
- * and .html, each signed with ac->key (.minisig, minisign format), append
+ * gs_erasure_certify(state_dir, ac, e, d): write the deletion certificate
+ * of e (every copy done) as state_dir/certificates/<stem>.txt and .html
+ * (gs_cert_doc_stem), each signed with ac->key (.minisig, minisign format), append
  * the "deletion-certificate" record (docs/AUDIT.md) and remove the copies'
  * .list files (their content is in the documents).  0 recorded and signed;
  * 1 recorded but not signed (no audit_key; warned); -1 (warned).
@@ -262,17 +264,23 @@ int gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
                        const struct gs_erasure *e, const struct gs_erase_dates *d);
 
 /*
- * gs_erasure_ship_docs(state_dir, host, tenant, tp): publish the tenant's
- * certificate documents and their signatures (those that exist) to tp
- * under log/<host>/certificates/, beside the shipped audit log, never
- * overwriting.  0, or -1 (warned, naming the remote).
+ * gs_erasure_ship_docs(state_dir, host, stem, tp): publish the
+ * certificate documents of stem (gs_cert_doc_stem) and their signatures
+ * (those that exist) to tp under log/<host>/certificates/, beside the
+ * shipped audit log, never overwriting.  0, or -1 (warned, naming the
+ * remote).
  */
 struct gs_transport;
-int gs_erasure_ship_docs(const char *state_dir, const char *host, const char *tenant,
+int gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
                          struct gs_transport *tp);
 
-/* gs_cert_doc_path(state_dir, tenant, ext): "state_dir/certificates/
- * <tenant>.<ext>", malloc'd, or NULL (warned). */
-char *gs_cert_doc_path(const char *state_dir, const char *tenant, const char *ext);
+/* gs_cert_doc_stem(tenant, offboarded): the documents' name without its
+ * extension, "<tenant>.<YYYY-MM-DD>" of the offboarded date (a tenant that
+ * returns and leaves again gets a new one), malloc'd, or NULL (warned). */
+char *gs_cert_doc_stem(const char *tenant, int64_t offboarded);
+
+/* gs_cert_doc_path(state_dir, stem, ext): "state_dir/certificates/
+ * <stem>.<ext>", malloc'd, or NULL (warned). */
+char *gs_cert_doc_path(const char *state_dir, const char *stem, const char *ext);
 
 #endif

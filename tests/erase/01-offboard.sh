@@ -85,7 +85,7 @@ PY
 	gs_fail "keys_destroyed: $(last_rec deletion-certificate keys_destroyed), want $keyfp"
 [ "$(last_rec deletion-certificate deadline_met)" = true ] && gs_pass "deadline met" || gs_fail "deadline_met"
 gs_check "the signed document in state_dir verifies with stock minisign" \
-	minisign -Vm "$GS_STATE/certificates/acme.txt" -p "$T/audit.pub"
+	minisign -Vm "$GS_STATE/certificates/acme.$(day -30).txt" -p "$T/audit.pub"
 
 gs_run 0 "geosnap-restore certificate (text)" "$GS_RESTORE" certificate --tenant acme --output "$T/cert.txt"
 gs_check "FILE verifies with stock minisign -V and the audit public key" minisign -Vm "$T/cert.txt" -p "$T/audit.pub"
@@ -100,17 +100,17 @@ for copy in local fi1; do
 done
 gs_run 0 "geosnap-restore certificate --format html" "$GS_RESTORE" certificate --tenant acme --format html --output "$T/cert.html"
 gs_check "the HTML certificate verifies with stock minisign" minisign -Vm "$T/cert.html" -p "$T/audit.pub"
-cp "$GS_STATE/certificates/acme.txt" "$T/cert.saved"
-sed -i 's/Deadline met: *yes/Deadline met:           no/' "$GS_STATE/certificates/acme.txt"
+cp "$GS_STATE/certificates/acme.$(day -30).txt" "$T/cert.saved"
+sed -i 's/Deadline met: *yes/Deadline met:           no/' "$GS_STATE/certificates/acme.$(day -30).txt"
 gs_run 1 "a document that differs from the log's record is refused" \
 	"$GS_RESTORE" certificate --tenant acme --output "$T/forged.txt"
 gs_err_has "not the document the log certifies" "the mismatch is named"
-cp "$T/cert.saved" "$GS_STATE/certificates/acme.txt"
+cp "$T/cert.saved" "$GS_STATE/certificates/acme.$(day -30).txt"
 
 # the documents were published beside the shipped log; a host without
 # this state_dir gets them with --from
 gs_check "the remote holds the signed document beside the log, and it verifies" \
-	minisign -Vm "$T/remote/log/testhost/certificates/acme.txt" -p "$T/audit.pub"
+	minisign -Vm "$T/remote/log/testhost/certificates/acme.$(day -30).txt" -p "$T/audit.pub"
 mv "$GS_STATE/certificates" "$T/certificates.away"
 gs_run 0 "certificate --from fi1, without state_dir's copy" \
 	"$GS_RESTORE" certificate --tenant acme --from fi1 --output "$T/cert-remote.txt"
@@ -128,10 +128,29 @@ gs_run 2 "shred refuses another tenant's read key" "$GS_RESTORE" shred --tenant 
 rfp=$(b2sum -l 256 "$GS_KEYS/acme.read" | cut -d' ' -f1)
 gs_run 0 "shred after the certificate" "$GS_RESTORE" shred --tenant acme "$GS_KEYS/acme.read"
 [ ! -e "$GS_KEYS/acme.read" ] && gs_pass "the read key file is gone" || gs_fail "the read key is still there"
-last_rec shred files | grep -q "$rfp" && gs_pass "the shred record names the key's fingerprint" ||
-	gs_fail "shred record: $(last_rec shred files)"
+last_rec shred key_files | grep -q "$rfp" && gs_pass "the shred record names the key's fingerprint" ||
+	gs_fail "shred record: $(last_rec shred key_files)"
 gs_run 0 "the log still verifies" "$GS_RESTORE" log verify
 gs_run "0|1" "the auditor's report" "$GS_RESTORE" report --format md --output "$T/report.md"
+gs_err_lacks "malformed" "the report takes every erase, certificate and shred record"
 grep -q "^| acme | certified | $(day -30) |" "$T/report.md" && gs_pass "the report lists the certificate" ||
 	{ gs_fail "the report lacks the certificate"; grep -A5 "Departed" "$T/report.md" | sed 's/^/#   /'; }
+
+# the customer comes back (new keys), and leaves again: a new erasure
+"$GS_RESTORE" keygen --tenant acme --out "$GS_KEYS" >/dev/null 2>&1 || gs_fatal "keygen acme again"
+TENANT_EXTRA=
+ship_config
+gs_run 0 "the tenant is back: run backs it up and ships it" "$GS_AGENT" run
+[ -n "$(tenant_files "$T/remote")" ] && gs_pass "the remote holds the returned tenant" || gs_fail "nothing shipped"
+offboard "$(day -20)"
+gs_run 0 "it leaves again: the next run erases it again" "$GS_AGENT" run
+[ -z "$(tenant_files "$GS_REPO")" ] && [ -z "$(tenant_files "$T/remote")" ] &&
+	[ "$(nrecs deletion-certificate)" = 2 ] && [ "$(last_rec deletion-certificate offboarded)" = "$(day -20)" ] &&
+	gs_pass "a second erasure and certificate for the second offboarding" || gs_fail "the second offboarding"
+mv "$GS_STATE/certificates" "$T/certificates.away"
+gs_run 0 "certificate --from fi1 hands out the second certificate" \
+	"$GS_RESTORE" certificate --tenant acme --from fi1 --output "$T/cert2.txt"
+grep -q "^Offboarded: *$(day -20)$" "$T/cert2.txt" && gs_pass "it is the second offboarding's document" ||
+	gs_fail "the first offboarding's document was handed out"
+gs_check "it verifies with stock minisign" minisign -Vm "$T/cert2.txt" -p "$T/audit.pub"
 gs_finish
