@@ -649,6 +649,31 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* stale_lines(o, ns): drop the "orphan" status lines of tenants that are
+ * orphans no more (their section is back, or their data gone).  0 or -1. */
+static int
+stale_lines(const struct agent_opts *o, const struct names *ns)
+{
+	struct gs_status_line *v;
+	size_t n;
+	int rc = 0;
+
+	if (gs_status_load(o->cfg->state_dir, &v, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		if (strcmp(v[i].step, "orphan") != 0 || v[i].tenant == NULL)
+			continue;
+		for (k = 0; k < ns->n && strcmp(ns->v[k], v[i].tenant) != 0; k++)
+			;
+		if (k == ns->n && gs_status_drop(o->cfg->state_dir, "orphan", v[i].tenant))
+			rc = -1;
+	}
+	gs_status_free(v, n);
+	return rc;
+}
+
 /*
  * agent_orphans(o, r): tenants with data in the local repository's
  * tenants/ or in state_dir but no [tenant] section: each reported (stderr,
@@ -677,6 +702,8 @@ agent_orphans(struct agent_opts *o, const struct gs_repo *r)
 		}
 	if (ns.n > 0)
 		qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
+	if (!o->dry_run && stale_lines(o, &ns))
+		rc = GS_EXIT_FAIL;
 	for (size_t i = 0; i < ns.n; i++) {
 		struct gs_step s = {.step = "orphan",
 		                    .tenant = ns.v[i],

@@ -152,6 +152,12 @@ int gs_status_record(const char *state_dir, const struct gs_step *s);
  */
 int gs_status_forget(const char *state_dir, const char *tenant, const char *keep_step);
 
+/*
+ * gs_status_drop(state_dir, step, tenant): remove the status lines of step
+ * and tenant (every remote), atomically.  0 or -1 (warned).
+ */
+int gs_status_drop(const char *state_dir, const char *step, const char *tenant);
+
 /* One loaded status line; strings are malloc'd. */
 struct gs_status_line {
 	char *step, *tenant, *remote, *message, *snapshot;

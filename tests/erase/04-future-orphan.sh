@@ -2,7 +2,8 @@
 # An offboarded date in the future: nothing is erased and status says
 # when it will be.  An orphan (a tenant whose data is in the local
 # repository and state_dir but whose [tenant] section is gone): reported
-# every night (stderr, status, metrics), exit 4, never erased.
+# every night (stderr, status, metrics), exit 4, never erased; once its
+# section is back, status no longer lists it.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 erase_begin "offboarded in the future; orphaned tenant"
@@ -39,4 +40,11 @@ grep -q '"step":"orphan","tenant":"beta".*"status":4' "$T/status.json" && gs_pas
 	{ gs_fail "status lacks the orphan"; gs_show "$T/status.json"; }
 grep -qE '^geosnap_last_status\{step="orphan",tenant="beta"' "$T/metrics.prom" &&
 	gs_pass "the metrics name the orphan" || { gs_fail "metrics lack the orphan"; grep orphan "$T/metrics.prom"; }
+
+# its section is back: no orphan any more, and status forgets the line
+printf '\n[tenant "beta"]\nsource = %s\nwrite_key = %s\n' "$T/data/beta" "$GS_KEYS/beta.write" >>"$T/geosnap.ini"
+gs_run 0 "beta configured again: run exits 0" "$GS_AGENT" run
+status_json
+grep -q '"step":"orphan"' "$T/status.json" && gs_fail "status still shows an orphan" ||
+	gs_pass "the orphan line is gone from status"
 gs_finish
