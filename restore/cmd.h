@@ -235,5 +235,11 @@ int gs_cmd_test(struct gs_cli *g, int argc, char **argv);
 int gs_cmd_log(struct gs_cli *g, int argc, char **argv);
 /* gs_cmd_report(g, argc, argv): the report command; returns the exit status. */
 int gs_cmd_report(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_certificate(g, argc, argv): write a tenant's signed deletion
+ * certificate; returns the exit status. */
+int gs_cmd_certificate(struct gs_cli *g, int argc, char **argv);
+/* gs_cmd_shred(g, argc, argv): destroy a certified tenant's read keys;
+ * returns the exit status. */
+int gs_cmd_shred(struct gs_cli *g, int argc, char **argv);
 
 #endif

@@ -29,6 +29,8 @@ static const char usage[] =
     "  test       --tenant T [--sample PCT]     a restore test, checked, timed, recorded\n"
     "  log verify [--from R] [--pubkey FILE]    check the signed audit log\n"
     "  report     --format F --output FILE|-    the auditor's report of the audit logs\n"
+    "  certificate --tenant T --output FILE     a departed tenant's signed deletion certificate\n"
+    "  shred      --tenant T KEYFILE...         destroy a certified tenant's read keys\n"
     "Each command takes --help.  Common: [--from local|REMOTE|URL] [--repo PATH]\n"
     "[--key FILE].  With --from sftp://USER@HOST[:PORT]/PATH, --identity FILE and\n"
     "--known-hosts FILE and/or --host-key SHA256:..., no configuration is needed.\n";
@@ -41,7 +43,8 @@ static const struct {
     {"ls", gs_cmd_ls},         {"restore", gs_cmd_restore},
     {"export", gs_cmd_export}, {"check", gs_cmd_check},
     {"test", gs_cmd_test},     {"log", gs_cmd_log},
-    {"report", gs_cmd_report},
+    {"report", gs_cmd_report}, {"certificate", gs_cmd_certificate},
+    {"shred", gs_cmd_shred},
 };
 
 /*

@@ -160,8 +160,16 @@ finish(struct pstate *st)
 		return -1;
 	if (check_retention(st))
 		return -1;
-	/* Both keys are not supported yet (keys.c), so this holds for their
-	 * defaults; it stays for the issue that turns them on. */
+	for (i = 0; i < c->ntenants; i++) {
+		const struct gs_tenant_conf *t = &c->tenants[i];
+
+		if (t->legal_hold >= 0 && t->legal_hold_reason == NULL) {
+			gs_warn("%s:%d: [tenant \"%s\"] key 'legal_hold': needs legal_hold_reason "
+			        "(why the data is kept)",
+			        st->path, t->legal_hold_line, t->name);
+			return -1;
+		}
+	}
 	if (check_order(st, S_POLICY, "offboard_grace", c->policy.offboard_grace_s,
 	                "erasure_deadline", c->policy.erasure_deadline_s, 0))
 		return -1;

@@ -44,11 +44,13 @@ enum kind {
 	K_PATHS,   /* absolute path, repeatable; struct gs_strlist */
 	K_GLOBS,   /* comma-separated patterns, repeatable; struct gs_strlist */
 	K_CIPHER,  /* auto, aes256gcm or xchacha20poly1305; int (GS_CIPHER_*) */
+	K_TEXT,    /* free text of printable characters, at most 200 bytes; char * */
 };
 
 /* The string kinds hold a malloc'd char *, the list kinds a struct
  * gs_strlist; every other kind is an integer field of 4 or 8 bytes. */
-#define KIND_IS_STRING(k) ((k) == K_PATH || (k) == K_NAME || (k) == K_URL || (k) == K_FPR)
+#define KIND_IS_STRING(k)                                                                          \
+	((k) == K_PATH || (k) == K_NAME || (k) == K_URL || (k) == K_FPR || (k) == K_TEXT)
 #define KIND_IS_LIST(k) ((k) == K_REGIONS || (k) == K_PATHS || (k) == K_GLOBS)
 
 /* When a key must be set. */

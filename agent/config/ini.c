@@ -120,6 +120,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		                           st->lines[i]);
 	if (st->lines[i] == 0)
 		st->lines[i] = st->lineno;
+	if (st->sect == S_TENANT && strcmp(name, "legal_hold") == 0)
+		st->c->tenants[st->idx].legal_hold_line = st->lineno; /* for finish() */
 	if (value[0] == '\0')
 		return gs_config_bad_value(st, name, value, "empty value");
 	if (k->retain && st->sect == S_TENANT) {

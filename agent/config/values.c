@@ -268,6 +268,13 @@ gs_config_set_value(struct pstate *st, const struct key *k, char *base, const ch
 			    "bad URL, expected sftp://[user@]host[:port]/path or "
 			    "file:///path");
 		break;
+	case K_TEXT:
+		for (const char *q = value; *q; q++) {
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				return gs_config_bad_value(st, k->name, value,
+				                           "control characters are not allowed");
+		}
+		break;
 	case K_FPR:
 		if (!gs_valid_fingerprint(value))
 			return gs_config_bad_value(

@@ -213,6 +213,62 @@ gs_status_record(const char *state_dir, const struct gs_step *s)
 }
 
 /*
+ * gs_status_forget(state_dir, tenant, keep_step): remove every status line
+ * of tenant except those of step keep_step (may be NULL), atomically (an
+ * erased tenant leaves no message of its backups behind).  0 or -1 (warned).
+ */
+int
+gs_status_forget(const char *state_dir, const char *tenant, const char *keep_step)
+{
+	struct gs_status_line *v;
+	size_t n, j = 0;
+	int rc;
+
+	if (gs_status_load(state_dir, &v, &n))
+		return -1;
+	/* stable partition: the lines kept first, in their order */
+	for (size_t i = 0; i < n; i++) {
+		struct gs_status_line t = v[i];
+
+		if (t.tenant != NULL && strcmp(t.tenant, tenant) == 0 &&
+		    (keep_step == NULL || strcmp(t.step, keep_step) != 0))
+			continue;
+		v[i] = v[j];
+		v[j++] = t;
+	}
+	rc = j < n ? save(state_dir, v, j, NULL, NULL) : 0;
+	gs_status_free(v, n);
+	return rc;
+}
+
+/*
+ * gs_status_drop(state_dir, step, tenant): remove the status lines of step
+ * and tenant (every remote), atomically (an orphan that is one no more).
+ * 0 or -1 (warned).
+ */
+int
+gs_status_drop(const char *state_dir, const char *step, const char *tenant)
+{
+	struct gs_status_line *v;
+	size_t n, j = 0;
+	int rc;
+
+	if (gs_status_load(state_dir, &v, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct gs_status_line t = v[i];
+
+		if (t.tenant != NULL && strcmp(t.tenant, tenant) == 0 && strcmp(t.step, step) == 0)
+			continue;
+		v[i] = v[j];
+		v[j++] = t;
+	}
+	rc = j < n ? save(state_dir, v, j, NULL, NULL) : 0;
+	gs_status_free(v, n);
+	return rc;
+}
+
+/*
  * gs_status_ack(state_dir, l, ack_ns, by): mark the status line of
  * (l->step, l->tenant, l->remote) acknowledged at ack_ns by by, when it
  * still holds the result that started at l->start_ns.  0 marked; 1 the

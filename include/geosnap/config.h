@@ -6,12 +6,10 @@
  * ("geosnap.ini:12: [remote \"fi1\"] key 'timeout': bad duration, expected ...
  * (got '30 secs')").
  *
- * Keys that have no effect yet (offboard_grace and erasure_deadline in
- * [policy], offboarded in a tenant) are refused the same way with "not
- * supported yet" ("geosnap.ini:7: [policy] key 'offboard_grace': not
- * supported yet (got '14d')"), so that nobody relies on erasure that does
- * not exist.  Their fields below keep their defaults until the issues that
- * implement them turn them on.
+ * A key whose field has no effect yet can be marked "later" in the key
+ * table (keys.c) and is then refused the same way with "not supported yet"
+ * ("geosnap.ini:7: [policy] key 'NAME': not supported yet (got '...')"),
+ * so that nobody relies on what does not exist; no key is so marked now.
  *
  * Retention (keep_*, max_age in [policy], each also in a tenant) is
  * checked after the last line: a policy, or a tenant's effective policy,
@@ -53,7 +51,7 @@
 #define GS_CONFIG_DEFAULT_KEEP_MONTHLY 12
 #define GS_CONFIG_DEFAULT_KEEP_YEARLY 0
 #define GS_CONFIG_DEFAULT_MAX_AGE_S 0 /* none */
-/* Not supported yet (see the top): the values the fields hold meanwhile. */
+/* Offboarding (erase.c) and the audit log. */
 #define GS_CONFIG_DEFAULT_OFFBOARD_GRACE_S ((uint64_t)14 * 86400)       /* 14d */
 #define GS_CONFIG_DEFAULT_ERASURE_DEADLINE_S ((uint64_t)90 * 86400)     /* 90d */
 #define GS_CONFIG_DEFAULT_AUDIT_RETENTION_S ((uint64_t)400 * 86400)     /* 400d */
@@ -87,7 +85,10 @@ struct gs_tenant_conf {
 	char *write_key;
 	char *read_key;                    /* optional, used by geosnap-restore */
 	struct gs_strlist allowed_regions; /* optional override of the policy */
-	int64_t offboarded;                /* not supported yet: always -1 (not set) */
+	int64_t offboarded;                /* UTC midnight of the date, or -1 (not set) */
+	int64_t legal_hold;                /* erasure postponed until this date, or -1 */
+	char *legal_hold_reason;           /* required with legal_hold */
+	int legal_hold_line;               /* line of legal_hold, for messages */
 	int one_file_system;               /* default 1 */
 	/* Retention overrides of the policy's; -1 = not set (the policy's). */
 	int64_t keep_last, keep_daily, keep_weekly, keep_monthly, keep_yearly;
@@ -107,8 +108,8 @@ struct gs_host_conf {
 
 struct gs_policy_conf {
 	struct gs_strlist allowed_regions;
-	/* retention (retention.h); offboard_grace_s, erasure_deadline_s: not
-	 * supported yet, always their GS_CONFIG_DEFAULT_* values. */
+	/* retention (retention.h); offboarding: offboard_grace_s,
+	 * erasure_deadline_s (also the deadline of garbage collection) */
 	unsigned keep_last, keep_daily, keep_weekly, keep_monthly, keep_yearly;
 	uint64_t max_age_s;              /* 0 = none: a cap, no copy older */
 	uint32_t verify_sample_ppm;      /* default 3% */

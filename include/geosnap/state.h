@@ -13,6 +13,13 @@
  *                                  locally and still to delete on the remote
  *   pending-expire/<tenant>@<remote>  snapshots retention removed locally
  *                                  and not yet on that remote (expirepend.c)
+ *   erasure/<tenant>               an offboarded tenant's erasure, copy by
+ *                                  copy (erasure.c): no file name of its data
+ *   erasure/<tenant>@<copy>.list   the objects erased on one copy ("SIZE
+ *                                  PATH" lines, PATH under tenants/<tenant>/)
+ *   certificates/<tenant>.<offboarded>.txt|.html[.minisig]  its deletion
+ *                                  certificate, signed with the audit key
+ *                                  (certificate.c)
  * and, outside state_dir, metrics_file (Prometheus text, metrics.c).
  *
  * Nothing else names a file in state_dir: a module that keeps state asks
@@ -180,6 +187,19 @@ int gs_state_expire_save(const char *state_dir, const char *tenant, const char *
  */
 int gs_status_record(const char *state_dir, const struct gs_step *s);
 
+/*
+ * gs_status_forget(state_dir, tenant, keep_step): remove every status line
+ * of tenant except those of step keep_step (may be NULL), atomically.  0
+ * or -1 (warned).
+ */
+int gs_status_forget(const char *state_dir, const char *tenant, const char *keep_step);
+
+/*
+ * gs_status_drop(state_dir, step, tenant): remove the status lines of step
+ * and tenant (every remote), atomically.  0 or -1 (warned).
+ */
+int gs_status_drop(const char *state_dir, const char *step, const char *tenant);
+
 /* One loaded status line; strings are malloc'd. */
 struct gs_status_line {
 	char *step, *tenant, *remote, *message, *snapshot;
@@ -222,5 +242,93 @@ void gs_status_free(struct gs_status_line *v, size_t n);
  */
 int gs_metrics_write(const char *path, const struct gs_status_line *lines, size_t n,
                      int64_t now_ns);
+
+/* ---- an offboarded tenant's erasure (erasure.c, certificate.c) -------- */
+
+/* One copy's erasure: "local" (the local repository) or a remote. */
+struct gs_erase_copy {
+	char *name;
+	int64_t time_ns;      /* when its namespace was erased and verified; 0 pending */
+	uint64_t objects;     /* objects removed */
+	uint64_t bytes;       /* their bytes */
+	char list_sha256[65]; /* SHA-256 (hex) of its .list file */
+};
+
+/* The erasure state of a tenant (state_dir/erasure/<tenant>). */
+struct gs_erasure {
+	char *tenant;
+	int64_t offboarded;    /* the offboarded date it was made for, or -1 */
+	int64_t hold_recorded; /* the legal_hold date whose record is written, or -1 */
+	int64_t certified_ns;  /* when the certificate was recorded, or 0 */
+	char *key_path;        /* the write key destroyed, or NULL */
+	char key_fp[65];       /* its BLAKE2b-256 (hex), "absent" if it was gone, or "" */
+	int key_done;          /* 1 once the key file is destroyed */
+	int local_done;        /* 1 once the state_dir files are erased */
+	struct gs_erase_copy *copies;
+	size_t ncopies;
+};
+
+/* The dates of an erasure (unix seconds; hold -1 when none). */
+struct gs_erase_dates {
+	int64_t offboarded, grace_end, hold, due, deadline;
+	const char *hold_reason; /* borrowed, or NULL */
+};
+
+/*
+ * gs_erasure_load(state_dir, tenant, ret): the tenant's erasure state into
+ * *ret (an empty one when there is no file).  Free with gs_erasure_clear.
+ * 0, or -1 (warned: unreadable or malformed).
+ */
+int gs_erasure_load(const char *state_dir, const char *tenant, struct gs_erasure *ret);
+
+/* gs_erasure_save(state_dir, e): replace the file atomically and durably.
+ * 0 or -1 (warned). */
+int gs_erasure_save(const char *state_dir, const struct gs_erasure *e);
+
+/* gs_erasure_clear(e): free what e holds and zero it. */
+void gs_erasure_clear(struct gs_erasure *e);
+
+/* gs_erasure_copy(e, name): the copy named name, added (pending) when e has
+ * none; borrowed from e.  NULL out of memory (warned). */
+struct gs_erase_copy *gs_erasure_copy(struct gs_erasure *e, const char *name);
+
+/* gs_erasure_list_path(state_dir, tenant, copy): the malloc'd path of a
+ * copy's list of erased objects; NULL (warned). */
+char *gs_erasure_list_path(const char *state_dir, const char *tenant, const char *copy);
+
+/* gs_erasure_dir(state_dir): "state_dir/erasure", malloc'd. */
+char *gs_erasure_dir(const char *state_dir);
+
+/*
+ * gs_erasure_certify(state_dir, ac, e, d): write the deletion certificate
+ * of e (every copy done) as state_dir/certificates/<stem>.txt and .html
+ * (gs_cert_doc_stem), each signed with ac->key (.minisig, minisign format), append
+ * the "deletion-certificate" record (docs/AUDIT.md) and remove the copies'
+ * .list files (their content is in the documents).  0 recorded and signed;
+ * 1 recorded but not signed (no audit_key; warned); -1 (warned).
+ */
+struct gs_audit_conf;
+int gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
+                       const struct gs_erasure *e, const struct gs_erase_dates *d);
+
+/*
+ * gs_erasure_ship_docs(state_dir, host, stem, tp): publish the
+ * certificate documents of stem (gs_cert_doc_stem) and their signatures
+ * (those that exist) to tp under log/<host>/certificates/, beside the
+ * shipped audit log, never overwriting.  0, or -1 (warned, naming the
+ * remote).
+ */
+struct gs_transport;
+int gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
+                         struct gs_transport *tp);
+
+/* gs_cert_doc_stem(tenant, offboarded): the documents' name without its
+ * extension, "<tenant>.<YYYY-MM-DD>" of the offboarded date (a tenant that
+ * returns and leaves again gets a new one), malloc'd, or NULL (warned). */
+char *gs_cert_doc_stem(const char *tenant, int64_t offboarded);
+
+/* gs_cert_doc_path(state_dir, stem, ext): "state_dir/certificates/
+ * <stem>.<ext>", malloc'd, or NULL (warned). */
+char *gs_cert_doc_path(const char *state_dir, const char *stem, const char *ext);
 
 #endif

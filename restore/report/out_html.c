@@ -552,6 +552,8 @@ gs_report_html(const struct gs_report *r, FILE *f)
 	parity(r, f);
 	rtests(r, f);
 	acks_and_others(r, f);
+	if (gs_report_erasures_html(r, f))
+		return -1;
 	fputs("<footer><p>Each row's <i>hash</i> is the SHA-256 of the record's line in the log "
 	      "(without its newline), the value the next record carries as <i>prev</i>: "
 	      "<code>sed -n 'Np' audit.jsonl | tr -d '\\n' | sha256sum</code> finds it for "

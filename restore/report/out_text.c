@@ -318,6 +318,8 @@ gs_report_md(const struct gs_report *r, FILE *f)
 	fputs("\n## 9. Other records\n", f);
 	md_head(f, "seq | hash | time | host | event | tenant | remote | result");
 	md_records(r, f, GS_RK_OTHER);
+	if (gs_report_erasures_md(r, f))
+		return -1;
 	return ferror(f) ? -1 : 0;
 }
 

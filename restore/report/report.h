@@ -12,6 +12,7 @@
  *   out_html.c one self-contained HTML file (inline CSS and SVG)
  *   out_text.c Markdown, JSON and CSV
  *   out_util.c what the writers share: escaping, numbers, labels
+ *   cert.c     deletion certificates and pending erasures
  *
  * Records are kept in memory while the logs are walked (bounded by
  * GS_REPORT_MEM_MAX bytes of lines); nothing in them is trusted (record.h).
@@ -217,6 +218,46 @@ struct gs_report_src {
  * (the remote cannot be reached or listed, out of memory); warned.
  */
 int gs_report_gather(struct gs_report *r, const struct gs_report_src *src);
+
+/* ---- cert.c: departed tenants ---- */
+
+/* A tenant's erasure: its latest certificate and its latest "erase"
+ * record of the tenant as a whole (each NULL when there is none), and what
+ * the report shows of them (strings borrowed from the records, "-" when
+ * unknown). */
+struct gs_rerasure {
+	const char *tenant;
+	const struct gs_ritem *cert, *last;
+	const char *state; /* "certified", or the last erase record's state */
+	const char *offboarded, *deadline;
+	const char *certified; /* the certificate's time, or "-" */
+	const char *met;       /* "yes", "no" or "-" */
+	const char *message;   /* the last erase record's message, or "-" */
+};
+/* gs_report_certificate(r, tenant): the latest "deletion-certificate"
+ * record of tenant in a log that verified, borrowed from r, or NULL. */
+const struct gs_ritem *gs_report_certificate(const struct gs_report *r, const char *tenant);
+/* gs_report_erasures(r, ret, ret_n): one entry per tenant with an "erase"
+ * or "deletion-certificate" record, malloc'd (free it; entries borrow from
+ * r).  0, or -1 out of memory (warned). */
+int gs_report_erasures(const struct gs_report *r, struct gs_rerasure **ret, size_t *ret_n);
+
+/*
+ * gs_report_cert_lookup(r, src, tenant, ret): verify every log src names
+ * (gs_report_gather, over the last GS_REPORT_DAYS_MAX days) into r (set
+ * up here; the caller frees it with gs_report_free, on failure too),
+ * analyse it, and find the
+ * tenant's latest certificate in a log that verified: *ret (borrowed from
+ * r), NULL when there is none.  GS_EXIT_OK, or gs_report_gather's exit
+ * status (warned).
+ */
+int gs_report_cert_lookup(struct gs_report *r, const struct gs_report_src *src, const char *tenant,
+                          const struct gs_ritem **ret);
+
+/* gs_report_erasures_md(r, f), gs_report_erasures_html(r, f): the
+ * "Departed tenants" section.  0 or -1 (out of memory, warned). */
+int gs_report_erasures_md(const struct gs_report *r, FILE *f);
+int gs_report_erasures_html(const struct gs_report *r, FILE *f);
 
 /* ---- out_util.c: what the writers share ---- */
 

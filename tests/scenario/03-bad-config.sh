@@ -63,12 +63,6 @@ bad "bad duration" 12 "$GOOD
 
 [remote \"r\"]
 timeout = 30 secs"
-bad "key not supported yet" 12 "$GOOD
-
-[policy]
-offboard_grace = 14d" &&
-	gs_err_has "bad\.ini:12: \[policy\] key 'offboard_grace': not supported yet" \
-		"a key with no effect yet is refused, not ignored"
 bad "a policy that keeps nothing" 15 "$GOOD
 
 [policy]

@@ -1,7 +1,7 @@
 /*
  * test_config.c -- gs_config_load(): a full example configuration, every key, the
  * defaults, and one message per kind of mistake naming file, line and key
- * (a bad URL's among them); the keys not supported yet refused;
+ * (a bad URL's among them); the audit and offboarding keys' bad values;
  * gs_config_load_flags(GS_CONFIG_FOR_RESTORE): the agent-only keys optional.
  * The validators on their own (names, URLs, fingerprints) and the default
  * path: test_config_names.c.
@@ -64,8 +64,7 @@ streq(const char *a, const char *b)
 	return a != NULL && strcmp(a, b) == 0;
 }
 
-/* A full configuration (the example of the design's CLI contract) without the keys
- * that are not supported yet (test_not_supported). */
+/* A full configuration (the example of the design's CLI contract). */
 static const char cli_example[] =
     "[agent]\n"
     "host = web1                              ; defaults to the hostname\n"
@@ -557,49 +556,43 @@ test_bad_structure(void)
 }
 
 /*
- * Keys that have no effect yet are refused wherever they appear, whatever
- * their value, for both programs, naming the file, the line and the key.
+ * Keys of the audit log and of offboarding: each bad value is refused
+ * naming the file, the line and the key.  (No key is "not supported yet"
+ * any more: retention and offboarding take effect.)
  */
 static void
-test_not_supported(void)
+test_more_keys(void)
 {
-	static const struct {
-		const char *section, *key, *value;
-	} later[] = {
-	    {"[policy]", "offboard_grace", "14d"},
-	    {"[policy]", "erasure_deadline", "90d"},
-	    {"[tenant \"t\"]", "offboarded", "2026-10-01"},
-	};
-	char text[512], what[256];
-	size_t i;
-	int f;
-
-	/* The exact message. */
-	BAD(AGENT "[policy]\noffboard_grace = 14d\n", 5, "offboard_grace",
-	    "[policy] key 'offboard_grace': not supported yet (got '14d')");
-	for (f = 0; f < 2; f++) {
-		bad_flags = f ? GS_CONFIG_FOR_RESTORE : 0;
-		for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-			/* (the parse stops at the first error, before [agent] is missed) */
-			snprintf(text, sizeof(text), "%s\n%s = %s\n", later[i].section,
-			         later[i].key, later[i].value);
-			snprintf(what, sizeof(what), "%s key '%s': not supported yet (got '%s')",
-			         later[i].section, later[i].key, later[i].value);
-			BAD(text, 2, later[i].key, what);
-			/* refused before the value is looked at */
-			snprintf(text, sizeof(text), "%s\n%s = bad value\n", later[i].section,
-			         later[i].key);
-			BAD(text, 2, later[i].key, "not supported yet (got 'bad value')");
-		}
-	}
-	bad_flags = 0;
 	BAD("[agent]\naudit_key = k\nrepository = /r\nstate_dir = /s\n", 2, "audit_key",
 	    "must be an absolute path");
 	BAD("[agent]\naudit_syslog = maybe\nrepository = /r\nstate_dir = /s\n", 2, "audit_syslog",
 	    "audit_syslog");
 	BAD("[agent]\naudit_retention = 1h\nrepository = /r\nstate_dir = /s\n", 2,
 	    "audit_retention", "audit_retention");
-	BAD(AGENT TENANT "offboarded =\n", 7, "offboarded", "not supported yet");
+	/* offboarding (issue 11): a legal hold needs its reason */
+	BAD(AGENT TENANT "offboarded = 2026-13-01\n", 7, "offboarded", "bad date");
+	BAD(AGENT TENANT "legal_hold = 2027-01-01\nsource = /b\n", 7, "legal_hold",
+	    "needs legal_hold_reason");
+	BAD(AGENT TENANT "legal_hold_reason = a\tb\n", 7, "legal_hold_reason",
+	    "control characters");
+	BAD(AGENT "[policy]\nerasure_deadline = 7d\n", 5, "erasure_deadline",
+	    "must be at least offboard_grace");
+	{
+		struct gs_config *c = gs_config_load(
+		    write_ini(AGENT "[policy]\noffboard_grace = 7d\nerasure_deadline = 30d\n" TENANT
+		                    "offboarded = 2026-01-01\nlegal_hold = 2026-06-30\n"
+		                    "legal_hold_reason = claim 4711, Oslo court\n"));
+
+		CHECK(c != NULL);
+		if (c != NULL) {
+			CHECK(c->policy.offboard_grace_s == 7 * DAY);
+			CHECK(c->policy.erasure_deadline_s == 30 * DAY);
+			CHECK(c->tenants[0].offboarded == 1767225600);
+			CHECK(c->tenants[0].legal_hold == 1782777600);
+			CHECK(streq(c->tenants[0].legal_hold_reason, "claim 4711, Oslo court"));
+		}
+		gs_config_free(c);
+	}
 	/* keys that were never part of the configuration stay unknown */
 	BAD(AGENT "[policy]\nkeep_within = 3d\n", 5, "keep_within", "unknown key");
 }
@@ -784,7 +777,7 @@ main(void)
 	test_bad_values();
 	test_bad_structure();
 	test_bad_missing();
-	test_not_supported();
+	test_more_keys();
 	test_retention_keys();
 	test_for_restore();
 	CHECK(nbad > 100);
