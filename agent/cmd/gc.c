@@ -68,8 +68,9 @@ gc_local(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_c
 	return agent_worst(s.status, agent_record_step(o, &s));
 }
 
-/* The remote collection on rc and its record; its exit status.  Past the
- * erasure deadline with deletions still pending: GS_EXIT_PROBLEM. */
+/* The remote collection on rc and its record; its exit status: with
+ * deletions left pending GS_EXIT_WARN, and GS_EXIT_PROBLEM once the erasure
+ * deadline (from the first of them) has passed. */
 static int
 gc_remote(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
           const struct gs_remote_conf *rc)
@@ -91,15 +92,17 @@ gc_remote(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_
 		char when[40];
 
 		gs_iso_time(when, sizeof(when), due / NS);
+		/* pending (the remote unreachable or refusing): a warning until
+		 * the erasure deadline, a problem from then on */
 		if (since != 0 && gs_now_ns() > due) {
-			snprintf(
-			    msg, sizeof(msg),
-			    "deletions pending since before the erasure deadline (%s) passed: %s",
-			    when, gs_last_error());
-			s.status = agent_worst(s.status, GS_EXIT_PROBLEM);
+			snprintf(msg, sizeof(msg),
+			         "deletions pending: the erasure deadline (%s) has passed: %s",
+			         when, gs_last_error());
+			s.status = GS_EXIT_PROBLEM;
 		} else {
 			snprintf(msg, sizeof(msg), "deletions pending, due by %s: %s", when,
 			         gs_last_error());
+			s.status = GS_EXIT_WARN;
 		}
 		gs_warn("remote %s: tenant %s: %s", rc->name, t->name, msg);
 		s.message = msg;
