@@ -349,7 +349,7 @@ out:
 
 /* ---- the tenant ----------------------------------------------------------- */
 
-/* not_yet(o, t, e, d, now): before the erasure is due: say when.  Its exit
+/* not_yet(o, t, d, now): before the erasure is due: say when.  Its exit
  * status. */
 static int
 not_yet(struct agent_opts *o, const struct gs_tenant_conf *t, const struct gs_erase_dates *d,
@@ -426,8 +426,9 @@ erase_remote(struct agent_opts *o, const struct gs_tenant_conf *t, struct gs_era
 	return agent_worst(st, record(o, t, rc->name, st, ST_PENDING, d, 0, 0, msg));
 }
 
-/* erase_here(o, r, t, e, d, ret_why): the local repository's copy, the
- * state_dir files and the write key.  Its exit status. */
+/* erase_here(o, r, t, e, why, whylen): the local repository's copy, the
+ * state_dir files and the write key.  Its exit status (why, whylen bytes,
+ * says what is not done). */
 static int
 erase_here(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
            struct gs_erasure *e, char *why, size_t whylen)
