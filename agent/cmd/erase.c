@@ -213,15 +213,18 @@ erase_copy(struct agent_opts *o, struct gs_transport *tp, const char *tenant,
 	struct gs_tp_entry *v = NULL;
 	size_t n = 0;
 	FILE *f = NULL;
-	int rc = -1, l;
+	int rc = -1, l, fd;
 
 	snprintf(why, whylen, "cannot erase tenants/%s/ on %s (see above)", tenant, c->name);
 	if (ns == NULL || lp == NULL || (dir = gs_erasure_dir(o->cfg->state_dir)) == NULL ||
 	    gs_mkdir_p(dir, 0700))
 		goto out;
 	/* append: what an interrupted attempt removed stays listed */
-	if ((f = fopen(lp, "ae")) == NULL) {
+	if ((fd = gs_open_private(lp, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0)
+		goto out;
+	if ((f = fdopen(fd, "a")) == NULL) {
 		gs_warnp("%s", lp);
+		close(fd);
 		goto out;
 	}
 	if (walk(tp, ns, "", f, 0) || (gs_tp_rmdir(tp, ns) < 0))
@@ -234,7 +237,9 @@ erase_copy(struct agent_opts *o, struct gs_transport *tp, const char *tenant,
 	f = NULL;
 	/* the verification listing: the namespace is gone, and tenants/ does
 	 * not name it */
-	if ((l = gs_tp_list(tp, ns, &v, &n)) != 1 || n != 0) {
+	if ((l = gs_tp_list(tp, ns, &v, &n)) < 0)
+		goto out;
+	if (l != 1 || n != 0) {
 		snprintf(why, whylen, "tenants/%s/ on %s still lists %zu entries after erasure",
 		         tenant, c->name, n);
 		gs_tp_list_free(v, n);
@@ -246,7 +251,6 @@ erase_copy(struct agent_opts *o, struct gs_transport *tp, const char *tenant,
 		if (strcmp(v[i].name, tenant) == 0) {
 			snprintf(why, whylen, "tenants/ on %s still names %s after erasure",
 			         c->name, tenant);
-			n = i + 1;
 			gs_tp_list_free(v, n);
 			goto out;
 		}
@@ -283,14 +287,16 @@ erase_local_state(struct agent_opts *o, const struct gs_tenant_conf *t)
 			rc = -1;
 		}
 	gs_state_paths_free(v, n);
+	v = NULL;
+	n = 0;
 	if (gs_status_forget(o->cfg->state_dir, t->name, "erase"))
 		rc = -1;
+	/* and check: nothing of the tenant is left */
 	if (rc == 0 && (gs_state_tenant_paths(o->cfg->state_dir, t->name, &v, &n) || n != 0)) {
 		gs_warn("tenant %s: state_dir still holds %zu of its files", t->name, n);
 		rc = -1;
 	}
-	if (n != 0 || v != NULL)
-		gs_state_paths_free(v, n);
+	gs_state_paths_free(v, n);
 	return rc;
 }
 
@@ -343,7 +349,7 @@ out:
 
 /* ---- the tenant ----------------------------------------------------------- */
 
-/* not_yet(o, t, e, d, now): before the erasure is due: say when.  Its exit
+/* not_yet(o, t, d, now): before the erasure is due: say when.  Its exit
  * status. */
 static int
 not_yet(struct agent_opts *o, const struct gs_tenant_conf *t, const struct gs_erase_dates *d,
@@ -420,8 +426,9 @@ erase_remote(struct agent_opts *o, const struct gs_tenant_conf *t, struct gs_era
 	return agent_worst(st, record(o, t, rc->name, st, ST_PENDING, d, 0, 0, msg));
 }
 
-/* erase_here(o, r, t, e, d, ret_why): the local repository's copy, the
- * state_dir files and the write key.  Its exit status. */
+/* erase_here(o, r, t, e, why, whylen): the local repository's copy, the
+ * state_dir files and the write key.  Its exit status (why, whylen bytes,
+ * says what is not done). */
 static int
 erase_here(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant_conf *t,
            struct gs_erasure *e, char *why, size_t whylen)

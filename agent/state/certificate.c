@@ -230,7 +230,9 @@ doc(FILE *f, const struct gs_erasure *e, const struct gs_erase_dates *d, const s
 	else
 		fputs("\nKeys destroyed\n", f);
 	ROW("Write key file", e->key_path != NULL ? e->key_path : "-");
-	ROW("BLAKE2b-256 before", e->key_fp[0] ? e->key_fp : "absent (already gone)");
+	ROW("BLAKE2b-256 before", e->key_fp[0] && strcmp(e->key_fp, "absent") != 0
+	                              ? e->key_fp
+	                              : "none: the file was already gone");
 #undef ROW
 	if (as_html)
 		fputs("</table>\n<p>Signed with the operator's audit key (minisign); check "
@@ -400,13 +402,14 @@ gs_erasure_certify(const char *state_dir, const struct gs_audit_conf *ac,
 		char *q = NULL;
 		size_t ql = 0;
 		FILE *m = open_memstream(&q, &ql);
+		int fp = e->key_fp[0] != '\0' && strcmp(e->key_fp, "absent") != 0;
 
 		if (m == NULL)
 			goto out;
 		fputs("[{\"kind\":\"write\",\"path\":", m);
 		gs_json_str(m, e->key_path);
-		fprintf(m, ",\"blake2b_256\":%s%s%s}]", e->key_fp[0] ? "\"" : "",
-		        e->key_fp[0] ? e->key_fp : "null", e->key_fp[0] ? "\"" : "");
+		fprintf(m, ",\"blake2b_256\":%s%s%s}]", fp ? "\"" : "", fp ? e->key_fp : "null",
+		        fp ? "\"" : "");
 		if (fclose(m) != 0) {
 			free(q);
 			goto out;

@@ -200,3 +200,33 @@ gs_report_erasures_html(const struct gs_report *r, FILE *f)
 	free(v);
 	return 0;
 }
+
+/* gs_report_erasures_json(r, f): ,"erasures":[{...}] (strings as the
+ * records hold them; "-" where unknown).  0 or -1 (warned). */
+int
+gs_report_erasures_json(const struct gs_report *r, FILE *f)
+{
+	static const char *const keys[] = {"tenant",    "state",        "offboarded", "deadline",
+	                                   "certified", "deadline_met", "message"};
+	struct gs_rerasure *v;
+	size_t n;
+
+	if (gs_report_erasures(r, &v, &n))
+		return -1;
+	fputs(",\"erasures\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		const char *cols[] = {v[i].tenant,    v[i].state, v[i].offboarded, v[i].deadline,
+		                      v[i].certified, v[i].met,   v[i].message};
+
+		fputs(i ? ",{" : "{", f);
+		for (size_t k = 0; k < GS_NELEM(cols); k++) {
+			fprintf(f, "%s\"%s\":", k ? "," : "", keys[k]);
+			gs_json_str(f, cols[k]);
+		}
+		fprintf(f, ",\"certificate_seq\":%llu}",
+		        v[i].cert != NULL ? (unsigned long long)v[i].cert->r.seq : 0ULL);
+	}
+	fputc(']', f);
+	free(v);
+	return 0;
+}

@@ -478,6 +478,8 @@ gs_report_json(const struct gs_report *r, FILE *f)
 	fputs("}", f);
 	json_logs(r, f);
 	json_tenants(r, f);
+	if (gs_report_erasures_json(r, f))
+		return -1;
 	fputs(",\"records\":[", f);
 	for (i = 0; i < r->nitems; i++) {
 		const struct gs_ritem *it = &r->items[i];

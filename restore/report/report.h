@@ -258,6 +258,9 @@ int gs_report_cert_lookup(struct gs_report *r, const struct gs_report_src *src, 
  * "Departed tenants" section.  0 or -1 (out of memory, warned). */
 int gs_report_erasures_md(const struct gs_report *r, FILE *f);
 int gs_report_erasures_html(const struct gs_report *r, FILE *f);
+/* gs_report_erasures_json(r, f): the section as the member ,"erasures":[...]
+ * of the report's object.  0 or -1 (warned). */
+int gs_report_erasures_json(const struct gs_report *r, FILE *f);
 
 /* ---- out_util.c: what the writers share ---- */
 

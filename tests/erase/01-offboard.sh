@@ -133,6 +133,9 @@ last_rec shred key_files | grep -q "$rfp" && gs_pass "the shred record names the
 gs_run 0 "the log still verifies" "$GS_RESTORE" log verify
 gs_run "0|1" "the auditor's report" "$GS_RESTORE" report --format md --output "$T/report.md"
 gs_err_lacks "malformed" "the report takes every erase, certificate and shred record"
+gs_run "0|1" "the auditor's report as JSON" "$GS_RESTORE" report --format json --output "$T/report.json"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["erasures"]; sys.exit(not any(x["tenant"]=="acme" and x["state"]=="certified" and x["deadline_met"]=="yes" for x in e))' "$T/report.json" &&
+	gs_pass "the JSON report lists the certificate" || gs_fail "the JSON report lacks the certificate"
 grep -q "^| acme | certified | $(day -30) |" "$T/report.md" && gs_pass "the report lists the certificate" ||
 	{ gs_fail "the report lacks the certificate"; grep -A5 "Departed" "$T/report.md" | sed 's/^/#   /'; }
 

@@ -6,7 +6,7 @@
 # cannot ship the audit log there either), the pending state
 # survives across runs, no certificate is recorded; once the remote is
 # back the next run erases it and records the certificate (deadline not
-# met).
+# met); the auditor's report lists the pending erasure and calls it out.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 erase_begin "erasure with a remote unreachable: pending, retried, then certified"
@@ -43,6 +43,12 @@ grep -q '"step":"erase","tenant":"acme","remote":"fi1","status":1' "$T/status.js
 	gs_pass "status shows fi1's erasure pending, status 1" || { gs_fail "status"; gs_show "$T/status.json"; }
 [ "$(tenant_files "$T/remote" | wc -l)" = "$nremote" ] && gs_pass "the remote's copy is still untouched" ||
 	gs_fail "the remote's copy changed"
+
+gs_run 1 "the auditor's report calls the pending erasure out" "$GS_RESTORE" report --format md --output "$T/report.md"
+grep -q "^| acme | pending | $(day -200) | $(day -96) | - | - |" "$T/report.md" &&
+	gs_pass "the report lists the pending erasure with its deadline" ||
+	{ gs_fail "the report lacks the pending erasure"; grep -A6 "Departed" "$T/report.md" | sed 's/^/#   /'; }
+gs_err_has "unacknowledged failure" "the past-deadline erasure is a gap"
 
 REMOTE_URL=$good_url
 offboard "$(day -200)"
