@@ -20,7 +20,11 @@
 # Then a restore-test host with its own signing pair runs the weekly
 # restore test from the remote (its record shipped there too), and the
 # auditor's report gathers both hosts' logs from the remote, each verified
-# with its own key, into report.html.
+# with its own key, into report.html.  Before those two: expire --dry-run
+# shows retention and garbage collection, and a second tenant leaves: it is
+# offboarded, handed back (export), erased from every copy once its grace
+# period is over, and its signed deletion certificate is checked with stock
+# minisign; then its read key is shredded.
 #
 # Runs as root without a terminal (CI): the read key's passphrase comes from
 # GEOSNAP_PASSPHRASE_FILE.  Exits non-zero when any step fails.  sshd is
@@ -221,6 +225,44 @@ if cmp -s "tree2.txt" bare.txt; then
 else
   echo "the bare-host restore DIFFERS:"; diff tree2.txt bare.txt | head -20; false
 fi
+echo "== retention and garbage collection: what expire would keep, remove and free (changes nothing)"
+"$agent" expire --dry-run --tenant demo
+
+echo "== a customer leaves: tenant oldco, backed up like demo until its offboarding"
+"$restore" keygen --tenant oldco --out keys > /dev/null
+mkdir -p data/oldco && cp -a /usr/share/doc/gzip data/oldco/ 2>/dev/null || true
+seq 1 50000 > data/oldco/customers-oldco.csv
+cat >> geosnap.ini <<INI
+
+[tenant "oldco"]
+source = $demo/data/oldco
+write_key = $demo/keys/oldco.write
+read_key = $demo/keys/oldco.read
+INI
+nightly 4
+oldco_objects=$(find remote/tenants/oldco -type f | wc -l)
+echo "oldco has $oldco_objects objects on the remote"
+echo "== offboarded today: no longer backed up; its data stays restorable for offboard_grace (14 days)"
+echo "offboarded = $(date -u +%F)" >> geosnap.ini
+nightly 5
+"$agent" status | grep oldco
+echo "== the hand-back (R8): the latest snapshot as a tar archive, from the remote"
+"$restore" export --tenant oldco --from secondary --format tar --output oldco-handback.tar
+tar tf oldco-handback.tar | grep -c . | sed 's/$/ entries in the hand-back archive/'
+echo "== the grace period is over (offboarded 20 days ago): the nightly run erases oldco everywhere"
+sed -i "s/^offboarded = .*/offboarded = $(date -u -d '20 days ago' +%F)/" geosnap.ini
+nightly 6
+for copy in repo remote; do
+  left=$(find "$copy/tenants" -path '*/oldco*' | wc -l)
+  echo "$copy: $left files or directories of oldco left"
+  [ "$left" -eq 0 ] || false
+done
+[ ! -e keys/oldco.write ] && echo "the write key keys/oldco.write is destroyed"
+! grep -rqs customers-oldco state && echo "no trace of its file names in the state directory"
+echo "== the signed deletion certificate, for the customer, checked with stock minisign"
+"$restore" certificate --tenant oldco --output oldco-certificate.txt
+minisign -Vm oldco-certificate.txt -p keys/audit.pub
+sed -n 1,40p oldco-certificate.txt
 echo "== the signed audit log: every segment verifies with stock minisign and the audit public key"
 for f in audit.*.jsonl audit.jsonl; do
   minisign -Vm "$f" -p keys/audit.pub
@@ -230,7 +272,7 @@ ls remote/log/*/
 "$restore" log verify --pubkey keys/audit.pub --from secondary
 echo "== a compromised host rewrites a record of its local log and re-signs it with its own key"
 seg=$(ls audit.*.jsonl | head -1)
-cp -p "$seg" "$seg.orig" && cp -p "$seg.minisig" "$seg.minisig.orig"
+mkdir -p log-before-forgery && cp -p audit.* log-before-forgery/
 python3 "$src/tests/audit/forge.py" rewrite "$demo/audit.jsonl" 2 keys/audit.key
 minisign -Vm "$seg" -p keys/audit.pub
 "$restore" log verify --pubkey keys/audit.pub && echo "(the local log alone cannot tell)"
@@ -238,7 +280,8 @@ rc=0
 "$restore" log verify --pubkey keys/audit.pub --from secondary || rc=$?
 [ "$rc" -eq 1 ] || { echo "log verify --from exited $rc, wanted 1"; false; }
 echo "log verify --from the remote names the rewritten record (exit 1)"
-mv "$seg.orig" "$seg" && mv "$seg.minisig.orig" "$seg.minisig"
+# the rewrite re-chained every later segment too: put the whole log back
+rm -f audit.* && cp -p log-before-forgery/* . && "$restore" log verify --pubkey keys/audit.pub
 
 echo "== a restore-test host: its own audit signing pair and log, the read key, the remote"
 "$restore" keygen --audit --out rt-keys
@@ -265,6 +308,9 @@ audit_pubkey = $demo/keys/audit.pub
 audit_pubkey = $demo/rt-keys/audit.pub
 INI
 cat restore-host.ini
+echo "== oldco's erasure is certified: its read key is shredded (a signed record on the restore host)"
+"$restore" -c restore-host.ini shred --tenant oldco --pubkey keys/audit.pub --log audit.jsonl keys/oldco.read
+[ ! -e keys/oldco.read ] && echo "keys/oldco.read is destroyed"
 echo "== the weekly restore test, from the remote: every file checked, timed, a signed record shipped"
 "$restore" -c restore-host.ini test --tenant demo
 ls remote/log/

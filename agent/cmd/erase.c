@@ -580,7 +580,8 @@ agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r, const struct g
 	snprintf(msg, sizeof(msg), "erased from %zu copies; deletion certificate recorded%s%s%s",
 	         e.ncopies, c == 1 ? " (not signed: no audit_key)" : "",
 	         late ? "; deadline missed: " : "", late ? dl : "");
-	if (!o->quiet)
+	/* run is quiet on success: the certificate is in the audit log */
+	if (!o->quiet && (!o->in_run || o->verbose))
 		printf("tenant %s: %s\n", t->name, msg);
 	if (late)
 		gs_warn("tenant %s: erased after its deadline %s", t->name, dl);
