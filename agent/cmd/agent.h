@@ -104,6 +104,12 @@ int agent_gc_tenant(struct agent_opts *o, const struct gs_repo *r, const struct 
                     const char (*skip)[GS_NAME_HEX], size_t nskip);
 
 /*
+ * agent_departed(t): 1 when tenant t has left (its offboarded date is set
+ * and has come): no longer backed up, only erased.  (erase.c)
+ */
+int agent_departed(const struct gs_tenant_conf *t);
+
+/*
  * agent_erase_tenant(o, r, t): an offboarded tenant: nothing during its
  * grace period or a legal hold (status says until when); after it, erase
  * its namespace on the local repository and every remote, its state_dir

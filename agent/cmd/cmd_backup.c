@@ -28,9 +28,21 @@ cmd_backup(struct agent_opts *o, int argc, char **argv)
 	if ((rc = agent_open_repo(o, &r)) != GS_EXIT_OK)
 		return rc;
 	rc = GS_EXIT_OK;
-	for (size_t i = 0; i < o->cfg->ntenants; i++)
-		if (agent_tenant_selected(o, o->cfg->tenants[i].name))
-			rc = agent_worst(rc, agent_backup_tenant(o, r, &o->cfg->tenants[i], NULL));
+	for (size_t i = 0; i < o->cfg->ntenants; i++) {
+		const struct gs_tenant_conf *t = &o->cfg->tenants[i];
+
+		if (!agent_tenant_selected(o, t->name))
+			continue;
+		if (agent_departed(t)) {
+			/* it left: no new backup of it (its data is being erased) */
+			gs_warn("tenant %s is offboarded (%s:%d): it is no longer backed up",
+			        t->name, o->cfg->path, t->line);
+			if (o->ntenants)
+				rc = agent_worst(rc, GS_EXIT_USAGE);
+			continue;
+		}
+		rc = agent_worst(rc, agent_backup_tenant(o, r, t, NULL));
+	}
 	gs_repo_free(r);
 	return rc;
 }

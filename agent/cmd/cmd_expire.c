@@ -37,10 +37,12 @@ cmd_expire(struct agent_opts *o, int argc, char **argv)
 
 		if (!agent_tenant_selected(o, t->name))
 			continue;
+		/* retention until the tenant leaves (its offboarded date), then
+		 * only the erasure; before that date erase says when it is due */
+		if (!agent_departed(t))
+			rc = agent_worst(rc, agent_retain_tenant(o, r, t));
 		if (t->offboarded >= 0)
 			rc = agent_worst(rc, agent_erase_tenant(o, r, t));
-		else
-			rc = agent_worst(rc, agent_retain_tenant(o, r, t));
 	}
 	if (o->ntenants == 0)
 		rc = agent_worst(rc, agent_orphans(o, r));

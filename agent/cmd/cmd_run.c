@@ -107,9 +107,13 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		for (size_t i = 0; i < o->cfg->ntenants; i++) {
 			const struct gs_tenant_conf *t = &o->cfg->tenants[i];
 
-			/* an offboarded tenant is no longer backed up, only erased */
-			rc = agent_worst(rc, t->offboarded >= 0 ? agent_erase_tenant(o, r, t)
-			                                        : run_tenant(o, r, t));
+			/* a departed tenant is no longer backed up, only erased; one
+			 * whose offboarded date is still to come is backed up as
+			 * before, and status says when its erasure is due */
+			if (!agent_departed(t))
+				rc = agent_worst(rc, run_tenant(o, r, t));
+			if (t->offboarded >= 0)
+				rc = agent_worst(rc, agent_erase_tenant(o, r, t));
 		}
 		rc = agent_worst(rc, agent_orphans(o, r));
 		gs_repo_free(r);

@@ -473,6 +473,17 @@ erase_here(struct agent_opts *o, const struct gs_repo *r, const struct gs_tenant
 }
 
 /*
+ * agent_departed(t): 1 when tenant t has left: its offboarded date is set
+ * and has come (UTC); then it is no longer backed up, only erased.  A date
+ * in the future: 0 (backed up as before until then).
+ */
+int
+agent_departed(const struct gs_tenant_conf *t)
+{
+	return t->offboarded >= 0 && t->offboarded <= gs_now_ns() / 1000000000;
+}
+
+/*
  * agent_erase_tenant(o, r, t): an offboarded tenant: nothing during its
  * grace period or a legal hold (status says until when); after it, erase
  * its namespace on the local repository and every remote, its state_dir

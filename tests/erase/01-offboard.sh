@@ -29,6 +29,10 @@ gs_out_has "in grace until $(day 11)" "expire says when the grace period ends"
 [ "$(tenant_files "$GS_REPO" | wc -l)" = "$nlocal" ] && [ "$(tenant_files "$T/remote" | wc -l)" = "$nremote" ] &&
 	gs_pass "in grace: every object kept on both copies" || gs_fail "in grace: objects were removed"
 [ -f "$GS_KEYS/acme.write" ] && gs_pass "in grace: the write key is kept" || gs_fail "in grace: key gone"
+gs_run 2 "backup --tenant of a tenant that has left is refused" "$GS_AGENT" backup --tenant acme
+gs_err_has "tenant acme is offboarded" "backup says the tenant has left"
+[ "$(tenant_files "$GS_REPO" | wc -l)" = "$nlocal" ] && gs_pass "no new backup of a tenant that has left" ||
+	gs_fail "a tenant that has left was backed up"
 status_json
 grep -q "\"step\":\"erase\",\"tenant\":\"acme\".*erasure due $(day 11)" "$T/status.json" &&
 	gs_pass "status says when the erasure is due" || { gs_fail "status lacks the due date"; gs_show "$T/status.json"; }

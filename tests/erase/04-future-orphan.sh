@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# An offboarded date in the future: nothing is erased and status says
-# when it will be.  An orphan (a tenant whose data is in the local
+# An offboarded date in the future: the tenant is still backed up until
+# then, nothing is erased and status says when it will be.  An orphan (a tenant whose data is in the local
 # repository and state_dir but whose [tenant] section is gone): reported
 # every night (stderr, status, metrics), exit 4, never erased; once its
 # section is back, status no longer lists it.
@@ -8,13 +8,19 @@
 . "$(dirname "$0")/lib.sh"
 erase_begin "offboarded in the future; orphaned tenant"
 
-nlocal=$(tenant_files "$GS_REPO" | wc -l)
+tenant_files "$GS_REPO" >"$T/before.files"
+nsnaps=$(gs_snaps acme | wc -l)
 offboard "$(day 10)"
+echo "one more line" >>"$T/data/acme/more.txt"
 gs_run 0 "run -v with an offboarded date in the future" "$GS_AGENT" -v run
 gs_out_has "offboarded from $(day 10) \\(in the future\\): nothing erased; erasure due $(day 24)" \
 	"run says when the erasure will be due"
-[ "$(tenant_files "$GS_REPO" | wc -l)" = "$nlocal" ] && [ -f "$GS_KEYS/acme.write" ] &&
-	gs_pass "nothing erased" || gs_fail "something was erased"
+tenant_files "$GS_REPO" | comm -23 "$T/before.files" - >"$T/gone.files"
+[ ! -s "$T/gone.files" ] && [ -f "$GS_KEYS/acme.write" ] &&
+	gs_pass "nothing erased" || { gs_fail "something was erased"; gs_show "$T/gone.files"; }
+[ "$(gs_snaps acme | wc -l)" -gt "$nsnaps" ] &&
+	gs_pass "until its offboarded date the tenant is still backed up" ||
+	gs_fail "no backup before the offboarded date"
 status_json
 grep -q "\"step\":\"erase\",\"tenant\":\"acme\".*erasure due $(day 24)" "$T/status.json" &&
 	gs_pass "status says when" || { gs_fail "status lacks the date"; gs_show "$T/status.json"; }
