@@ -50,8 +50,8 @@ gs_run 0 "expire --dry-run past the grace period" "$GS_AGENT" expire --dry-run
 gs_out_has "would erase tenants/acme/ on the local repository and 1 remote" "--dry-run says what it would erase"
 [ "$(snap)" = "$before" ] && gs_pass "--dry-run changed nothing (repository, remote, state_dir, keys, log)" ||
 	{ gs_fail "--dry-run changed something"; diff <(echo "$before") <(snap) | head -10 | sed 's/^/#   | /'; }
-gs_run 0 "run after the grace period erases the tenant" "$GS_AGENT" run
-gs_out_has "deletion certificate recorded" "run says the certificate is recorded"
+gs_run 0 "run -v after the grace period erases the tenant" "$GS_AGENT" -v run
+gs_out_has "deletion certificate recorded" "run -v says the certificate is recorded"
 for base in "$GS_REPO" "$T/remote"; do
 	left=$(find "$base/tenants" -path "*/tenants/acme*" 2>/dev/null)
 	[ -z "$left" ] && gs_pass "nothing of acme is left under $base/tenants" ||
