@@ -4,7 +4,8 @@
 # ciphertext, never decrypting), on the local repository and the remote;
 # every snapshot left restores exactly from both, through the relocation
 # object; check --read-data is clean; a second expire has nothing to do;
-# packs nothing names are left alone for the grace (an hour), then go.
+# packs nothing names are left alone for the grace (an hour), then go;
+# expire deletes nothing while another writer holds the tenant lock.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 ship_begin "gc: delete and repack, on every copy, kept snapshots restore"
@@ -95,6 +96,14 @@ gs_out_has "($newpacks left alone, younger than 3600 s)" "gc leaves the young pa
 [ "$(find "$GS_REPO/tenants/acme/packs" -type f -newer "$T/r2" | wc -l)" = "$newpacks" ] &&
 	gs_pass "the young packs are still there" || gs_fail "a young pack was deleted"
 age
+# a backup of the tenant holds its lock: expire waits for nothing and
+# deletes nothing (the lock is held by flock(1) around the command)
+local_objects >"$T/locked.before"
+gs_run 3 "expire while another writer holds the tenant lock" \
+	flock "$GS_REPO/tenants/acme/lock" "$GS_AGENT" expire
+gs_err_has "locked by another writer" "expire names the lock"
+local_objects | cmp -s "$T/locked.before" - && gs_pass "nothing deleted under another writer's lock" ||
+	gs_fail "expire deleted objects under another writer's lock"
 gs_run 0 "expire after the grace" "$GS_AGENT" expire
 gs_out_has "0 left alone" "nothing is young any more"
 gs_out_has "[1-9] deleted" "the packs nothing names are deleted"
