@@ -50,7 +50,7 @@ gc_pack_find(const struct gc *g, const uint8_t name[GS_NAME_LEN])
 const struct gs_chunk_ref *
 gc_chunk_find(const struct gc_pack *p, const uint8_t id[GS_ID_LEN])
 {
-	struct gs_chunk_ref key;
+	struct gs_chunk_ref key = {0};
 
 	if (p->h.nchunks == 0)
 		return NULL;

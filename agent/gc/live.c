@@ -287,7 +287,7 @@ gc_live_load(struct gc *g, struct gs_gc_stats *st)
 int
 gc_is_live(const struct gc *g, const uint8_t pack[GS_NAME_LEN], const uint8_t id[GS_ID_LEN])
 {
-	struct gs_pin key;
+	struct gs_pin key = {0};
 
 	memcpy(key.id, id, GS_ID_LEN);
 	memcpy(key.pack, pack, GS_NAME_LEN);

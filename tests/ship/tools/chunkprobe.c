@@ -26,6 +26,19 @@ cmp_id(const void *a, const void *b)
 	return memcmp(a, b, GS_ID_LEN);
 }
 
+/* Append the ID of chunk c to *v (n used); -1 when out of memory. */
+static int
+add_id(uint8_t (**v)[GS_ID_LEN], size_t *n, const uint8_t *id_key, const struct gs_buf *c)
+{
+	uint8_t(*nv)[GS_ID_LEN] = reallocarray(*v, *n + 1, GS_ID_LEN);
+
+	if (nv == NULL)
+		return -1;
+	gs_chunk_id(id_key, c->p, c->len, nv[(*n)++]);
+	*v = nv;
+	return 0;
+}
+
 /* The distinct chunk IDs of file path into *ret (sorted); their count, or
  * -1. */
 static long
@@ -55,17 +68,15 @@ file_ids(const struct gs_chunker_params *cp, const uint8_t *id_key, const char *
 			off += take;
 			if (cut == GS_CHUNKER_NONE)
 				break;
-			v = reallocarray(v, n + 1, GS_ID_LEN);
-			gs_chunk_id(id_key, chunk.p, chunk.len, v[n++]);
+			if (add_id(&v, &n, id_key, &chunk))
+				return -1;
 			chunk.len = 0;
 		}
 		if (eof)
 			break;
 	}
-	if (chunk.len > 0) {
-		v = reallocarray(v, n + 1, GS_ID_LEN);
-		gs_chunk_id(id_key, chunk.p, chunk.len, v[n++]);
-	}
+	if (chunk.len > 0 && add_id(&v, &n, id_key, &chunk))
+		return -1;
 	fclose(f);
 	gs_buf_clear(&chunk);
 	if (n > 1) {
