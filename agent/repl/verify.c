@@ -179,7 +179,7 @@ gs_verify(const struct gs_config *cfg, const struct gs_repo *local, const struct
 	for (size_t i = 0; i < ri.n; i++)
 		if (gs_repl_inv_find(&li, ri.v[i].kind, ri.v[i].name) == NULL &&
 		    gs_repl_inv_find(&pdel, ri.v[i].kind, ri.v[i].name) == NULL &&
-		    !(ri.v[i].kind == GS_OBJ_SNAP &&
+		    !(ri.v[i].kind == GS_OBJ_SNAP && nexpiring > 0 &&
 		      bsearch(ri.v[i].name, expiring, nexpiring, sizeof(*expiring),
 		              (int (*)(const void *, const void *))strcmp) != NULL))
 			gs_repl_problem(
