@@ -212,7 +212,8 @@ unack_gaps(struct gs_report *r)
 }
 
 /* rtest_gaps(r): for each tenant, every stretch longer than
- * restore_test_max_age without a passed restore test, or none at all. */
+ * restore_test_max_age without a passed restore test, or none at all; not
+ * at the end of the period for a tenant erased with a certificate. */
 static int
 rtest_gaps(struct gs_report *r)
 {
@@ -252,6 +253,10 @@ rtest_gaps(struct gs_report *r)
 	for (k = 0; k < r->ntenants; k++) {
 		const char *name = r->tenants[k].name;
 
+		/* an erased tenant (its deletion certificate in a verified log)
+		 * owes no more restore tests */
+		if (gs_report_certificate(r, name) != NULL)
+			continue;
 		if (prev[k] < 0) {
 			if (gap(r, GS_GAP_RTEST, NULL, name, -1, 0,
 			        "tenant %s: no passed restore test in the period or the %lld days "

@@ -142,6 +142,9 @@ python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["erasures"]; sys.exi
 	gs_pass "the JSON report lists the certificate" || gs_fail "the JSON report lacks the certificate"
 grep -q "^| acme | certified | $(day -30) |" "$T/report.md" && gs_pass "the report lists the certificate" ||
 	{ gs_fail "the report lacks the certificate"; grep -A5 "Departed" "$T/report.md" | sed 's/^/#   /'; }
+grep -q "tenant acme: no passed restore test\|tenant acme: [0-9]* days since the last passed restore test" "$T/report.md" &&
+	gs_fail "the report asks an erased tenant for a restore test" ||
+	gs_pass "an erased tenant owes no restore test in the report"
 
 # the customer comes back (new keys), and leaves again: a new erasure
 "$GS_RESTORE" keygen --tenant acme --out "$GS_KEYS" >/dev/null 2>&1 || gs_fatal "keygen acme again"
