@@ -601,15 +601,77 @@ alive(struct tp_sftp *t)
 }
 
 /*
+ * The servers (t->khname) this process gave up reconnecting to, and why:
+ * once a whole backoff ran out, later connections to the same server (a
+ * restore's other readers, the next tenant of a run) fail at once rather
+ * than each waiting out its own backoff; a run that loses its remote ends
+ * in bounded time.  The next run (a new process) tries again.
+ */
+#define DOWN_MAX 16
+static pthread_mutex_t down_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char *khname;
+	char *why;
+} down[DOWN_MAX];
+
+/* down_mark(t): t's server gave up; remember it with t->why. */
+static void
+down_mark(const struct tp_sftp *t)
+{
+	size_t i;
+
+	pthread_mutex_lock(&down_mu);
+	for (i = 0; i < DOWN_MAX && down[i].khname != NULL; i++)
+		if (strcmp(down[i].khname, t->khname) == 0)
+			break;
+	if (i < DOWN_MAX && down[i].khname == NULL) {
+		down[i].khname = strdup(t->khname);
+		down[i].why = strdup(t->why);
+		if (down[i].khname == NULL || down[i].why == NULL) {
+			free(down[i].khname);
+			free(down[i].why);
+			down[i].khname = down[i].why = NULL;
+		}
+	}
+	pthread_mutex_unlock(&down_mu);
+}
+
+/* down_check(t): 1 (t->why set) when this process gave up on t's server. */
+static int
+down_check(struct tp_sftp *t)
+{
+	size_t i;
+	int hit = 0;
+
+	pthread_mutex_lock(&down_mu);
+	for (i = 0; i < DOWN_MAX && down[i].khname != NULL; i++) {
+		if (strcmp(down[i].khname, t->khname) == 0) {
+			gs_tp_sftp_why(t, GS_TP_ERR_IO,
+			               "%s (gave up earlier in this run; not retried)",
+			               down[i].why);
+			hit = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&down_mu);
+	return hit;
+}
+
+/*
  * connect_retry(t, first): connect_once with a bounded backoff while the
- * failures are connection problems (a refusal is final).  0, or -1
- * (warned, the kind in t->why_kind).
+ * failures are connection problems (a refusal is final), unless this
+ * process gave up on the server already.  0, or -1 (warned, the kind in
+ * t->why_kind).
  */
 static int
 connect_retry(struct tp_sftp *t, int first)
 {
 	size_t i;
 
+	if (down_check(t)) {
+		gs_warn("%s: %s", t->base.name, t->why);
+		return -1;
+	}
 	for (i = 0; i < NBACKOFF; i++) {
 		if (backoff_ms[i])
 			sleep_ms(backoff_ms[i]);
@@ -618,9 +680,10 @@ connect_retry(struct tp_sftp *t, int first)
 		if (t->why_kind != GS_TP_ERR_IO)
 			break;
 	}
-	if (i == NBACKOFF)
+	if (i == NBACKOFF) {
 		gs_warn("%s: %s (gave up after %zu attempts)", t->base.name, t->why, i);
-	else
+		down_mark(t);
+	} else
 		gs_warn("%s: %s", t->base.name, t->why);
 	return -1;
 }

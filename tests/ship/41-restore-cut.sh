@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # A connection cut in the middle of a restore from the remote (R1, R12;
 # issue 8's faults), three ways, through the test relay in front of sshd:
-#   1. the first two connections drop after a third of the packs' bytes
-#      went from the server to the client (later ones are relayed);
-#   2. the first two connections go silent at that point (only the I/O
+#   1. the first three connections (the restore's own session and its two
+#      readers) drop after a third of the packs' bytes went from the server
+#      to the client (later ones are relayed);
+#   2. the first three connections go silent at that point (only the I/O
 #      timeout gets the restore out; later ones are relayed);
 #   3. the server goes away for good at that point: the connections go
 #      silent and new ones are refused.
 # In 1 and 2 the restore either reconnects and finishes (exit 0, the tree
 # exact) or stops with exit 3 saying how many entries it did not restore;
-# in 3 it must stop with exit 3, in bounded time.  In every case, after
+# in 3 it must stop with exit 3, in bounded time (the first reader to give
+# up reconnecting stops the others retrying).  In every case, after
 # the first attempt, every regular file present in the target is
 # byte-identical to the source (no file left looking complete with other
 # content), and a re-run with --overwrite straight at sshd exits 0 with
@@ -66,11 +68,13 @@ npacks=$(remote_objects | grep -c '/packs/')
 packbytes=$(remote_objects | awk '$1 ~ /\/packs\// {s += $2} END {print s + 0}')
 [ "$npacks" -ge 6 ] && gs_pass "the snapshot spans $npacks packs ($packbytes bytes) on the remote" ||
 	gs_fatal "only $npacks packs on the remote: pack_size did not take"
-# With up to 2 sessions sharing the reads, each carries more than this.
+# The two readers (connections 2 and 3; connection 1 is the restore's own
+# session, which reads no pack data) share the packs' bytes however the
+# scheduler splits them: one of them carries at least half, more than this.
 CUT=$((packbytes / 3))
 
-# ---- 1. the first two connections drop ------------------------------------
-relay --direction down --cut-after "$CUT" --mode close --conns 2
+# ---- 1. the first three connections drop ----------------------------------
+relay --direction down --cut-after "$CUT" --mode close --conns 3
 gs_run "0|3" "1. restore while the relay drops the connections after $CUT bytes down" \
 	restore_from --target "$T/r1"
 rc1=$GS_RC
@@ -80,9 +84,9 @@ GS_RC=$rc1
 after_attempt "1. dropped" "$T/r1"
 direct
 
-# ---- 2. the first two connections go silent ---------------------------------
+# ---- 2. the first three connections go silent -------------------------------
 REMOTE_TIMEOUT=3s
-relay --direction down --cut-after "$CUT" --mode blackhole --conns 2
+relay --direction down --cut-after "$CUT" --mode blackhole --conns 3
 gs_run "0|3" "2. restore while the relay goes silent after $CUT bytes down" \
 	restore_from --target "$T/r2"
 rc2=$GS_RC
@@ -99,6 +103,12 @@ gs_run 3 "3. restore with the server gone for good after $CUT bytes: exit 3" \
 	restore_from --target "$T/r3"
 rc3=$GS_RC
 gs_say "3. the restore ended after $((SECONDS - t0)) s"
+# Each of the 3 sessions waits out at most one backoff; after the first
+# give-up the others fail at once (not one backoff per chunk).
+nback=$(grep -c 'gave up after [0-9]* attempts' "$GS_ERR")
+[ "$nback" -ge 1 ] && [ "$nback" -le 3 ] &&
+	gs_pass "3. gone: $nback reconnection backoff(s) waited out, at most one per session" ||
+	{ gs_fail "3. gone: $nback reconnection backoffs waited out (at most 3 wanted)"; gs_show "$GS_ERR"; }
 grep -q 'no longer accepting connections' "$T/relay.log" && gs_pass "3. the relay did go away" ||
 	gs_fail "3. the relay never went away: the case tested nothing"
 GS_RC=$rc3
