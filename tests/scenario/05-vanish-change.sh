@@ -91,7 +91,8 @@ gs_err_has "snapshot [0-9a-f]{12}: .*closed-dir" "A: verify lists the closed dir
 # 600 files; with threads = 1 the first in directory order (made an 8 GiB
 # sparse file) keeps the one worker busy, and the agent is stopped
 # (SIGSTOP) while the files change.  The walker queues at most 256
-# files and then waits, so when the worker is seen reading the first file:
+# files and then waits, so when the worker is seen reading the first file
+# and the walker is seen waiting (/proc/PID/task/PID/wchan):
 #   files 3-101 are queued (stat taken, not yet opened): deleted -> the
 #     worker finds them gone and must name each; file 2 is replaced instead;
 #   files 301-450 have not been reached by the walker: deleted -> whether
@@ -112,17 +113,21 @@ sed -i 's/^state_dir = .*/&\nthreads = 1/' "$C"
 gs_run 0 "B: agent init" A init
 gs_bg "$GS_AGENT" -c "$C" backup >"$T/B/backup.out" 2>"$T/B/backup.err"
 pid=$GS_BG_PID
-if wait_open "$pid" "$S/$first"; then
+# walker_waits PID: the walker (the main thread) sleeps on a futex: the
+# queue is full (a loaded machine may let the worker open the first file
+# well before the walker has queued the next 256).
+walker_waits() { grep -q futex "/proc/$1/task/$1/wchan" 2>/dev/null; }
+if wait_open "$pid" "$S/$first" && gs_wait_until 60 walker_waits "$pid" && is_open "$pid" "$S/$first"; then
 	# Stop the agent while the files change, so the one worker cannot
 	# finish the (sparse, fast to read) first file and reach the queued
 	# ones before they are gone.
 	kill -STOP "$pid"
-	gs_pass "B: the worker has $first (8 GiB, sparse) open; agent stopped"
+	gs_pass "B: the worker has $first (8 GiB, sparse) open and the walker waits on the full queue; agent stopped"
 	for v in "${queued[@]}" "${unwalked[@]}"; do rm "$S/$v"; done
 	echo "a new file under the old name" >"$S/$replaced.new" && mv "$S/$replaced.new" "$S/$replaced"
 	kill -CONT "$pid"
 else
-	gs_fail "B: never saw the agent open $S/$first"
+	gs_fail "B: never saw the agent hold $S/$first open with the walker waiting on the full queue"
 fi
 wait "$pid"
 rc=$?
