@@ -109,30 +109,6 @@ when(char out[GS_ISO_TIME_MAX], int64_t ns)
 	gs_iso_time(out, GS_ISO_TIME_MAX, ns / GS_NS_PER_S);
 }
 
-/* html(f, s): s HTML-escaped. */
-static void
-html(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 /* The last copy's erasure time (ns): when the erasure was complete. */
 static int64_t
 done_ns(const struct gs_erasure *e)
@@ -170,7 +146,7 @@ doc(FILE *f, const struct gs_erasure *e, const struct gs_erase_dates *d, const s
 	do {                                                                                       \
 		if (as_html) {                                                                     \
 			fputs("<tr><td>" k "</td><td>", f);                                        \
-			html(f, v);                                                                \
+			gs_html_str(f, v);                                                         \
 			fputs("</td></tr>\n", f);                                                  \
 		} else                                                                             \
 			fprintf(f, "%-22s %s\n", k ":", v);                                        \
@@ -199,7 +175,7 @@ doc(FILE *f, const struct gs_erasure *e, const struct gs_erase_dates *d, const s
 		         (unsigned long long)cp->bytes);
 		if (as_html) {
 			fputs("</table>\n<h2>Copy ", f);
-			html(f, cp->name);
+			gs_html_str(f, cp->name);
 			fputs("</h2>\n<table>\n", f);
 		} else
 			fprintf(f, "\nCopy %s\n", cp->name);
@@ -210,9 +186,9 @@ doc(FILE *f, const struct gs_erasure *e, const struct gs_erase_dates *d, const s
 		ROW("Listing after erasure", n);
 		if (as_html) {
 			fputs("</table>\n<p>Objects removed (size, path under tenants/", f);
-			html(f, e->tenant);
+			gs_html_str(f, e->tenant);
 			fputs("/):</p>\n<pre>", f);
-			html(f, l->text[i]);
+			gs_html_str(f, l->text[i]);
 			fputs("</pre>\n<table>\n", f);
 		} else {
 			fprintf(f, "Objects removed (size, path under tenants/%s/):\n", e->tenant);

@@ -213,12 +213,13 @@ gs_status_record(const char *state_dir, const struct gs_step *s)
 }
 
 /*
- * gs_status_forget(state_dir, tenant, keep_step): remove every status line
- * of tenant except those of step keep_step (may be NULL), atomically (an
- * erased tenant leaves no message of its backups behind).  0 or -1 (warned).
+ * prune(state_dir, tenant, step, keep): remove the status lines of tenant
+ * whose step is step (keep 0), or is not step (keep 1; step NULL: every
+ * line of tenant), atomically, the others staying in their order.  0 or
+ * -1 (warned).
  */
-int
-gs_status_forget(const char *state_dir, const char *tenant, const char *keep_step)
+static int
+prune(const char *state_dir, const char *tenant, const char *step, int keep)
 {
 	struct gs_status_line *v;
 	size_t n, j = 0;
@@ -231,7 +232,7 @@ gs_status_forget(const char *state_dir, const char *tenant, const char *keep_ste
 		struct gs_status_line t = v[i];
 
 		if (t.tenant != NULL && strcmp(t.tenant, tenant) == 0 &&
-		    (keep_step == NULL || strcmp(t.step, keep_step) != 0))
+		    (step != NULL && strcmp(t.step, step) == 0) != keep)
 			continue;
 		v[i] = v[j];
 		v[j++] = t;
@@ -242,6 +243,17 @@ gs_status_forget(const char *state_dir, const char *tenant, const char *keep_ste
 }
 
 /*
+ * gs_status_forget(state_dir, tenant, keep_step): remove every status line
+ * of tenant except those of step keep_step (may be NULL), atomically (an
+ * erased tenant leaves no message of its backups behind).  0 or -1 (warned).
+ */
+int
+gs_status_forget(const char *state_dir, const char *tenant, const char *keep_step)
+{
+	return prune(state_dir, tenant, keep_step, 1);
+}
+
+/*
  * gs_status_drop(state_dir, step, tenant): remove the status lines of step
  * and tenant (every remote), atomically (an orphan that is one no more).
  * 0 or -1 (warned).
@@ -249,23 +261,7 @@ gs_status_forget(const char *state_dir, const char *tenant, const char *keep_ste
 int
 gs_status_drop(const char *state_dir, const char *step, const char *tenant)
 {
-	struct gs_status_line *v;
-	size_t n, j = 0;
-	int rc;
-
-	if (gs_status_load(state_dir, &v, &n))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct gs_status_line t = v[i];
-
-		if (t.tenant != NULL && strcmp(t.tenant, tenant) == 0 && strcmp(t.step, step) == 0)
-			continue;
-		v[i] = v[j];
-		v[j++] = t;
-	}
-	rc = j < n ? save(state_dir, v, j, NULL, NULL) : 0;
-	gs_status_free(v, n);
-	return rc;
+	return prune(state_dir, tenant, step, 0);
 }
 
 /*

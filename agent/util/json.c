@@ -97,6 +97,33 @@ gs_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* gs_html_str(f, s): see util.h. */
+void
+gs_html_str(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
 /*
  * Length of the sequence at p that a terminal may act on, or that could
  * make a line read differently, and so is written as escapes: a C0 control

@@ -242,6 +242,11 @@ int64_t gs_mono_ns(void);
  * characters (C0, DEL and the C1 range U+0080..U+009F) as \u00XX. */
 void gs_json_str(FILE *f, const char *s);
 
+/* gs_html_str(f, s): write s with & < > " ' as HTML character references
+ * (for element text and quoted attribute values); other bytes as they are,
+ * so quote strings a snapshot or a server supplies first (gs_quote). */
+void gs_html_str(FILE *f, const char *s);
+
 /*
  * gs_utf8_len(p): the length (1..4) of the well-formed UTF-8 sequence at p
  * (shortest form, no surrogates, at most U+10FFFF), or 0 if p does not start

@@ -30,7 +30,7 @@ gs_rout_text(const char *s)
 void
 gs_rout_html(FILE *f, const char *s)
 {
-	char *q, *p;
+	char *q;
 
 	if (s == NULL)
 		return;
@@ -38,27 +38,7 @@ gs_rout_html(FILE *f, const char *s)
 		fputs("(out of memory)", f);
 		return;
 	}
-	for (p = q; *p != '\0'; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*p, f);
-		}
-	}
+	gs_html_str(f, q);
 	free(q);
 }
 
