@@ -574,15 +574,17 @@ agent_erase_tenant(struct agent_opts *o, const struct gs_repo *r, const struct g
 	if (gs_erasure_save(o->cfg->state_dir, &e))
 		rc = GS_EXIT_FAIL;
 	/* beside the shipped log, for a restore host without this state_dir;
-	 * once: a failure is warned (the documents stay in state_dir) */
+	 * a failure is warned, and each later ship of the log retries it
+	 * (gs_cert_ship_all) */
 	stem = gs_cert_doc_stem(t->name, t->offboarded);
 	for (size_t i = 0; stem != NULL && i < o->cfg->nremotes; i++) {
 		struct gs_transport *tp = gs_tp_open(&o->cfg->remotes[i]);
 
 		if (tp == NULL || gs_erasure_ship_docs(o->cfg->state_dir, o->cfg->host, stem, tp)) {
-			gs_warn("tenant %s: the certificate documents are not on %s (they are in "
-			        "state_dir/certificates)",
-			        t->name, o->cfg->remotes[i].name);
+			gs_warn(
+			    "tenant %s: the certificate documents are not on %s yet (they are in "
+			    "state_dir/certificates; the next ship or run publishes them)",
+			    t->name, o->cfg->remotes[i].name);
 			rc = agent_worst(rc, GS_EXIT_WARN);
 		}
 		gs_tp_close(tp);

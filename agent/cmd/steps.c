@@ -330,6 +330,13 @@ ship_log(struct agent_opts *o, const struct gs_audit_conf *ac, const struct gs_r
 			s.status = GS_EXIT_FAIL;
 			s.message = "the audit log could not be shipped; see stderr";
 		}
+		/* deletion certificates the erasure could not publish */
+		if (gs_cert_ship_all(o->cfg->state_dir, o->cfg->host, tp, &s.files)) {
+			s.status = GS_EXIT_FAIL;
+			if (s.message == NULL)
+				s.message =
+				    "deletion certificates could not be published; see stderr";
+		}
 		gs_tp_close(tp);
 	}
 	s.duration_ns = gs_mono_ns() - t0;

@@ -19,6 +19,8 @@
  * JSON for all copies, well under the log's 64 KiB line limit), and
  * always carries the SHA-256 of each copy's list.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include <sodium.h>
 
 #include "geosnap/audit.h"
+#include "geosnap/config.h"
 #include "geosnap/minisig.h"
 #include "geosnap/state.h"
 #include "geosnap/transport.h"
@@ -439,33 +442,53 @@ out:
 	return rc;
 }
 
+/* listed(v, n, name): the sorted listing v holds name. */
+static int
+listed(const struct gs_tp_entry *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].name, name);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /*
- * gs_erasure_ship_docs(state_dir, host, stem, tp): publish the documents
- * of stem and their signatures that exist to tp under
- * log/<host>/certificates/, never overwriting.  0, or -1 (warned).
+ * ship_stem(state_dir, dir, stem, tp, v, n, sent): publish the documents
+ * of stem and their signatures that exist in state_dir and are not in the
+ * listing v of dir on tp.  0, or -1 (warned).
  */
-int
-gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
-                     struct gs_transport *tp)
+static int
+ship_stem(const char *state_dir, const char *dir, const char *stem, struct gs_transport *tp,
+          const struct gs_tp_entry *v, size_t n, uint64_t *sent)
 {
 	static const char *const exts[] = {"txt", "txt.minisig", "html", "html.minisig"};
-	char *dir = gs_asprintf("log/%s/certificates", host);
 	int rc = 0;
 
-	if (dir == NULL || gs_tp_mkdir(tp, dir)) {
-		free(dir);
-		return -1;
-	}
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		char *p = gs_cert_doc_path(state_dir, stem, exts[i]);
+		char *name = gs_asprintf("%s.%s", stem, exts[i]);
 		char *tmp = gs_asprintf("%s/" GS_TMP_PREFIX "%s.%s-%08x", dir, stem, exts[i],
 		                        randombytes_random());
 		char *to = gs_asprintf("%s/%s.%s", dir, stem, exts[i]);
 		struct gs_tp_file *f = NULL;
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		int r = p != NULL ? gs_read_file(p, LIST_MAX, &buf, &len) : -1;
+		int r;
 
+		if (name == NULL || listed(v, n, name))
+			r = name == NULL ? -1 : 1; /* there already: never overwritten */
+		else
+			r = p != NULL ? gs_read_file(p, LIST_MAX, &buf, &len) : -1;
 		if (r == 0 && tmp != NULL && to != NULL) {
 			int ok = (f = gs_tp_create(tp, tmp)) != NULL;
 
@@ -478,6 +501,8 @@ gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
 			if (!ok) {
 				gs_warn("%s: could not publish %s", gs_tp_name(tp), to);
 				rc = -1;
+			} else if (sent != NULL) {
+				++*sent;
 			}
 		} else if (r != 1) {
 			rc = -1;
@@ -485,8 +510,125 @@ gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
 		free(buf);
 		free(to);
 		free(tmp);
+		free(name);
 		free(p);
 	}
+	return rc;
+}
+
+/* open_dir(host, tp, ret_v, ret_n): make log/<host>/certificates on tp and
+ * list it.  The directory's path (malloc'd), or NULL (warned). */
+static char *
+open_dir(const char *host, struct gs_transport *tp, struct gs_tp_entry **ret_v, size_t *ret_n)
+{
+	char *dir = gs_asprintf("log/%s/certificates", host);
+
+	*ret_v = NULL;
+	*ret_n = 0;
+	if (dir == NULL || gs_tp_mkdir(tp, dir) || gs_tp_list(tp, dir, ret_v, ret_n) < 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/*
+ * gs_erasure_ship_docs(state_dir, host, stem, tp): publish the documents
+ * of stem and their signatures that exist to tp under
+ * log/<host>/certificates/, never overwriting.  0, or -1 (warned).
+ */
+int
+gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
+                     struct gs_transport *tp)
+{
+	struct gs_tp_entry *v;
+	size_t n;
+	char *dir = open_dir(host, tp, &v, &n);
+	int rc;
+
+	if (dir == NULL)
+		return -1;
+	rc = ship_stem(state_dir, dir, stem, tp, v, n, NULL);
+	gs_tp_list_free(v, n);
 	free(dir);
+	return rc;
+}
+
+/*
+ * certified_stem(state_dir, name): name is "<tenant>.<YYYY-MM-DD>.txt" in
+ * state_dir/certificates and the tenant's erasure state says that stem's
+ * certificate is recorded: its stem (malloc'd), else NULL.  A document
+ * written by a certification that did not finish (its record not
+ * appended) is never published: the next one rewrites it.
+ */
+static char *
+certified_stem(const char *state_dir, const char *name)
+{
+	size_t l = strlen(name);
+	char tenant[GS_TENANT_NAME_MAX + 1], *stem = NULL, *want;
+	struct gs_erasure e;
+
+	if (l <= 15 || l - 15 > GS_TENANT_NAME_MAX || strcmp(name + l - 4, ".txt") != 0 ||
+	    name[l - 15] != '.')
+		return NULL;
+	memcpy(tenant, name, l - 15);
+	tenant[l - 15] = '\0';
+	if (!gs_valid_name(tenant) || gs_erasure_load(state_dir, tenant, &e))
+		return NULL;
+	if (e.certified_ns != 0 && e.offboarded >= 0 &&
+	    (want = gs_cert_doc_stem(tenant, e.offboarded)) != NULL) {
+		if (strlen(want) == l - 4 && strncmp(want, name, l - 4) == 0)
+			stem = want;
+		else
+			free(want);
+	}
+	gs_erasure_clear(&e);
+	return stem;
+}
+
+/*
+ * gs_cert_ship_all(state_dir, host, tp, sent): publish every recorded
+ * certificate's documents in state_dir/certificates/ that tp's
+ * log/<host>/certificates/ lacks (a publication the erasure could not
+ * make is retried here, by each ship of the audit log); *sent += the files
+ * published.  0, or -1 (warned).
+ */
+int
+gs_cert_ship_all(const char *state_dir, const char *host, struct gs_transport *tp, uint64_t *sent)
+{
+	char *local = gs_asprintf("%s/certificates", state_dir), *dir = NULL;
+	struct gs_tp_entry *v = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int rc = 0;
+
+	if (local == NULL)
+		return -1;
+	if ((d = opendir(local)) == NULL) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc)
+			gs_warnp("%s", local);
+		free(local);
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *stem = certified_stem(state_dir, de->d_name);
+
+		if (stem == NULL)
+			continue;
+		if (dir == NULL && (dir = open_dir(host, tp, &v, &n)) == NULL) {
+			free(stem);
+			rc = -1;
+			break;
+		}
+		if (ship_stem(state_dir, dir, stem, tp, v, n, sent))
+			rc = -1;
+		free(stem);
+	}
+	closedir(d);
+	gs_tp_list_free(v, n);
+	free(dir);
+	free(local);
 	return rc;
 }

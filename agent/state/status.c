@@ -56,7 +56,7 @@ gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n
 {
 	struct gs_status_line *v = NULL;
 	size_t n = 0, len;
-	char *path, *save = NULL, *line;
+	char *path, *sp = NULL, *line;
 	uint8_t *buf;
 	int rc;
 
@@ -70,7 +70,7 @@ gs_status_load(const char *state_dir, struct gs_status_line **ret, size_t *ret_n
 		return rc == 1 ? 0 : -1;
 	}
 	buf[len] = 0;
-	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r((char *)buf, "\n", &sp); line; line = strtok_r(NULL, "\n", &sp)) {
 		char *f[NFIELDS], *fs = NULL, *t;
 		int nf = 0;
 		void *nv;

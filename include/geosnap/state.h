@@ -322,6 +322,17 @@ struct gs_transport;
 int gs_erasure_ship_docs(const char *state_dir, const char *host, const char *stem,
                          struct gs_transport *tp);
 
+/*
+ * gs_cert_ship_all(state_dir, host, tp, sent): publish the documents of
+ * every certificate in state_dir/certificates/ whose record is written
+ * (the tenant's erasure state says so) that tp's log/<host>/certificates/
+ * lacks, never overwriting; each ship of the audit log calls it, so a
+ * publication that failed at the erasure is retried.  *sent += the files
+ * published.  0, or -1 (warned).
+ */
+int gs_cert_ship_all(const char *state_dir, const char *host, struct gs_transport *tp,
+                     uint64_t *sent);
+
 /* gs_cert_doc_stem(tenant, offboarded): the documents' name without its
  * extension, "<tenant>.<YYYY-MM-DD>" of the offboarded date (a tenant that
  * returns and leaves again gets a new one), malloc'd, or NULL (warned). */
