@@ -115,8 +115,17 @@ gs_bg "$GS_AGENT" -c "$C" backup >"$T/B/backup.out" 2>"$T/B/backup.err"
 pid=$GS_BG_PID
 # walker_waits PID: the walker (the main thread) sleeps on a futex: the
 # queue is full (a loaded machine may let the worker open the first file
-# well before the walker has queued the next 256).
-walker_waits() { grep -q futex "/proc/$1/task/$1/wchan" 2>/dev/null; }
+# well before the walker has queued the next 256).  The kernel says so in
+# wchan, or (where wchan reads 0) by the syscall the thread is blocked in.
+case $(uname -m) in
+x86_64) FUTEX_NR=202 ;;
+aarch64) FUTEX_NR=98 ;;
+*) FUTEX_NR=none ;;
+esac
+walker_waits() {
+	grep -q futex "/proc/$1/task/$1/wchan" 2>/dev/null ||
+		[ "$(cut -d' ' -f1 "/proc/$1/task/$1/syscall" 2>/dev/null)" = "$FUTEX_NR" ]
+}
 if wait_open "$pid" "$S/$first" && gs_wait_until 60 walker_waits "$pid" && is_open "$pid" "$S/$first"; then
 	# Stop the agent while the files change, so the one worker cannot
 	# finish the (sparse, fast to read) first file and reach the queued
