@@ -212,13 +212,7 @@ gs_index_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_index *idx,
 		for (uint32_t j = 0; j < idx->packs[i].n; j++)
 			gs_ref_encode(&pt, &idx->packs[i].chunks[j]);
 	}
-	gs_buf_put(out, GS_INDEX_MAGIC, 4);
-	gs_buf_u32(out, GS_FORMAT_VERSION);
-	if (pt.oom)
-		out->oom = 1;
-	else
-		gs_meta_seal(index_key, GS_INDEX_MAGIC, out, pt.p, pt.len);
-	gs_buf_clear(&pt);
+	gs_obj_seal(index_key, GS_INDEX_MAGIC, out, &pt);
 }
 
 /* gs_index_parse(index_key, name, buf, len, ret): 0 or -1 naming the object. */
@@ -230,18 +224,8 @@ gs_index_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint
 	struct gs_buf pt = {0};
 	struct gs_rd r;
 
-	if (len < 8 || memcmp(buf, GS_INDEX_MAGIC, 4) != 0) {
-		gs_warn("index %s: bad magic", name);
+	if (gs_obj_open(index_key, GS_INDEX_MAGIC, "index", name, buf, len, 0, &pt))
 		return -1;
-	}
-	if (gs_get_le32(buf + 4) != GS_FORMAT_VERSION) {
-		gs_warn("index %s: unknown version %u", name, gs_get_le32(buf + 4));
-		return -1;
-	}
-	if (gs_meta_open(index_key, GS_INDEX_MAGIC, name, buf + 8, len - 8, &pt)) {
-		gs_buf_clear(&pt);
-		return -1;
-	}
 	gs_rd_init(&r, pt.p, pt.len);
 	idx.npacks = gs_rd_u32(&r);
 	if ((uint64_t)idx.npacks * (GS_NAME_LEN + 4) > pt.len) {

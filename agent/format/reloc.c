@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geosnap/format.h"
+#include "format_internal.h"
 
 /*
  * gs_reloc_encode(index_key, v, n, out): append a whole relocation object
@@ -24,13 +24,7 @@ gs_reloc_encode(const uint8_t index_key[GS_KEY_LEN], const struct gs_reloc *v, u
 		gs_buf_put(&pt, v[i].from, GS_NAME_LEN);
 		gs_buf_put(&pt, v[i].to, GS_NAME_LEN);
 	}
-	gs_buf_put(out, GS_RELOC_MAGIC, 4);
-	gs_buf_u32(out, GS_FORMAT_VERSION);
-	if (pt.oom)
-		out->oom = 1;
-	else
-		gs_meta_seal(index_key, GS_RELOC_MAGIC, out, pt.p, pt.len);
-	gs_buf_clear(&pt);
+	gs_obj_seal(index_key, GS_RELOC_MAGIC, out, &pt);
 }
 
 /*
@@ -48,22 +42,9 @@ gs_reloc_parse(const uint8_t index_key[GS_KEY_LEN], const char *name, const uint
 	struct gs_rd r;
 	uint32_t n;
 
-	if (len < 8 || memcmp(buf, GS_RELOC_MAGIC, 4) != 0) {
-		gs_warn("relocation %s: bad magic", name);
+	if (gs_obj_open(index_key, GS_RELOC_MAGIC, "relocation", name, buf, len,
+	                GS_MAX_RELOC_OBJECT, &pt))
 		return -1;
-	}
-	if (gs_get_le32(buf + 4) != GS_FORMAT_VERSION) {
-		gs_warn("relocation %s: unknown version %u", name, gs_get_le32(buf + 4));
-		return -1;
-	}
-	if (len > GS_MAX_RELOC_OBJECT) {
-		gs_warn("relocation %s: %zu bytes, more than the format allows", name, len);
-		return -1;
-	}
-	if (gs_meta_open(index_key, GS_RELOC_MAGIC, name, buf + 8, len - 8, &pt)) {
-		gs_buf_clear(&pt);
-		return -1;
-	}
 	gs_rd_init(&r, pt.p, pt.len);
 	n = gs_rd_u32(&r);
 	if (r.err || (uint64_t)n * 2 * GS_NAME_LEN != pt.len - r.off) {
