@@ -23,6 +23,7 @@
 #   acc_sftp WHO CMD...   run the batch CMD (one line per argument) with
 #                     stock sftp as WHO (web1|web2|maint); its exit status
 #   acc_sftp_v WHO CMD...   the same with -vv, everything on stdout
+#   acc_sftp_as WHO FLAG CMD...   the batch as WHO with sftp FLAG (the two above)
 #   acc_tp WHO PATH CMD...   geosnap's own transport (tests/transport/tpcli)
 #                     on sftp://WHO's user@.../PATH; tpcli's exit status
 #   tree_sum DIR      every file under DIR with its mode and xxh128sum,
@@ -163,32 +164,24 @@ acc_host() {
 		{ gs_show "$T/init.out"; gs_fatal "init of $h failed"; }
 }
 
-acc_sftp() {
-	local who=$1 u
-	shift
+# acc_sftp_as WHO FLAG CMD...: the batch CMD as WHO's account, sftp FLAG.
+acc_sftp_as() {
+	local who=$1 flag=$2 u
+	shift 2
 	case $who in
 	web1) u=$U1 ;;
 	web2) u=$U2 ;;
 	*) u=$UM ;;
 	esac
-	printf '%s\n' "$@" | sftp -q -F /dev/null -b - -i "$T/ssh/$who" -P "$GS_SSHD_PORT" \
+	printf '%s\n' "$@" | sftp "$flag" -F /dev/null -b - -i "$T/ssh/$who" -P "$GS_SSHD_PORT" \
 		-o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes \
-		-o UserKnownHostsFile="$T/known_hosts" "$u@127.0.0.1" >"$GS_OUT" 2>"$GS_ERR"
+		-o UserKnownHostsFile="$T/known_hosts" "$u@127.0.0.1"
 }
 
+acc_sftp() { acc_sftp_as "$1" -q "${@:2}" >"$GS_OUT" 2>"$GS_ERR"; }
+
 # acc_sftp_v WHO CMD: the same with sftp -vv, all output on stdout.
-acc_sftp_v() {
-	local who=$1 u
-	shift
-	case $who in
-	web1) u=$U1 ;;
-	web2) u=$U2 ;;
-	*) u=$UM ;;
-	esac
-	printf '%s\n' "$@" | sftp -vv -F /dev/null -b - -i "$T/ssh/$who" -P "$GS_SSHD_PORT" \
-		-o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes \
-		-o UserKnownHostsFile="$T/known_hosts" "$u@127.0.0.1" 2>&1
-}
+acc_sftp_v() { acc_sftp_as "$1" -vv "${@:2}" 2>&1; }
 
 acc_tp() {
 	local who=$1 path=$2

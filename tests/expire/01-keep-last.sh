@@ -12,10 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 expire_begin "keep_last = 2: dry run, expire on both copies, restores"
 
-for _ in 1 2 3 4; do
-	version_backup
-	S+=("$SNAP")
-done
+four_backups
 gs_run 0 "ship the four snapshots to fi1" "$GS_AGENT" ship
 [ "$(remote_snaps | wc -l)" = 4 ] && gs_pass "the remote holds the four snapshots" ||
 	gs_fail "the remote holds $(remote_snaps | wc -l) snapshots, not 4"

@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 expire_begin "an unreachable remote during expire: pending, warning, the next run completes"
 
-for _ in 1 2 3 4; do
-	version_backup
-	S+=("$SNAP")
-done
+four_backups
 gs_run 0 "ship the four snapshots to fi1" "$GS_AGENT" ship
 NEW="$(printf '%s\n' "${S[2]}" "${S[3]}" | sort)"
 PENDING=$GS_STATE/pending-expire/acme@fi1

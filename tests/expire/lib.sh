@@ -14,6 +14,7 @@
 #   version_backup       change the source (a new version file), back up,
 #                        and keep a copy of the source as $T/versions/SNAP;
 #                        SNAP (the new snapshot's name) in $SNAP
+#   four_backups         version_backup four times, their names in S[0..3]
 #   local_snaps, remote_snaps    the snapshot names of each copy, sorted
 #   copies_manifest      every entry of both copies (type, size, mode, mtime)
 #   restores_exactly WHAT FROM SNAP   geosnap-restore restore --from FROM
@@ -49,6 +50,13 @@ version_backup() {
 	# shellcheck disable=SC2086  # names are 32 hex digits
 	SNAP=$(gs_new_snap acme $before) || gs_fatal "backup $VERSION made no new snapshot"
 	cp -a "$T/data/acme" "$T/versions/$SNAP" || gs_fatal "cp"
+}
+
+four_backups() {
+	for _ in 1 2 3 4; do
+		version_backup
+		S+=("$SNAP")
+	done
 }
 
 local_snaps() { gs_snaps acme; }

@@ -17,15 +17,7 @@ ship_config
 mkdir -p "$T/data/acme/n"
 head -c 300000 /dev/urandom >"$T/data/acme/n/gone.bin"
 head -c 300000 /dev/urandom >"$T/data/acme/n/stays.bin"
-# night N: run, remember the new snapshot and the source as it was
 snaps=()
-night() {
-	local before
-	mapfile -t before < <(gs_snaps acme)
-	gs_run 0 "night $1" "$GS_AGENT" run
-	snaps+=("$(gs_new_snap acme "${before[@]}")")
-	cp -a "$T/data/acme" "$T/night$1"
-}
 night 1
 rm "$T/data/acme/n/gone.bin"
 head -c 300000 /dev/urandom >"$T/data/acme/n/night2.bin"

@@ -15,13 +15,6 @@ AGENT_EXTRA="pack_size = 1M"
 ship_config
 mkdir -p "$T/data/acme/n"
 snaps=()
-night() {
-	local before
-	mapfile -t before < <(gs_snaps acme)
-	gs_run 0 "night $1" "$GS_AGENT" run
-	snaps+=("$(gs_new_snap acme "${before[@]}")")
-	cp -a "$T/data/acme" "$T/night$1"
-}
 for f in a b c; do head -c 200000 /dev/urandom >"$T/data/acme/n/$f.bin"; done
 night 1
 rm "$T/data/acme/n/a.bin"

@@ -38,6 +38,8 @@
 #                      in front of sshd and point the remote at it; its
 #                      stderr is in $T/relay.log, its pid in RELAY_PID
 #   direct             stop the relay; the remote points at sshd again
+#   night N            run (exit 0 wanted), append the new snapshot's name
+#                      to the array snaps, copy the source to $T/nightN
 #
 # Checking a refused connection (30-bad-remote-config.sh and
 # 31-bad-remote-identity-path.sh):
@@ -314,4 +316,14 @@ scratch_empty() {
 	left=$(find "$T/scratch" -mindepth 1 -maxdepth 1 2>/dev/null)
 	[ -z "$left" ] && gs_pass "$1: the scratch directory is gone" ||
 		gs_fail "$1: left in the scratch directory: $left"
+}
+
+# night N: a nightly run; the snapshot it made goes into snaps, the source
+# as it was into $T/nightN (the garbage collection tests).
+night() {
+	local prev
+	mapfile -t prev < <(gs_snaps acme)
+	gs_run 0 "night $1" "$GS_AGENT" run
+	snaps+=("$(gs_new_snap acme "${prev[@]}")")
+	cp -a "$T/data/acme" "$T/night$1"
 }
